@@ -1,0 +1,355 @@
+"""Scoring a population: ranks within groups, quotas with declared tie rules, rank rules.
+
+Quotas are where pay is most often decided wrongly by hand: '优秀 at most 25% per category',
+'7 towns → 2'. Here the count comes from the declared rounding, candidates are ordered by
+total (then declared tie keys), and a tie at the quota line is settled by the declared rule
+and reported — never by row order. If any record of a group has bad data, that group's
+quota-dependent results are withheld rather than computed from a partial population.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlbridge.arith import HUNDRED, ZERO, fmt
+from xlbridge.engine.compiled import PARTS_KEY, RANK_KEY, CompiledScheme, _round_count
+from xlbridge.engine.record import RecordResult, finish, score_values
+from xlbridge.engine.trace import Trace
+
+Group = tuple[str, ...]
+
+
+@dataclass
+class TieReport:
+    """Records tied at a quota line, and what the declared rule did with them."""
+
+    group: Group
+    tier: str
+    places: int
+    rows: list[int | None]
+    total: Decimal
+    decision: str           # all_in | all_out
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": list(self.group), "tier": self.tier, "places": self.places,
+                "rows": self.rows, "total": fmt(self.total), "decision": self.decision,
+                "text": self.text}
+
+
+@dataclass
+class QuotaLine:
+    group: Group
+    tier: str
+    group_size: int
+    places: int
+    candidates: int
+    kept: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": list(self.group), "tier": self.tier, "group_size": self.group_size,
+                "places": self.places, "candidates": self.candidates, "kept": self.kept,
+                "text": self.text}
+
+
+@dataclass
+class PopulationResult:
+    scheme_ref: str
+    records: list[RecordResult]
+    ties: list[TieReport] = field(default_factory=list)
+    quotas: list[QuotaLine] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> list[RecordResult]:
+        return [r for r in self.records if r.errors]
+
+    def grade_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for r in self.records:
+            if r.ok and not r.withheld:
+                counts[r.grade_text or "—"] += 1
+        return dict(counts)
+
+    def payout_total(self) -> Decimal:
+        return sum((r.payout or ZERO for r in self.records if r.ok), ZERO)
+
+    def summary(self) -> dict[str, Any]:
+        return {"scheme": self.scheme_ref, "records": len(self.records),
+                "invalid": len(self.invalid),
+                "withheld": sum(1 for r in self.records if r.withheld),
+                "grades": self.grade_counts(), "payout_total": fmt(self.payout_total()),
+                "ties": len(self.ties)}
+
+
+def _group_of(values: Mapping[str, Any], keys: Sequence[str]) -> Group | None:
+    out = []
+    for k in keys:
+        val = values.get(k)
+        if val is None or val == "":
+            return None
+        out.append(str(val))
+    return tuple(out)
+
+
+def _rank_eq(items: list[tuple[Decimal, Any]], descending: bool = True) -> dict[int, int]:
+    """Excel's RANK.EQ: equal values share the best rank. Returns id(obj) → rank."""
+    ordered = sorted(items, key=lambda x: x[0], reverse=descending)
+    ranks: dict[int, int] = {}
+    previous: Decimal | None = None
+    rank = 0
+    for position, (value, obj) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[id(obj)] = rank
+    return ranks
+
+
+def score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *,
+                     explain: bool = False, first_row: int = 1) -> PopulationResult:
+    """Score every record, then apply group ranks, quotas, rank rules, prizes, payouts."""
+    parsed = []
+    for i, raw in enumerate(records):
+        values, errors = cs.parse(raw)
+        parsed.append((first_row + i, values, errors))
+    scheme = cs.scheme
+    groups_keys = scheme.groups
+    is_tainted = _taint_check(parsed, groups_keys)
+
+    if cs.rank_parts:
+        _rank_parts(cs, parsed, groups_keys, is_tainted)
+
+    results: list[RecordResult] = []
+    for row, values, errors in parsed:
+        group = _group_of(values, groups_keys)
+        if not errors and cs.rank_parts and is_tainted(group):
+            r = RecordResult(row, values)
+            r.group = group
+            r.withheld = _withheld_reason(parsed, group, groups_keys)
+            results.append(r)
+            continue
+        r = score_values(cs, values, row, explain, errors)
+        r.group = group
+        results.append(r)
+
+    result = PopulationResult(cs.ref, results)
+    if scheme.quotas:
+        _apply_quotas(cs, result, explain)
+    _rank(cs, result, explain)
+    if scheme.payout and scheme.payout.rank_prizes:
+        _prizes(cs, result, explain)
+    for r in results:
+        finish(cs, r, explain)
+    return result
+
+
+def _taint_check(parsed: list, keys: Sequence[str]):
+    """Groups (under ``keys``) holding a bad record cannot have ranks or quotas decided.
+
+    A bad record whose group itself cannot be read taints every group.
+    """
+    tainted = {_group_of(values, keys) for _row, values, errors in parsed if errors}
+    taint_all = None in tainted
+    return lambda g: taint_all or g in tainted
+
+
+def _withheld_reason(parsed: list, group: Group | None, keys: Sequence[str]) -> str:
+    bad = [row for row, values, errors in parsed
+           if errors and _group_of(values, keys) in (group, None)]
+    rows = "、".join(str(b) for b in bad[:5]) + ("…" if len(bad) > 5 else "")
+    return f"同组第 {rows} 行数据有误，组内排名/名额无法确定"
+
+
+def _trace_for(r: RecordResult, explain: bool) -> Trace | None:
+    if not explain or r.steps is None:
+        return None
+    t = Trace()
+    t.steps = r.steps
+    return t
+
+
+def _rank_parts(cs: CompiledScheme, parsed: list, keys: Sequence[str], is_tainted) -> None:
+    """Rank-percentile parts: each record's band within its group (004:497)."""
+    for part in cs.rank_parts:
+        pid = part.id
+        by_group: dict[Group | None, list[dict[str, Any]]] = defaultdict(list)
+        for _row, values, errors in parsed:
+            if not errors:
+                by_group[_group_of(values, keys)].append(values)
+        for group, members in by_group.items():
+            if is_tainted(group):
+                continue
+            n = len(members)
+            ranks = _rank_eq([(v[pid], v) for v in members], part.higher_is_better)
+            cutoffs = [(_round_count(b.top * n, part.band_rounding), b) if b.top is not None
+                       else (n, b) for b in part.bands]
+            for v in members:
+                rank = ranks[id(v)]
+                count, band = next((c for c in cutoffs if rank <= c[0]), cutoffs[-1])
+                where = f"组内第{rank}名/共{n}人"
+                if band.top is not None:
+                    why = f"前{fmt(band.top * HUNDRED)}%（{count}人）"
+                else:
+                    why = "其余"
+                v.setdefault(RANK_KEY, {})[pid] = (band.score, f"{where}，{why}")
+
+
+def _sort_key(cs: CompiledScheme, r: RecordResult) -> tuple:
+    keys = cs.scheme.quotas.ties.keys if cs.scheme.quotas else []
+    out = [r.total]
+    for k in keys:
+        parts = r.values.get(PARTS_KEY, {})
+        value = parts.get(k, r.values.get(k))
+        out.append(value if value is not None else ZERO)
+    return tuple(out)
+
+
+def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
+    quotas = cs.scheme.quotas
+    assert quotas is not None
+    keys = quotas.group_by if quotas.group_by is not None else cs.scheme.groups
+    everyone = [(x.row, x.values, x.errors) for x in result.records]
+    is_tainted = _taint_check(everyone, keys)
+    members: dict[Group | None, list[RecordResult]] = defaultdict(list)
+    for r in result.records:
+        if r.ok and not r.withheld:
+            members[_group_of(r.values, keys)].append(r)
+    limits = sorted(quotas.limits, key=lambda lim: cs.tier_index[lim.tier])
+    for group, rs in members.items():
+        g = group or ()
+        if is_tainted(group):
+            for r in rs:
+                r.withheld = _withheld_reason(everyone, group, keys)
+                r.grade = None
+            continue
+        size = len(rs) if quotas.base == "all" else sum(1 for r in rs if r.tier)
+        for limit in limits:
+            if limit.count is not None:
+                places = limit.count
+                basis = f"{limit.count}名"
+            else:
+                exact = limit.share * size  # type: ignore[operator]
+                places = _round_count(exact, quotas.rounding)
+                basis = (f"{fmt(limit.share * HUNDRED)}% × {size}人 = {fmt(exact)}"  # type: ignore[operator]
+                         f" → {places}名")
+            candidates = [r for r in rs if r.grade == limit.tier and r.decided_by is None]
+            candidates.sort(key=lambda r: _sort_key(cs, r), reverse=True)
+            kept = candidates[:places]
+            out = candidates[places:]
+            if kept and out and _sort_key(cs, kept[-1]) == _sort_key(cs, out[0]):
+                line_key = _sort_key(cs, out[0])
+                tied = [r for r in candidates if _sort_key(cs, r) == line_key]
+                decision = quotas.ties.rule if quotas.ties.rule != "keys" else quotas.ties.then
+                better = [r for r in candidates if _sort_key(cs, r) > line_key]
+                if decision == "all_in":
+                    kept = better + tied
+                else:
+                    kept = better
+                out = [r for r in candidates if r not in kept]
+                rows = [r.row for r in tied]
+                text = (f"“{limit.tier}”名额线上并列：第 {'、'.join(map(str, rows))} 行同为 "
+                        f"{fmt(line_key[0])} 分，按规则"
+                        f"{'全部入选' if decision == 'all_in' else '全部不入选'}"
+                        f"（名额 {places}，实际 {len(kept)}）")
+                result.ties.append(TieReport(g, limit.tier, places, rows, line_key[0],
+                                             decision or "", text))
+                for r in tied:
+                    t = _trace_for(r, explain)
+                    if t:
+                        t.add("tie", limit.tier, limit.tier, r.total, text)
+            line_text = (f"“{limit.tier}”名额：{basis}；候选 {len(candidates)} 人，"
+                         f"入选 {len(kept)} 人")
+            result.quotas.append(QuotaLine(g, limit.tier, size, places, len(candidates),
+                                           len(kept), line_text))
+            for position, r in enumerate(kept, start=1):
+                t = _trace_for(r, explain)
+                if t:
+                    t.add("quota", limit.tier, limit.tier, r.total,
+                          f"{line_text}；本人名列第 {position}，保持“{limit.tier}”")
+            for r in out:
+                lower = _demote(cs, r, limit.tier)
+                t = _trace_for(r, explain)
+                if t:
+                    t.add("quota", limit.tier, limit.tier, r.total,
+                          f"{line_text}；本人超出名额，由“{limit.tier}”降为“{lower}”")
+                r.grade = lower
+
+
+def _demote(cs: CompiledScheme, r: RecordResult, label: str) -> str | None:
+    """The best tier below ``label`` whose gates the record passes."""
+    lower = cs.next_tier_below(label)
+    while lower is not None:
+        tier = cs.tiers[cs.tier_index[lower]]
+        if all(fn(r.values) for _g, fn in tier.gates):
+            return lower
+        lower = cs.next_tier_below(lower)
+    return lower
+
+
+def _rank(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
+    keys = cs.scheme.groups
+    members: dict[Group | None, list[RecordResult]] = defaultdict(list)
+    for r in result.records:
+        if r.ok and not r.withheld and r.total is not None:
+            members[_group_of(r.values, keys)].append(r)
+    for rs in members.values():
+        ranks = _rank_eq([(r.total, r) for r in rs])
+        for r in rs:
+            r.rank, r.group_size = ranks[id(r)], len(rs)
+    for rule, when in cs.rank_rules:
+        rkeys = rule.group_by if rule.group_by is not None else keys
+        grouped: dict[Group | None, list[RecordResult]] = defaultdict(list)
+        for rs in members.values():
+            for r in rs:
+                grouped[_group_of(r.values, rkeys)].append(r)
+        for rs in grouped.values():
+            n = len(rs)
+            share = rule.top if rule.top is not None else rule.bottom
+            count = share if isinstance(share, int) else _round_count(share * n, rule.rounding)  # type: ignore[operator]
+            from_top = _rank_eq([(r.total, r) for r in rs])
+            from_bottom = _rank_eq([(r.total, r) for r in rs], descending=False)
+            for r in rs:
+                position = from_top[id(r)] if rule.top is not None else from_bottom[id(r)]
+                if position > count:
+                    continue
+                v = r.values
+                v["rank"], v["group_size"], v["grade"] = from_top[id(r)], n, r.grade
+                if when is not None and not when(v):
+                    continue
+                r.flags.append(rule.flag)
+                t = _trace_for(r, explain)
+                if t:
+                    side = "前" if rule.top is not None else "后"
+                    t.add("flag", rule.id, rule.title, None,
+                          f"{rule.title}：组内{side}{count}名（本人第{from_top[id(r)]}名/共{n}人）"
+                          f" → {rule.flag}")
+
+
+def _prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
+    prizes = cs.scheme.payout.rank_prizes  # type: ignore[union-attr]
+    assert prizes is not None
+    keys = prizes.group_by if prizes.group_by is not None else cs.scheme.groups
+    members: dict[Group | None, list[RecordResult]] = defaultdict(list)
+    for r in result.records:
+        if not r.ok or r.withheld or r.grade is None:
+            continue
+        if prizes.min_grade and cs.better(prizes.min_grade, r.grade):
+            continue
+        members[_group_of(r.values, keys)].append(r)
+    by_rank = {p.rank: p for p in prizes.prizes}
+    for rs in members.values():
+        ranks = _rank_eq([(r.total, r) for r in rs])
+        for r in rs:
+            prize = by_rank.get(ranks[id(r)])
+            if prize is None:
+                continue
+            r.prize = prize.amount
+            t = _trace_for(r, explain)
+            if t:
+                t.add("prize", "rank_prizes", prizes.title, prize.amount,
+                      f"{prize.title or prizes.title}：组内第{ranks[id(r)]}名，"
+                      f"{fmt(prize.amount)} 元")

@@ -1,0 +1,247 @@
+"""Scoring one record: total, grade (or "no grade" with the reason), payout, breakdown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
+from xlbridge.engine.compiled import CompiledScheme, ScoringError
+from xlbridge.engine.trace import Step, Trace, render
+from xlbridge.engine.values import FieldError
+
+NO_GRADE = "不定等次"
+
+
+@dataclass
+class RecordResult:
+    """What the engine says about one record."""
+
+    row: int | None
+    values: dict[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+    subtotal: Decimal | None = None
+    bonus: Decimal | None = None
+    deduction: Decimal | None = None
+    total: Decimal | None = None
+    tier: str | None = None            # grade by score, gates and vetoes, before quotas
+    grade: str | None = None           # final grade (after quotas in a population)
+    no_grade: str | None = None        # why there is no grade (不确定等次), if so
+    decided_by: str | None = None      # id of the condition that forced the grade
+    conditions: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    payout: Decimal | None = None
+    prize: Decimal | None = None
+    derived: dict[str, Decimal] = field(default_factory=dict)
+    rank: int | None = None
+    group: tuple[str, ...] | None = None
+    group_size: int | None = None
+    withheld: str | None = None        # population results withheld, and why
+    steps: list[Step] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def grade_text(self) -> str:
+        """The grade as a cell shows it: the label, 不定等次, or empty."""
+        if self.grade:
+            return self.grade
+        return NO_GRADE if self.no_grade else ""
+
+    def explain(self) -> str:
+        """The breakdown in Chinese (requires explain=True when scoring)."""
+        if self.errors:
+            return "\n".join(f"数据有误：{e}" for e in self.errors)
+        return render(self.steps or [])
+
+    def to_dict(self) -> dict[str, Any]:
+        def num(x: Decimal | None) -> str | None:
+            return None if x is None else fmt(x)
+
+        return {
+            "row": self.row, "ok": self.ok,
+            "errors": [e.to_dict() for e in self.errors],
+            "subtotal": num(self.subtotal), "bonus": num(self.bonus),
+            "deduction": num(self.deduction), "total": num(self.total),
+            "tier": self.tier, "grade": self.grade, "no_grade": self.no_grade,
+            "decided_by": self.decided_by, "conditions": self.conditions, "flags": self.flags,
+            "payout": num(self.payout), "prize": num(self.prize),
+            "derived": {k: fmt(v) for k, v in self.derived.items()},
+            "rank": self.rank, "group": list(self.group) if self.group else None,
+            "group_size": self.group_size, "withheld": self.withheld,
+            "breakdown": [s.to_dict() for s in self.steps] if self.steps is not None else None,
+        }
+
+
+def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
+                 t: Trace | None) -> None:
+    """Conditions (vetoes, forced grades, no grade), tiers and gates → r.tier."""
+    if not cs.tiers:
+        return
+    forced: str | None = None
+    no_grade: str | None = None
+    ceiling: str | None = None
+    for cond, when in cs.conditions:
+        if not when(v):
+            continue
+        r.conditions.append(cond.id)
+        then = cond.then
+        veto = "一票否决：" if cond.veto else ""
+        if then.grade is not None or then.no_grade:
+            if forced is None and no_grade is None:
+                if then.no_grade:
+                    no_grade = cond.title
+                    if t:
+                        t.add("condition", cond.id, cond.title, None,
+                              f"{veto}{cond.title} → 不确定等次")
+                else:
+                    forced = then.grade
+                    if t:
+                        t.add("condition", cond.id, cond.title, None,
+                              f"{veto}{cond.title} → 确定为“{forced}”")
+                r.decided_by = cond.id
+            elif t:
+                t.add("condition", cond.id, cond.title, None,
+                      f"{cond.title}（同时符合，但等次已由前一条件确定）")
+        elif then.at_most is not None:
+            if ceiling is None or cs.better(ceiling, then.at_most):
+                ceiling = then.at_most
+            if t:
+                t.add("condition", cond.id, cond.title, None,
+                      f"{veto}{cond.title} → 最高只能评为“{then.at_most}”")
+        else:
+            r.flags.append(then.flag or cond.title)
+            if t:
+                t.add("flag", cond.id, cond.title, None, f"{veto}{cond.title} → {then.flag}")
+    if no_grade is not None:
+        r.no_grade = no_grade
+        return
+    if forced is not None:
+        r.tier = forced
+        return
+    tier = cs.tier_for(r.total, v, t)  # type: ignore[arg-type]
+    if tier is None:
+        raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
+                                      "a score inside the tiers", r.total))
+    if t:
+        span = cs.tiers[cs.tier_index[tier]]
+        t.add("tier", tier, tier, r.total, f"等次：{fmt(r.total)} 分 → “{tier}”"
+              f"（{span.describe()}）")
+    if ceiling is not None and cs.better(tier, ceiling):
+        if t:
+            t.add("tier", ceiling, ceiling, r.total, f"受否决/门槛限制，由“{tier}”降为“{ceiling}”")
+        tier = ceiling
+    r.tier = tier
+
+
+def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
+                   t: Trace | None) -> None:
+    """Payout of the record's final grade, with the scheme's payout rules; also derived."""
+    payout = cs.scheme.payout
+    if payout is not None:
+        grade = r.grade
+        v["grade"] = grade
+        paid_as: str | None = grade
+        factor = ONE
+        for rule, when in cs.payout_rules:
+            if rule.grades is not None and grade not in rule.grades:
+                continue
+            if not when(v):
+                continue
+            if rule.pay_as is not None:
+                paid_as = None if rule.pay_as == "none" else rule.pay_as
+                if t:
+                    t.add("payout", rule.id, rule.title, None,
+                          f"{rule.title}：按“{paid_as}”标准发放" if paid_as
+                          else f"{rule.title}：不发放")
+            if rule.pro_rata is not None:
+                months = v[rule.pro_rata.months]
+                share = min(months / rule.pro_rata.of, ONE)
+                factor *= share
+                if t:
+                    t.add("payout", rule.id, rule.title, None,
+                          f"{rule.title}：按在职 {fmt(months)}/{rule.pro_rata.of} 个月折算")
+        base_amount = _amount_for(cs, paid_as, v)
+        amount = base_amount * factor
+        if r.prize:
+            amount += r.prize
+        rounded = cs.round_payout(amount) if cs.round_payout else amount
+        r.payout = rounded
+        if t:
+            what = f"“{paid_as}”" if paid_as else ("不定等次" if grade is None else "不发放")
+            detail = f"{fmt(base_amount)}"
+            if factor != ONE:
+                detail += f" × {fmt(factor)}"
+            if r.prize:
+                detail += f" + 名次奖 {fmt(r.prize)}"
+            t.add("payout", "payout", "奖金", rounded,
+                  f"奖金：{what} {detail} = {fmt(rounded)} {payout.unit}")
+    for d in cs.scheme.derived:
+        source = {"deductions": r.deduction, "bonuses": r.bonus, "payout": r.payout,
+                  "total": r.total}[d.of]
+        if source is None:
+            continue
+        value = source * d.share
+        rounder = cs.round_payout if d.of == "payout" else cs.round_total
+        value = rounder(value) if rounder else value
+        r.derived[d.id] = value
+        if t:
+            t.add("derived", d.id, d.title, value,
+                  f"{d.title}：{fmt(source)} × {fmt(d.share * HUNDRED)}% = {fmt(value)}")
+
+
+def _amount_for(cs: CompiledScheme, grade: str | None, v: Mapping[str, Any]) -> Decimal:
+    payout = cs.scheme.payout
+    if grade is None or payout is None:
+        return ZERO
+    if payout.amounts is not None:
+        return payout.amounts.get(grade, ZERO)
+    if payout.base_months is not None and payout.base is not None:
+        return payout.base_months.get(grade, ZERO) * v[payout.base]
+    return ZERO
+
+
+def score_values(cs: CompiledScheme, v: dict[str, Any], row: int | None,
+                 explain: bool, errors: list[FieldError] | None = None) -> RecordResult:
+    """Score parsed values (single-record stage: no quotas). Errors end up in the result."""
+    r = RecordResult(row, v)
+    if errors:
+        r.errors = errors
+        return r
+    t = Trace() if explain else None
+    try:
+        r.total = cs.compute(v, t)
+        r.subtotal, r.bonus, r.deduction = v["subtotal"], v["bonus"], v["deduction"]
+        decide_grade(cs, r, v, t)
+    except ScoringError as exc:
+        r.errors = [exc.error]
+        r.total = None
+        return r
+    r.grade = r.tier
+    if t:
+        r.steps = t.steps
+    return r
+
+
+def finish(cs: CompiledScheme, r: RecordResult, explain: bool) -> None:
+    """The payout stage, once the grade is final."""
+    if r.errors or r.withheld:
+        return
+    t: Trace | None = None
+    if explain:
+        t = Trace()
+        t.steps = r.steps if r.steps is not None else []
+    compute_payout(cs, r, r.values, t)
+
+
+def score_record(cs: CompiledScheme, raw: Mapping[str, Any], *, row: int | None = None,
+                 explain: bool = False) -> RecordResult:
+    """One record, on its own: quotas need the population (see score_population)."""
+    values, errors = cs.parse(raw)
+    r = score_values(cs, values, row, explain, errors)
+    finish(cs, r, explain)
+    return r

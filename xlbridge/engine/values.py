@@ -1,0 +1,218 @@
+"""Reading one input value: the edge where cells and CSV fields become typed values.
+
+Everything a clerk can put in a cell arrives here: numbers (int, float from Excel, Decimal),
+text (``"85"``, ``"85%"``, ``" ８５ "`` typed with a Chinese IME, ``"1,234.5"``), booleans,
+dates, blanks and Excel error values. Each input's parser turns it into the one type the
+rule needs or raises :class:`FieldError` saying which field, what was expected and what was
+found — never a silent zero. Floats are converted to Decimal here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from xlbridge.arith import ZERO, fmt, from_float
+from xlbridge.scheme.inputs import InputSpec
+from xlbridge.xlvalues import ExcelError
+
+_TRUE = {"是", "true", "yes", "y", "1", "√", "✓", "✔", "有", "对", "t"}
+_FALSE = {"否", "false", "no", "n", "0", "×", "✗", "无", "没有", "f", "不"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class FieldError(Exception):
+    """A bad value in one field of one record."""
+
+    field: str
+    label: str
+    code: str
+    expected_zh: str
+    expected_en: str
+    got: Any = None
+
+    def __str__(self) -> str:
+        got = "空白 (blank)" if _is_blank(self.got) else repr(self.got)
+        return (f"{self.label} [{self.field}]: {self.expected_zh} "
+                f"(expected {self.expected_en}); 实际为 got {got}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "label": self.label, "code": self.code,
+                "message": str(self), "got": None if self.got is None else str(self.got)}
+
+
+class RecordInputError(Exception):
+    """One record with one or more bad fields; ``row`` is 1-based when known."""
+
+    def __init__(self, errors: list[FieldError], row: int | None = None):
+        self.errors = errors
+        self.row = row
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(where + "; ".join(str(e) for e in errors))
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def normalize_text(text: str) -> str:
+    """Full-width digits and letters (from a Chinese IME) → ASCII; trim."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_number_text(text: str) -> Decimal | None:
+    """``"85"``, ``"85%"``, ``"1,234.5"``, ``"８５"`` → Decimal; anything else → None."""
+    t = normalize_text(text).replace(" ", "")
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if not _NUMBER.match(t):
+        return None
+    try:
+        value = Decimal(t)
+    except InvalidOperation:  # pragma: no cover - guarded by the regex
+        return None
+    return value / 100 if percent else value
+
+
+Parser = Callable[[Any], Any]
+
+
+def make_parser(spec: InputSpec) -> Parser:
+    """The function that reads ``spec``'s raw value or raises FieldError."""
+
+    def fail(code: str, zh: str, en: str, got: Any) -> FieldError:
+        return FieldError(spec.id, spec.label, code, zh, en, got)
+
+    blank_value: Any
+    if spec.optional:
+        blank_value = None
+    elif spec.blank == "zero":
+        blank_value = ZERO
+    elif spec.blank == "false":
+        blank_value = False
+    elif spec.blank == "empty":
+        blank_value = ""
+    else:
+        blank_value = _REQUIRED
+
+    def blank(value: Any) -> Any:
+        if blank_value is _REQUIRED:
+            raise fail("blank", "不能为空", "a value, the cell is blank", value)
+        return blank_value
+
+    def excel_error(value: ExcelError) -> FieldError:
+        return fail("excel_error", f"单元格是错误值 {value.code}，请先修正",
+                    f"a value, the cell holds the Excel error {value.code}", value.code)
+
+    low, high = spec.min, spec.max
+
+    def check_range(value: Decimal, raw: Any) -> Decimal:
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is not None and high is not None:
+                zh, en = f"应在 {fmt(low)} 到 {fmt(high)} 之间", f"{fmt(low)} to {fmt(high)}"
+            elif low is not None:
+                zh, en = f"应不小于 {fmt(low)}", f"a number ≥ {fmt(low)}"
+            else:
+                zh, en = f"应不大于 {fmt(high)}", f"a number ≤ {fmt(high)}"
+            raise fail("out_of_range", zh, en, raw)
+        return value
+
+    def number(value: Any) -> Decimal:
+        kind = type(value)
+        if kind is Decimal:
+            result = value
+        elif kind is int:
+            result = Decimal(value)
+        elif kind is float:
+            if value != value or value in (float("inf"), float("-inf")):
+                raise fail("not_a_number", "应为数字", "a number", value)
+            result = from_float(value)
+        elif _is_blank(value):
+            return blank(value)
+        elif kind is str:
+            parsed = parse_number_text(value)
+            if parsed is None:
+                raise fail("not_a_number", "应为数字", "a number", value)
+            result = parsed
+        elif kind is bool:
+            raise fail("not_a_number", "应为数字，不是 是/否", "a number, not TRUE/FALSE", value)
+        elif isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
+            raise fail("not_a_number", "应为数字，不是日期", "a number, not a date", value)
+        elif isinstance(value, ExcelError):
+            raise excel_error(value)
+        else:
+            raise fail("not_a_number", "应为数字", "a number", value)
+        return check_range(result, value)
+
+    def count(value: Any) -> Decimal:
+        result = number(value)
+        if result is None or result is blank_value:
+            return result
+        if result != result.to_integral_value():
+            raise fail("not_whole", "应为整数（次数）", "a whole number of occurrences", value)
+        if result < 0:
+            raise fail("negative", "次数不能为负", "a count ≥ 0", value)
+        return result
+
+    def boolean(value: Any) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        if _is_blank(value):
+            return blank(value)
+        if isinstance(value, ExcelError):
+            raise excel_error(value)
+        if isinstance(value, (int, float, Decimal)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            t = normalize_text(value).lower()
+            if t in _TRUE:
+                return True
+            if t in _FALSE:
+                return False
+        raise fail("not_a_bool", "应为 是/否", "是/否 (yes/no, TRUE/FALSE, 1/0)", value)
+
+    labels = spec.labels or ()
+    label_set = {normalize_text(x): x for x in labels}
+
+    def label(value: Any) -> str | None:
+        if _is_blank(value):
+            return blank(value)
+        if isinstance(value, ExcelError):
+            raise excel_error(value)
+        text = normalize_text(_text_of(value))
+        if text in label_set:
+            return label_set[text]
+        allowed = "、".join(labels)
+        raise fail("unknown_label", f"应为以下之一：{allowed}", f"one of {', '.join(labels)}",
+                   value)
+
+    def text(value: Any) -> str | None:
+        if _is_blank(value):
+            return blank(value)
+        if isinstance(value, ExcelError):
+            raise excel_error(value)
+        return normalize_text(_text_of(value))
+
+    return {"number": number, "count": count, "bool": boolean, "label": label,
+            "text": text}[spec.type]
+
+
+_REQUIRED = object()
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a category typed as 1 arrives from Excel as 1.0
+    if isinstance(value, Decimal):
+        return fmt(value)
+    return str(value)

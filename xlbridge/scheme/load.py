@@ -1,0 +1,209 @@
+"""Reading scheme files (YAML first, JSON too) with the line of every key kept.
+
+YAML is the primary format because a clerk can read it and comments can say which line of
+the written scheme each rule comes from. The loader remembers where each key was written so
+that every message points at ``file:line path`` (``county.yaml:42 tiers[1].at_least``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from xlbridge.scheme.issues import Issue, Report, SchemeInvalid, format_path
+from xlbridge.scheme.model import Scheme
+
+try:  # libyaml's composer is ~10× faster; fall back to pure Python where it is absent
+    _YamlLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _YamlLoader = yaml.SafeLoader
+
+SCHEME_SUFFIXES = (".yaml", ".yml", ".json")
+
+#: Larger than any real scheme by two orders of magnitude; refuse YAML alias bombs early.
+MAX_SCHEME_BYTES = 2_000_000
+
+
+@dataclass
+class SchemeSource:
+    """Where a scheme came from, to point messages at lines."""
+
+    origin: str
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+
+    def line_of(self, path: tuple[str | int, ...]) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+@dataclass
+class LoadedScheme:
+    scheme: Scheme
+    source: SchemeSource
+    text: str
+
+
+def _construct(node: yaml.Node, path: tuple[str | int, ...],
+               lines: dict[tuple[str | int, ...], int], scalars: yaml.SafeLoader) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _NotScalarKey(key_node.start_mark.line + 1)
+            key = scalars.construct_object(key_node)
+            child = (*path, key if isinstance(key, int) else str(key))
+            if key in out:
+                raise _DuplicateKey(child, key_node.start_mark.line + 1)
+            out[key] = _construct(value_node, child, lines, scalars)
+            lines[child] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, (*path, i), lines, scalars) for i, v in enumerate(node.value)]
+    # PyYAML's safe constructor resolves the scalar: int, float, bool, null or str.
+    return scalars.construct_object(node)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, path: tuple[str | int, ...], line: int):
+        self.path, self.line = path, line
+
+
+class _NotScalarKey(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
+    source = SchemeSource(origin)
+    try:
+        node = yaml.compose(text, Loader=_YamlLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SchemeInvalid(Report([Issue("error", "", f"not valid YAML: {problem}",
+                                          "yaml", origin, line)]), origin) from None
+    if node is None:
+        raise SchemeInvalid(Report([Issue("error", "", "the file is empty", "empty",
+                                          origin, 1)]), origin)
+    try:
+        data = _construct(node, (), source.lines, yaml.SafeLoader(""))
+    except _DuplicateKey as exc:
+        raise SchemeInvalid(Report([Issue(
+            "error", format_path(exc.path), "this key is written twice; the second would "
+            "silently replace the first", "duplicate_key", origin, exc.line)]), origin) from None
+    except _NotScalarKey as exc:
+        raise SchemeInvalid(Report([Issue("error", "", "a key must be plain text", "yaml",
+                                          origin, exc.line)]), origin) from None
+    return data, source
+
+
+def parse_scheme(text: str, origin: str = "<scheme>", fmt: str | None = None) -> LoadedScheme:
+    """Parse and structurally validate a scheme document (YAML or JSON text)."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
+        raise SchemeInvalid(Report([Issue("error", "", f"larger than {MAX_SCHEME_BYTES} bytes; "
+                                          "not a scheme", "too_large", origin)]), origin)
+    fmt = fmt or ("json" if origin.endswith(".json") else "yaml")
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SchemeInvalid(Report([Issue("error", "", f"not valid JSON: {exc.msg}", "json",
+                                              origin, exc.lineno)]), origin) from None
+        source = SchemeSource(origin)
+    else:
+        data, source = _parse_yaml(text, origin)
+    return LoadedScheme(scheme_from_data(data, source), source, text)
+
+
+def scheme_from_data(data: Any, source: SchemeSource | None = None) -> Scheme:
+    """Validate already-parsed data (a dict) into a Scheme, with path-bearing errors."""
+    source = source or SchemeSource("<scheme>")
+    if not isinstance(data, Mapping):
+        raise SchemeInvalid(Report([Issue("error", "", "a scheme must be a mapping of keys "
+                                          "(id, version, title, …)", "not_mapping",
+                                          source.origin, 1)]), source.origin)
+    try:
+        return Scheme.model_validate(data)
+    except ValidationError as exc:
+        raise SchemeInvalid(Report(pydantic_issues(exc, data, source)), source.origin) from None
+
+
+def pydantic_issues(exc: ValidationError, data: Any, source: SchemeSource) -> list[Issue]:
+    issues = []
+    seen: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        path = _data_path(err["loc"], data)
+        message = _message(err, path)
+        key = (format_path(path), message)
+        if key in seen:  # union branches repeat the same complaint
+            continue
+        seen.add(key)
+        issues.append(Issue("error", format_path(path), message, err["type"], source.origin,
+                            source.line_of(path)))
+    return issues
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """Drop the parts of a pydantic location that are not keys of the document (union tags)."""
+    path: list[str | int] = []
+    node = data
+    for element in loc:
+        if isinstance(node, list) and isinstance(element, int):
+            path.append(element)
+            node = node[element] if element < len(node) else None
+        elif isinstance(node, Mapping) and element in node:
+            path.append(element)
+            node = node[element]
+        elif isinstance(node, Mapping) and isinstance(element, str) and not element.startswith(
+                ("function-", "tagged-union")) and element not in _UNION_TAGS:
+            path.append(element)  # a missing or unknown key: still name it
+            node = None
+    return tuple(path)
+
+
+_UNION_TAGS = {"direct", "ratio", "rate", "rating", "grade", "rank", "deduction", "composite",
+               "GiveTo", "str", "int", "is-instance[Decimal]", "literal['rescale','zero']"}
+
+
+def _message(err: Mapping[str, Any], path: tuple[str | int, ...]) -> str:
+    kind = err["type"]
+    msg = str(err["msg"])
+    if kind == "extra_forbidden":
+        return f"unknown key '{path[-1] if path else '?'}' (misspelt, or not allowed here)"
+    if kind == "missing":
+        return f"required key '{path[-1] if path else '?'}' is missing"
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def load_scheme_file(path: str | Path) -> LoadedScheme:
+    """Read a scheme file; raises SchemeInvalid (with file and line) if it is malformed."""
+    p = Path(path)
+    if p.suffix.lower() not in SCHEME_SUFFIXES:
+        raise SchemeInvalid(Report([Issue("error", "", f"expected a .yaml or .json scheme file, "
+                                          f"got '{p.name}'", "suffix", str(p))]), str(p))
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SchemeInvalid(Report([Issue("error", "", f"cannot read the file: {exc.strerror}",
+                                          "io", str(p))]), str(p)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SchemeInvalid(Report([Issue("error", "", f"not UTF-8 text (byte {exc.start}); save "
+                                          "the file as UTF-8", "encoding", str(p))]),
+                            str(p)) from None
+    return parse_scheme(text, str(p), "json" if p.suffix.lower() == ".json" else "yaml")

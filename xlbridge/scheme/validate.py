@@ -1,0 +1,624 @@
+"""Checks that need the whole scheme: the mistakes real schemes contain (RULES.md).
+
+The written schemes overlap and leave gaps between tiers (001:28 '85分(含80分)'; 002:186
+leaves 94 < s < 95 unassigned), weights that do not add up, caps that can never bite. Each
+check yields an :class:`Issue` with the path inside the document and what was expected;
+errors stop a scheme from being used, warnings are shown to its author.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
+from xlbridge.scheme.expr import ExprError, compile_expr
+from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
+from xlbridge.scheme.issues import Issue, Report
+from xlbridge.scheme.load import SchemeSource
+from xlbridge.scheme.model import (
+    Adjustments,
+    CompositePart,
+    DeductionPart,
+    DirectPart,
+    GiveTo,
+    GradePart,
+    Item,
+    RankPart,
+    RatePart,
+    RatingPart,
+    RatioPart,
+    Scheme,
+    Tier,
+)
+
+INF = Decimal("Infinity")
+
+#: Names the engine provides to conditions beside the inputs, by where the condition sits.
+RESULT_NAMES = {"total", "subtotal", "bonus", "deduction"}
+PAYOUT_NAMES = RESULT_NAMES | {"grade"}
+RANK_NAMES = RESULT_NAMES | {"grade", "rank", "group_size"}
+
+
+@dataclass
+class Resolved:
+    """Points and scale of every part after weights are turned into points."""
+
+    points: dict[str, Decimal]
+    scale: dict[str, Decimal]
+    paths: dict[str, str]
+    parents: dict[str, str | None]
+    siblings: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class TierSpan:
+    """A tier's interval on the rounded total; None = unbounded."""
+
+    index: int
+    label: str
+    low: Decimal | None
+    low_inclusive: bool
+    high: Decimal | None
+    high_inclusive: bool
+
+    def contains(self, x: Decimal) -> bool:
+        if self.low is not None and (x < self.low or (x == self.low and not self.low_inclusive)):
+            return False
+        return not (self.high is not None and
+                    (x > self.high or (x == self.high and not self.high_inclusive)))
+
+
+def tier_span(index: int, tier: Tier, max_score: Decimal) -> TierSpan:
+    low_bound = tier.at_least or tier.above
+    high_bound = tier.at_most or tier.below
+    return TierSpan(index, tier.label,
+                    low_bound.resolve(max_score) if low_bound else None, tier.at_least is not None,
+                    high_bound.resolve(max_score) if high_bound else None,
+                    tier.at_most is not None)
+
+
+class _Checker:
+    def __init__(self, scheme: Scheme, source: SchemeSource | None):
+        self.scheme = scheme
+        self.source = source or SchemeSource("<scheme>")
+        self.issues: list[Issue] = []
+
+    def add(self, severity: str, path: str, message: str, code: str) -> None:
+        self.issues.append(Issue(severity, path, message, code, self.source.origin,  # type: ignore[arg-type]
+                                 self.source.line_of(_split_path(path))))
+
+    def error(self, path: str, message: str, code: str = "invalid") -> None:
+        self.add("error", path, message, code)
+
+    def warning(self, path: str, message: str, code: str = "warning") -> None:
+        self.add("warning", path, message, code)
+
+    # ------------------------------------------------------------------ parts and weights
+
+    def resolve(self) -> Resolved:
+        res = Resolved({}, {}, {}, {}, {})
+        seen: dict[str, str] = {}
+
+        def walk(parts: list, base: str, parent_scale: Decimal, parent: str | None,
+                 parent_path: str) -> None:
+            total = ZERO
+            weights_only = True
+            for i, part in enumerate(parts):
+                path = f"{base}[{i}]"
+                if part.id in seen:
+                    self.error(f"{path}.id", f"part id '{part.id}' is already used at "
+                                             f"{seen[part.id]}; ids must be unique", "duplicate")
+                seen[part.id] = path
+                if (part.points is None) == (part.weight is None):
+                    self.error(path, "give exactly one of `points` (分值) or `weight` (权重 %)",
+                               "points_or_weight")
+                    pts = ZERO
+                elif part.points is not None:
+                    pts = part.points
+                    weights_only = False
+                else:
+                    pts = part.weight * parent_scale  # type: ignore[operator]
+                scale = part.scale if part.scale is not None else pts
+                res.points[part.id], res.scale[part.id] = pts, scale
+                res.paths[part.id], res.parents[part.id] = path, parent
+                res.siblings[part.id] = [p.id for p in parts if p.id != part.id]
+                total += pts
+                if isinstance(part, CompositePart):
+                    if part.periods is not None:
+                        self.error(f"{path}.periods", "periods go on the leaf parts that are "
+                                   "scored per period, not on a composite", "periods")
+                    walk(part.parts, f"{path}.parts", scale, part.id, path)
+            if total != parent_scale and parts:
+                what = "weights" if weights_only else "points"
+                where = f"the scale of '{parent}'" if parent else "max_score"
+                expected = fmt(parent_scale)
+                if weights_only and parent_scale:
+                    got = f"{fmt(total / parent_scale * HUNDRED)}%"
+                    expected = "100%"
+                else:
+                    got = fmt(total)
+                self.error(base, f"the {what} of these parts add up to {got}; expected "
+                                 f"{expected} ({where})", "weights_sum")
+
+        walk(self.scheme.parts, "parts", self.scheme.max_score, None, "")
+        return res
+
+    def check_parts(self, res: Resolved) -> None:
+        for part_id, path in res.paths.items():
+            part = self._part_at(path)
+            periods = part_periods(self.scheme, part)
+            if isinstance(part.periods, str) and part.periods not in self.scheme.period_sets:
+                self.error(f"{path}.periods", f"unknown period set '{part.periods}'; known: "
+                           f"{', '.join(self.scheme.period_sets) or '(none)'}", "unknown_ref")
+            if periods:
+                total = sum((p.weight for p in periods), ZERO)
+                if total != ONE:
+                    self.error(f"{path}.periods", f"period weights add up to "
+                               f"{fmt(total * HUNDRED)}%; expected 100%", "weights_sum")
+                ids = [p.id for p in periods]
+                if len(set(ids)) != len(ids):
+                    self.error(f"{path}.periods", "period ids must be unique", "duplicate")
+            if isinstance(part.not_applicable, GiveTo):
+                for j, target in enumerate(part.not_applicable.give_to):
+                    if target not in res.siblings[part_id]:
+                        self.error(f"{path}.not_applicable.give_to[{j}]",
+                                   f"'{target}' is not a sibling of '{part_id}'; expected one "
+                                   f"of {', '.join(res.siblings[part_id]) or '(none)'}",
+                                   "unknown_ref")
+            if part.not_applicable != "rescale" and part.applies_when is None:
+                self.warning(f"{path}.not_applicable", "has no effect without `applies_when`",
+                             "no_effect")
+            if isinstance(part, (RatingPart, GradePart)):
+                self._check_label_map(part, path)
+            if isinstance(part, RankPart):
+                tops = [b.top for b in part.bands]
+                if tops[-1] is not None or any(t is None for t in tops[:-1]):
+                    self.error(f"{path}.bands", "every band but the last needs `top`; the last "
+                               "band (everyone else) has none", "bands")
+                elif tops[:-1] != sorted(tops[:-1]) or any(t > ONE for t in tops[:-1]):
+                    self.error(f"{path}.bands", "band `top` shares must increase and stay "
+                               "within 100%", "bands")
+                for j, band in enumerate(part.bands):
+                    if band.score > res.scale[part_id]:
+                        self.error(f"{path}.bands[{j}].score", f"{fmt(band.score)} is above the "
+                                   f"part's scale {fmt(res.scale[part_id])}", "range")
+            if isinstance(part, DirectPart) and part.min is not None \
+                    and part.min >= res.scale[part_id]:
+                self.error(f"{path}.min", "the lowest allowed input must be below the scale",
+                           "range")
+            if isinstance(part, DeductionPart):
+                if part.floor >= res.scale[part_id]:
+                    self.error(f"{path}.floor", "the floor must be below the part's scale",
+                               "range")
+                self.check_items(part.items, f"{path}.items", res, in_deduction_part=True)
+                if part.cap is not None and part.cap >= res.scale[part_id] - part.floor:
+                    self.warning(f"{path}.cap", f"can never bite: the part already stops at "
+                                 f"{fmt(part.floor)} (扣完为止), a deduction of at most "
+                                 f"{fmt(res.scale[part_id] - part.floor)}", "cap_never_bites")
+            if isinstance(part, CompositePart):
+                for name in ("bonuses", "deductions"):
+                    adj = getattr(part, name)
+                    if adj:
+                        self.check_adjustments(adj, f"{path}.{name}", res)
+
+    def _check_label_map(self, part: RatingPart | GradePart, path: str) -> None:
+        for label in part.values:
+            if not label.strip():
+                self.error(f"{path}.values", "a rating label may not be empty", "label")
+
+    def _part_at(self, path: str):
+        node: object = self.scheme
+        for step in _split_path(path):
+            node = node[step] if isinstance(step, int) else getattr(node, step)  # type: ignore[index]
+        return node
+
+    # ------------------------------------------------------------------ bonuses and deductions
+
+    def check_adjustments(self, adj: Adjustments, path: str, res: Resolved) -> None:
+        self.check_items(adj.items, f"{path}.items", res)
+        maxima: list[Decimal] = [self.item_max(i, res) for i in adj.items]
+        for c, cat in enumerate(adj.categories):
+            cpath = f"{path}.categories[{c}]"
+            self.check_items(cat.items, f"{cpath}.items", res)
+            item_max = sum((self.item_max(i, res) for i in cat.items), ZERO)
+            if cat.cap is not None and item_max <= cat.cap:
+                self.warning(f"{cpath}.cap", f"can never bite: its items give at most "
+                             f"{fmt(item_max)}", "cap_never_bites")
+            maxima.append(min(item_max, cat.cap) if cat.cap is not None else item_max)
+        reachable = sum(maxima, ZERO)
+        if adj.cap is not None and reachable <= adj.cap:
+            self.warning(f"{path}.cap", f"can never bite: the items and category caps allow "
+                         f"at most {fmt(reachable)} in total", "cap_never_bites")
+
+    def item_max(self, item: Item, res: Resolved) -> Decimal:
+        """The most an item can give (INF when occurrences are unbounded)."""
+        if item.input == "points":
+            best = item.max if item.max is not None else INF
+        elif item.input == "growth":
+            best = INF
+        elif item.highest_only and item.input == "count" and not item.escalation:
+            best = max(item.levels.values()) if item.levels else (item.amount or ZERO)
+        else:
+            best = INF
+        caps = [best]
+        if item.cap is not None:
+            caps.append(item.cap)
+        if item.cap_share is not None and item.cap_share.part in res.points:
+            caps.append(item.cap_share.share * res.points[item.cap_share.part])
+        return min(caps)
+
+    def check_items(self, items: list[Item], path: str, res: Resolved,
+                    in_deduction_part: bool = False) -> None:
+        for j, item in enumerate(items):
+            ipath = f"{path}[{j}]"
+            if item.knockout is not None and not in_deduction_part:
+                self.error(f"{ipath}.knockout", "a knockout only makes sense inside a "
+                           "deduction-based part (it sets that part to its floor)", "knockout")
+            if item.cap_share is not None and item.cap_share.part not in res.points:
+                self.error(f"{ipath}.cap_share.part", f"unknown part '{item.cap_share.part}'; "
+                           f"known: {', '.join(res.points)}", "unknown_ref")
+            if item.levels:
+                for level in item.levels:
+                    if not _identifier_safe(level):
+                        self.error(f"{ipath}.levels", f"level '{level}' becomes part of a "
+                                   "column id; use letters or 汉字 only (no spaces, brackets)",
+                                   "level_name")
+            if item.highest_only and not item.levels:
+                self.warning(f"{ipath}.highest_only", "has no effect without `levels`",
+                             "no_effect")
+            uncapped_max = self.item_max(item.model_copy(update={"cap": None,
+                                                                 "cap_share": None}), res)
+            if item.cap is not None and uncapped_max <= item.cap:
+                self.warning(f"{ipath}.cap", f"can never bite: the item gives at most "
+                             f"{fmt(uncapped_max)}", "cap_never_bites")
+
+    # ------------------------------------------------------------------ tiers
+
+    def check_tiers(self, inputs: list[InputSpec], res: Resolved) -> list[TierSpan]:
+        scheme = self.scheme
+        spans = [tier_span(i, t, scheme.max_score) for i, t in enumerate(scheme.tiers)]
+        if not spans:
+            return spans
+        labels = [t.label for t in scheme.tiers]
+        for i, label in enumerate(labels):
+            if labels.index(label) != i:
+                self.error(f"tiers[{i}].label", f"tier label '{label}' is used twice",
+                           "duplicate")
+        digits = scheme.rounding.total.digits
+        step = Decimal(1).scaleb(-digits)
+        for span in spans:
+            for side, value in (("low", span.low), ("high", span.high)):
+                if value is not None and digits >= 0 and value != value.quantize(step):
+                    key = _bound_key(scheme.tiers[span.index], side)
+                    self.warning(f"tiers[{span.index}].{key}", f"{fmt(value)} has more places "
+                                 f"than the rounded total ({digits}); no rounded score equals "
+                                 f"it, so the boundary is ambiguous to a reader",
+                                 "ambiguous_boundary")
+            if span.low is not None and span.high is not None and (
+                    span.low > span.high or (span.low == span.high and not (
+                    span.low_inclusive and span.high_inclusive))):
+                self.error(f"tiers[{span.index}]", f"tier '{span.label}' is empty: its lower "
+                           f"bound is not below its upper bound", "empty_tier")
+        low, high = self.reachable(res)
+        bounds = sorted({b for s in spans for b in (s.low, s.high) if b is not None})
+        probes: set[Decimal] = set(bounds)
+        for a, b in itertools.pairwise(bounds):
+            between = (a + step).quantize(step) if digits >= 0 else a + step
+            if between >= b:
+                between = (a + b) / 2 if digits < 0 else None  # type: ignore[assignment]
+            if between is not None and a < between < b:
+                probes.add(between)
+        probes.add(bounds[0] - step)
+        probes.add(bounds[-1] + step)
+        probes = {p for p in probes if (low is None or p >= low) and (high is None or p <= high)}
+        if low is not None:
+            probes.add(low)
+        if high is not None:
+            probes.add(high)
+        reported_gap: set[tuple[Decimal | None, Decimal | None]] = set()
+        reported_overlap: set[tuple[int, ...]] = set()
+        for x in sorted(probes):
+            inside = [s for s in spans if s.contains(x)]
+            if not inside:
+                below = max((b for b in bounds if b < x), default=None)
+                above = min((b for b in bounds if b > x), default=None)
+                if x in bounds:
+                    below = above = x
+                if (below, above) in reported_gap:
+                    continue
+                reported_gap.add((below, above))
+                if below == above:
+                    where = f"a score of exactly {fmt(x)}"
+                elif below is None:
+                    where = f"scores below {fmt(above)}"
+                elif above is None:
+                    where = f"scores above {fmt(below)}"
+                else:
+                    where = f"scores between {fmt(below)} and {fmt(above)} (e.g. {fmt(x)})"
+                self.error("tiers", f"{where} fall in no tier; totals are rounded to {digits} "
+                           f"place(s) and can range from {fmt(low) if low is not None else '−∞'}"
+                           f" to {fmt(high) if high is not None else '+∞'}", "tier_gap")
+            elif len(inside) > 1:
+                key = tuple(s.index for s in inside)
+                if key in reported_overlap:
+                    continue
+                reported_overlap.add(key)
+                names = " and ".join(f"tiers[{s.index}] '{s.label}'" for s in inside)
+                self.error(f"tiers[{inside[1].index}]", f"a score of {fmt(x)} falls in both "
+                           f"{names}; state which tier includes the boundary", "tier_overlap")
+        for a, b in itertools.pairwise(spans):
+            if a.low is not None and b.low is not None and a.low < b.low:
+                self.warning(f"tiers[{b.index}]", "tiers should be listed best first: "
+                             f"'{b.label}' starts above '{a.label}'", "tier_order")
+        return spans
+
+    def reachable(self, res: Resolved) -> tuple[Decimal | None, Decimal | None]:
+        """The lowest and highest total the scheme can produce (None = unbounded)."""
+        low, high = self._parts_range(self.scheme.parts, res)
+        b_low, b_high = self._adjustment_range(self.scheme.bonuses, res)
+        d_low, d_high = self._adjustment_range(self.scheme.deductions, res)
+        lo = low + b_low - d_high
+        hi = high + b_high - d_low
+        return (None if lo == -INF else lo, None if hi == INF else hi)
+
+    def _parts_range(self, parts: list, res: Resolved) -> tuple[Decimal, Decimal]:
+        lo = hi = ZERO
+        for part in parts:
+            pts, scale = res.points.get(part.id, ZERO), res.scale.get(part.id, ONE)
+            factor = pts / scale if scale else ZERO
+            if isinstance(part, CompositePart):
+                c_lo, c_hi = self._parts_range(part.parts, res)
+                b_lo, b_hi = self._adjustment_range(part.bonuses, res)
+                d_lo, d_hi = self._adjustment_range(part.deductions, res)
+                p_lo, p_hi = (c_lo + b_lo - d_hi) * factor, (c_hi + b_hi - d_lo) * factor
+            elif isinstance(part, DirectPart):
+                p_lo, p_hi = (part.min or ZERO) * factor, pts
+            elif isinstance(part, RatioPart):
+                p_lo, p_hi = ZERO, pts if part.cap_at_full else INF
+            elif isinstance(part, RatePart):
+                p_lo, p_hi = ZERO, pts
+            elif isinstance(part, RatingPart):
+                p_lo, p_hi = min(part.values.values()) * pts, max(part.values.values()) * pts
+            elif isinstance(part, GradePart):
+                p_lo = min(part.values.values()) * factor
+                p_hi = max(part.values.values()) * factor
+            elif isinstance(part, RankPart):
+                p_lo = min(b.score for b in part.bands) * factor
+                p_hi = max(b.score for b in part.bands) * factor
+            elif isinstance(part, DeductionPart):
+                p_lo, p_hi = part.floor * factor, pts
+            else:  # pragma: no cover
+                p_lo, p_hi = ZERO, pts
+            if part.applies_when is not None:
+                # when it does not apply, its points move to siblings: the range stays
+                p_lo = min(p_lo, ZERO)
+            lo += p_lo
+            hi += p_hi
+        return lo, hi
+
+    def _adjustment_range(self, adj: Adjustments | None, res: Resolved
+                          ) -> tuple[Decimal, Decimal]:
+        if adj is None:
+            return ZERO, ZERO
+        low = ZERO
+        maxima = []
+        for item in adj.items:
+            maxima.append(self.item_max(item, res))
+            if item.input == "points" and item.min is not None and item.min < 0:
+                low += item.min
+            if item.input == "growth":
+                low = -INF
+        for cat in adj.categories:
+            m = sum((self.item_max(i, res) for i in cat.items), ZERO)
+            maxima.append(min(m, cat.cap) if cat.cap is not None else m)
+        high = sum(maxima, ZERO)
+        if adj.cap is not None:
+            high = min(high, adj.cap)
+        return low, high
+
+    # ------------------------------------------------------------------ references
+
+    def check_references(self, inputs: list[InputSpec], res: Resolved) -> None:
+        scheme = self.scheme
+        tiers = [t.label for t in scheme.tiers]
+        by_id: dict[str, InputSpec] = {}
+        for spec in inputs:
+            if spec.id in by_id:
+                self.error(spec.path, f"input id '{spec.id}' is produced twice (also by "
+                           f"{by_id[spec.id].path}); rename one of the items or parts",
+                           "duplicate_input")
+            by_id[spec.id] = spec
+        names = set(by_id)
+        for i, group in enumerate(scheme.groups):
+            self._check_group_field(group, f"groups[{i}]", by_id)
+
+        def expr(text: str, path: str, known: set[str], functions: tuple[str, ...] = ()) -> None:
+            try:
+                compile_expr(text, known, {f: lambda env, *a: None for f in functions})
+            except ExprError as exc:
+                self.error(path, str(exc), "expression")
+
+        def tier_ref(label: str | None, path: str, allowed: list[str] | None = None) -> None:
+            allowed = tiers if allowed is None else allowed
+            if label is not None and label not in allowed:
+                self.error(path, f"unknown grade '{label}'; expected one of "
+                           f"{', '.join(allowed) or '(no tiers defined)'}", "unknown_ref")
+
+        for _part_id, path in res.paths.items():
+            part = self._part_at(path)
+            if part.applies_when:
+                expr(part.applies_when, f"{path}.applies_when", set(by_id))
+        for path, item in self._all_items():
+            if item.when:
+                expr(item.when, f"{path}.when", set(by_id))
+        for i, tier in enumerate(scheme.tiers):
+            for j, gate in enumerate(tier.requires):
+                expr(gate, f"tiers[{i}].requires[{j}]", names | RESULT_NAMES)
+        for i, cond in enumerate(scheme.conditions):
+            expr(cond.when, f"conditions[{i}].when", names | RESULT_NAMES)
+            tier_ref(cond.then.grade, f"conditions[{i}].then.grade")
+            tier_ref(cond.then.at_most, f"conditions[{i}].then.at_most")
+            if (cond.then.grade or cond.then.no_grade or cond.then.at_most) and not tiers:
+                self.error(f"conditions[{i}].then", "sets a grade but the scheme has no tiers",
+                           "unknown_ref")
+        if scheme.quotas:
+            q = scheme.quotas
+            total_share = ZERO
+            for j, limit in enumerate(q.limits):
+                tier_ref(limit.tier, f"quotas.limits[{j}].tier")
+                if limit.share is not None:
+                    if limit.share > ONE:
+                        self.error(f"quotas.limits[{j}].share", f"{fmt(limit.share * HUNDRED)}% "
+                                   "is over 100%", "quota_over_100")
+                    total_share += limit.share
+                if limit.tier in tiers and tiers.index(limit.tier) == len(tiers) - 1:
+                    self.error(f"quotas.limits[{j}].tier", "the lowest tier cannot have a "
+                               "quota: there is no tier below for those over it", "quota_tier")
+            if total_share > ONE:
+                self.error("quotas.limits", f"the shares add up to "
+                           f"{fmt(total_share * HUNDRED)}%, over 100% of the group",
+                           "quota_over_100")
+            for j, group in enumerate(q.group_by or []):
+                self._check_group_field(group, f"quotas.group_by[{j}]", by_id)
+            for j, key in enumerate(q.ties.keys):
+                if key not in names and key not in res.points:
+                    self.error(f"quotas.ties.keys[{j}]", f"unknown part or input '{key}'",
+                               "unknown_ref")
+        for i, rule in enumerate(scheme.rank_rules):
+            if rule.when:
+                expr(rule.when, f"rank_rules[{i}].when", names | RANK_NAMES)
+            for j, group in enumerate(rule.group_by or []):
+                self._check_group_field(group, f"rank_rules[{i}].group_by[{j}]", by_id)
+        if scheme.payout:
+            self._check_payout(by_id, names, tiers, expr, tier_ref)
+        if scheme.aggregation:
+            agg = scheme.aggregation
+            for j, rule in enumerate(agg.rules):
+                expr(rule.when, f"aggregation.rules[{j}].when", {"n"}, ("count",))
+                tier_ref(rule.grade, f"aggregation.rules[{j}].grade", agg.grades)
+            tier_ref(agg.otherwise, "aggregation.otherwise", agg.grades)
+            if agg.quota:
+                tier_ref(agg.quota.tier, "aggregation.quota.tier", agg.grades)
+                tier_ref(agg.quota.fallback, "aggregation.quota.fallback", agg.grades)
+                if (agg.quota.share is None) == (agg.quota.count is None):
+                    self.error("aggregation.quota", "give exactly one of `share` or `count`",
+                               "quota")
+            if any(r.within_quota for r in agg.rules) and not agg.quota:
+                self.error("aggregation.quota", "a rule is `within_quota` but no quota is "
+                           "declared", "quota")
+        if any(isinstance(self._part_at(p), RankPart) for p in res.paths.values()) \
+                and not scheme.groups:
+            self.warning("groups", "rank parts rank within groups; with no `groups` the whole "
+                         "population is one group", "groups")
+
+    def _check_payout(self, by_id, names, tiers, expr, tier_ref) -> None:
+        payout = self.scheme.payout
+        assert payout is not None
+        table = payout.amounts if payout.amounts is not None else payout.base_months
+        if table is not None:
+            key = "amounts" if payout.amounts is not None else "base_months"
+            for label in table:
+                tier_ref(label, f"payout.{key}.{label}")
+            for label in tiers:
+                if label not in table:
+                    self.warning(f"payout.{key}", f"grade '{label}' has no amount: it is "
+                                 "paid 0", "payout_missing")
+        if payout.base is not None:
+            spec = by_id.get(payout.base)
+            if spec is None or spec.type != "number":
+                self.error("payout.base", f"'{payout.base}' must be a number input declared "
+                           "under `inputs`", "unknown_ref")
+        for j, rule in enumerate(payout.rules):
+            expr(rule.when, f"payout.rules[{j}].when", names | PAYOUT_NAMES)
+            for k, g in enumerate(rule.grades or []):
+                tier_ref(g, f"payout.rules[{j}].grades[{k}]")
+            if rule.pay_as not in (None, "none"):
+                tier_ref(rule.pay_as, f"payout.rules[{j}].pay_as")
+            if rule.pro_rata and rule.pro_rata.months not in by_id:
+                self.error(f"payout.rules[{j}].pro_rata.months", f"unknown input "
+                           f"'{rule.pro_rata.months}'", "unknown_ref")
+            if rule.pay_as is None and rule.pro_rata is None:
+                self.error(f"payout.rules[{j}]", "a payout rule needs `pay_as` or `pro_rata`",
+                           "no_effect")
+        if payout.rank_prizes:
+            tier_ref(payout.rank_prizes.min_grade, "payout.rank_prizes.min_grade")
+            for j, group in enumerate(payout.rank_prizes.group_by or []):
+                self._check_group_field(group, f"payout.rank_prizes.group_by[{j}]", by_id)
+
+    def _check_group_field(self, group: str, path: str, by_id: dict[str, InputSpec]) -> None:
+        spec = by_id.get(group)
+        if spec is None:
+            self.error(path, f"unknown input '{group}'; declare it under `inputs` "
+                       "(type text or label)", "unknown_ref")
+        elif spec.type not in ("text", "label"):
+            self.error(path, f"input '{group}' is a {spec.type}; groups are formed by a text "
+                       "or label input (科级/中层/一般)", "group_type")
+
+    def _all_items(self) -> Iterator[tuple[str, Item]]:
+        def from_adj(adj: Adjustments | None, path: str) -> Iterator[tuple[str, Item]]:
+            if adj is None:
+                return
+            for j, item in enumerate(adj.items):
+                yield f"{path}.items[{j}]", item
+            for c, cat in enumerate(adj.categories):
+                for j, item in enumerate(cat.items):
+                    yield f"{path}.categories[{c}].items[{j}]", item
+
+        def from_parts(parts: list, base: str) -> Iterator[tuple[str, Item]]:
+            for i, part in enumerate(parts):
+                path = f"{base}[{i}]"
+                if isinstance(part, DeductionPart):
+                    for j, item in enumerate(part.items):
+                        yield f"{path}.items[{j}]", item
+                if isinstance(part, CompositePart):
+                    yield from from_parts(part.parts, f"{path}.parts")
+                    yield from from_adj(part.bonuses, f"{path}.bonuses")
+                    yield from from_adj(part.deductions, f"{path}.deductions")
+
+        yield from from_parts(self.scheme.parts, "parts")
+        yield from from_adj(self.scheme.bonuses, "bonuses")
+        yield from from_adj(self.scheme.deductions, "deductions")
+
+
+def _bound_key(tier: Tier, side: str) -> str:
+    if side == "low":
+        return "at_least" if tier.at_least is not None else "above"
+    return "at_most" if tier.at_most is not None else "below"
+
+
+def _identifier_safe(text: str) -> bool:
+    return text.replace("_", "a").isidentifier() if text else False
+
+
+def _split_path(path: str) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    for chunk in path.replace("]", "").split("."):
+        if not chunk:
+            continue
+        name, *indexes = chunk.split("[")
+        if name:
+            out.append(name)
+        out.extend(int(i) for i in indexes)
+    return tuple(out)
+
+
+def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
+    """All semantic checks of one scheme."""
+    checker = _Checker(scheme, source)
+    res = checker.resolve()
+    checker.check_parts(res)
+    inputs = scheme_inputs(scheme, res.points)
+    checker.check_references(inputs, res)
+    for path, adj in (("bonuses", scheme.bonuses), ("deductions", scheme.deductions)):
+        if adj:
+            checker.check_adjustments(adj, path, res)
+    checker.check_tiers(inputs, res)
+    return Report(checker.issues)
+
+
+def resolve_parts(scheme: Scheme) -> Resolved:
+    """Points and scale of every part (for the engine; assumes a validated scheme)."""
+    return _Checker(scheme, None).resolve()
