@@ -278,6 +278,19 @@ class CompiledScheme:
 
         keep = part.id in self._kept_parts
         pid = part.id
+        # Inputs that may be blank because the part may not apply must be filled when it does.
+        required = [spec for spec in self.inputs if spec.optional and spec.path == path
+                    and not spec.id.endswith("_evidence")]
+        if required and not isinstance(part, CompositePart):
+            inner_raw = raw
+
+            def raw(v: dict[str, Any], t: Trace | None) -> Decimal:
+                for spec in required:
+                    if v[spec.id] is None:
+                        raise ScoringError(FieldError(spec.id, spec.label, "blank",
+                                                      "该项适用，不能为空",
+                                                      "a value: this part applies", None))
+                return inner_raw(v, t)
 
         def evaluate(v: dict[str, Any], t: Trace | None) -> Decimal:
             if t is None:
@@ -679,10 +692,10 @@ class CompiledScheme:
             if self._deduct:
                 expr += f" − 扣分{fmt(deduct)}"
             digits = self.scheme.rounding.total.digits
-            t.add("total", "total", "总分", total,
-                  f"总分 = {expr} = {fmt(exact)}"
-                  + (f"，保留{digits}位小数为 {fmt(total)}" if exact != total else ""),
-                  exact=exact)
+            text = f"总分 = {expr}" + (f" = {fmt(exact)}" if expr != fmt(exact) else "")
+            if exact != total:
+                text += f"，保留{digits}位小数为 {fmt(total)}"
+            t.add("total", "total", "总分", total, text, exact=exact)
         return total
 
     def tier_for(self, total: Decimal, v: Mapping[str, Any] | None,

@@ -261,7 +261,8 @@ def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -
                     t = _trace_for(r, explain)
                     if t:
                         t.add("tie", limit.tier, limit.tier, r.total, text)
-            line_text = (f"“{limit.tier}”名额：{basis}；候选 {len(candidates)} 人，"
+            where = f"{'/'.join(g)}组" if g else "全体"
+            line_text = (f"{where}“{limit.tier}”名额：{basis}；候选 {len(candidates)} 人，"
                          f"入选 {len(kept)} 人")
             result.quotas.append(QuotaLine(g, limit.tier, size, places, len(candidates),
                                            len(kept), line_text))

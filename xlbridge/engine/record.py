@@ -147,6 +147,7 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         v["grade"] = grade
         paid_as: str | None = grade
         factor = ONE
+        factor_text = ""
         for rule, when in cs.payout_rules:
             if rule.grades is not None and grade not in rule.grades:
                 continue
@@ -162,6 +163,8 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 months = v[rule.pro_rata.months]
                 share = min(months / rule.pro_rata.of, ONE)
                 factor *= share
+                served = min(months, Decimal(rule.pro_rata.of))
+                factor_text += f" × {fmt(served)}/{rule.pro_rata.of}"
                 if t:
                     t.add("payout", rule.id, rule.title, None,
                           f"{rule.title}：按在职 {fmt(months)}/{rule.pro_rata.of} 个月折算")
@@ -174,8 +177,7 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         if t:
             what = f"“{paid_as}”" if paid_as else ("不定等次" if grade is None else "不发放")
             detail = f"{fmt(base_amount)}"
-            if factor != ONE:
-                detail += f" × {fmt(factor)}"
+            detail += factor_text
             if r.prize:
                 detail += f" + 名次奖 {fmt(r.prize)}"
             t.add("payout", "payout", "奖金", rounded,

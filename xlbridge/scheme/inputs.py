@@ -11,7 +11,7 @@ to them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from xlbridge.scheme.model import (
@@ -71,11 +71,14 @@ def scheme_inputs(scheme: Scheme, resolved_points: dict[str, Decimal] | None = N
     points = resolved_points or {}
     count_blank = "zero" if scheme.blank_counts == "zero" else "error"
 
-    def walk(parts: list, base: str) -> None:
+    def walk(parts: list, base: str, conditional: bool = False) -> None:
         for i, part in enumerate(parts):
             path = f"{base}[{i}]"
+            # Inputs of a part that may not apply may be left blank; the engine insists on
+            # them only when the part applies.
+            cond = conditional or part.applies_when is not None
             if isinstance(part, CompositePart):
-                walk(part.parts, f"{path}.parts")
+                walk(part.parts, f"{path}.parts", cond)
                 if part.bonuses:
                     specs.extend(_adjustment_inputs(part.bonuses, f"{path}.bonuses", count_blank))
                 if part.deductions:
@@ -87,15 +90,20 @@ def scheme_inputs(scheme: Scheme, resolved_points: dict[str, Decimal] | None = N
             for period in periods:
                 pid = part.id if period is None else f"{part.id}_{period.id}"
                 title = part.title if period is None else f"{part.title}·{period.label}"
-                specs.extend(_leaf_inputs(part, pid, title, path, scale, count_blank))
+                for spec in _leaf_inputs(part, pid, title, path, scale, count_blank):
+                    if cond and spec.blank == "error":
+                        spec = replace(spec, optional=True)
+                    specs.append(spec)
 
+    # Declared inputs first: they hold who the record is (name, category) and the facts
+    # conditions read, which is how templates lay out their left-hand columns.
+    for i, field in enumerate(scheme.inputs):
+        specs.append(_declared(field, f"inputs[{i}]"))
     walk(scheme.parts, "parts")
     for name in ("bonuses", "deductions"):
         adj = getattr(scheme, name)
         if adj:
             specs.extend(_adjustment_inputs(adj, name, count_blank))
-    for i, field in enumerate(scheme.inputs):
-        specs.append(_declared(field, f"inputs[{i}]"))
     return specs
 
 

@@ -1,0 +1,296 @@
+"""The `xlbridge` command: a thin face over the library (parsing and printing only).
+
+Every command does its work through the same functions the worksheet functions and the
+server use; this module only reads arguments, calls them, and prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from xlbridge import __version__
+from xlbridge.arith import fmt
+from xlbridge.csvio import FIRST_ROW, CsvInputError, read_records, to_csv, write_atomic
+from xlbridge.engine import CompiledScheme, score_population
+from xlbridge.engine.periods import aggregate_periods, aggregation_inputs
+from xlbridge.engine.trace import render
+from xlbridge.scheme.describe import describe
+from xlbridge.scheme.issues import SchemeInvalid
+from xlbridge.scheme.load import load_scheme_file
+from xlbridge.scheme.model import Scheme
+from xlbridge.scheme.validate import validate
+from xlbridge.store import REPO_SCHEMES, SchemeNotFound, SchemeStore, default_dirs
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Fail(click.ClickException):
+    """An error for the user: printed without a traceback, exit status 2."""
+
+    exit_code = 2
+
+
+def _store(ctx: click.Context) -> SchemeStore:
+    return ctx.obj["store"]
+
+
+def _compiled(ctx: click.Context, ref: str) -> CompiledScheme:
+    try:
+        return _store(ctx).get(ref)
+    except (SchemeInvalid, SchemeNotFound, ValueError) as exc:
+        raise Fail(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlbridge")
+@click.option("--schemes", "scheme_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Folder of scheme files to search first (repeatable).")
+@click.pass_context
+def main(ctx: click.Context, scheme_dirs: tuple[str, ...]) -> None:
+    """xlbridge — performance-appraisal schemes (绩效考核方案) for office workbooks."""
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = SchemeStore([*scheme_dirs, *default_dirs()])
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+@main.group()
+def schemes() -> None:
+    """List, show, validate schemes; print the scheme format's JSON Schema."""
+
+
+@schemes.command("list")
+@click.pass_context
+def schemes_list(ctx: click.Context) -> None:
+    """Every scheme found, newest version last."""
+    store = _store(ctx)
+    table = Table("id@version", "title", "unit", "period", "file")
+    for e in store.entries():
+        s = e.loaded.scheme
+        table.add_row(e.ref, s.title, s.unit, s.period, str(e.path))
+    console.print(table)
+    for path, exc in store.invalid_files().items():
+        err_console.print(f"[red]invalid[/red] {path}: {len(exc.report.errors)} error(s); "
+                          f"run `xlbridge schemes validate {path}`")
+
+
+@schemes.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="The scheme document as JSON.")
+@click.pass_context
+def schemes_show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """A scheme's rules, tiers, quotas, payouts and input columns."""
+    cs = _compiled(ctx, ref)
+    if as_json:
+        click.echo(json.dumps(cs.scheme.model_dump(mode="json", exclude_none=True),
+                              ensure_ascii=False, indent=2))
+        return
+    click.echo(describe(cs.scheme, cs.inputs))
+    for issue in cs.report.warnings:
+        err_console.print(f"[yellow]{issue}[/yellow]")
+
+
+@schemes.command("validate")
+@click.argument("refs", nargs=-1)
+@click.pass_context
+def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Check scheme files (or ids); all found schemes when none is given.
+
+    Exit status 1 if any scheme has errors; warnings alone pass.
+    """
+    store = _store(ctx)
+    targets: list[tuple[str, Any]] = []
+    if not refs:
+        targets = [(str(e.path), e.loaded) for e in store.entries()]
+        targets += [(str(p), exc) for p, exc in store.invalid_files().items()]
+    for ref in refs:
+        try:
+            if Path(ref).exists():
+                targets.append((ref, load_scheme_file(ref)))
+            else:
+                entry = store.entry(ref)
+                targets.append((str(entry.path), entry.loaded))
+        except SchemeInvalid as exc:
+            targets.append((ref, exc))
+        except (SchemeNotFound, ValueError) as exc:
+            raise Fail(str(exc)) from None
+    failed = 0
+    for name, loaded in sorted(targets, key=lambda t: t[0]):
+        if isinstance(loaded, SchemeInvalid):
+            report = loaded.report
+        else:
+            report = validate(loaded.scheme, loaded.source)
+        status = "[green]ok[/green]" if report.ok else "[red]invalid[/red]"
+        console.print(f"{status} {name} ({len(report.errors)} errors, "
+                      f"{len(report.warnings)} warnings)")
+        for issue in report.issues:
+            colour = "red" if issue.severity == "error" else "yellow"
+            console.print(f"  [{colour}]{issue}[/{colour}]")
+        failed += not report.ok
+    if failed:
+        sys.exit(1)
+
+
+@schemes.command("schema")
+def schemes_schema() -> None:
+    """The JSON Schema of scheme files (for editors: validation and completion)."""
+    schema = Scheme.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://xlbridge.example/schema/scheme.json"
+    click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
+
+
+# --------------------------------------------------------------------------- score
+
+
+def _result_row(r: Any) -> list[Any]:
+    return [fmt(r.total) if r.total is not None else "", r.grade_text,
+            fmt(r.payout) if r.payout is not None else "", r.rank or "",
+            "；".join(r.flags), r.withheld or "",
+            "\n".join(str(e) for e in r.errors) if r.errors else render(r.steps or [])]
+
+
+@main.command()
+@click.option("--scheme", "ref", required=True, help="Scheme id, id@version, or file.")
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV of records; columns named by input id or label.")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False),
+              help="Write results as CSV (input columns + total, grade, payout, breakdown).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
+@click.option("--explain", "explain_row", type=int, metavar="ROW",
+              help="Print one record's breakdown (ROW as Excel numbers it: first record = 2).")
+@click.pass_context
+def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None,
+          as_json: bool, explain_row: int | None) -> None:
+    """Score a CSV of records with a scheme: totals, quota-aware grades, payouts.
+
+    Exit status 1 if any record has bad data (its errors are in the output).
+    """
+    cs = _compiled(ctx, ref)
+    try:
+        data = read_records(input_path, cs.inputs)
+    except CsvInputError as exc:
+        raise Fail(str(exc)) from None
+    explain = bool(output_path) or as_json or explain_row is not None
+    pop = score_population(cs, data.rows, explain=explain, first_row=FIRST_ROW)
+    if data.unknown_columns:
+        err_console.print(f"[yellow]columns not used by {cs.ref}: "
+                          f"{', '.join(data.unknown_columns)}[/yellow]")
+    if output_path:
+        header = [*data.header, "总分", "等次", "奖金", "排名", "标记", "暂缓原因", "计分明细"]
+        rows = [[*raw, *[""] * (len(data.header) - len(raw)), *_result_row(r)]
+                for raw, r in zip(data.raw_rows, pop.records, strict=True)]
+        write_atomic(output_path, to_csv(header, rows))
+    if as_json:
+        out = {"scheme": cs.ref, "summary": pop.summary(),
+               "records": [r.to_dict() for r in pop.records],
+               "ties": [t.to_dict() for t in pop.ties],
+               "quotas": [q.to_dict() for q in pop.quotas]}
+        for rec, r in zip(out["records"], pop.records, strict=True):
+            rec["inputs"] = data.rows[(r.row or FIRST_ROW) - FIRST_ROW]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    elif explain_row is not None:
+        match = [r for r in pop.records if r.row == explain_row]
+        if not match:
+            raise Fail(f"no record on row {explain_row}; records are on rows {FIRST_ROW}–"
+                       f"{FIRST_ROW + len(pop.records) - 1}")
+        r = match[0]
+        click.echo(f"{cs.ref} {cs.scheme.title} — 第 {explain_row} 行")
+        click.echo(r.explain())
+        if r.withheld:
+            click.echo(f"暂缓：{r.withheld}")
+    else:
+        _print_summary(cs, pop)
+    for r in pop.invalid:
+        err_console.print(f"[red]{input_path}: row {r.row}:[/red] "
+                          + "; ".join(str(e) for e in r.errors))
+    if pop.invalid:
+        sys.exit(1)
+
+
+def _print_summary(cs: CompiledScheme, pop: Any) -> None:
+    s = pop.summary()
+    console.print(f"{cs.ref} {cs.scheme.title}: {s['records']} records, "
+                  f"{s['invalid']} invalid, {s['withheld']} withheld")
+    grades = [t.label for t in cs.tiers] + ["不定等次"]
+    counts = s["grades"]
+    console.print("  " + "  ".join(f"{g} {counts.get(g, 0)}" for g in grades if g in counts
+                                   or g != "不定等次"))
+    if cs.scheme.payout:
+        console.print(f"  奖金合计 {s['payout_total']} {cs.scheme.payout.unit}")
+    for tie in pop.ties:
+        console.print(f"  [yellow]{tie.text}[/yellow]")
+
+
+@main.command()
+@click.option("--scheme", "ref", required=True, help="Scheme id, id@version, or file.")
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV with one column per period grade (Q1…Q4), optional Q1_total….")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> None:
+    """Annual grades from period grades (e.g. four quarterly grades)."""
+    cs = _compiled(ctx, ref)
+    if cs.scheme.aggregation is None:
+        raise Fail(f"scheme {cs.ref} declares no aggregation over periods")
+    try:
+        data = read_records(input_path, aggregation_inputs(cs))
+    except CsvInputError as exc:
+        raise Fail(str(exc)) from None
+    result = aggregate_periods(cs, data.rows, first_row=FIRST_ROW)
+    if as_json:
+        click.echo(json.dumps({"scheme": cs.ref, "records": [r.to_dict() for r in
+                                                              result.records],
+                               "notes": result.notes}, ensure_ascii=False, indent=2))
+    else:
+        for r, raw in zip(result.records, data.raw_rows, strict=True):
+            label = raw[0] if raw else ""
+            if r.errors:
+                click.echo(f"row {r.row} {label}: " + "; ".join(map(str, r.errors)))
+            else:
+                click.echo(f"row {r.row} {label}: {r.grade}  ({'；'.join(r.steps[1:])})")
+        for note in result.notes:
+            click.echo(note)
+    if any(r.errors for r in result.records):
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_context
+def examples(ctx: click.Context) -> None:
+    """Score every shipped scheme's example records and print a summary."""
+    store = _store(ctx)
+    table = Table("scheme", "records", "invalid", "grades", "payout total", "ties")
+    failed = False
+    for entry in store.entries():
+        csv_path = entry.path.with_name(f"{entry.id}.records.csv")
+        if entry.path.parent != REPO_SCHEMES or not csv_path.exists():
+            continue
+        cs = store.get(entry.ref)
+        try:
+            data = read_records(csv_path, cs.inputs)
+        except CsvInputError as exc:
+            raise Fail(str(exc)) from None
+        pop = score_population(cs, data.rows, first_row=FIRST_ROW)
+        s = pop.summary()
+        order = [t.label for t in cs.tiers] + ["不定等次"]
+        grades = " ".join(f"{g}:{s['grades'][g]}" for g in order if g in s["grades"])
+        table.add_row(entry.ref, str(s["records"]), str(s["invalid"]), grades,
+                      s["payout_total"] if cs.scheme.payout else "—", str(s["ties"]))
+        failed |= bool(s["invalid"])
+    console.print(table)
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,114 @@
+"""Records in CSV files: headers mapped to a scheme's inputs, results written back atomically.
+
+Clerks' CSV files come from Excel: often GB18030 ("ANSI" on a Chinese Windows) rather than
+UTF-8, with headers that are either the input ids (``late``) or the Chinese labels a template
+shows (``迟到(次)``). Both are accepted. Output is UTF-8 with a BOM, which Excel opens
+correctly, and is written to a temporary file first so that a failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlbridge.engine.values import normalize_text
+from xlbridge.scheme.inputs import InputSpec
+
+#: The first record of a CSV file is on line 2 in Excel (line 1 is the header).
+FIRST_ROW = 2
+
+
+class CsvInputError(ValueError):
+    """A CSV file that cannot be read as records of the scheme."""
+
+
+@dataclass
+class CsvRecords:
+    path: str
+    header: list[str]
+    rows: list[dict[str, str]]          # by input id
+    raw_rows: list[list[str]]            # as read, for writing back
+    unknown_columns: list[str]
+
+
+def decode(data: bytes, path: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CsvInputError(f"{path}: neither UTF-8 nor GB18030 text; save it as CSV (UTF-8)")
+
+
+def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
+               ) -> tuple[dict[int, str], list[str]]:
+    """Column index → input id, matching ids or labels; also the columns that match none."""
+    by_name: dict[str, str] = {}
+    for spec in specs:
+        by_name[normalize_text(spec.id)] = spec.id
+        by_name[normalize_text(spec.label)] = spec.id
+    mapping: dict[int, str] = {}
+    unknown = []
+    for i, name in enumerate(header):
+        key = by_name.get(normalize_text(name))
+        if key is None:
+            unknown.append(name)
+            continue
+        if key in mapping.values():
+            raise CsvInputError(f"{path}: column '{name}' (column {i + 1}) gives input "
+                                f"'{key}' a second time")
+        mapping[i] = key
+    missing = [s for s in specs if s.id not in mapping.values() and s.blank == "error"
+               and not s.optional]
+    if missing:
+        names = "、".join(f"{s.label} [{s.id}]" for s in missing)
+        raise CsvInputError(f"{path}: missing column(s) {names}; the header must name every "
+                            "input by its id or its label (see `xlbridge schemes show`)")
+    return mapping, unknown
+
+
+def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
+    p = Path(path)
+    try:
+        text = decode(p.read_bytes(), str(p))
+    except OSError as exc:
+        raise CsvInputError(f"{p}: cannot read ({exc.strerror})") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise CsvInputError(f"{p}: the file is empty; expected a header row")
+    header, body = rows[0], [r for r in rows[1:] if any(c.strip() for c in r)]
+    mapping, unknown = header_map(header, specs, str(p))
+    records = []
+    for line_no, row in enumerate(body, start=FIRST_ROW):
+        if len(row) > len(header):
+            raise CsvInputError(f"{p}: line {line_no} has {len(row)} fields, the header "
+                                f"{len(header)}")
+        records.append({key: row[i] if i < len(row) else "" for i, key in mapping.items()})
+    return CsvRecords(str(p), header, records, body, unknown)
+
+
+def write_atomic(path: str | Path, text: str, encoding: str = "utf-8-sig") -> None:
+    """Write a whole file or nothing: temporary file in the same folder, then rename."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buf.getvalue()

@@ -1,0 +1,156 @@
+"""Aggregation over periods: an annual grade from quarterly (or monthly) grades (RULES §10).
+
+'三次及以上优秀 → 年度优秀 within the annual quota; 两次及以上不称职 → 不称职; 一次 → 基本称职'
+(004:527). Each record holds its period grades (columns named by the period ids: Q1…Q4) and,
+optionally, its period totals (Q1_total…) used to order candidates for the quota.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlbridge.arith import HUNDRED, ZERO, fmt
+from xlbridge.engine.compiled import CompiledScheme, _round_count
+from xlbridge.engine.record import NO_GRADE
+from xlbridge.engine.values import FieldError, make_parser
+from xlbridge.scheme.expr import compile_expr
+from xlbridge.scheme.inputs import InputSpec
+
+
+@dataclass
+class AggregateResult:
+    row: int | None
+    values: dict[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+    grade: str | None = None
+    rule: str | None = None
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "ok": self.ok, "errors": [e.to_dict() for e in self.errors],
+                "grade": self.grade, "rule": self.rule, "explain": self.steps}
+
+
+@dataclass
+class AggregationResult:
+    title: str
+    records: list[AggregateResult]
+    notes: list[str] = field(default_factory=list)
+
+    def grade_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.records:
+            if r.ok:
+                counts[r.grade or "—"] = counts.get(r.grade or "—", 0) + 1
+        return counts
+
+
+def aggregation_inputs(cs: CompiledScheme) -> list[InputSpec]:
+    """Columns of an aggregation sheet: each period's grade, optionally its total."""
+    agg = cs.scheme.aggregation
+    if agg is None:
+        return []
+    labels = (*tuple(t.label for t in cs.tiers), NO_GRADE)
+    specs = []
+    for p in agg.periods:
+        specs.append(InputSpec(p, f"{p}等次", "label", "aggregation.periods", labels=labels))
+        specs.append(InputSpec(f"{p}_total", f"{p}得分", "number", "aggregation.periods",
+                               optional=True))
+    return specs
+
+
+def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *,
+                      first_row: int = 1) -> AggregationResult:
+    agg = cs.scheme.aggregation
+    if agg is None:
+        raise ValueError(f"scheme {cs.ref} declares no aggregation over periods")
+    specs = aggregation_inputs(cs)
+    parsers = [(s.id, make_parser(s)) for s in specs]
+    results: list[AggregateResult] = []
+    for i, raw in enumerate(records):
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for key, parser in parsers:
+            try:
+                values[key] = parser(raw.get(key))
+            except FieldError as exc:
+                errors.append(exc)
+        results.append(AggregateResult(first_row + i, values, errors))
+
+    def counter(env: Mapping[str, Any], label: str) -> Decimal:
+        return Decimal(sum(1 for p in agg.periods if env[p] == label))
+
+    rules = [(r, compile_expr(r.when, {"n"}, {"count": counter})) for r in agg.rules]
+    candidates: list[AggregateResult] = []
+    for r in results:
+        if r.errors:
+            continue
+        env = dict(r.values)
+        env["n"] = Decimal(len(agg.periods))
+        grades = "、".join(f"{p}{r.values[p]}" for p in agg.periods)
+        r.steps.append(f"各期等次：{grades}")
+        for rule, when in rules:
+            if when(env):
+                r.rule = rule.when
+                if rule.within_quota:
+                    candidates.append(r)
+                    r.steps.append(f"符合“{rule.when}” → “{rule.grade}”（须在名额内）")
+                else:
+                    r.steps.append(f"符合“{rule.when}” → “{rule.grade}”")
+                r.grade = rule.grade
+                break
+        else:
+            r.grade = agg.otherwise
+            r.steps.append(f"不符合上述条件 → “{agg.otherwise}”")
+    result = AggregationResult(agg.title, results)
+    if agg.quota and candidates:
+        _quota(cs, result, candidates)
+    return result
+
+
+def _quota(cs: CompiledScheme, result: AggregationResult,
+           candidates: list[AggregateResult]) -> None:
+    agg = cs.scheme.aggregation
+    assert agg is not None and agg.quota is not None
+    quota = agg.quota
+    n = sum(1 for r in result.records if r.ok)
+    if quota.count is not None:
+        places, basis = quota.count, f"{quota.count}名"
+    else:
+        exact = quota.share * n  # type: ignore[operator]
+        places = _round_count(exact, quota.rounding)
+        basis = f"{fmt(quota.share * HUNDRED)}% × {n}人 = {fmt(exact)} → {places}名"  # type: ignore[operator]
+    top = cs.tiers[0].label if cs.tiers else None
+
+    def key(r: AggregateResult) -> tuple:
+        totals = sum((r.values.get(f"{p}_total") or ZERO for p in agg.periods), ZERO)
+        if agg.rank_by == "count_top":
+            return (sum(1 for p in agg.periods if r.values[p] == top), totals)
+        return (totals,)
+
+    candidates.sort(key=key, reverse=True)
+    kept, out = candidates[:places], candidates[places:]
+    if kept and out and key(kept[-1]) == key(out[0]):
+        line = key(out[0])
+        tied = [r for r in candidates if key(r) == line]
+        better = [r for r in candidates if key(r) > line]
+        decision = quota.ties.rule if quota.ties.rule != "keys" else quota.ties.then
+        kept = better + tied if decision == "all_in" else better
+        out = [r for r in candidates if r not in kept]
+        rows = "、".join(str(r.row) for r in tied)
+        result.notes.append(f"名额线上并列：第 {rows} 行，按规则"
+                            f"{'全部入选' if decision == 'all_in' else '全部不入选'}")
+    result.notes.append(f"“{quota.tier}”名额：{basis}；候选 {len(candidates)} 人，"
+                        f"入选 {len(kept)} 人")
+    for position, r in enumerate(kept, start=1):
+        r.steps.append(f"名额 {places}，名列第 {position}，确定为“{quota.tier}”")
+    for r in out:
+        r.grade = quota.fallback
+        r.steps.append(f"超出名额 {places}，确定为“{quota.fallback}”")

@@ -1,0 +1,228 @@
+"""Finding schemes by id or ``id@version``, and keeping compiled ones in memory.
+
+Schemes come from folders of YAML/JSON files: the ones given on the command line or in
+``XLBRIDGE_SCHEMES`` (``os.pathsep``-separated), the per-user store that ``xlbridge sync``
+fills, and the schemes shipped in ``workbooks/schemes``. A reference without a version means
+the newest version found; ``id@version`` always means exactly that version (a workbook from
+2016 keeps computing with the 2016 scheme).
+
+Compiled schemes are cached per process: a sheet with 3,000 × 3 worksheet-function calls
+reads and validates each scheme once. The cache notices when a folder changes (file added,
+removed or rewritten) by comparing a cheap fingerprint of file names, sizes and mtimes, checked
+at most every ``recheck_seconds``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from xlbridge.engine.compiled import CompiledScheme, compile_scheme
+from xlbridge.scheme.issues import Issue, Report, SchemeInvalid
+from xlbridge.scheme.load import SCHEME_SUFFIXES, LoadedScheme, load_scheme_file
+
+REPO_SCHEMES = Path(__file__).resolve().parent.parent / "workbooks" / "schemes"
+
+
+def user_store_dir() -> Path:
+    """The per-user folder that ``xlbridge sync`` writes (overridable for tests)."""
+    override = os.environ.get("XLBRIDGE_STORE")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir("xlbridge", appauthor=False)) / "schemes"
+
+
+def default_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get("XLBRIDGE_SCHEMES", "").split(os.pathsep) if p]
+    dirs.append(user_store_dir())
+    if REPO_SCHEMES.is_dir():
+        dirs.append(REPO_SCHEMES)
+    return dirs
+
+
+class SchemeNotFound(LookupError):
+    def __init__(self, ref: str, known: Iterable[str], dirs: Sequence[Path]):
+        self.ref = ref
+        names = ", ".join(sorted(known)) or "(none)"
+        where = ", ".join(str(d) for d in dirs) or "(no folders)"
+        super().__init__(f"no scheme '{ref}' (looked in {where}); known: {names}")
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    id: str
+    version: int
+    title: str
+    path: Path
+    loaded: LoadedScheme
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """'county-dept-2016@2' → ('county-dept-2016', 2); 'x' → ('x', None)."""
+    if "@" in ref:
+        scheme_id, _, version = ref.rpartition("@")
+        if not version.isdigit():
+            raise ValueError(f"'{ref}': the version after @ must be a whole number")
+        return scheme_id, int(version)
+    return ref, None
+
+
+class SchemeStore:
+    """Schemes from folders, indexed by id and version, compiled on first use."""
+
+    def __init__(self, dirs: Sequence[str | Path] | None = None, recheck_seconds: float = 1.0):
+        self.dirs = [Path(d) for d in dirs] if dirs is not None else default_dirs()
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.RLock()
+        self._fingerprint: tuple | None = None
+        self._checked_at = 0.0
+        self._entries: dict[str, dict[int, StoreEntry]] = {}
+        self._invalid: dict[Path, SchemeInvalid] = {}
+        self._compiled: dict[tuple[str, int], CompiledScheme] = {}
+        self._by_path: dict[tuple[Path, int, int], CompiledScheme] = {}
+        #: bumped whenever the folders change; callers may key their own caches on it
+        self.generation = 0
+
+    # ------------------------------------------------------------------ index
+
+    def _files(self) -> list[Path]:
+        files = []
+        for d in self.dirs:
+            if d.is_dir():
+                files.extend(p for p in sorted(d.rglob("*"))
+                             if p.suffix.lower() in SCHEME_SUFFIXES and p.is_file()
+                             and not p.name.startswith("."))
+        return files
+
+    def _current_fingerprint(self, files: list[Path]) -> tuple:
+        out = []
+        for p in files:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the folders if they changed (cheap when they did not)."""
+        with self._lock:
+            now = time.monotonic()
+            if not force and self._fingerprint is not None and \
+                    now - self._checked_at < self.recheck_seconds:
+                return
+            self._checked_at = now
+            files = self._files()
+            fingerprint = self._current_fingerprint(files)
+            if fingerprint == self._fingerprint and not force:
+                return
+            entries: dict[str, dict[int, StoreEntry]] = {}
+            invalid: dict[Path, SchemeInvalid] = {}
+            for path in files:
+                try:
+                    loaded = load_scheme_file(path)
+                except SchemeInvalid as exc:
+                    invalid[path] = exc
+                    continue
+                s = loaded.scheme
+                versions = entries.setdefault(s.id, {})
+                # An earlier folder wins: a synced or explicitly given scheme shadows the
+                # shipped copy of the same id@version.
+                versions.setdefault(s.version, StoreEntry(s.id, s.version, s.title, path,
+                                                          loaded))
+            self._entries, self._invalid = entries, invalid
+            self._compiled.clear()
+            self._fingerprint = fingerprint
+            self.generation += 1
+
+    # ------------------------------------------------------------------ look-ups
+
+    def entries(self) -> list[StoreEntry]:
+        self.refresh()
+        return [e for versions in self._entries.values() for _, e in sorted(versions.items())]
+
+    def invalid_files(self) -> dict[Path, SchemeInvalid]:
+        self.refresh()
+        return dict(self._invalid)
+
+    def entry(self, ref: str) -> StoreEntry:
+        self.refresh()
+        scheme_id, version = parse_ref(ref)
+        versions = self._entries.get(scheme_id)
+        if not versions:
+            raise SchemeNotFound(ref, self._entries, self.dirs)
+        if version is None:
+            return versions[max(versions)]
+        if version not in versions:
+            known = [f"{scheme_id}@{v}" for v in sorted(versions)]
+            raise SchemeNotFound(ref, known, self.dirs)
+        return versions[version]
+
+    def get(self, ref: str) -> CompiledScheme:
+        """A compiled scheme by id, id@version or file path. Raises SchemeInvalid/NotFound."""
+        if _looks_like_path(ref):
+            return self.compile_file(Path(ref))
+        self.refresh()
+        scheme_id, version = parse_ref(ref)
+        key_version = version
+        if key_version is None:
+            key_version = self.entry(ref).version
+        key = (scheme_id, key_version)
+        with self._lock:
+            cached = self._compiled.get(key)
+            if cached is not None:
+                return cached
+            entry = self.entry(f"{scheme_id}@{key_version}")
+            compiled = compile_scheme(entry.loaded)
+            self._compiled[key] = compiled
+            return compiled
+
+    def compile_file(self, path: Path) -> CompiledScheme:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise SchemeInvalid(Report([Issue("error", "", f"cannot read the file: "
+                                              f"{exc.strerror}", "io", str(path))]),
+                                str(path)) from None
+        key = (path.resolve(), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            cached = self._by_path.get(key)
+            if cached is None:
+                cached = compile_scheme(load_scheme_file(path))
+                self._by_path[key] = cached
+            return cached
+
+
+def _looks_like_path(ref: str) -> bool:
+    return ref.lower().endswith(SCHEME_SUFFIXES) or os.sep in ref or "/" in ref
+
+
+_default: SchemeStore | None = None
+_default_lock = threading.Lock()
+
+
+def default_store() -> SchemeStore:
+    """The process-wide store used by the worksheet functions and the CLI."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SchemeStore()
+        return _default
+
+
+def reset_default_store(dirs: Sequence[str | Path] | None = None) -> SchemeStore:
+    """Replace the process-wide store (tests, or after `xlbridge sync`)."""
+    global _default
+    with _default_lock:
+        _default = SchemeStore(dirs)
+        return _default
