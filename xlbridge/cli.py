@@ -292,5 +292,14 @@ def examples(ctx: click.Context) -> None:
         sys.exit(1)
 
 
+def _register_more_commands() -> None:
+    # Commands that live beside their subsystem, kept out of this module's imports.
+    from xlbridge import cli_server
+
+    cli_server.register(main)
+
+
+_register_more_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
