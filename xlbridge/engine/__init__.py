@@ -6,9 +6,11 @@
 """
 
 from xlbridge.engine.compiled import CompiledScheme, ScoringError, compile_scheme
-from xlbridge.engine.population import PopulationResult, score_population
-from xlbridge.engine.record import NO_GRADE, RecordResult, score_record
+from xlbridge.engine.periods import aggregate_periods
+from xlbridge.engine.population import PopulationResult, grade_totals, score_population
+from xlbridge.engine.record import NO_GRADE, RecordResult, payout_for, score_record
 from xlbridge.engine.values import FieldError, RecordInputError
 
 __all__ = ["NO_GRADE", "CompiledScheme", "FieldError", "PopulationResult", "RecordInputError",
-           "RecordResult", "ScoringError", "compile_scheme", "score_population", "score_record"]
+           "RecordResult", "ScoringError", "aggregate_periods", "compile_scheme", "grade_totals",
+           "payout_for", "score_population", "score_record"]

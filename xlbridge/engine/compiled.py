@@ -20,7 +20,7 @@ from typing import Any
 from xlbridge.arith import HUNDRED, ONE, ZERO, RoundingMode, fmt, round_decimal
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, Parser, make_parser, normalize_text
-from xlbridge.scheme.expr import Evaluator, compile_expr
+from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
 from xlbridge.scheme.issues import Report, SchemeInvalid
 from xlbridge.scheme.load import LoadedScheme, SchemeSource
@@ -126,7 +126,7 @@ class CompiledScheme:
         self.tier_index = {t.label: i for i, t in enumerate(self.tiers)}
         self.conditions = [(c, compile_expr(c.when, result_names)) for c in scheme.conditions]
         payout_names = result_names | {"grade"}
-        self.payout_rules = [(r, compile_expr(r.when, payout_names))
+        self.payout_rules = [(r, compile_expr(r.when, payout_names), frozenset(names_in(r.when)))
                              for r in (scheme.payout.rules if scheme.payout else [])]
         rank_names = payout_names | {"rank", "group_size"}
         self.rank_rules = [(r, compile_expr(r.when, rank_names) if r.when else None)
@@ -699,15 +699,20 @@ class CompiledScheme:
         return total
 
     def tier_for(self, total: Decimal, v: Mapping[str, Any] | None,
-                 t: Trace | None) -> str | None:
-        """The best tier whose bounds hold ``total`` and whose gates pass."""
+                 t: Trace | None = None, gates: bool = True) -> str | None:
+        """The best tier whose bounds hold ``total`` and whose gates pass.
+
+        ``v=None`` or ``gates=False`` grades by the total alone (gates taken as met).
+        """
         for tier in self.tiers:
             if not tier.span.contains(total):
                 continue
-            failed = [g for g, fn in tier.gates if v is None or not fn(v)]
+            if not gates or v is None:
+                return tier.label
+            failed = [g for g, fn in tier.gates if not fn(v)]
             if failed:
                 if t:
-                    reason = "；".join(failed) if v is not None else "缺少判定所需数据"
+                    reason = "；".join(failed)
                     t.add("gate", tier.label, tier.label, None,
                           f"分数达到“{tier.label}”({tier.describe()})，但不满足条件：{reason}",
                           failed=failed)

@@ -16,9 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 from xlbridge.arith import HUNDRED, ZERO, fmt
-from xlbridge.engine.compiled import PARTS_KEY, RANK_KEY, CompiledScheme, _round_count
-from xlbridge.engine.record import RecordResult, finish, score_values
+from xlbridge.engine.compiled import (
+    PARTS_KEY,
+    RANK_KEY,
+    CompiledScheme,
+    ScoringError,
+    _round_count,
+)
+from xlbridge.engine.record import RecordResult, decide_grade, finish, score_values
 from xlbridge.engine.trace import Trace
+from xlbridge.engine.values import FieldError, make_parser, normalize_text
+from xlbridge.scheme.inputs import InputSpec
 
 Group = tuple[str, ...]
 
@@ -136,15 +144,76 @@ def score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *
         r.group = group
         results.append(r)
 
-    result = PopulationResult(cs.ref, results)
+    return _rank_quota_pay(cs, PopulationResult(cs.ref, results), explain)
+
+
+def _rank_quota_pay(cs: CompiledScheme, result: PopulationResult,
+                    explain: bool) -> PopulationResult:
+    """The population stage shared by records and bare totals."""
+    scheme = cs.scheme
     if scheme.quotas:
         _apply_quotas(cs, result, explain)
     _rank(cs, result, explain)
     if scheme.payout and scheme.payout.rank_prizes:
         _prizes(cs, result, explain)
-    for r in results:
+    for r in result.records:
         finish(cs, r, explain)
     return result
+
+
+def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
+                 groups: Sequence[Any] | None = None,
+                 flags: Sequence[Iterable[str]] | None = None,
+                 explain: bool = False, first_row: int = 1) -> PopulationResult:
+    """Quota-aware grades for totals computed elsewhere (a template's own score column).
+
+    ``groups[i]`` is record i's group (for a scheme grouped by several inputs, their values
+    joined by '/'); ``flags[i]`` names the conditions (by id or title) that hold for record i,
+    whose outcomes — vetoes, forced grades, no grade — are applied. Tier gates that read
+    inputs cannot be checked from a total and are taken as met; payout rules that read
+    inputs are not applied (use score_population with full records for those).
+    """
+    keys = cs.scheme.groups
+    total_spec = InputSpec("total", "总分", "number", "total")
+    parse_total = make_parser(total_spec)
+    results: list[RecordResult] = []
+    for i, raw in enumerate(totals):
+        row = first_row + i
+        values: dict[str, Any] = {}
+        if groups is not None and keys:
+            labels = str(groups[i] if groups[i] is not None else "").split("/")
+            values.update(zip(keys, [normalize_text(x) for x in labels], strict=False))
+        named = {normalize_text(f) for f in (flags[i] if flags is not None else ()) if f}
+        r = RecordResult(row, values)
+        r.group = _group_of(values, keys)
+        try:
+            total = parse_total(raw)
+            r.total = cs.round_total(total) if cs.round_total else total
+        except FieldError as exc:
+            r.errors = [exc]
+            results.append(r)
+            continue
+        values.update(total=r.total, subtotal=r.total, bonus=ZERO, deduction=ZERO)
+        t = Trace() if explain else None
+        try:
+            decide_grade(cs, r, values, t,
+                         holds=lambda cond, when, named=named: cond.id in named
+                         or normalize_text(cond.title) in named,
+                         gates=False)
+        except ScoringError as exc:
+            r.errors = [exc.error]
+        r.grade = r.tier
+        if t:
+            r.steps = t.steps
+        results.append(r)
+    unknown = {f for fs in (flags or ()) for f in fs if f} - {
+        normalize_text(c.id) for c in cs.scheme.conditions} - {
+        normalize_text(c.title) for c in cs.scheme.conditions}
+    if unknown:
+        names = "、".join(c.id for c in cs.scheme.conditions) or "(none)"
+        raise ValueError(f"unknown condition(s) {', '.join(sorted(unknown))} in flags; "
+                         f"{cs.ref} has: {names}")
+    return _rank_quota_pay(cs, PopulationResult(cs.ref, results), explain)
 
 
 def _taint_check(parsed: list, keys: Sequence[str]):

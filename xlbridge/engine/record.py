@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -78,15 +78,20 @@ class RecordResult:
 
 
 def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
-                 t: Trace | None) -> None:
-    """Conditions (vetoes, forced grades, no grade), tiers and gates → r.tier."""
+                 t: Trace | None, holds: Callable[[Any, Any], bool] | None = None,
+                 gates: bool = True) -> None:
+    """Conditions (vetoes, forced grades, no grade), tiers and gates → r.tier.
+
+    ``holds(condition, compiled_when)`` decides whether a condition applies (default: evaluate
+    it on ``v``); ``gates=False`` takes tier gates as met (grading bare totals).
+    """
     if not cs.tiers:
         return
     forced: str | None = None
     no_grade: str | None = None
     ceiling: str | None = None
     for cond, when in cs.conditions:
-        if not when(v):
+        if not (holds(cond, when) if holds is not None else when(v)):
             continue
         r.conditions.append(cond.id)
         then = cond.then
@@ -123,7 +128,7 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
     if forced is not None:
         r.tier = forced
         return
-    tier = cs.tier_for(r.total, v, t)  # type: ignore[arg-type]
+    tier = cs.tier_for(r.total, v, t, gates)  # type: ignore[arg-type]
     if tier is None:
         raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
                                       "a score inside the tiers", r.total))
@@ -148,8 +153,15 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         paid_as: str | None = grade
         factor = ONE
         factor_text = ""
-        for rule, when in cs.payout_rules:
+        for rule, when, needs in cs.payout_rules:
             if rule.grades is not None and grade not in rule.grades:
+                continue
+            if not needs <= v.keys():
+                # grading bare totals: the facts this rule reads were not given
+                if t:
+                    t.add("payout", rule.id, rule.title, None,
+                          f"{rule.title}：缺少所需数据（{'、'.join(sorted(needs - v.keys()))}），"
+                          "未应用")
                 continue
             if not when(v):
                 continue
@@ -205,6 +217,36 @@ def _amount_for(cs: CompiledScheme, grade: str | None, v: Mapping[str, Any]) -> 
     if payout.base_months is not None and payout.base is not None:
         return payout.base_months.get(grade, ZERO) * v[payout.base]
     return ZERO
+
+
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+def payout_for(cs: CompiledScheme, grade: str | None, base: Decimal | None = None,
+               months: Decimal | None = None) -> Decimal:
+    """The payout of a grade alone: amount (or months × base), pro rata by months served.
+
+    For worksheet functions that pay a grade computed elsewhere; the scheme's payout rules
+    read a record's inputs and are applied by score_record/score_population instead.
+    """
+    payout = cs.scheme.payout
+    if payout is None:
+        raise ValueError(f"scheme {cs.ref} defines no payout")
+    if grade is not None and grade not in cs.tier_index:
+        raise ValueError(f"'{grade}' is not a grade of {cs.ref}: "
+                         f"{'、'.join(t.label for t in cs.tiers)}")
+    if payout.base_months is not None:
+        if base is None:
+            raise ValueError(f"scheme {cs.ref} pays months of base salary: give the base")
+        amount = payout.base_months.get(grade, ZERO) * base if grade else ZERO
+    else:
+        amount = (payout.amounts or {}).get(grade, ZERO) if grade else ZERO
+    if months is not None:
+        period = Decimal(PERIOD_MONTHS[cs.scheme.period])
+        if months < 0 or months > period:
+            raise ValueError(f"months served must be between 0 and {period}")
+        amount = amount * months / period
+    return cs.round_payout(amount) if cs.round_payout else amount
 
 
 def score_values(cs: CompiledScheme, v: dict[str, Any], row: int | None,
