@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from xlbridge import __version__
@@ -28,8 +29,11 @@ from xlbridge.scheme.model import Scheme
 from xlbridge.scheme.validate import validate
 from xlbridge.store import REPO_SCHEMES, SchemeNotFound, SchemeStore, default_dirs
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output (files, CI logs, tests) gets a wide fixed width so tables are never cut.
+console = Console(highlight=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+                      width=None if sys.stderr.isatty() else 200)
 
 
 class Fail(click.ClickException):
@@ -79,8 +83,8 @@ def schemes_list(ctx: click.Context) -> None:
         table.add_row(e.ref, s.title, s.unit, s.period, str(e.path))
     console.print(table)
     for path, exc in store.invalid_files().items():
-        err_console.print(f"[red]invalid[/red] {path}: {len(exc.report.errors)} error(s); "
-                          f"run `xlbridge schemes validate {path}`")
+        err_console.print(f"[red]invalid[/red] {escape(str(path))}: {len(exc.report.errors)} "
+                          f"error(s); run `xlbridge schemes validate {escape(str(path))}`")
 
 
 @schemes.command("show")
@@ -96,7 +100,7 @@ def schemes_show(ctx: click.Context, ref: str, as_json: bool) -> None:
         return
     click.echo(describe(cs.scheme, cs.inputs))
     for issue in cs.report.warnings:
-        err_console.print(f"[yellow]{issue}[/yellow]")
+        err_console.print(f"[yellow]{escape(str(issue))}[/yellow]")
 
 
 @schemes.command("validate")
@@ -130,11 +134,11 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         else:
             report = validate(loaded.scheme, loaded.source)
         status = "[green]ok[/green]" if report.ok else "[red]invalid[/red]"
-        console.print(f"{status} {name} ({len(report.errors)} errors, "
+        console.print(f"{status} {escape(name)} ({len(report.errors)} errors, "
                       f"{len(report.warnings)} warnings)")
         for issue in report.issues:
             colour = "red" if issue.severity == "error" else "yellow"
-            console.print(f"  [{colour}]{issue}[/{colour}]")
+            console.print(f"  [{colour}]{escape(str(issue))}[/{colour}]")
         failed += not report.ok
     if failed:
         sys.exit(1)
@@ -152,9 +156,10 @@ def schemes_schema() -> None:
 # --------------------------------------------------------------------------- score
 
 
-def _result_row(r: Any) -> list[Any]:
-    return [fmt(r.total) if r.total is not None else "", r.grade_text,
-            fmt(r.payout) if r.payout is not None else "", r.rank or "",
+def _result_row(cs: CompiledScheme, r: Any) -> list[Any]:
+    rounding = cs.scheme.rounding
+    return [fmt(r.total, rounding.total.digits) if r.total is not None else "", r.grade_text,
+            fmt(r.payout, rounding.payout.digits) if r.payout is not None else "", r.rank or "",
             "；".join(r.flags), r.withheld or "",
             "\n".join(str(e) for e in r.errors) if r.errors else render(r.steps or [])]
 
@@ -184,10 +189,10 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
     pop = score_population(cs, data.rows, explain=explain, first_row=FIRST_ROW)
     if data.unknown_columns:
         err_console.print(f"[yellow]columns not used by {cs.ref}: "
-                          f"{', '.join(data.unknown_columns)}[/yellow]")
+                          f"{escape(', '.join(data.unknown_columns))}[/yellow]")
     if output_path:
         header = [*data.header, "总分", "等次", "奖金", "排名", "标记", "暂缓原因", "计分明细"]
-        rows = [[*raw, *[""] * (len(data.header) - len(raw)), *_result_row(r)]
+        rows = [[*raw, *[""] * (len(data.header) - len(raw)), *_result_row(cs, r)]
                 for raw, r in zip(data.raw_rows, pop.records, strict=True)]
         write_atomic(output_path, to_csv(header, rows))
     if as_json:
@@ -211,8 +216,8 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
     else:
         _print_summary(cs, pop)
     for r in pop.invalid:
-        err_console.print(f"[red]{input_path}: row {r.row}:[/red] "
-                          + "; ".join(str(e) for e in r.errors))
+        err_console.print(f"[red]{escape(input_path)}: row {r.row}:[/red] "
+                          + escape("; ".join(str(e) for e in r.errors)))
     if pop.invalid:
         sys.exit(1)
 
@@ -228,7 +233,7 @@ def _print_summary(cs: CompiledScheme, pop: Any) -> None:
     if cs.scheme.payout:
         console.print(f"  奖金合计 {s['payout_total']} {cs.scheme.payout.unit}")
     for tie in pop.ties:
-        console.print(f"  [yellow]{tie.text}[/yellow]")
+        console.print(f"  [yellow]{escape(tie.text)}[/yellow]")
 
 
 @main.command()

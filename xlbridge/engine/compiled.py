@@ -700,24 +700,26 @@ class CompiledScheme:
 
     def tier_for(self, total: Decimal, v: Mapping[str, Any] | None,
                  t: Trace | None = None, gates: bool = True) -> str | None:
-        """The best tier whose bounds hold ``total`` and whose gates pass.
+        """The tier whose bounds hold ``total``; if its gates fail, the next tier down.
 
+        A gate ("优秀须同时符合以下条件", 002:249) takes away that tier only: the record gets
+        the best lower tier whose own gates pass, whatever that tier's score range.
         ``v=None`` or ``gates=False`` grades by the total alone (gates taken as met).
         """
-        for tier in self.tiers:
+        for i, tier in enumerate(self.tiers):
             if not tier.span.contains(total):
                 continue
             if not gates or v is None:
                 return tier.label
-            failed = [g for g, fn in tier.gates if not fn(v)]
-            if failed:
+            for lower in self.tiers[i:]:
+                failed = [g for g, fn in lower.gates if not fn(v)]
+                if not failed:
+                    return lower.label
                 if t:
-                    reason = "；".join(failed)
-                    t.add("gate", tier.label, tier.label, None,
-                          f"分数达到“{tier.label}”({tier.describe()})，但不满足条件：{reason}",
+                    t.add("gate", lower.label, lower.label, None,
+                          f"不满足“{lower.label}”的条件：{'；'.join(failed)}",
                           failed=failed)
-                continue
-            return tier.label
+            return None
         return None
 
     def better(self, a: str, b: str) -> bool:
