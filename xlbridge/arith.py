@@ -102,10 +102,12 @@ def to_decimal(value: Decimal | float | int) -> Decimal:
     raise TypeError(f"not a number: {value!r}")
 
 
-def fmt(value: Decimal | None, digits: int | None = None) -> str:
+def fmt(value: Decimal | int | None, digits: int | None = None) -> str:
     """A Decimal as a clerk writes it: no exponent, no trailing zeros unless digits is given."""
     if value is None:
         return "—"
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
     if digits is not None:
         value = round_decimal(value, digits)
         return f"{value:.{max(digits, 0)}f}"
