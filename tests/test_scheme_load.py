@@ -123,3 +123,19 @@ def test_readme_example_scheme_is_valid():
     cs = compile_scheme(parse_scheme(block, "README.md"))
     assert [s.id for s in cs.inputs][:4] == ["kind", "accident", "indicator_mid_actual",
                                              "indicator_mid_target"]
+
+
+def test_json_schema_validates_shipped_schemes_and_catches_typos():
+    # What an editor does with `xlbridge schemes schema`.
+    import jsonschema
+    import yaml
+
+    from xlbridge.scheme.model import Scheme
+
+    schema = Scheme.model_json_schema(mode="validation")
+    for path in sorted(SCHEMES.glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+    data = yaml.safe_load((SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8"))
+    data["tiers"][0]["at_lest"] = data["tiers"][0].pop("at_least")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
