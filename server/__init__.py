@@ -1,0 +1,103 @@
+"""The central scheme server: offices sync published schemes from it, editors draft new
+versions, admins publish them. A Flask application built by :func:`create_app`.
+
+Modules, one concern each: ``db`` (engine, sessions, migrations), ``models`` (tables),
+``auth`` (tokens and roles), ``schemes`` (drafts, validation, publishing), ``cache``
+(published versions in memory), ``audit`` (the write log), ``ratelimit``, ``problems``
+(problem+json errors); blueprints ``api`` (JSON under /api), ``openapi`` (/openapi.json) and
+``web`` (the pages for people). Run it with ``xlbridge serve`` (waitress).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from server import db
+from server.auth import TokenCache
+from server.cache import PublishedCache
+from server.problems import Problem, from_http_exception
+from server.ratelimit import TokenBuckets
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: XLBRIDGE_DB or the SQLite file in the user data folder
+    "SECRET_KEY": None,  # None: made once and kept in the database (web-page sessions)
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # request bodies (a scheme is far smaller)
+    "WRITE_RATE_PER_MINUTE": 60,  # writes per token per minute …
+    "WRITE_BURST": 30,  # … after a burst of this many
+    "LATEST_TTL": 1.0,  # seconds a "latest version" pointer is cached
+    "AUTH_CACHE_SECONDS": 10.0,  # seconds a verified token is cached
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from ``test_config`` when given, else from environment
+    variables ``XLBRIDGE_SERVER_<NAME>`` (e.g. ``XLBRIDGE_SERVER_WRITE_BURST=10``)."""
+    app = Flask(__name__, static_folder=None)  # the web blueprint serves /static
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("XLBRIDGE_SERVER")
+    else:
+        app.config.from_mapping(test_config)
+    url = app.config["DATABASE_URL"]
+    app.config["DATABASE_URL"] = db.database_url(url) if url else db.default_database_url()
+
+    db.init_app(app)
+    app.extensions["xlbridge_cache"] = PublishedCache(float(app.config["LATEST_TTL"]))
+    app.extensions["xlbridge_tokens"] = TokenCache(float(app.config["AUTH_CACHE_SECONDS"]))
+    app.extensions["xlbridge_ratelimit"] = TokenBuckets(
+        float(app.config["WRITE_RATE_PER_MINUTE"]), int(app.config["WRITE_BURST"]))
+
+    from server import api, openapi, web
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(web.bp)
+    _error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        with db.get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return Response('{"status": "ok"}', mimetype="application/json")
+
+    return app
+
+
+def _wants_json() -> bool:
+    path = request.path
+    return path.startswith("/api/") or path == "/api" or path in ("/openapi.json", "/healthz")
+
+
+def _error_handlers(app: Flask) -> None:
+    def page(status: int, title: str, detail: str) -> Response:
+        html = render_template("error.html", status=status, title=title, detail=detail)
+        return Response(html, status=status, mimetype="text/html")
+
+    @app.errorhandler(Problem)
+    def on_problem(exc: Problem) -> Response:
+        if _wants_json():
+            return exc.response()
+        body = exc.body()
+        resp = page(exc.status, body["title"], exc.detail)
+        resp.headers.update(exc.headers)
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def on_http(exc: HTTPException) -> Response:
+        return on_problem(from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def on_error(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled above
+            return on_http(exc)
+        logging.getLogger("server").exception("unhandled error on %s %s", request.method,
+                                              request.path)
+        return on_problem(Problem("the server failed on this request; it has been logged",
+                                  status=InternalServerError.code))

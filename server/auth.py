@@ -1,0 +1,181 @@
+"""Bearer tokens with roles: reader (offices that sync), editor (drafts), admin (publishes,
+deprecates, manages tokens, reads the audit log). Each role can do what the ones before it can.
+
+A token is 32 random bytes (``xlb_`` + URL-safe base64) shown once when it is created; the
+database keeps only its SHA-256. A slow password hash would buy nothing for a random 256-bit
+secret and would cost every request. Verified tokens are cached for ``AUTH_CACHE_SECONDS``
+(a revocation in this process takes effect at once, in other processes within that time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, request, session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import ROLES, TokenRow, utcnow
+from server.problems import Forbidden, NotFound, Problem, Unauthorized
+
+RANK = {role: i for i, role in enumerate(ROLES)}
+TOKEN_PREFIX = "xlb_"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making the request: the token's id, name and role."""
+
+    token_id: int | None
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+
+#: the actor of commands run on the server machine itself (``xlbridge server token create``)
+LOCAL_ADMIN = Actor(None, "local-admin", "admin")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class TokenCache:
+    """token hash → Actor, remembered for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._hits: dict[str, tuple[Actor, float]] = {}
+
+    def get(self, token_hash: str) -> Actor | None:
+        hit = self._hits.get(token_hash)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def put(self, token_hash: str, actor: Actor) -> None:
+        with self._lock:
+            if len(self._hits) > 10_000:
+                self._hits.clear()
+            self._hits[token_hash] = (actor, time.monotonic() + self.ttl)
+
+    def forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._hits.pop(token_hash, None)
+
+
+def lookup(db: Session, token_hash: str) -> Actor | None:
+    row = db.scalar(select(TokenRow).where(TokenRow.token_hash == token_hash,
+                                           TokenRow.revoked_at.is_(None)))
+    if row is None:
+        return None
+    return Actor(row.id, row.name, row.role)
+
+
+def create_token(db: Session, role: str, name: str, by: Actor) -> tuple[str, TokenRow]:
+    """A new token of ``role``; returns the plain token (shown once) and its row."""
+    from server.audit import record
+
+    if role not in RANK:
+        raise Problem(f"role must be one of {', '.join(ROLES)}", status=422,
+                      errors=[{"path": "role", "message": f"unknown role {role!r}",
+                               "severity": "error"}])
+    name = name.strip() or role
+    token = new_token()
+    row = TokenRow(name=name, role=role, token_hash=hash_token(token), created_by=by.name)
+    db.add(row)
+    db.flush()
+    record(db, by, "token.create", after=f"token {row.id}",
+           detail={"token_id": row.id, "name": name, "role": role})
+    return token, row
+
+
+def revoke_token(db: Session, token_id: int, by: Actor) -> TokenRow:
+    from server.audit import record
+
+    row = db.get(TokenRow, token_id)
+    if row is None:
+        raise NotFound(f"no token with id {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record(db, by, "token.revoke", before=f"token {row.id}",
+               detail={"token_id": row.id, "name": row.name, "role": row.role})
+    return row
+
+
+def token_dict(row: TokenRow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "role": row.role,
+            "created_at": row.created_at.isoformat(), "created_by": row.created_by,
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+
+
+# --------------------------------------------------------------------------- per request
+
+
+def current_actor() -> Actor | None:
+    """The request's actor from ``Authorization: Bearer`` (or the web pages' session)."""
+    if "actor" in g:
+        return g.actor
+    actor = None
+    header = request.headers.get("Authorization", "")
+    token_hash = None
+    if header[:7].lower() == "bearer ":
+        token_hash = hash_token(header[7:].strip())
+    elif g.get("allow_session") and session.get("token_hash"):
+        token_hash = session["token_hash"]
+    if token_hash is not None:
+        cache: TokenCache = current_app.extensions["xlbridge_tokens"]
+        actor = cache.get(token_hash)
+        if actor is None:
+            from server.db import get_db
+
+            actor = lookup(get_db(), token_hash)
+            if actor is not None:
+                cache.put(token_hash, actor)
+    g.actor = actor
+    return actor
+
+
+def authorize(role: str) -> Actor:
+    """The request's actor if it holds ``role`` (or better); else 401 or 403."""
+    actor = current_actor()
+    if actor is None:
+        if request.headers.get("Authorization"):
+            raise Unauthorized("the token is unknown or revoked")
+        raise Unauthorized()
+    if not actor.can(role):
+        raise Forbidden(f"this needs the {role} role; the token '{actor.name}' is a "
+                        f"{actor.role}")
+    return actor
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """Decorator: the view runs only for an actor with ``role``; it gets ``g.actor``."""
+
+    def wrap(view: F) -> F:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            authorize(role)
+            return view(*args, **kwargs)
+
+        inner.required_role = role  # type: ignore[attr-defined]
+        return inner  # type: ignore[return-value]
+
+    return wrap
