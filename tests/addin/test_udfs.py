@@ -1,0 +1,326 @@
+"""The PERF_* worksheet functions, called with the argument shapes xlwings passes.
+
+xlwings hands a UDF: scalars for single cells, lists of lists for ranges (``ndim=2``), None
+for empty cells, floats for numbers, datetime for dates, str for text, and Excel's error text
+("#N/A", with ``err_to_str=True``) for error values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from xlbridge import udfs
+from xlbridge.udfs import (
+    PERF_BONUS,
+    PERF_CAP,
+    PERF_DEDUCT,
+    PERF_EXPLAIN,
+    PERF_GRADE,
+    PERF_GRADES,
+    PERF_SCHEME,
+    PERF_SCORE,
+    from_wire,
+    to_wire,
+)
+from xlbridge.xlvalues import ExcelError
+
+pytestmark = pytest.mark.usefixtures("store")
+
+BL = "bailian-township"
+ML = "meiling-street-quarterly"
+BL_HEADER = [["单位", "指标考核", "公众评议", "察访核验扣分(分)", "一票否决或书面点名批评"]]
+
+
+def err(value: object) -> ExcelError:
+    assert isinstance(value, ExcelError), f"expected an Excel error, got {value!r}"
+    return value
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_names_and_signatures_are_stable():
+    sigs = {name: str(inspect.signature(f)) for name, f in udfs.FUNCTIONS.items()}
+    assert sigs == {
+        "PERF_SCORE": "(scheme, inputs, headers=None)",
+        "PERF_GRADE": "(score, scheme, population=None, flags=None)",
+        "PERF_GRADES": "(scheme, scores, flags=None, groups=None)",
+        "PERF_BONUS": "(grade_or_score, scheme, base=None, months=None)",
+        "PERF_CAP": "(values, cap, per_item_cap=None)",
+        "PERF_DEDUCT": "(full, deductions, cap=None)",
+        "PERF_EXPLAIN": "(scheme, inputs, headers=None)",
+        "PERF_SCHEME": "(scheme)",
+    }
+    for f in udfs.FUNCTIONS.values():
+        assert f.__doc__ and any("\u4e00" <= ch <= "\u9fff" for ch in f.__doc__)
+        assert not f.__annotations__  # xlwings would read annotations as converters
+
+
+# --------------------------------------------------------------------------- PERF_SCORE
+
+
+def test_score_by_position_and_by_header():
+    # position: the order of CompiledScheme.inputs (单位, 一票否决, 指标, 公众, 扣分)
+    assert PERF_SCORE(BL, [["桥头村", None, 90.0, 92.0, None]]) == Decimal("90.40")
+    # header row, in the template's own order, labels or ids
+    row = [["白莲村", 96.0, 87.5, 1.5, None]]
+    assert PERF_SCORE(BL, row, BL_HEADER) == Decimal("92.80")
+    ids = [["unit_name", "indicator", "public", "inspection", "veto"]]
+    assert PERF_SCORE(BL, row, ids) == Decimal("92.80")
+    # a column instead of a row, numbers stored as text, full-width digits, percent
+    col = [["白莲村"], ["９６"], ["87.5"], ["1.5"], [None]]
+    assert PERF_SCORE(BL, col, BL_HEADER) == Decimal("92.80")
+    assert PERF_SCORE(BL, [["x", 96.0, "8750%", 1.5, None]], BL_HEADER) == Decimal("92.80")
+
+
+def test_score_reads_floats_as_excel_shows_them():
+    # 0.1 + 0.2 computed in a cell arrives as 0.30000000000000004; Excel shows 0.3
+    row = [["x", 89.0, 90.0, 0.1 + 0.2, None]]
+    assert PERF_SCORE(BL, row, BL_HEADER) == Decimal("88.90")
+
+
+def test_score_errors_are_excel_errors_with_reasons():
+    e = err(PERF_SCORE(BL, [["x", 90.0, "#N/A", None, None]], BL_HEADER))
+    assert e.code == "#VALUE!" and "公众评议" in e.reason and "#N/A" in e.reason
+    e = err(PERF_SCORE(BL, [["x", 190.0, 90.0, None, None]], BL_HEADER))
+    assert e.code == "#NUM!" and "0 到 100" in e.reason
+    e = err(PERF_SCORE(BL, [["x", "九十", 90.0, None, None]], BL_HEADER))
+    assert e.code == "#VALUE!" and "应为数字" in e.reason
+    e = err(PERF_SCORE(BL, [["x", dt.datetime(2024, 1, 5), 90.0, None, None]], BL_HEADER))
+    assert "日期" in e.reason
+    e = err(PERF_SCORE(BL, [["x", None, 90.0, None, None]], BL_HEADER))
+    assert e.code == "#VALUE!" and "不能为空" in e.reason
+    e = err(PERF_SCORE(BL, [["x", 1.0]]))
+    assert e.code == "#VALUE!" and "5 个单元格" in e.reason
+    e = err(PERF_SCORE(BL, [["x", 90.0, 90.0]], [["单位", "指标考核", "备注"]]))
+    assert "公众评议" in e.reason
+    e = err(PERF_SCORE(BL, [["x", 1.0], ["y", 2.0]]))
+    assert "一行或一列" in e.reason
+
+
+def test_unknown_scheme_is_na_with_the_known_ones():
+    e = err(PERF_SCORE("no-such-scheme", [[1.0]]))
+    assert e.code == "#N/A" and "no-such-scheme" in e.reason and BL in e.reason
+    assert err(PERF_SCORE(None, [[1.0]])).code == "#VALUE!"
+    assert err(PERF_SCORE("#REF!", [[1.0]])).code == "#REF!"
+    assert err(PERF_GRADE(90.0, f"{BL}@9")).code == "#N/A"
+
+
+def test_rank_part_needs_the_population():
+    row = [["王", "科级干部", True, False, 0.0, 0.0, 0.0, None, 62.0, None, None, None, None,
+            3.0, 24.5, None, None, None, None, None, 0.0, 87.0]]
+    e = err(PERF_SCORE(ML, row))
+    assert e.code == "#N/A" and "排名" in e.reason
+
+
+# --------------------------------------------------------------------------- grades
+
+
+def test_grade_alone_is_the_tier_before_quotas():
+    assert PERF_GRADE(89.95, BL) == "良好"   # rounded to 2 places first: 89.95 < 90
+    assert PERF_GRADE(90.0, BL) == "优"
+    assert PERF_GRADE("85%", BL) == "差"       # 0.85 points
+    assert PERF_GRADE(" ８８ ", BL) == "良好"
+    assert PERF_GRADE(89.96, ML) == "优秀"    # 梅岭 rounds to 1 place: 90.0
+    assert err(PERF_GRADE(None, BL)).code == "#VALUE!"
+    assert err(PERF_GRADE(True, BL)).code == "#VALUE!"
+    assert err(PERF_GRADE("#DIV/0!", BL)).code == "#VALUE!"
+
+
+def test_grade_flags_apply_the_schemes_conditions():
+    assert PERF_GRADE(95.0, ML, None, "disciplined") == "不称职"
+    assert PERF_GRADE(95.0, ML, None, [["受党纪政纪处分或在处分期间"]]) == "不称职"
+    assert PERF_GRADE(95.0, ML, None, "warned") == "不定等次"
+    assert PERF_GRADE(95.0, ML, None, [[None]]) == "优秀"
+    e = err(PERF_GRADE(95.0, ML, None, "迟到"))
+    assert e.code == "#VALUE!" and "absent_over_2" in e.reason
+
+
+def test_grade_with_population_applies_quotas_like_rank():
+    pop = [[95.0], [92.0], [91.0], [90.0], [80.0], [70.0], [60.0], [50.0]]
+    # 8 people: 优秀 ≤ 25% → 2 (floor), 良好 ≤ 30% → 2
+    got = [PERF_GRADE(p[0], ML, pop) for p in pop]
+    assert got == ["优秀", "优秀", "良好", "良好", "称职", "称职", "称职", "不称职"]
+    # blanks are not records: 4 people → 优秀 1, 良好 1
+    assert PERF_GRADE(91.0, ML, [[95.0, 92.0, 91.0, None, "", 60.0]]) == "称职"
+    e = err(PERF_GRADE(99.0, ML, pop))
+    assert e.code == "#N/A" and "不在" in e.reason
+
+
+def test_grade_ties_at_the_quota_line_follow_the_declared_rule():
+    # 梅岭: a tie on the total with no tie keys available → all out (“以内”)
+    pop = [[95.0], [92.0], [92.0], [80.0], [70.0], [60.0], [50.0], [40.0]]
+    assert [PERF_GRADE(p[0], ML, pop) for p in pop[:3]] == ["优秀", "良好", "良好"]
+
+
+def test_grades_spill_one_column():
+    scores = [[95.0], [92.0], [None], [91.0], [90.0], [80.0], [70.0], [60.0], [50.0]]
+    out = PERF_GRADES(ML, scores)
+    assert out == [["优秀"], ["优秀"], [""], ["良好"], ["良好"], ["称职"], ["称职"], ["称职"],
+                   ["不称职"]]
+    flags = [["disciplined"], [None], [None], [None], [None], [None], [None], [None], [None]]
+    out = PERF_GRADES(ML, scores, flags)
+    assert out[0] == ["不称职"] and out[1] == ["优秀"] and out[3] == ["优秀"]
+
+
+def test_grades_per_group():
+    scores = [[95.0], [92.0], [91.0], [90.0], [95.0], [60.0], [70.0], [80.0]]
+    groups = [["科级干部"]] * 4 + [["一般工作人员"]] * 4
+    out = [r[0] for r in PERF_GRADES(ML, scores, None, groups)]
+    # 4 per group: 优秀 ≤ 25% → 1 each
+    assert out == ["优秀", "良好", "称职", "称职", "优秀", "称职", "称职", "良好"]
+
+
+def test_grades_bad_rows_withhold_the_group_and_say_why():
+    out = PERF_GRADES(ML, [[95.0], ["abc"], [80.0]])
+    first, bad, third = (from_wire(to_wire(r[0])) for r in out)
+    assert err(bad).code == "#VALUE!"
+    assert err(first).code == "#N/A" and "第 2 行" in first.reason
+    assert err(third).code == "#N/A"
+
+
+def test_grades_argument_shape_errors():
+    out = PERF_GRADES(ML, [[95.0], [90.0]], [["x"]])
+    assert err(out[0][0]).code == "#VALUE!"
+    out = PERF_GRADES(ML, [[95.0, 1.0], [90.0, 2.0]])
+    assert err(out[0][0]).code == "#VALUE!"
+    out = PERF_GRADES("nope", [[95.0]])
+    assert err(out[0][0]).code == "#N/A"
+
+
+def test_grades_of_10000_rows_and_ties():
+    scores = [[round(50 + (i * 7919 % 5000) / 100, 1)] for i in range(10_000)]
+    out = PERF_GRADES(ML, scores)
+    assert len(out) == 10_000
+    assert {r[0] for r in out} <= {"优秀", "良好", "称职", "不称职"}
+    top = sum(1 for r in out if r[0] == "优秀")
+    assert 0 < top <= 2500
+
+
+# --------------------------------------------------------------------------- payouts, blocks
+
+
+def test_bonus_by_grade_or_score():
+    assert PERF_BONUS("优秀", ML) == Decimal("2100.00")
+    assert PERF_BONUS(80.0, ML) == Decimal("1800.00")
+    assert PERF_BONUS("称职", ML, None, 2.0) == Decimal("1000.00")
+    assert PERF_BONUS("不称职", ML) == Decimal("0.00")
+    assert PERF_BONUS("不定等次", ML) == Decimal("0.00")
+    assert PERF_BONUS(None, ML) == Decimal("0.00")
+    assert err(PERF_BONUS("优", ML)).code == "#VALUE!"
+    assert err(PERF_BONUS("优秀", ML, None, 4.0)).code == "#NUM!"
+    assert err(PERF_BONUS("优", BL)).code == "#N/A"
+    assert err(PERF_BONUS("#N/A", ML)).code == "#N/A"
+
+
+def test_cap_and_deduct_building_blocks():
+    assert PERF_CAP([[1.0, 2.0, 3.0]], 4.0) == Decimal(4)
+    assert PERF_CAP([[1.0, 2.0, 3.0]], 10.0, 1.5) == Decimal("4.0")
+    assert PERF_CAP([[0.1], [0.2], [None]], 4.0) == Decimal("0.3")
+    assert PERF_CAP([["0.5", "", None]], None) == Decimal("0.5")
+    assert err(PERF_CAP([[1.0, "#N/A"]], 4.0)).code == "#VALUE!"
+    assert PERF_DEDUCT(10.0, [[3.0], [4.0], [5.0]]) == 0          # 扣完为止
+    assert PERF_DEDUCT(10.0, [[3.0], [4.0]], 3.0) == Decimal(7)   # 扣满3分为止
+    assert PERF_DEDUCT(100.0, [[0.5, None, 1.0]]) == Decimal("98.5")
+    assert err(PERF_DEDUCT(10.0, [[-1.0]])).code == "#NUM!"
+    assert err(PERF_DEDUCT(None, [[1.0]])).code == "#VALUE!"
+
+
+# --------------------------------------------------------------------------- text
+
+
+def test_explain_is_where_reasons_are_read():
+    text = PERF_EXPLAIN(BL, [["白莲村", 96.0, 87.5, 1.5, None]], BL_HEADER)
+    assert text.startswith("bailian-township@1 白莲镇政府绩效管理评估\n")
+    assert "指标考核" in text and "总分 = 94.3 − 扣分1.5 = 92.8" in text and "“优”" in text
+    text = PERF_EXPLAIN(BL, [["白莲村", 960.0, 87.5, 1.5, None]], BL_HEADER)
+    assert "数据有误" in text and "0 到 100" in text
+    text = PERF_EXPLAIN("nope", [[1.0]])
+    assert text.startswith("#N/A ") and "nope" in text
+
+
+def test_scheme_says_which_version_and_when(store, tmp_path: Path):
+    assert PERF_SCHEME(BL).startswith("bailian-township@1 白莲镇政府绩效管理评估 · 随软件提供")
+    synced = Path(store.dirs[0])
+    text = (Path(udfs.__file__).parents[1] / "workbooks/schemes/bailian-township.yaml"
+            ).read_text(encoding="utf-8").replace("version: 1", "version: 2", 1)
+    (synced / "bailian-township@2.yaml").write_text(text, encoding="utf-8")
+    assert PERF_SCHEME(f"{BL}@1").endswith(f"已有新版本 {BL}@2")
+    assert " · 同步于 " in PERF_SCHEME(BL) and PERF_SCHEME(BL).startswith(f"{BL}@2")
+    assert err(PERF_SCHEME("")).code == "#VALUE!"
+
+
+# --------------------------------------------------------------------------- wire, cache
+
+
+def test_wire_format_for_the_vba_wrapper():
+    assert to_wire(Decimal("90.40")) == 90.4 and type(to_wire(Decimal(1))) is float
+    assert to_wire(ExcelError("#N/A", "找不到")) == "#N/A 找不到"
+    assert to_wire([["优秀"], [ExcelError("#VALUE!")]]) == [["优秀"], ["#VALUE!"]]
+    assert from_wire("#NUM! 太大") == ExcelError("#NUM!")
+    assert from_wire("#NUM! 太大").reason == "太大"
+    assert from_wire("#1 名") == "#1 名"
+
+
+def test_wire_through_xlwings_return_conversion(remote_engine):
+    from xlwings import conversion
+
+    out = conversion.write(PERF_GRADES(ML, [[95.0], ["x"]]), None,
+                           {"convert": udfs.ExcelCell}, engine_name="remote")
+    assert out[0][0].startswith("#N/A ") and out[1][0].startswith("#VALUE! ")
+    assert conversion.write(PERF_SCORE(BL, [["x", None, 90.0, 92.0, None]]), None,
+                            {"convert": udfs.ExcelCell}, engine_name="remote") == [[90.4]]
+
+
+def test_a_bug_becomes_value_error_not_a_traceback(monkeypatch):
+    def boom(*a, **k):
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(udfs, "score_record", boom)
+    e = err(PERF_SCORE(BL, [["x", None, 90.0, 92.0, None]]))
+    assert e.code == "#VALUE!" and "ZeroDivisionError" in e.reason
+    assert "Traceback" not in e.reason
+
+
+def test_scheme_is_read_and_validated_once_for_a_whole_sheet(store, monkeypatch):
+    import xlbridge.store as store_module
+
+    calls = {"load": 0, "compile": 0}
+    real_load, real_compile = store_module.load_scheme_file, store_module.compile_scheme
+
+    def load(*a, **k):
+        calls["load"] += 1
+        return real_load(*a, **k)
+
+    def compile_(*a, **k):
+        calls["compile"] += 1
+        return real_compile(*a, **k)
+
+    monkeypatch.setattr(store_module, "load_scheme_file", load)
+    monkeypatch.setattr(store_module, "compile_scheme", compile_)
+    store.recheck_seconds = 60
+    pop = [[float(50 + i % 50)] for i in range(3000)]
+    for i in range(3000):
+        PERF_SCORE(BL, [["x", float(60 + i % 40), 90.0, None, None]], BL_HEADER)
+        PERF_GRADE(pop[i][0], ML, pop)
+        PERF_BONUS(80.0, ML)
+    assert calls["compile"] == 2          # one per scheme
+    assert calls["load"] <= 2 * 2         # the folders were read once
+
+
+def test_cache_notices_a_synced_scheme(store):
+    synced = Path(store.dirs[0])
+    assert PERF_GRADE(86.0, BL) == "良好"
+    text = (Path(udfs.__file__).parents[1] / "workbooks/schemes/bailian-township.yaml"
+            ).read_text(encoding="utf-8")
+    text = text.replace("version: 1", "version: 2", 1).replace(
+        "{label: 良好, at_least: 85", "{label: 良好, at_least: 87", 1).replace(
+        "{label: 一般, at_least: 75, below: 85", "{label: 一般, at_least: 75, below: 87", 1)
+    (synced / "bl2.yaml").write_text(text, encoding="utf-8")
+    assert PERF_GRADE(86.0, BL) == "一般"           # newest version
+    assert PERF_GRADE(86.0, f"{BL}@1") == "良好"    # pinned version unchanged

@@ -1,0 +1,678 @@
+"""The PERF_* worksheet functions: a thin face over the engine for Excel formulas.
+
+Each function is an ordinary Python function declared with xlwings' decorators
+(``@xw.func``, ``@xw.arg``, ``@xw.ret``); the body never touches Excel, so it runs the same
+here and inside Excel's xlwings UDF server. The names and argument orders are stable:
+templates depend on them.
+
+Arguments arrive the way xlwings hands them over: ranges as lists of lists (``ndim=2``),
+empty cells as ``None``, numbers as floats, dates as ``datetime``, Excel error values as
+their text (``err_to_str=True`` turns them into ``"#N/A"``) — and :mod:`xlbridge.engine.values`
+reads every one of them (``"85"``, ``"85%"``, ``"８５"``, 是/否, …).
+
+**Errors.** A function never raises into Excel (a Python exception would put a traceback in
+the cell): every failure becomes an :class:`~xlbridge.xlvalues.ExcelError` with a reason —
+
+* ``#N/A``   the scheme cannot be found or loaded; a score not in the population (like RANK);
+  no tier holds the score; a group's quota results are withheld because of bad data;
+* ``#VALUE!`` a value of the wrong kind (text where a number belongs, a blank that may not be
+  blank, an unknown grade or condition, inputs that do not match the scheme);
+* ``#NUM!``  a number outside its allowed range (a score above the maximum, a negative count,
+  months beyond the period).
+
+xlwings cannot hand a real error value back to VBA (a Python ``VARIANT(VT_ERROR)`` arrives
+as text), so the return converter :class:`ExcelCell` sends an error as the text
+``"#VALUE! <reason>"``, and the add-in's VBA wrapper (``xlbridge/addin``) turns exactly those
+strings into real errors with ``CVErr`` — ISERROR/IFERROR/IFNA work on them. The reason is
+readable with ``PERF_EXPLAIN`` (same arguments) and in the report of the ribbon's
+“检查本表 Check sheet”.
+
+**Caching.** Scheme look-ups go through :func:`xlbridge.store.default_store`, which compiles
+each scheme once and re-reads the folders only when they change; header mappings and whole
+population gradings are memoised per scheme generation, so 3,000 rows × 3 calls neither
+re-read nor re-validate anything.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from decimal import Decimal
+from itertools import chain
+from typing import Any
+
+import xlwings as xw
+from xlwings.conversion import Converter
+
+from xlbridge.arith import ZERO, fmt
+from xlbridge.csvio import CsvInputError, header_map
+from xlbridge.engine import (
+    CompiledScheme,
+    FieldError,
+    grade_totals,
+    payout_for,
+    score_record,
+)
+from xlbridge.engine.compiled import ScoringError
+from xlbridge.engine.record import NO_GRADE, RecordResult, decide_grade
+from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
+from xlbridge.scheme.inputs import InputSpec
+from xlbridge.scheme.issues import SchemeInvalid
+from xlbridge.store import SchemeNotFound, default_store
+from xlbridge.xlvalues import ERROR_CODES, ExcelError, na_error, num_error, value_error
+
+log = logging.getLogger(__name__)
+
+#: The function-wizard category the add-in registers the functions under.
+CATEGORY = "绩效考核 xlbridge"
+
+#: Excel's limit on the text of one cell.
+MAX_CELL_TEXT = 32767
+
+# Field error codes that mean "a number, but outside what is allowed" → #NUM!
+_NUM_CODES = {"out_of_range", "negative", "not_whole"}
+# … and "cannot be computed here" → #N/A (a rank part needs the whole group)
+_NA_CODES = {"needs_population", "no_tier"}
+
+
+# --------------------------------------------------------------------------- the wire
+
+
+def to_wire(value: Any) -> Any:
+    """A Python result → what crosses into Excel: Decimal → float, ExcelError → its text.
+
+    An error travels as ``"#CODE reason"``; the add-in's VBA wrapper turns the code into the
+    real error value. Lists (spilled results) are converted element by element.
+    """
+    kind = type(value)
+    if kind is Decimal:
+        return float(value)
+    if kind is ExcelError:
+        return f"{value.code} {value.reason}".rstrip()
+    if kind is list or kind is tuple:
+        return [to_wire(v) for v in value]
+    if value is None:
+        return ""
+    return value
+
+
+def from_wire(value: Any) -> Any:
+    """The inverse of :func:`to_wire` for a cell: ``"#N/A reason"`` → ExcelError (tests, VBA)."""
+    if isinstance(value, str) and value.startswith("#"):
+        code, _, reason = value.partition(" ")
+        if code in ERROR_CODES:
+            return ExcelError(code, reason)
+    return value
+
+
+class ExcelCell(Converter):
+    """Return converter of every PERF_* function (see :func:`to_wire`)."""
+
+    @staticmethod
+    def write_value(value: Any, options: dict[str, Any]) -> Any:
+        return to_wire(value)
+
+
+# --------------------------------------------------------------------------- the edge
+
+
+class _Fail(Exception):
+    """Raised inside a function body; becomes the cell's error value."""
+
+    def __init__(self, error: ExcelError):
+        self.error = error
+        super().__init__(error.reason)
+
+
+def _guard(body: Callable[[], Any]) -> Any:
+    """Run a function body; any failure becomes an ExcelError, never a traceback."""
+    try:
+        return body()
+    except _Fail as exc:
+        return exc.error
+    except Exception as exc:  # a bug: keep it out of the cell, but say what it was
+        log.exception("worksheet function failed")
+        return value_error(f"内部错误 internal error: {type(exc).__name__}: {exc}")
+
+
+def _cell(value: Any) -> Any:
+    """One cell as the engine reads it: Excel's error text → ExcelError, '' → None."""
+    if isinstance(value, str):
+        if value.startswith("#"):
+            code = value.strip().upper()
+            if code in ERROR_CODES:
+                return ExcelError(code)
+        if not value.strip():
+            return None
+    return value
+
+
+def _cells(value: Any) -> list[Any]:
+    """A one-row or one-column range (or a scalar) → a flat list of cells."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [_cell(value)]
+    rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
+    if len(rows) > 1 and any(len(r) > 1 for r in rows):
+        raise _Fail(value_error(f"应为一行或一列单元格，实际为 {len(rows)} 行 × "
+                                f"{max(len(r) for r in rows)} 列 (expected one row or one "
+                                "column)"))
+    return [_cell(c) for r in rows for c in r]
+
+
+def _rows(value: Any) -> list[list[Any]]:
+    """A range as rows of cells (a single column gives one cell per row)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return [[_cell(value)]]
+    return [[_cell(c) for c in (r if isinstance(r, (list, tuple)) else [r])] for r in value]
+
+
+def _text_arg(value: Any, what: str) -> str:
+    value = _cell(value)
+    if isinstance(value, ExcelError):
+        raise _Fail(ExcelError(value.code, f"{what}是错误值 {value.code}"))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _Fail(value_error(f"未指定{what} (missing {what})"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalize_text(str(value))
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+def scheme_for(ref: Any) -> CompiledScheme:
+    """The compiled scheme for a cell's reference (id, id@version or file); cached."""
+    text = _text_arg(ref, "方案")
+    try:
+        return default_store().get(text)
+    except SchemeNotFound as exc:
+        raise _Fail(na_error(f"找不到方案 '{text}' (scheme not found): {exc}")) from None
+    except SchemeInvalid as exc:
+        raise _Fail(na_error(f"方案 '{text}' 有错误，无法使用 (scheme invalid): "
+                             f"{_first_line(str(exc))}")) from None
+    except ValueError as exc:
+        raise _Fail(value_error(f"方案引用 '{text}' 有误 (bad scheme reference): {exc}")
+                    ) from None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+class _Memo:
+    """A small LRU cache whose entries die when the scheme store changes."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.generation = -1
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        generation = default_store().generation
+        if generation != self.generation:
+            self.items.clear()
+            self.generation = generation
+        try:
+            self.items.move_to_end(key)
+            return self.items[key]
+        except KeyError:
+            pass
+        value = make()
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+_headers_memo = _Memo(64)
+_population_memo = _Memo(16)
+
+
+def _record(cs: CompiledScheme, inputs: Any, headers: Any) -> dict[str, Any]:
+    """A row of cells → raw values by input id, by header names or by position."""
+    cells = _cells(inputs)
+    if headers is None or headers == [] or headers == [[]]:
+        specs = cs.inputs
+        if len(cells) != len(specs):
+            order = "、".join(s.label for s in specs)
+            raise _Fail(value_error(
+                f"按位置对应时应有 {len(specs)} 个单元格（{order}），实际 {len(cells)} 个；"
+                f"或给出表头行 headers (expected {len(specs)} cells in the scheme's input "
+                "order, or a header row)"))
+        return {s.id: c for s, c in zip(specs, cells, strict=True)}
+    names = tuple("" if h is None else str(h) for h in _cells(headers))
+    if len(names) != len(cells):
+        raise _Fail(value_error(f"表头有 {len(names)} 个单元格，数据有 {len(cells)} 个，应一样多 "
+                                "(headers and inputs must be the same size)"))
+
+    def make() -> dict[int, str] | ExcelError:
+        try:
+            return header_map(names, cs.inputs, "表头 headers")[0]
+        except CsvInputError as exc:
+            return value_error(str(exc))
+
+    mapping = _headers_memo.get((cs.ref, names), make)
+    if isinstance(mapping, ExcelError):
+        raise _Fail(mapping)
+    return {key: cells[i] for i, key in mapping.items()}
+
+
+def _field_error(error: FieldError) -> ExcelError:
+    if error.code in _NUM_CODES:
+        return num_error(str(error))
+    if error.code in _NA_CODES:
+        return na_error(str(error))
+    return value_error(str(error))
+
+
+_parsers: dict[str, Callable[[Any], Any]] = {}
+
+
+def _number(value: Any, label: str, *, blank_ok: bool = False) -> Decimal | None:
+    """A number argument read like an input cell ("85", "85%", full-width digits…)."""
+    value = _cell(value)
+    if value is None and blank_ok:
+        return None
+    parser = _parsers.get(label)
+    if parser is None:
+        parser = _parsers[label] = make_parser(InputSpec("value", label, "number", "value"))
+    try:
+        return parser(value)
+    except FieldError as exc:
+        raise _Fail(_field_error(exc)) from None
+
+
+_FLAG_SPLIT = re.compile(r"[,，、;；\n]+")
+
+
+def _flags_of(value: Any) -> list[str]:
+    """Condition ids/titles named in one record's cells (separated by 、 , ; or lines)."""
+    out: list[str] = []
+    for cell in _all_cells(value):
+        if cell is None or cell is False:
+            continue
+        if isinstance(cell, ExcelError):
+            raise _Fail(ExcelError(cell.code, f"条件单元格是错误值 {cell.code}"))
+        out.extend(normalize_text(x) for x in _FLAG_SPLIT.split(str(cell)) if x.strip())
+    return out
+
+
+def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
+    known = {normalize_text(c.id) for c in cs.scheme.conditions} | \
+        {normalize_text(c.title) for c in cs.scheme.conditions}
+    unknown = [f for f in flags if f not in known]
+    if unknown:
+        names = "、".join(c.id for c in cs.scheme.conditions) or "（无）"
+        raise _Fail(value_error(f"方案 {cs.ref} 没有条件 {'、'.join(unknown)}；可用：{names} "
+                                "(unknown condition)"))
+
+
+def _grade_value(r: Any) -> Any:
+    """One graded record → what its cell shows."""
+    if r.errors:
+        return _field_error(r.errors[0])
+    if r.withheld:
+        return na_error(r.withheld)
+    return r.grade_text
+
+
+# --------------------------------------------------------------------------- functions
+# No type annotations on the parameters: xlwings reads annotations as converters.
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scheme", doc="方案：id、id@版本 或 文件路径，如 \"bailian-township@1\"。"
+        "Scheme: id, id@version or a file path.")
+@xw.arg("inputs", ndim=2, err_to_str=True,
+        doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
+@xw.arg("headers", ndim=2, err_to_str=True,
+        doc="可选：与输入对齐的表头行（输入的 id 或中文名）；省略时按方案的输入顺序对应。"
+        "Optional header row naming each input by id or label; omitted: scheme order.")
+@xw.ret(ExcelCell)
+def PERF_SCORE(scheme, inputs, headers=None):
+    """一条记录的总分（按方案计分）。Total score of one record under the scheme."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        r = score_record(cs, _record(cs, inputs, headers))
+        if r.errors:
+            return _field_error(r.errors[0])
+        return r.total
+
+    return _guard(body)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("score", err_to_str=True, doc="总分。The total score.")
+@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("population", ndim=2, err_to_str=True,
+        doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用。"
+        "Optional: every total (this one included) to apply the scheme's quotas.")
+@xw.arg("flags", ndim=2, err_to_str=True,
+        doc="可选：本人适用的条件（id 或标题，用、分隔），如一票否决。"
+        "Optional: conditions that hold for this record (ids or titles).")
+@xw.ret(ExcelCell)
+def PERF_GRADE(score, scheme, population=None, flags=None):
+    """等次：按分数（及名额）定等次。Grade tier of a score, with quotas given a population."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        named = _flags_of(flags) if flags is not None else []
+        if named:
+            _check_flags(cs, named)
+        if population is None or population == [] or population == [[]]:
+            return _grade_alone(cs, _number(score, "分数"), named)
+        return _grade_in(cs, score, population, named)
+
+    return _guard(body)
+
+
+def _grade_alone(cs: CompiledScheme, total: Decimal, named: list[str]) -> Any:
+    """The tier of a score with its conditions, before quotas (there is no population)."""
+    rounded = cs.round_total(total) if cs.round_total else total
+    if not named:
+        tier = cs.tier_for(rounded, None)
+        if tier is None:
+            return na_error(f"{fmt(rounded)} 分没有对应的等次 (no tier holds the score)")
+        return tier
+    r = RecordResult(None, {})
+    r.total = rounded
+    holding = set(named)
+    try:
+        decide_grade(cs, r, {"total": rounded}, None,
+                     holds=lambda cond, _when: normalize_text(cond.id) in holding
+                     or normalize_text(cond.title) in holding, gates=False)
+    except ScoringError as exc:
+        return na_error(str(exc.error))
+    r.grade = r.tier
+    return r.grade_text
+
+
+def _flat(value: Any) -> tuple[Any, ...]:
+    """A range's cells as one tuple, at C speed (the memo key of a population)."""
+    if not isinstance(value, (list, tuple)):
+        return (value,)
+    if value and isinstance(value[0], (list, tuple)):
+        return tuple(chain.from_iterable(value))
+    return tuple(value)
+
+
+class _Population:
+    """A population range graded once: its records, where each total first appears, and the
+    grades without flags. Shared by every PERF_GRADE call that passes the same range."""
+
+    def __init__(self, cs: CompiledScheme, raw: tuple[Any, ...]):
+        self.totals = [c for c in (_cell(x) for x in raw) if c is not None]
+        self.index: dict[Decimal, int] = {}
+        for i, c in enumerate(self.totals):
+            with suppress(_Fail):
+                self.index.setdefault(_number(c, "分数"), i)  # type: ignore[arg-type]
+        self.grades = [_grade_value(r) for r in grade_totals(cs, self.totals).records]
+
+
+def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str]) -> Any:
+    raw = _flat(population)
+    pop: _Population = _population_memo.get((cs.ref, raw), lambda: _Population(cs, raw))
+    total = _number(score, "分数")
+    index = pop.index.get(total)  # type: ignore[arg-type]
+    if index is None:
+        return na_error(f"{fmt(total)} 不在全体总分中 (the score is not in the population)")
+    if not named:
+        return pop.grades[index]
+
+    def make() -> Any:
+        flags: list[list[str]] = [[] for _ in pop.totals]
+        flags[index] = named
+        return _grade_value(grade_totals(cs, pop.totals, flags=flags).records[index])
+
+    return _population_memo.get((cs.ref, raw, index, tuple(named)), make)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("scores", ndim=2, err_to_str=True,
+        doc="一列总分（空行不计）。A column of totals (blank rows are not records).")
+@xw.arg("flags", ndim=2, err_to_str=True,
+        doc="可选：与总分对齐的一列（或几列）条件。Optional: conditions per row, aligned.")
+@xw.arg("groups", ndim=2, err_to_str=True,
+        doc="可选：与总分对齐的分组（如考核类别），名额按组计算。"
+        "Optional: each row's group (e.g. category); quotas apply per group.")
+@xw.ret(ExcelCell)
+def PERF_GRADES(scheme, scores, flags=None, groups=None):
+    """一列等次（按名额和并列规则），作为动态数组溢出。
+    A column of quota-aware grades, returned as a spilled array."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        rows = _rows(scores)
+        if rows and len(rows[0]) > 1 and len(rows) == 1:
+            rows = [[c] for c in rows[0]]  # a row of scores: one record per cell
+        if any(len(r) != 1 for r in rows):
+            raise _Fail(value_error("总分应为一列 (scores must be one column)"))
+        cells = [r[0] for r in rows]
+        flag_rows = _aligned(flags, len(cells), "flags 条件")
+        group_rows = _aligned(groups, len(cells), "groups 分组")
+        present = [i for i, c in enumerate(cells) if c is not None]
+        totals = [cells[i] for i in present]
+        named = [_flags_of(flag_rows[i]) for i in present] if flag_rows else None
+        if named:
+            _check_flags(cs, {f for fs in named for f in fs})
+        grouped = [_group_text(group_rows[i]) for i in present] if group_rows else None
+        result = grade_totals(cs, totals, groups=grouped, flags=named, first_row=1)
+        out: list[list[Any]] = [[""] for _ in cells]
+        for i, r in zip(present, result.records, strict=True):
+            out[i][0] = _grade_value(r)
+        return out
+
+    result = _guard(body)
+    return result if isinstance(result, list) else [[result]]
+
+
+def _aligned(value: Any, n: int, what: str) -> list[list[Any]] | None:
+    if value is None or value == [] or value == [[]]:
+        return None
+    rows = _rows(value)
+    if len(rows) == 1 and n > 1 and len(rows[0]) == n:
+        rows = [[c] for c in rows[0]]
+    if len(rows) != n:
+        raise _Fail(value_error(f"{what}有 {len(rows)} 行，总分有 {n} 行，应一样多 "
+                                f"({what} must have one row per score)"))
+    return rows
+
+
+def _group_text(row: list[Any]) -> str:
+    parts = []
+    for c in row:
+        if isinstance(c, ExcelError):
+            raise _Fail(ExcelError(c.code, f"分组单元格是错误值 {c.code}"))
+        if c is not None:
+            parts.append(fmt(Decimal(str(c))) if isinstance(c, float) else str(c))
+    return "/".join(parts)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("grade_or_score", err_to_str=True,
+        doc="等次（如“优秀”）或总分（按分数定等次）。A grade label, or a score to grade.")
+@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("base", err_to_str=True,
+        doc="可选：月基本工资（按月数发放的方案需要）。Optional: monthly base salary.")
+@xw.arg("months", err_to_str=True,
+        doc="可选：在职月数，按比例发放。Optional: months served in the period (pro rata).")
+@xw.ret(ExcelCell)
+def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
+    """奖金：按等次（或分数）计发。Payout for a grade (or a score) under the scheme."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        if cs.scheme.payout is None:
+            return na_error(f"方案 {cs.ref} 没有规定奖金 (the scheme defines no payout)")
+        value = _cell(grade_or_score)
+        if isinstance(value, ExcelError):
+            return ExcelError(value.code, f"等次单元格是错误值 {value.code}")
+        grade: str | None
+        if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or (
+                isinstance(value, str) and parse_number_text(value) is not None):
+            total = _number(value, "分数")
+            rounded = cs.round_total(total) if cs.round_total else total
+            grade = cs.tier_for(rounded, None)
+            if grade is None:
+                return na_error(f"{fmt(rounded)} 分没有对应的等次 (no tier holds the score)")
+        elif value is None or normalize_text(str(value)) == NO_GRADE:
+            grade = None
+        else:
+            grade = normalize_text(str(value))
+            if grade not in cs.tier_index:
+                labels = "、".join(t.label for t in cs.tiers)
+                return value_error(f"“{grade}”不是方案 {cs.ref} 的等次；应为：{labels} "
+                                   "(not a grade of the scheme)")
+        base_value = _number(base, "月基本工资", blank_ok=True)
+        months_value = _number(months, "在职月数", blank_ok=True)
+        try:
+            return payout_for(cs, grade, base_value, months_value)
+        except ValueError as exc:
+            code = "#NUM!" if "between" in str(exc) else "#VALUE!"
+            return ExcelError(code, str(exc))
+
+    return _guard(body)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", ndim=2, err_to_str=True,
+        doc="各项加分（空白按0）。The items' points (blank = 0).")
+@xw.arg("cap", err_to_str=True, doc="合计封顶分值（累计不超过）。Cap on the total.")
+@xw.arg("per_item_cap", err_to_str=True,
+        doc="可选：每项封顶分值。Optional: cap on each item.")
+@xw.ret(ExcelCell)
+def PERF_CAP(values, cap, per_item_cap=None):
+    """封顶求和：每项不超过单项上限，合计不超过上限。Capped sum of items."""
+
+    def body() -> Any:
+        limit = _number(cap, "封顶分值", blank_ok=True)
+        item_limit = _number(per_item_cap, "单项封顶", blank_ok=True)
+        total = ZERO
+        for c in _all_cells(values):
+            if c is None:
+                continue
+            x = _number(c, "加分")
+            assert x is not None
+            if item_limit is not None and x > item_limit:
+                x = item_limit
+            total += x
+        if limit is not None and total > limit:
+            total = limit
+        return total
+
+    return _guard(body)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("full", err_to_str=True, doc="满分（该项分值）。The part's full points.")
+@xw.arg("deductions", ndim=2, err_to_str=True,
+        doc="各项扣分（空白按0）。The deductions (blank = 0).")
+@xw.arg("cap", err_to_str=True,
+        doc="可选：扣分合计上限（扣满为止）。Optional: cap on the total deduction.")
+@xw.ret(ExcelCell)
+def PERF_DEDUCT(full, deductions, cap=None):
+    """减分制：满分减去扣分，扣分可封顶，扣完为止（不低于0）。
+    Full points minus deductions (optionally capped), floored at zero."""
+
+    def body() -> Any:
+        top = _number(full, "满分")
+        limit = _number(cap, "扣分上限", blank_ok=True)
+        total = ZERO
+        for c in _all_cells(deductions):
+            if c is None:
+                continue
+            x = _number(c, "扣分")
+            assert x is not None
+            if x < 0:
+                return num_error(f"扣分不能为负：{fmt(x)} (a deduction must be ≥ 0)")
+            total += x
+        if limit is not None and total > limit:
+            total = limit
+        score = top - total  # type: ignore[operator]
+        return score if score > 0 else ZERO
+
+    return _guard(body)
+
+
+def _all_cells(value: Any) -> list[Any]:
+    return [c for row in _rows(value) for c in row]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scheme", doc="方案：id、id@版本 或 文件路径。Scheme: id, id@version or a file.")
+@xw.arg("inputs", ndim=2, err_to_str=True,
+        doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
+@xw.arg("headers", ndim=2, err_to_str=True,
+        doc="可选：与输入对齐的表头行。Optional header row naming each input.")
+@xw.ret(ExcelCell)
+def PERF_EXPLAIN(scheme, inputs, headers=None):
+    """计分明细（文字），用于公示和复核；数据有误时说明原因。
+    The breakdown as text, for publication and appeals; says why when data is bad."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        r = score_record(cs, _record(cs, inputs, headers), explain=True)
+        lines = [f"{cs.ref} {cs.scheme.title}", r.explain()]
+        if r.ok and cs.scheme.quotas is not None:
+            lines.append("（单条记录计算，未计名额；名额见 PERF_GRADES 或“重算本表”）")
+        return "\n".join(lines)
+
+    result = _guard(body)
+    if isinstance(result, ExcelError):
+        return f"{result.code} {result.reason}"[:MAX_CELL_TEXT]
+    return result[:MAX_CELL_TEXT]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.ret(ExcelCell)
+def PERF_SCHEME(scheme):
+    """本表所用方案：id@版本、标题、同步时间，以及是否有新版本。
+    Which scheme and version the sheet computes with, and when it was synced."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        return describe_scheme(cs)
+
+    return _guard(body)
+
+
+def describe_scheme(cs: CompiledScheme) -> str:
+    """'id@version 标题 · 同步于 … · 已有新版本 @n' for PERF_SCHEME and the ribbon."""
+    store = default_store()
+    parts = [f"{cs.ref} {cs.scheme.title}"]
+    try:
+        entry = store.entry(cs.ref)
+        newest = store.entry(cs.id)
+    except (SchemeNotFound, ValueError):
+        entry = newest = None
+    if entry is not None:
+        when = _dt.datetime.fromtimestamp(entry.path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        from xlbridge.store import REPO_SCHEMES
+
+        if entry.path.parent == REPO_SCHEMES:
+            parts.append(f"随软件提供（{when}）")
+        else:
+            parts.append(f"同步于 {when}")
+        if newest is not None and newest.version > cs.version:
+            parts.append(f"已有新版本 {newest.ref}")
+    else:
+        parts.append(f"文件 {cs.origin}")
+    return " · ".join(parts)
+
+
+#: Every worksheet function, by name: what the add-in registers.
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    f.__name__: f for f in (PERF_SCORE, PERF_GRADE, PERF_GRADES, PERF_BONUS, PERF_CAP,
+                            PERF_DEDUCT, PERF_EXPLAIN, PERF_SCHEME)
+}
