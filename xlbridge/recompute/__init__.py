@@ -1,0 +1,99 @@
+"""Headless recalculation of Excel workbooks (the core of ``xlbridge recompute``).
+
+Open an .xlsx/.xlsm file without Excel, evaluate every formula in dependency order, and store
+each formula cell's value in the file the way Excel stores it — the formula stays — so that
+Excel, WPS and LibreOffice show the results on open without recalculating.
+
+Public API
+----------
+* :func:`recalc_workbook` — recompute one file (atomic write; raises :class:`FileRejected`).
+* :func:`recompute_file` — the same end to end for the CLI: lock file, optional backup,
+  never raises for a bad or busy file (the :class:`WorkbookReport` says what happened).
+* :func:`export_values` — a copy with chosen formulas (default: those using ``PERF_``
+  functions) replaced by their values.
+* :func:`register_function` / :data:`FUNCTIONS` / :func:`current_caller` — worksheet functions
+  added from outside (see :mod:`xlbridge.recompute.functions` for the calling convention).
+
+Design
+------
+*Reading.* A workbook is a zip of XML parts. Only worksheets' ``<sheetData>``, the shared
+strings, the workbook part and relationships are read. Worksheets are scanned as bytes with
+one regular expression over ``<row>``/``<c>`` elements (``sheetxml.py``); this is as fast as
+an lxml parse and, unlike a parse tree, remembers where each formula cell sits in the file.
+Every cell of the workbook is an ``int`` key (``sheet<<40 | row<<15 | col``) in one dict of
+values: numbers are floats (IEEE doubles, like Excel), text ``str``, booleans ``bool``, errors
+:class:`~xlbridge.xlvalues.ExcelError`, blanks absent/None.
+
+*Formulas are compiled once per distinct relative formula, to closures.* References in a
+formula's text are rewritten as offsets from its own cell (``formula.relative_key``), so a
+column of 2,000 copied formulas — or a shared-formula group — is parsed and compiled once.
+The syntax tree is compiled to nested Python closures taking the formula cell's key
+(``compiler.py``): evaluating a cell is a chain of direct calls with float fast paths, no
+tree walking and no per-cell objects. Ranges are read lazily and large ones cached together
+with derived indexes (sorted numbers for RANK, hash indexes for exact MATCH/VLOOKUP/COUNTIF)
+so a ranking or lookup column is not quadratic.
+
+*Order.* Cells are evaluated in sheet order; reading a formula cell that is not done yet
+raises a small exception and the scheduler computes that cell first, with an explicit stack
+(no recursion limit), detecting circular references (``evaluate.py``).
+
+*Excel's rules.* Blanks are 0 / "" ; text that looks like a number counts in arithmetic but
+not in SUM over ranges; booleans likewise; comparisons order numbers < text < booleans, text
+case-insensitively; equality and INT look at 15 significant digits; ROUND/ROUNDUP/ROUNDDOWN
+round the 15-digit decimal half away from zero (``ROUND(2.675, 2)`` = 2.68); errors propagate.
+
+*Writing is surgical.* New values are spliced into the original sheet bytes at the formula
+cells' positions: only a cell's ``<v>`` and ``t`` attribute change (``t="str"`` for text,
+``b`` for booleans, ``e`` for errors, numbers as the shortest round-trip repr). Cells whose
+value did not change are not touched at all. Every other zip member is copied as its
+original compressed bytes — styles, merged cells, data validation, conditional formatting,
+comments, defined names, charts, images and ``vbaProject.bin`` cannot change. ``calcPr``
+loses ``fullCalcOnLoad`` (the values are there now) unless some formula could not be computed
+and has no value; ``calcChain.xml`` is kept (formulas did not move) except in the values-only
+export. The file is replaced atomically (temporary file + ``os.replace``).
+
+*What is not computed.* A formula using a function outside the supported set, or a feature
+outside it (3-D references, structured table references, TEXT with date formats, data
+tables), keeps the value stored in the file and is reported by cell; cells depending on it
+use that value.
+
+*Safety.* Legacy .xls and password-protected files (OLE2), corrupt zips, zip bombs (size and
+ratio limits checked before inflating) and XML with DTDs/entities are refused with
+:class:`FileRejected` naming the file.
+"""
+
+from __future__ import annotations
+
+from .api import WorkbookLocked, export_values, lock_path, recalc_workbook, recompute_file
+from .functions import (
+    FUNCTIONS,
+    NATIVE_FUNCTIONS,
+    CallerCell,
+    current_caller,
+    is_supported,
+    register_function,
+    to_decimal,
+    unregister_function,
+)
+from .package import FileRejected, Limits
+from .report import CellIssue, WorkbookReport
+
+__all__ = [
+    "FUNCTIONS",
+    "NATIVE_FUNCTIONS",
+    "CallerCell",
+    "CellIssue",
+    "FileRejected",
+    "Limits",
+    "WorkbookLocked",
+    "WorkbookReport",
+    "current_caller",
+    "export_values",
+    "is_supported",
+    "lock_path",
+    "recalc_workbook",
+    "recompute_file",
+    "register_function",
+    "to_decimal",
+    "unregister_function",
+]

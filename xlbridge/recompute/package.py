@@ -1,0 +1,291 @@
+"""The .xlsx/.xlsm zip container: defensive reading and a byte-preserving writer.
+
+Reading refuses, with :class:`FileRejected` naming the file, anything that is not a plain
+OOXML zip: legacy ``.xls`` and password-protected workbooks (both OLE2 compound files),
+corrupt zips, encrypted zip members, zip bombs (declared sizes are checked before anything
+is inflated; ``zipfile`` then never inflates past a member's declared size), and XML with a
+DTD (no entity expansion, no network).
+
+Writing copies every member that did not change as its original *compressed* bytes (no
+inflate/deflate round trip), in the original order, so that a diff of the two files shows
+only the parts that were rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from lxml import etree
+
+__all__ = [
+    "FileRejected",
+    "Limits",
+    "Package",
+    "ZipWriter",
+    "secure_xml",
+]
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class FileRejected(Exception):
+    """The file is not a workbook the recalculator will open (the message says why)."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits for opening untrusted workbooks."""
+
+    max_total_size: int = 1 << 30          # sum of uncompressed member sizes
+    max_member_size: int = 512 << 20       # one uncompressed member
+    max_ratio: float = 500.0               # uncompressed/compressed, for members > ratio_floor
+    ratio_floor: int = 4 << 20
+    max_members: int = 20000
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                          load_dtd=False, dtd_validation=False, remove_comments=False)
+
+
+def has_dtd(data: bytes) -> bool:
+    head = data[:4096]
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in data
+
+
+def secure_xml(data: bytes, path: str, part: str) -> etree._Element:
+    """Parse a small XML part; DTDs (and so entity bombs) are refused."""
+    if has_dtd(data):
+        raise FileRejected(path, f"{part} contains a DTD/entity declarations (refused)")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise FileRejected(path, f"{part} is not well-formed XML: {exc}") from None
+    if root is None:  # pragma: no cover
+        raise FileRejected(path, f"{part} is empty")
+    return root
+
+
+class Package:
+    """An opened OOXML zip; ``read()`` gives member bytes within the safety limits."""
+
+    def __init__(self, path: str | os.PathLike[str], limits: Limits | None = None):
+        self.path = str(path)
+        self.limits = limits or Limits()
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(8)
+        except IsADirectoryError:
+            raise FileRejected(self.path, "is a directory") from None
+        except FileNotFoundError:
+            raise FileRejected(self.path, "no such file") from None
+        if head.startswith(OLE2_MAGIC):
+            raise FileRejected(self.path, self._ole2_reason())
+        if not head.startswith(b"PK"):
+            raise FileRejected(self.path, "not an Excel .xlsx/.xlsm file (not a zip archive)")
+        try:
+            self.zf = zipfile.ZipFile(self.path)
+            self.infos = self.zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise FileRejected(self.path, f"corrupt zip archive ({exc})") from None
+        self._check()
+        self.names = {i.filename: i for i in self.infos}
+        self._fh: BinaryIO | None = None
+
+    def _ole2_reason(self) -> str:
+        with open(self.path, "rb") as fh:
+            blob = fh.read(1 << 20)
+        if "EncryptionInfo".encode("utf-16-le") in blob or \
+                "EncryptedPackage".encode("utf-16-le") in blob:
+            return ("is a password-protected (encrypted) workbook; open it in Excel, remove the "
+                    "password and save it as .xlsx first")
+        return ("is a legacy Excel 97-2003 .xls file (OLE2); save it as .xlsx or .xlsm in Excel "
+                "first")
+
+    def _check(self) -> None:
+        lim = self.limits
+        if len(self.infos) > lim.max_members:
+            raise FileRejected(self.path, f"zip has {len(self.infos)} members (limit "
+                                          f"{lim.max_members})")
+        seen: set[str] = set()
+        total = 0
+        for info in self.infos:
+            if info.filename in seen:
+                raise FileRejected(self.path, f"zip lists {info.filename} twice")
+            seen.add(info.filename)
+            if info.flag_bits & 0x1:
+                raise FileRejected(self.path, f"zip member {info.filename} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise FileRejected(self.path, f"zip member {info.filename} uses unsupported "
+                                              f"compression {info.compress_type}")
+            size = info.file_size
+            if size > lim.max_member_size:
+                raise FileRejected(self.path, f"zip member {info.filename} is {size} bytes "
+                                              f"uncompressed (limit {lim.max_member_size}); "
+                                              "possible zip bomb")
+            if size > lim.ratio_floor and size > lim.max_ratio * max(info.compress_size, 1):
+                raise FileRejected(self.path, f"zip member {info.filename} compresses "
+                                              f"{size / max(info.compress_size, 1):.0f}:1; "
+                                              "possible zip bomb")
+            total += size
+        if total > lim.max_total_size:
+            raise FileRejected(self.path, f"{total} bytes uncompressed (limit "
+                                          f"{lim.max_total_size}); possible zip bomb")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self.zf.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+    def read(self, name: str) -> bytes:
+        info = self.names.get(name)
+        if info is None:
+            raise FileRejected(self.path, f"part {name} is missing")
+        try:
+            data = self.zf.read(info)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise FileRejected(self.path, f"corrupt zip member {name} ({exc})") from None
+        if len(data) != info.file_size:  # pragma: no cover - zipfile checks this too
+            raise FileRejected(self.path, f"zip member {name} has the wrong size")
+        return data
+
+    def xml(self, name: str) -> etree._Element:
+        return secure_xml(self.read(name), self.path, name)
+
+    def raw(self, info: zipfile.ZipInfo) -> bytes:
+        """The member's compressed bytes exactly as stored."""
+        if self._fh is None:
+            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+        fh = self._fh
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise FileRejected(self.path, f"corrupt local header for {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        fh.seek(info.header_offset + 30 + name_len + extra_len)
+        data = fh.read(info.compress_size)
+        if len(data) != info.compress_size:
+            raise FileRejected(self.path, f"truncated zip member {info.filename}")
+        return data
+
+
+# --------------------------------------------------------------------------- writer
+
+def _dos_time(dt: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    y, mo, d, h, mi, s = dt
+    if y < 1980:
+        y, mo, d, h, mi, s = 1980, 1, 1, 0, 0, 0
+    return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
+
+
+def _encode_name(info: zipfile.ZipInfo) -> tuple[bytes, int]:
+    flags = info.flag_bits & ~0x08
+    if flags & 0x800:
+        return info.filename.encode("utf-8"), flags
+    try:
+        return info.filename.encode("cp437"), flags
+    except UnicodeEncodeError:
+        return info.filename.encode("utf-8"), flags | 0x800
+
+
+class ZipWriter:
+    """Writes a zip member by member; members can be raw copies of another zip's members."""
+
+    def __init__(self, fh: BinaryIO, comment: bytes = b""):
+        self.fh = fh
+        self.comment = comment
+        self.central: list[bytes] = []
+        self.offset = 0
+
+    def _write(self, b: bytes) -> None:
+        self.fh.write(b)
+        self.offset += len(b)
+
+    def add_raw(self, info: zipfile.ZipInfo, raw: bytes) -> None:
+        """Copy a member: same name, flags, method, CRC and compressed bytes."""
+        self._add(info, raw, info.compress_type, info.CRC, info.file_size)
+
+    def add_data(self, info: zipfile.ZipInfo, data: bytes, level: int = 6) -> None:
+        """Store new contents for a member, keeping its name, time and attributes."""
+        if info.compress_type == zipfile.ZIP_STORED:
+            raw, method = data, zipfile.ZIP_STORED
+        else:
+            co = zlib.compressobj(level, zlib.DEFLATED, -15)
+            raw = co.compress(data) + co.flush()
+            method = zipfile.ZIP_DEFLATED
+        self._add(info, raw, method, zlib.crc32(data) & 0xFFFFFFFF, len(data))
+
+    def _add(self, info: zipfile.ZipInfo, raw: bytes, method: int, crc: int, size: int) -> None:
+        name, flags = _encode_name(info)
+        if method == zipfile.ZIP_DEFLATED:
+            # keep the deflate "speed" bits, drop the data-descriptor bit
+            flags &= ~0x08
+        tm, dt = _dos_time(info.date_time)
+        if self.offset > 0xFFFFFFFF or len(raw) > 0xFFFFFFFF or size > 0xFFFFFFFF:
+            raise ValueError("ZIP64 output is not supported")
+        version = max(info.extract_version, 20)
+        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", version, flags, method, tm, dt,
+                             crc, len(raw), size, len(name), 0)
+        offset = self.offset
+        self._write(header)
+        self._write(name)
+        self._write(raw)
+        comment = info.comment or b""
+        self.central.append(
+            struct.pack("<4sBBHHHHHIIIHHHHHII", b"PK\x01\x02", info.create_version,
+                        info.create_system, version, flags, method, tm, dt, crc, len(raw), size,
+                        len(name), 0, len(comment), 0, info.internal_attr, info.external_attr,
+                        offset)
+            + name + comment)
+
+    def close(self) -> None:
+        start = self.offset
+        for entry in self.central:
+            self._write(entry)
+        size = self.offset - start
+        n = len(self.central)
+        if n > 0xFFFF:
+            raise ValueError("too many zip members")
+        self._write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, size, start,
+                                len(self.comment)) + self.comment)
+
+
+def part_path(base_part: str, target: str) -> str:
+    """Resolve a relationship target relative to the part that owns the .rels file."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    folder = base_part.rsplit("/", 1)[0] if "/" in base_part else ""
+    parts = [p for p in (folder + "/" + target).split("/") if p]
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        elif p != ".":
+            out.append(p)
+    return "/".join(out)
+
+
+def rels_path(part: str) -> str:
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+

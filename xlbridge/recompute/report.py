@@ -1,0 +1,89 @@
+"""What a recompute did to one workbook."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["CellIssue", "WorkbookReport"]
+
+
+@dataclass(frozen=True)
+class CellIssue:
+    """One finding about one cell, printed as ``Sheet1!C5: unsupported function FOO``."""
+
+    sheet: str
+    cell: str
+    kind: str      # "unsupported", "circular", "function-error", "internal-error",
+                   # "error-value", "array"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}: {self.message}"
+
+
+@dataclass
+class WorkbookReport:
+    """Result of recomputing one workbook.
+
+    ``status`` is ``"ok"`` (file written, or nothing needed writing), ``"dry-run"``,
+    ``"rejected"`` (unsafe/unsupported file: see ``error``), ``"locked"`` (another recompute
+    holds the lock) or ``"failed"`` (unexpected error; the original file is untouched).
+    """
+
+    path: str
+    out_path: str | None = None
+    status: str = "ok"
+    error: str | None = None
+    formulas: int = 0          # formula cells found
+    recomputed: int = 0        # formula cells evaluated by the recalculator
+    kept_cached: int = 0       # formula cells that kept the value stored in the file
+    changed: int = 0           # cells whose stored value was rewritten
+    unsupported: list[CellIssue] = field(default_factory=list)
+    circular: list[CellIssue] = field(default_factory=list)
+    function_errors: list[CellIssue] = field(default_factory=list)
+    error_values: list[CellIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    backup_path: str | None = None
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "dry-run")
+
+    @property
+    def unsupported_functions(self) -> dict[str, int]:
+        """Unsupported function name → number of cells using it."""
+        c: Counter[str] = Counter()
+        for issue in self.unsupported:
+            if issue.message.startswith("unsupported function "):
+                c[issue.message.removeprefix("unsupported function ")] += 1
+        return dict(c)
+
+    def issues(self) -> list[CellIssue]:
+        return [*self.unsupported, *self.circular, *self.function_errors]
+
+    def summary(self) -> str:
+        parts = [f"{self.path}: {self.status}"]
+        if self.error:
+            parts.append(self.error)
+        else:
+            parts.append(f"{self.recomputed}/{self.formulas} formulas recomputed, "
+                         f"{self.changed} values changed")
+            if self.unsupported:
+                fn = ", ".join(f"{k}×{v}" for k, v in self.unsupported_functions.items())
+                parts.append(f"{len(self.unsupported)} unsupported" + (f" ({fn})" if fn else ""))
+            if self.circular:
+                parts.append(f"{len(self.circular)} circular")
+            if self.function_errors:
+                parts.append(f"{len(self.function_errors)} function errors")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("unsupported", "circular", "function_errors", "error_values"):
+            d[k] = [dict(asdict(i), text=str(i)) for i in getattr(self, k)]
+        d["unsupported_functions"] = self.unsupported_functions
+        return d

@@ -1,0 +1,273 @@
+"""Excel's scalar semantics for the recalculator: coercion, comparison, rounding, text.
+
+Values inside the evaluator are plain Python objects, chosen so that the hot paths are a
+single ``type(x) is float`` test:
+
+* numbers are ``float`` (IEEE doubles, exactly what Excel computes with; never ``int``),
+* text is ``str``, booleans are ``bool``, errors are :class:`~xlbridge.xlvalues.ExcelError`,
+* a blank cell is ``None``.
+
+Where Excel looks at only 15 significant digits (ROUND and friends, INT, equality), the
+number is first written with ``'%.15g'`` — that is why ``ROUND(2.675, 2)`` is 2.68 here as in
+Excel even though the double closest to 2.675 is slightly below it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, InvalidOperation
+
+from xlbridge.xlvalues import ERROR_CODES, ExcelError
+
+__all__ = [
+    "DIV0",
+    "ERRORS",
+    "NA",
+    "NAME",
+    "NUM",
+    "REF",
+    "VALUE",
+    "approx_equal",
+    "compare",
+    "number_text",
+    "parse_number",
+    "to_bool",
+    "to_number",
+    "to_text",
+    "xl_round",
+]
+
+#: One shared instance per error code (errors compare by code, so sharing is only a saving).
+ERRORS: dict[str, ExcelError] = {code: ExcelError(code) for code in ERROR_CODES}
+DIV0 = ERRORS["#DIV/0!"]
+NA = ERRORS["#N/A"]
+VALUE = ERRORS["#VALUE!"]
+REF = ERRORS["#REF!"]
+NAME = ERRORS["#NAME?"]
+NUM = ERRORS["#NUM!"]
+
+_MAX = 1.7976931348623157e308
+_EPS48 = 2.0 ** -48  # LibreOffice's rtl::math::approxEqual tolerance (≈3.6e-15 relative)
+
+
+def approx_equal(a: float, b: float) -> bool:
+    """Equality as Excel/LibreOffice see it: equal to ~15 significant digits."""
+    if a == b:
+        return True
+    if a == 0.0 or b == 0.0:
+        return False
+    d = abs(a - b)
+    return d < abs(a) * _EPS48 and d < abs(b) * _EPS48
+
+
+def checked(x: float) -> float | ExcelError:
+    """inf/nan → #NUM! (Excel never stores them)."""
+    if -_MAX <= x <= _MAX:
+        return x
+    return NUM
+
+
+# --------------------------------------------------------------------------- text → number
+
+_NOT_EXCEL = re.compile(r"[nNiI_]")
+_NUM_RE = re.compile(
+    r"\s*([+-]?)\s*(\$|¥|￥)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*\Z"
+)
+
+
+def parse_number(text: str) -> float | None:
+    """Text that Excel would accept as a number in arithmetic ("3", " 1,234.5 ", "50%")."""
+    try:
+        x = float(text)  # fast path; also accepts "1e3", " 3 "
+    except ValueError:
+        pass
+    else:
+        # float() also takes "nan", "inf", "infinity" and "1_000"; Excel does not
+        return None if _NOT_EXCEL.search(text) else x
+    if not text:
+        return None
+    m = _NUM_RE.match(text)
+    if m is None:
+        return None
+    sign, _cur, body, pct = m.groups()
+    body = body.replace(",", "")
+    if not body or body == ".":
+        return None
+    try:
+        x = float(body)
+    except ValueError:
+        return None
+    if sign == "-":
+        x = -x
+    if pct:
+        x /= 100.0
+    return x
+
+
+def to_number(v: object) -> float | ExcelError:
+    """Coerce a scalar for arithmetic: blank → 0, TRUE → 1, "3" → 3, "abc" → #VALUE!."""
+    t = type(v)
+    if t is float:
+        return v  # type: ignore[return-value]
+    if v is None:
+        return 0.0
+    if t is bool:
+        return 1.0 if v else 0.0
+    if t is str:
+        x = parse_number(v)  # type: ignore[arg-type]
+        if x is None:
+            return ExcelError("#VALUE!", f"“{v}” is not a number")
+        return x
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    if t is int:
+        return float(v)  # type: ignore[arg-type]
+    return VALUE
+
+
+def to_bool(v: object) -> bool | ExcelError:
+    """Coerce a scalar to a condition: numbers ≠ 0, "TRUE"/"FALSE" text, blank = FALSE."""
+    t = type(v)
+    if t is bool:
+        return v  # type: ignore[return-value]
+    if t is float:
+        return v != 0.0
+    if v is None:
+        return False
+    if t is str:
+        u = v.upper()  # type: ignore[union-attr]
+        if u == "TRUE":
+            return True
+        if u == "FALSE":
+            return False
+        return ExcelError("#VALUE!", f"“{v}” is not TRUE or FALSE")
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    return VALUE
+
+
+def number_text(x: float) -> str:
+    """A number as Excel turns it into text (``=A1&""``): up to 15 significant digits."""
+    if x == 0.0:
+        return "0"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    s = f"{x:.15g}"
+    if "e" in s:
+        mant, _, exp = s.partition("e")
+        e = int(exp)
+        if -10 < e < 15:
+            # positional, like Excel's General for moderately small numbers
+            d = Decimal(s)
+            s = format(d, "f")
+            if "." in s:
+                s = s.rstrip("0").rstrip(".")
+            return s
+        return f"{mant}E{'+' if e >= 0 else '-'}{abs(e):02d}"
+    return s
+
+
+def to_text(v: object) -> str | ExcelError:
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[return-value]
+    if t is float:
+        return number_text(v)  # type: ignore[arg-type]
+    if v is None:
+        return ""
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    return VALUE
+
+
+# --------------------------------------------------------------------------- comparison
+
+def _rank(v: object) -> int:
+    t = type(v)
+    if t is float:
+        return 0
+    if t is str:
+        return 1
+    if t is bool:
+        return 2
+    return 0
+
+
+def compare(a: object, b: object) -> int | ExcelError:
+    """Excel's ordering for the comparison operators: numbers < text < booleans.
+
+    A blank takes the type of the other side (0, "" or FALSE). Text compares case-insensitively.
+    Returns -1/0/1, or the first error operand.
+    """
+    ta, tb = type(a), type(b)
+    if ta is ExcelError:
+        return a  # type: ignore[return-value]
+    if tb is ExcelError:
+        return b  # type: ignore[return-value]
+    if a is None:
+        if b is None:
+            return 0
+        a = "" if tb is str else (False if tb is bool else 0.0)
+        ta = type(a)
+    elif b is None:
+        b = "" if ta is str else (False if ta is bool else 0.0)
+        tb = type(b)
+    if ta is int:
+        a, ta = float(a), float  # type: ignore[arg-type]
+    if tb is int:
+        b, tb = float(b), float  # type: ignore[arg-type]
+    if ta is tb:
+        if ta is float:
+            if approx_equal(a, b):  # type: ignore[arg-type]
+                return 0
+            return -1 if a < b else 1  # type: ignore[operator]
+        if ta is str:
+            x, y = a.casefold(), b.casefold()  # type: ignore[union-attr]
+            return 0 if x == y else (-1 if x < y else 1)
+        return 0 if a == b else (-1 if a < b else 1)  # type: ignore[operator]
+    ra, rb = _rank(a), _rank(b)
+    return -1 if ra < rb else 1
+
+
+# --------------------------------------------------------------------------- rounding
+
+_CTX = Context(prec=60)
+_QUANT = {d: Decimal(1).scaleb(-d) for d in range(-20, 31)}
+ROUND_MODES = {"half_up": ROUND_HALF_UP, "up": ROUND_UP, "down": ROUND_DOWN}
+
+
+def dec15(x: float) -> Decimal:
+    """The decimal Excel sees for a double: 15 significant digits."""
+    return Decimal(f"{x:.15g}")
+
+
+def xl_round(x: float, digits: float, rounding: str = ROUND_HALF_UP) -> float | ExcelError:
+    """ROUND / ROUNDUP / ROUNDDOWN on the 15-significant-digit decimal of ``x``.
+
+    ``rounding`` is a :mod:`decimal` rounding constant; ROUND_HALF_UP rounds half away from
+    zero like Excel's ROUND.
+    """
+    n = int(digits)  # Excel truncates the digit count toward zero
+    if x == 0.0:
+        return 0.0
+    if n > 30:
+        return x
+    if n < -308:
+        return 0.0
+    d = dec15(x)
+    q = _QUANT.get(n) or Decimal(1).scaleb(-n)
+    try:
+        r = d.quantize(q, rounding=rounding, context=_CTX)
+    except InvalidOperation:  # pragma: no cover - only for absurd digit counts
+        return x
+    return checked(float(r))
+
+
+def xl_floor15(x: float) -> float:
+    """INT: round down, after reading ``x`` to 15 significant digits (INT(0.29*100) = 29)."""
+    if x.is_integer():
+        return x
+    return float(math.floor(dec15(x)))
