@@ -1,0 +1,628 @@
+"""The handlers behind the add-in's ribbon tab “绩效考核”.
+
+Each handler takes an ``xw.Book`` — ``xw.Book.caller()`` when a button is clicked in Excel, a
+Book built by xlwings' remote engine in the tests — and works through xlwings' Book/Range API
+in bulk: one read of a sheet's used range, one write per output column. The add-in's VBA
+routes each button to :func:`run` (``RunPython "import xlbridge.ribbon as r;
+r.run('recompute_sheet')"``), which finds the calling workbook and shows failures in a message
+box instead of a traceback.
+
+**The sheet contract** (what a template must have, and what a handler writes back):
+
+* a header row (within the first 20 rows) naming the scheme's inputs by id or Chinese label,
+  as ``xlbridge schemes show`` lists them; records follow it, one per row, up to the first
+  row whose input cells are all blank;
+* output columns found by their header: 总分, 等次, 奖金, 排名, 标记, 暂缓原因, 计分明细
+  (synonyms in :data:`OUTPUT_HEADERS`); a template without any gets all of them appended
+  after its last column; a column computed by formulas (e.g. ``=PERF_GRADES(…)``) is never
+  overwritten;
+* the sheet-scoped defined names ``XLBRIDGE_SCHEME`` (``="id@version"``, the scheme and
+  version the sheet computes with) and ``XLBRIDGE_COMPUTED`` (when, with which xlbridge):
+  written by “重算”; read by “检查本表” to warn when a newer version has been published.
+  A sheet without ``XLBRIDGE_SCHEME`` is matched to the scheme whose inputs its header names.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlwings as xw
+
+from xlbridge import __version__
+from xlbridge.arith import fmt
+from xlbridge.csvio import CsvInputError, header_map
+from xlbridge.engine import CompiledScheme, score_population
+from xlbridge.engine.trace import render
+from xlbridge.engine.values import normalize_text
+from xlbridge.scheme.issues import SchemeInvalid
+from xlbridge.store import SchemeNotFound, SchemeStore, default_store
+from xlbridge.udfs import FUNCTIONS, describe_scheme
+from xlbridge.xlvalues import ERROR_CODES, ExcelError
+
+log = logging.getLogger(__name__)
+
+TITLE = "绩效考核 xlbridge"
+SCHEME_NAME = "XLBRIDGE_SCHEME"
+COMPUTED_NAME = "XLBRIDGE_COMPUTED"
+REPORT_SHEET = "xlbridge检查"
+HEADER_ROWS = 20
+
+#: Output column kinds, in the order they are appended, with the headers that name them.
+OUTPUT_HEADERS: dict[str, tuple[str, ...]] = {
+    "total": ("总分", "得分", "考核得分", "综合得分", "考评得分", "绩效得分", "total"),
+    "grade": ("等次", "考核等次", "档次", "格次", "评定等次", "grade"),
+    "payout": ("奖金", "绩效奖金", "奖励金额", "payout"),
+    "rank": ("排名", "名次", "rank"),
+    "flags": ("标记", "备注标记", "flags"),
+    "withheld": ("暂缓原因", "withheld"),
+    "explain": ("计分明细", "明细", "计分说明", "explain"),
+}
+_OUTPUT_BY_HEADER = {normalize_text(h): kind for kind, hs in OUTPUT_HEADERS.items() for h in hs}
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass
+class Layout:
+    """Where a sheet keeps its records for one scheme."""
+
+    sheet: Any                         # xw.Sheet
+    scheme: CompiledScheme
+    origin: tuple[int, int]            # row, column (1-based) of values[0][0]
+    values: list[list[Any]]            # the used range, as read once
+    header_index: int                  # index in values of the header row
+    inputs: dict[int, str]             # column index → input id
+    outputs: dict[str, int]            # output kind → column index
+    records: int                       # how many rows of records follow the header
+    bound: str | None                  # the XLBRIDGE_SCHEME the sheet names, if any
+
+    @property
+    def header_row(self) -> int:
+        return self.origin[0] + self.header_index
+
+    @property
+    def first_row(self) -> int:
+        return self.header_row + 1
+
+    def address(self, index: int, column: int) -> str:
+        """A1 address of values[index][column]."""
+        return f"{_column_letter(self.origin[1] + column)}{self.origin[0] + index}"
+
+    def rows(self) -> list[dict[str, Any]]:
+        body = self.values[self.header_index + 1:self.header_index + 1 + self.records]
+        return [{key: _cell(row[i]) if i < len(row) else None for i, key in self.inputs.items()}
+                for row in body]
+
+
+class NoLayout(Exception):
+    """A sheet that does not hold records of any known scheme (the message says why)."""
+
+
+def _column_letter(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if code in ERROR_CODES:
+            return ExcelError(code)
+    return value
+
+
+def _read(sheet: Any) -> tuple[tuple[int, int], list[list[Any]]]:
+    """The used range's values: one read."""
+    rng = sheet.used_range
+    values = rng.options(ndim=2, err_to_str=True).value or [[]]
+    return (rng.row, rng.column), [list(r) for r in values]
+
+
+def bound_scheme(sheet: Any) -> str | None:
+    """The scheme reference in the sheet's XLBRIDGE_SCHEME name, if any."""
+    name = _sheet_name(sheet, SCHEME_NAME)
+    if name is None:
+        return None
+    return _name_text(name.refers_to)
+
+
+def _sheet_name(sheet: Any, name: str) -> Any:
+    for n in sheet.names:
+        if n.name.split("!")[-1] == name:
+            return n
+    return None
+
+
+def _name_text(refers_to: str | None) -> str | None:
+    if not refers_to:
+        return None
+    text = refers_to.lstrip("=").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    return text or None
+
+
+def _set_name(sheet: Any, name: str, text: str) -> None:
+    value = '="' + text.replace('"', '""') + '"'
+    existing = _sheet_name(sheet, name)
+    if existing is None:
+        sheet.names.add(name, value)
+    elif existing.refers_to != value:
+        existing.refers_to = value
+
+
+def _candidates(store: SchemeStore, bound: str | None) -> list[CompiledScheme]:
+    if bound:
+        return [store.get(bound)]
+    newest: dict[str, Any] = {}
+    for e in store.entries():
+        if e.id not in newest or e.version > newest[e.id].version:
+            newest[e.id] = e
+    out = []
+    for e in newest.values():
+        try:
+            out.append(store.get(e.ref))
+        except SchemeInvalid:
+            continue
+    return out
+
+
+def find_layout(sheet: Any, store: SchemeStore | None = None,
+                read: tuple[tuple[int, int], list[list[Any]]] | None = None) -> Layout:
+    """The scheme a sheet holds records of, and where; raises NoLayout saying why not."""
+    store = store or default_store()
+    bound = bound_scheme(sheet)
+    try:
+        candidates = _candidates(store, bound)
+    except (SchemeNotFound, SchemeInvalid, ValueError) as exc:
+        raise NoLayout(f"工作表“{sheet.name}”指定的方案 {bound} 无法使用：{exc}") from None
+    origin, values = read or _read(sheet)
+    best: tuple[int, Any, int, dict[int, str]] | None = None
+    closest = ""
+    for cs in candidates:
+        names = {normalize_text(s.id) for s in cs.inputs} | \
+            {normalize_text(s.label) for s in cs.inputs}
+        for index, row in enumerate(values[:HEADER_ROWS]):
+            header = ["" if c is None else str(c) for c in row]
+            hits = sum(1 for h in header if normalize_text(h) in names)
+            if not hits:
+                continue
+            try:
+                mapping, _unknown = header_map(header, cs.inputs, f"第{origin[0] + index}行")
+            except CsvInputError as exc:
+                if hits > 1 and (not closest or bound):
+                    closest = str(exc)
+                continue
+            if best is None or hits > best[0]:
+                best = (hits, cs, index, mapping)
+    if best is None:
+        where = f"（方案 {bound}）" if bound else ""
+        raise NoLayout(f"工作表“{sheet.name}”{where}找不到表头行：表头应以方案输入的 id 或中文名"
+                       f"命名各列（见 xlbridge schemes show）。{closest}".strip())
+    _hits, cs, index, mapping = best
+    header = values[index]
+    outputs = {}
+    for i, c in enumerate(header):
+        kind = _OUTPUT_BY_HEADER.get(normalize_text(str(c))) if c is not None else None
+        if kind and kind not in outputs and i not in mapping:
+            outputs[kind] = i
+    records = 0
+    for row in values[index + 1:]:
+        if all(_blank(row[i]) for i in mapping if i < len(row)):
+            break
+        records += 1
+    return Layout(sheet, cs, origin, values, index, mapping, outputs, records, bound)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --------------------------------------------------------------------------- recompute
+
+
+@dataclass
+class SheetResult:
+    sheet: str
+    scheme: str
+    records: int
+    invalid: list[tuple[int, str]] = field(default_factory=list)    # (row, message)
+    withheld: int = 0
+    grades: dict[str, int] = field(default_factory=dict)
+    ties: list[str] = field(default_factory=list)
+    skipped_columns: list[str] = field(default_factory=list)        # computed by formulas
+    payout_total: str | None = None
+
+    def summary(self) -> str:
+        lines = [f"工作表“{self.sheet}”：按 {self.scheme} 计算 {self.records} 条记录"]
+        if self.grades:
+            lines.append("等次：" + "  ".join(f"{g} {n}" for g, n in self.grades.items()))
+        if self.payout_total is not None:
+            lines.append(f"奖金合计：{self.payout_total}")
+        lines.extend(self.ties)
+        if self.invalid:
+            lines.append(f"{len(self.invalid)} 条数据有误（未计算）：")
+            lines.extend(f"  第 {row} 行：{msg}" for row, msg in self.invalid[:10])
+            if len(self.invalid) > 10:
+                lines.append(f"  …… 另有 {len(self.invalid) - 10} 条，见“检查本表”")
+        if self.withheld:
+            lines.append(f"{self.withheld} 条因同组数据有误暂缓定等次")
+        if self.skipped_columns:
+            lines.append("由公式计算、未覆盖的列：" + "、".join(self.skipped_columns))
+        return "\n".join(lines)
+
+
+def _formulas(rng: Any) -> list[list[Any]] | None:
+    """A range's formulas (one read) where the engine can tell; None where it cannot."""
+    try:
+        f = rng.options(ndim=2).formula
+    except NotImplementedError:  # xlwings' remote engine reads formulas only asynchronously
+        return None
+    if not isinstance(f, (list, tuple)):
+        return [[f]]
+    return [list(r) if isinstance(r, (list, tuple)) else [r] for r in f]
+
+
+def _has_formula(column: list[list[Any]] | None) -> bool:
+    return bool(column) and any(isinstance(r[0], str) and r[0].startswith("=")
+                                for r in column)  # type: ignore[union-attr]
+
+
+def recompute_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
+                    alert: bool = True) -> SheetResult:
+    """Score every record of a sheet with its scheme and write the results back."""
+    sheet = sheet if sheet is not None else book.sheets.active
+    layout = find_layout(sheet, store)
+    cs = layout.scheme
+    explain = "explain" in layout.outputs or not layout.outputs
+    pop = score_population(cs, layout.rows(), explain=explain, first_row=layout.first_row)
+    result = SheetResult(sheet.name, cs.ref, len(pop.records))
+    result.invalid = [(r.row or 0, "；".join(str(e) for e in r.errors)) for r in pop.invalid]
+    result.withheld = sum(1 for r in pop.records if r.withheld)
+    order = [t.label for t in cs.tiers] + ["不定等次"]
+    counts = pop.grade_counts()
+    result.grades = {g: counts[g] for g in order if g in counts}
+    result.ties = [t.text for t in pop.ties]
+    if cs.scheme.payout:
+        result.payout_total = f"{fmt(pop.payout_total())} {cs.scheme.payout.unit}"
+
+    columns = {kind: [_output(kind, r) for r in pop.records] for kind in OUTPUT_HEADERS}
+    outputs = dict(layout.outputs)
+    n = len(pop.records)
+    if not outputs:  # append every output after the used range
+        start = layout.origin[1] + max(len(r) for r in layout.values)
+        kinds = list(OUTPUT_HEADERS)
+        sheet.range((layout.header_row, start)).value = [[OUTPUT_HEADERS[k][0] for k in kinds]]
+        if n:
+            block = [[columns[k][i] for k in kinds] for i in range(n)]
+            sheet.range((layout.first_row, start)).value = block
+        outputs = {k: start - layout.origin[1] + j for j, k in enumerate(kinds)}
+    else:
+        for kind, col in outputs.items():
+            if not n:
+                continue
+            target = sheet.range((layout.first_row, layout.origin[1] + col)).resize(n, 1)
+            if _has_formula(_formulas(target)):
+                result.skipped_columns.append(str(layout.values[layout.header_index][col]))
+                continue
+            target.value = [[v] for v in columns[kind]]
+    _formats(sheet, layout, outputs, n, result)
+    _set_name(sheet, SCHEME_NAME, cs.ref)
+    _set_name(sheet, COMPUTED_NAME, f"{_now()} · xlbridge {__version__}")
+    if alert:
+        book.app.alert(result.summary(), TITLE)
+    return result
+
+
+def _output(kind: str, r: Any) -> Any:
+    if kind == "total":
+        return float(r.total) if r.total is not None and not r.errors else None
+    if kind == "grade":
+        return r.grade_text if r.ok and not r.withheld else None
+    if kind == "payout":
+        return float(r.payout) if r.payout is not None and r.ok and not r.withheld else None
+    if kind == "rank":
+        return r.rank
+    if kind == "flags":
+        return "；".join(r.flags) or None
+    if kind == "withheld":
+        return r.withheld
+    text = "\n".join(f"数据有误：{e}" for e in r.errors) if r.errors else render(r.steps or [])
+    return text[:32767] or None
+
+
+def _formats(sheet: Any, layout: Layout, outputs: dict[str, int], n: int,
+             result: SheetResult) -> None:
+    """Number formats of the numeric outputs, as the scheme rounds them (one call each)."""
+    if not n:
+        return
+    skipped = set(result.skipped_columns)
+    rounding = layout.scheme.scheme.rounding
+    formats = {"total": _number_format(rounding.total.digits if rounding.total else None),
+               "payout": _number_format(rounding.payout.digits if rounding.payout else 2),
+               "rank": "0"}
+    for kind, number_format in formats.items():
+        col = outputs.get(kind)
+        if col is None or str(_header_at(layout, col)) in skipped:
+            continue
+        sheet.range((layout.first_row, layout.origin[1] + col)).resize(n, 1).number_format = \
+            number_format
+
+
+def _header_at(layout: Layout, col: int) -> Any:
+    header = layout.values[layout.header_index]
+    return header[col] if col < len(header) else None
+
+
+def _number_format(digits: int | None) -> str:
+    if digits is None:
+        return "General"
+    return "0" if digits <= 0 else "0." + "0" * digits
+
+
+def _now() -> str:
+    return _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+def recompute_workbook(book: Any, store: SchemeStore | None = None,
+                       alert: bool = True) -> list[SheetResult]:
+    """Recompute every sheet that holds records of a scheme; others are left alone."""
+    results = []
+    skipped = []
+    for sheet in book.sheets:
+        if sheet.name == REPORT_SHEET:
+            continue
+        try:
+            results.append(recompute_sheet(book, sheet, store, alert=False))
+        except NoLayout:
+            skipped.append(sheet.name)
+    if alert:
+        text = "\n\n".join(r.summary() for r in results) or "没有找到含考核数据的工作表。"
+        if skipped:
+            text += "\n\n未计算的工作表（没有方案的表头）：" + "、".join(skipped)
+        book.app.alert(text, TITLE)
+    return results
+
+
+# --------------------------------------------------------------------------- check
+
+
+@dataclass
+class CheckReport:
+    sheet: str
+    scheme: str | None
+    newest: str | None
+    invalid: list[tuple[str, str, str]] = field(default_factory=list)  # address, label, msg
+    sheets: list[tuple[str, str]] = field(default_factory=list)        # sheet, scheme info
+    problem: str | None = None
+
+    @property
+    def outdated(self) -> bool:
+        return bool(self.scheme and self.newest and self.scheme != self.newest)
+
+    def rows(self) -> list[list[Any]]:
+        out: list[list[Any]] = [["xlbridge 检查", f"{_now()} · xlbridge {__version__}", ""],
+                                ["工作表", self.sheet, ""],
+                                ["方案", self.scheme or "—", ""]]
+        if self.outdated:
+            out.append(["提示", f"已发布新版本 {self.newest}；本表仍按 {self.scheme} 计算", ""])
+        if self.problem:
+            out.append(["问题", self.problem, ""])
+        out.append(["", "", ""])
+        out.append(["单元格", "输入", "问题"])
+        out.extend([list(x) for x in self.invalid] or [["—", "", "没有发现数据问题"]])
+        out.append(["", "", ""])
+        out.append(["各工作表", "所用方案", ""])
+        out.extend([[name, info, ""] for name, info in self.sheets])
+        return out
+
+    def summary(self) -> str:
+        lines = [f"工作表“{self.sheet}”：方案 {self.scheme or '未确定'}"]
+        if self.problem:
+            lines.append(self.problem)
+        if self.outdated:
+            lines.append(f"注意：已发布新版本 {self.newest}，本表仍按 {self.scheme} 计算。"
+                         "如需改用新版本，请在“公式 › 名称管理器”中删除本表的 XLBRIDGE_SCHEME，"
+                         "再点“重算本表”。")
+        if self.invalid:
+            lines.append(f"{len(self.invalid)} 个单元格数据有误：")
+            lines.extend(f"  {a} {label}：{msg}" for a, label, msg in self.invalid[:10])
+        elif not self.problem:
+            lines.append("没有发现数据问题。")
+        lines.append(f"详见工作表“{REPORT_SHEET}”。")
+        return "\n".join(lines)
+
+
+_PERF_REF = re.compile(r"PERF_[A-Z]+\(\s*\"([^\"]+)\"", re.IGNORECASE)
+
+
+def scheme_in_use(sheet: Any, store: SchemeStore) -> str:
+    """Which scheme (and version) a sheet computes with: its name, or its PERF_* formulas."""
+    bound = bound_scheme(sheet)
+    refs = {bound} if bound else set()
+    if not refs:
+        formulas = _formulas(sheet.used_range)
+        for row in formulas or []:
+            for f in row:
+                if isinstance(f, str) and "PERF_" in f.upper():
+                    refs.update(_PERF_REF.findall(f))
+    if not refs:
+        return "—"
+    out = []
+    for ref in sorted(refs):
+        try:
+            out.append(describe_scheme(store.get(ref)))
+        except (SchemeNotFound, SchemeInvalid, ValueError):
+            out.append(f"{ref}（找不到此方案）")
+    return "；".join(out)
+
+
+def check_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
+                alert: bool = True) -> CheckReport:
+    """List the cells whose inputs are invalid and the scheme version each sheet uses."""
+    store = store or default_store()
+    sheet = sheet if sheet is not None else book.sheets.active
+    report = CheckReport(sheet.name, bound_scheme(sheet), None)
+    try:
+        layout = find_layout(sheet, store)
+    except NoLayout as exc:
+        report.problem = str(exc)
+        layout = None
+    if layout is not None:
+        cs = layout.scheme
+        report.scheme = cs.ref
+        try:
+            report.newest = store.entry(cs.id).ref
+        except SchemeNotFound:
+            report.newest = None
+        column_of = {key: i for i, key in layout.inputs.items()}
+        pop = score_population(cs, layout.rows(), first_row=layout.first_row)
+        for r in pop.invalid:
+            index = (r.row or layout.first_row) - layout.origin[0]
+            for e in r.errors:
+                col = column_of.get(e.field)
+                address = layout.address(index, col) if col is not None else f"第 {r.row} 行"
+                report.invalid.append((address, e.label, str(e)))
+    for other in book.sheets:
+        if other.name != REPORT_SHEET:
+            report.sheets.append((other.name, scheme_in_use(other, store)))
+    _write_report(book, report)
+    sheet.activate()  # adding the report sheet activated it; stay on the checked sheet
+    if layout is not None:
+        _notes(sheet, report)
+    if alert:
+        book.app.alert(report.summary(), TITLE)
+    return report
+
+
+def _write_report(book: Any, report: CheckReport) -> None:
+    names = [s.name for s in book.sheets]
+    if REPORT_SHEET in names:
+        target = book.sheets[REPORT_SHEET]
+        target.used_range.clear_contents()
+    else:
+        target = book.sheets.add(REPORT_SHEET, after=book.sheets[len(names) - 1])
+    target.range("A1").value = report.rows()
+
+
+def _notes(sheet: Any, report: CheckReport) -> None:
+    """A note on each invalid cell, where the engine can add notes."""
+    for address, _label, message in report.invalid:
+        if not re.fullmatch(r"[A-Z]+\d+", address):
+            continue
+        cell = sheet.range(address)
+        try:
+            cell.add_note(f"xlbridge：{message}")
+        except NotImplementedError:
+            return
+
+
+# --------------------------------------------------------------------------- sync, about
+
+
+def _run_sync_command() -> str:
+    """Run `xlbridge sync` (the sync client) in-process; returns what it printed."""
+    import contextlib
+    import io
+
+    import click
+
+    from xlbridge.cli import main
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            main.main(args=["sync"], prog_name="xlbridge", standalone_mode=False)
+    except click.UsageError:
+        raise RuntimeError("本机的 xlbridge 没有同步功能（xlbridge sync）") from None
+    except click.ClickException as exc:
+        raise RuntimeError(exc.format_message()) from None
+    return buffer.getvalue()
+
+
+#: How Sync schemes fetches: replaced in tests.
+sync_command: Callable[[], str] = _run_sync_command
+
+
+def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True) -> list[str]:
+    """Fetch published schemes, then say what is new and which sheets use an older version."""
+    store = store or default_store()
+    before = {e.ref for e in store.entries()}
+    try:
+        output = sync_command()
+    except Exception as exc:
+        if alert:
+            book.app.alert(f"同步失败：{exc}", TITLE)
+        return []
+    store.refresh(force=True)
+    new = sorted({e.ref for e in store.entries()} - before)
+    lines = ["方案已同步。"]
+    lines.append("新方案/新版本：" + "、".join(new) if new else "没有新的方案或版本。")
+    for sheet in book.sheets:
+        bound = bound_scheme(sheet)
+        if not bound:
+            continue
+        try:
+            newest = store.entry(bound.partition("@")[0]).ref
+        except (SchemeNotFound, ValueError):
+            continue
+        if newest != bound:
+            lines.append(f"工作表“{sheet.name}”按 {bound} 计算，已有 {newest}。")
+    if output.strip():
+        lines.append(output.strip()[-800:])
+    if alert:
+        book.app.alert("\n".join(lines), TITLE)
+    return new
+
+
+def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> str:
+    """Versions, where schemes come from, and which schemes and functions are available."""
+    store = store or default_store()
+    lines = [f"xlbridge {__version__} · xlwings {xw.__version__} · Python "
+             f"{sys.version.split()[0]}", f"Python：{sys.executable}", "方案目录："]
+    lines.extend(f"  {d}" for d in store.dirs)
+    lines.append("方案：")
+    lines.extend(f"  {e.ref} {e.title}" for e in store.entries())
+    lines.append("工作表函数：" + "、".join(FUNCTIONS))
+    text = "\n".join(lines)
+    if alert:
+        book.app.alert(text, TITLE)
+    return text
+
+
+# --------------------------------------------------------------------------- Excel entry
+
+#: Ribbon actions by the name the VBA passes to :func:`run`.
+ACTIONS: dict[str, Callable[..., Any]] = {
+    "recompute_sheet": recompute_sheet,
+    "recompute_workbook": recompute_workbook,
+    "sync_schemes": sync_schemes,
+    "check_sheet": check_sheet,
+    "about": about,
+}
+
+
+def run(action: str, book: Any = None) -> None:
+    """Entry point of every ribbon button (called from VBA through RunPython)."""
+    book = book if book is not None else xw.Book.caller()
+    try:
+        ACTIONS[action](book)
+    except NoLayout as exc:
+        book.app.alert(str(exc), TITLE)
+    except Exception as exc:  # shown to the clerk in words, logged in full
+        log.exception("ribbon action %s failed", action)
+        book.app.alert(f"出错了：{type(exc).__name__}: {exc}", TITLE)
+
+
+__all__: Sequence[str] = ["ACTIONS", "about", "check_sheet", "recompute_sheet",
+                          "recompute_workbook", "run", "sync_schemes"]
