@@ -1,0 +1,69 @@
+"""Fixtures of the scheme-server tests, after Flask's tutorial: ``app`` (a fresh app on an
+empty, migrated database), ``client``, ``runner``; plus ``tokens`` (one per role) and
+helpers to publish schemes.
+
+Every test that takes ``app`` runs twice: on a SQLite file and on PostgreSQL. The PostgreSQL
+run needs ``XLBRIDGE_TEST_PG_URL`` (``docs/ci-postgres.sh`` starts a server and sets it); it is
+skipped without it, unless ``XLBRIDGE_REQUIRE_ALL=1`` (CI), where a missing server fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from srvtest import fresh_pg, fresh_sqlite, make_app, pg_url
+
+from server import db
+from server.auth import LOCAL_ADMIN, create_token
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> str:
+    """The URL of an empty, migrated database of each kind."""
+    if request.param == "sqlite":
+        return fresh_sqlite(tmp_path)
+    return fresh_pg(pg_url())
+
+
+@pytest.fixture
+def sqlite_database(tmp_path) -> str:
+    return fresh_sqlite(tmp_path)
+
+
+@pytest.fixture
+def app(database) -> Iterator:
+    app = make_app(database)
+    yield app
+    db_engine = app.extensions["xlbridge_engine"]
+    db_engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tokens(app) -> dict[str, str]:
+    """A token of each role, by role."""
+    out = {}
+    with app.app_context(), db.session_for(db.get_engine(), write=True) as session:
+        for role in ("reader", "editor", "admin"):
+            out[role], _ = create_token(session, role, f"test-{role}", LOCAL_ADMIN)
+    return out
+
+
+@pytest.fixture
+def auth(tokens):
+    def headers(role: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[role]}", **extra}
+
+    return headers
+
+
