@@ -67,3 +67,13 @@ def auth(tokens):
     return headers
 
 
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by waitress on 127.0.0.1 (``.url``); stopped after the test."""
+    from srvtest import LiveServer
+
+    server = LiveServer(app)
+    yield server
+    server.stop()

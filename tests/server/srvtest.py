@@ -107,3 +107,29 @@ def publish(client, auth, doc: dict, note: str | None = None) -> dict:
 
 def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+class LiveServer:
+    """The app under waitress on a free loopback port, in a background thread."""
+
+    def __init__(self, app):
+        import threading
+
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4,
+                                    asyncore_loop_timeout=0.05)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(OSError, ValueError):  # the socket closed under the loop
+            self.server.run()
+
+    def stop(self) -> None:
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+        self.thread.join(5)
