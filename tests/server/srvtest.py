@@ -132,4 +132,6 @@ class LiveServer:
     def stop(self) -> None:
         self.server.task_dispatcher.shutdown()
         self.server.close()
+        for channel in list(self.server._map.values()):  # open keep-alive connections
+            channel.close()
         self.thread.join(5)
