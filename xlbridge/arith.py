@@ -86,7 +86,13 @@ def from_float(value: float) -> Decimal:
         raise ValueError(f"not a finite number: {value!r}")
     if value.is_integer() and abs(value) < 1e15:
         return Decimal(int(value))
-    return Decimal(format(value, ".15g")).normalize() if value else ZERO
+    text = repr(value)
+    # The shortest repr has at most 17 significant digits; when it has 15 or fewer it *is*
+    # the 15-digit reading (the common case: 89.95, 0.1), and the format call is saved.
+    mantissa = text.partition("e")[0]
+    if len(mantissa.lstrip("-0").replace(".", "").lstrip("0")) <= 15:
+        return Decimal(text)
+    return Decimal(format(value, ".15g"))
 
 
 def to_decimal(value: Decimal | float | int) -> Decimal:

@@ -124,6 +124,10 @@ class CompiledScheme:
                            tuple((g, compile_expr(g, result_names)) for g in t.requires))
                       for i, t in enumerate(scheme.tiers)]
         self.tier_index = {t.label: i for i, t in enumerate(self.tiers)}
+        # flat bounds for the common, gate-free look-up
+        self._bounds = [(t.span.low, t.span.low_inclusive, t.span.high, t.span.high_inclusive,
+                         t.label) for t in self.tiers]
+        self._any_gates = any(t.gates for t in self.tiers)
         self.conditions = [(c, compile_expr(c.when, result_names)) for c in scheme.conditions]
         payout_names = result_names | {"grade"}
         self.payout_rules = [(r, compile_expr(r.when, payout_names), frozenset(names_in(r.when)))
@@ -733,11 +737,17 @@ class CompiledScheme:
         the best lower tier whose own gates pass, whatever that tier's score range.
         ``v=None`` or ``gates=False`` grades by the total alone (gates taken as met).
         """
+        if not gates or v is None or not self._any_gates:
+            for low, low_in, high, high_in, label in self._bounds:
+                if low is not None and (total < low or (not low_in and total == low)):
+                    continue
+                if high is not None and (total > high or (not high_in and total == high)):
+                    continue
+                return label
+            return None
         for i, tier in enumerate(self.tiers):
             if not tier.span.contains(total):
                 continue
-            if not gates or v is None:
-                return tier.label
             for lower in self.tiers[i:]:
                 failed = [g for g, fn in lower.gates if not fn(v)]
                 if not failed:

@@ -143,7 +143,8 @@ def _quota(cs: CompiledScheme, result: AggregationResult,
         better = [r for r in candidates if key(r) > line]
         decision = quota.ties.rule if quota.ties.rule != "keys" else quota.ties.then
         kept = better + tied if decision == "all_in" else better
-        out = [r for r in candidates if r not in kept]
+        kept_ids = {id(r) for r in kept}
+        out = [r for r in candidates if id(r) not in kept_ids]
         rows = "、".join(str(r.row) for r in tied)
         result.notes.append(f"名额线上并列：第 {rows} 行，按规则"
                             f"{'全部入选' if decision == 'all_in' else '全部不入选'}")

@@ -148,7 +148,7 @@ def score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *
 
 
 def _rank_quota_pay(cs: CompiledScheme, result: PopulationResult,
-                    explain: bool) -> PopulationResult:
+                    explain: bool, payout: bool = True) -> PopulationResult:
     """The population stage shared by records and bare totals."""
     scheme = cs.scheme
     if scheme.quotas:
@@ -156,15 +156,17 @@ def _rank_quota_pay(cs: CompiledScheme, result: PopulationResult,
     _rank(cs, result, explain)
     if scheme.payout and scheme.payout.rank_prizes:
         _prizes(cs, result, explain)
-    for r in result.records:
-        finish(cs, r, explain)
+    if payout:
+        for r in result.records:
+            finish(cs, r, explain)
     return result
 
 
 def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
                  groups: Sequence[Any] | None = None,
                  flags: Sequence[Iterable[str]] | None = None,
-                 explain: bool = False, first_row: int = 1) -> PopulationResult:
+                 explain: bool = False, first_row: int = 1,
+                 payout: bool = True) -> PopulationResult:
     """Quota-aware grades for totals computed elsewhere (a template's own score column).
 
     ``groups[i]`` is record i's group (for a scheme grouped by several inputs, their values
@@ -172,48 +174,70 @@ def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
     whose outcomes — vetoes, forced grades, no grade — are applied. Tier gates that read
     inputs cannot be checked from a total and are taken as met; payout rules that read
     inputs are not applied (use score_population with full records for those).
+    ``payout=False`` skips payouts for callers that only want grades.
     """
     keys = cs.scheme.groups
-    total_spec = InputSpec("total", "总分", "number", "total")
-    parse_total = make_parser(total_spec)
+    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    # condition names, normalised once: flag text → condition id
+    by_name: dict[str, str] = {}
+    for cond in cs.scheme.conditions:
+        by_name[normalize_text(cond.id)] = cond.id
+        by_name[normalize_text(cond.title)] = cond.id
+    round_total = cs.round_total
+    one_key = len(keys) == 1
     results: list[RecordResult] = []
+    unknown: set[str] = set()
     for i, raw in enumerate(totals):
-        row = first_row + i
         values: dict[str, Any] = {}
         if groups is not None and keys:
-            labels = str(groups[i] if groups[i] is not None else "").split("/")
-            values.update(zip(keys, [normalize_text(x) for x in labels], strict=False))
-        named = {normalize_text(f) for f in (flags[i] if flags is not None else ()) if f}
-        r = RecordResult(row, values)
+            label = groups[i]
+            label = "" if label is None else str(label)
+            if one_key:
+                values[keys[0]] = normalize_text(label)
+            else:
+                values.update(zip(keys, [normalize_text(x) for x in label.split("/")],
+                                  strict=False))
+        r = RecordResult(first_row + i, values)
         r.group = _group_of(values, keys)
         try:
             total = parse_total(raw)
-            r.total = cs.round_total(total) if cs.round_total else total
         except FieldError as exc:
             r.errors = [exc]
             results.append(r)
             continue
-        values.update(total=r.total, subtotal=r.total, bonus=ZERO, deduction=ZERO)
+        total = round_total(total) if round_total else total
+        r.total = total
+        values["total"] = values["subtotal"] = total
+        values["bonus"] = values["deduction"] = ZERO
+        named: set[str] = set()
+        for f in (flags[i] if flags is not None else ()):
+            if f:
+                key = normalize_text(str(f))
+                if key in by_name:
+                    named.add(by_name[key])
+                else:
+                    unknown.add(key)
         t = Trace() if explain else None
         try:
-            decide_grade(cs, r, values, t,
-                         holds=lambda cond, when, named=named: cond.id in named
-                         or normalize_text(cond.title) in named,
-                         gates=False)
+            if named or t is not None:
+                decide_grade(cs, r, values, t, holds=lambda cond, _when, n=named: cond.id in n,
+                             gates=False)
+            elif cs.tiers:  # no flags: the tier by score alone
+                r.tier = cs.tier_for(total, None)
+                if r.tier is None:
+                    raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
+                                                  "a score inside the tiers", total))
         except ScoringError as exc:
             r.errors = [exc.error]
         r.grade = r.tier
         if t:
             r.steps = t.steps
         results.append(r)
-    unknown = {f for fs in (flags or ()) for f in fs if f} - {
-        normalize_text(c.id) for c in cs.scheme.conditions} - {
-        normalize_text(c.title) for c in cs.scheme.conditions}
     if unknown:
         names = "、".join(c.id for c in cs.scheme.conditions) or "(none)"
         raise ValueError(f"unknown condition(s) {', '.join(sorted(unknown))} in flags; "
                          f"{cs.ref} has: {names}")
-    return _rank_quota_pay(cs, PopulationResult(cs.ref, results), explain)
+    return _rank_quota_pay(cs, PopulationResult(cs.ref, results), explain, payout)
 
 
 def _taint_check(parsed: list, keys: Sequence[str]):
@@ -269,6 +293,8 @@ def _rank_parts(cs: CompiledScheme, parsed: list, keys: Sequence[str], is_tainte
 
 def _sort_key(cs: CompiledScheme, r: RecordResult) -> tuple:
     keys = cs.scheme.quotas.ties.keys if cs.scheme.quotas else []
+    if not keys:
+        return (r.total,)
     out = [r.total]
     for k in keys:
         parts = r.values.get(PARTS_KEY, {})
@@ -281,12 +307,13 @@ def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -
     quotas = cs.scheme.quotas
     assert quotas is not None
     keys = quotas.group_by if quotas.group_by is not None else cs.scheme.groups
+    same_keys = cs.scheme.groups  # records carry their group under these keys already
     everyone = [(x.row, x.values, x.errors) for x in result.records]
     is_tainted = _taint_check(everyone, keys)
     members: dict[Group | None, list[RecordResult]] = defaultdict(list)
     for r in result.records:
         if r.ok and not r.withheld:
-            members[_group_of(r.values, keys)].append(r)
+            members[r.group if keys is same_keys else _group_of(r.values, keys)].append(r)
     limits = sorted(quotas.limits, key=lambda lim: cs.tier_index[lim.tier])
     for group, rs in members.items():
         g = group or ()
@@ -306,19 +333,18 @@ def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -
                 basis = (f"{fmt(limit.share * HUNDRED)}% × {size}人 = {fmt(exact)}"  # type: ignore[operator]
                          f" → {places}名")
             candidates = [r for r in rs if r.grade == limit.tier and r.decided_by is None]
-            candidates.sort(key=lambda r: _sort_key(cs, r), reverse=True)
+            sort_keys = {id(r): _sort_key(cs, r) for r in candidates}
+            candidates.sort(key=lambda r: sort_keys[id(r)], reverse=True)
             kept = candidates[:places]
             out = candidates[places:]
-            if kept and out and _sort_key(cs, kept[-1]) == _sort_key(cs, out[0]):
-                line_key = _sort_key(cs, out[0])
-                tied = [r for r in candidates if _sort_key(cs, r) == line_key]
+            if kept and out and sort_keys[id(kept[-1])] == sort_keys[id(out[0])]:
+                line_key = sort_keys[id(out[0])]
+                tied = [r for r in candidates if sort_keys[id(r)] == line_key]
                 decision = quotas.ties.rule if quotas.ties.rule != "keys" else quotas.ties.then
-                better = [r for r in candidates if _sort_key(cs, r) > line_key]
-                if decision == "all_in":
-                    kept = better + tied
-                else:
-                    kept = better
-                out = [r for r in candidates if r not in kept]
+                better = [r for r in candidates if sort_keys[id(r)] > line_key]
+                kept = better + tied if decision == "all_in" else better
+                kept_ids = {id(r) for r in kept}  # identity: records may compare equal
+                out = [r for r in candidates if id(r) not in kept_ids]
                 rows = [r.row for r in tied]
                 text = (f"“{limit.tier}”名额线上并列：第 {'、'.join(map(str, rows))} 行同为 "
                         f"{fmt(line_key[0])} 分，按规则"
@@ -361,11 +387,11 @@ def _demote(cs: CompiledScheme, r: RecordResult, label: str) -> str | None:
 
 
 def _rank(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
-    keys = cs.scheme.groups
+    keys = same_keys = cs.scheme.groups
     members: dict[Group | None, list[RecordResult]] = defaultdict(list)
     for r in result.records:
         if r.ok and not r.withheld and r.total is not None:
-            members[_group_of(r.values, keys)].append(r)
+            members[r.group if keys is same_keys else _group_of(r.values, keys)].append(r)
     for rs in members.values():
         ranks = _rank_eq([(r.total, r) for r in rs])
         for r in rs:
@@ -403,13 +429,14 @@ def _prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None
     prizes = cs.scheme.payout.rank_prizes  # type: ignore[union-attr]
     assert prizes is not None
     keys = prizes.group_by if prizes.group_by is not None else cs.scheme.groups
+    same_keys = cs.scheme.groups
     members: dict[Group | None, list[RecordResult]] = defaultdict(list)
     for r in result.records:
         if not r.ok or r.withheld or r.grade is None:
             continue
         if prizes.min_grade and cs.better(prizes.min_grade, r.grade):
             continue
-        members[_group_of(r.values, keys)].append(r)
+        members[r.group if keys is same_keys else _group_of(r.values, keys)].append(r)
     by_rank = {p.rank: p for p in prizes.prizes}
     for rs in members.values():
         ranks = _rank_eq([(r.total, r) for r in rs])

@@ -15,7 +15,7 @@ from xlbridge.engine.values import FieldError
 NO_GRADE = "不定等次"
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordResult:
     """What the engine says about one record."""
 
