@@ -299,9 +299,10 @@ def examples(ctx: click.Context) -> None:
 
 def _register_more_commands() -> None:
     # Commands that live beside their subsystem, kept out of this module's imports.
-    from xlbridge import cli_server
+    from xlbridge import cli_addin, cli_server
 
     cli_server.register(main)
+    cli_addin.register(main)
 
 
 _register_more_commands()
