@@ -30,7 +30,14 @@ from .core import (
     Unsupported,
     split_key,
 )
-from .formula import FormulaSyntaxError, UnsupportedSyntax, col_letters, parse_key, relative_key
+from .formula import (
+    FormulaSyntaxError,
+    KeyTemplates,
+    UnsupportedSyntax,
+    col_letters,
+    parse_key,
+    relative_key,
+)
 from .functions import FunctionSpec, external_spec
 from .report import CellIssue, WorkbookReport
 from .sheetxml import (
@@ -42,6 +49,7 @@ from .sheetxml import (
     scan_sheet,
 )
 from .values import NA
+from .xmltext import decode_text
 
 __all__ = ["Evaluation", "evaluate_book"]
 
@@ -100,10 +108,14 @@ def evaluate_book(book: Book, report: WorkbookReport,
     member_of: dict[int, int] = {}
     cache: dict[tuple[int, str, bool], tuple[Fn | None, list[str]]] = {}
     n_formulas = 0
+    templates = KeyTemplates()
 
-    def entry(comp: Compiler, sheet: int, text: str, row: int, col: int,
-              array: bool) -> tuple[Fn | None, list[str]]:
-        key = relative_key(text, row, col)
+    def entry(comp: Compiler, sheet: int, text: bytes, row: int, col: int,
+              array: bool, exact: bool = False) -> tuple[Fn | None, list[str]]:
+        # shared-formula masters are keyed on the decoded text: their key is applied to
+        # other cells, so every reference must be recognised; other formulas need not be
+        key = relative_key(decode_text(text), row, col) if exact else templates.key(
+            text, row, col)
         ck = (sheet, key, array)
         got = cache.get(ck)
         if got is not None:
@@ -115,7 +127,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
             problems += comp.unsupported
         except UnsupportedSyntax as exc:
             fn, problems = None, [f"unsupported formula syntax: {exc}"]
-        except FormulaSyntaxError as exc:
+        except (FormulaSyntaxError, ValueError) as exc:
             fn, problems = None, [f"cannot read formula: {exc}"]
         except RecursionError:
             fn, problems = None, ["formula nested too deeply"]
@@ -133,10 +145,10 @@ def evaluate_book(book: Book, report: WorkbookReport,
             n_formulas += 1
             fn: Fn | None
             if fc.kind == "normal":
-                fn, problems = entry(comp, sheet, fc.text or "", fc.row, fc.col, False)
+                fn, problems = entry(comp, sheet, fc.text or b"", fc.row, fc.col, False)
             elif fc.kind == "shared":
                 if fc.text is not None:
-                    fn, problems = entry(comp, sheet, fc.text, fc.row, fc.col, False)
+                    fn, problems = entry(comp, sheet, fc.text, fc.row, fc.col, False, True)
                     if fc.si is not None:
                         masters[fc.si] = (fn, problems, fc)
                 else:
@@ -146,7 +158,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
                         continue
                     fn, problems = got[0], got[1]
             elif fc.kind == "array":
-                fn, problems = entry(comp, sheet, fc.text or "", fc.row, fc.col, True)
+                fn, problems = entry(comp, sheet, fc.text or b"", fc.row, fc.col, True)
                 if fn is not None:
                     fn, problems, members = _array_root(ctx, st, fc, fn)
                     extra_cells.extend(members)
@@ -221,7 +233,7 @@ def _array_root(ctx: Context, st: SheetState, fc: FormulaCell, fn: Fn
                               "recomputed"], []
             s, e, m = found
             cached = ctx.values.get(key)
-            tm = _ATTR_T.search(m.group(3) or b"")
+            tm = _ATTR_T.search(m.group(0)[:m.group(0).find(b">")])
             members.append(FormulaCell(key, r, c, s, e, None, "member", cached=cached,
                                        cached_t=tm.group(1).decode("ascii") if tm else None))
             ctx.cached[key] = cached

@@ -75,6 +75,7 @@ _COLS: dict[str, int] = {}
 for _i in range(1, 703):  # A..ZZ, both cases
     _COLS[col_letters(_i)] = _i
     _COLS[col_letters(_i).lower()] = _i
+_BCOLS: dict[bytes, int] = {k.encode("ascii"): v for k, v in _COLS.items()}
 
 
 # --------------------------------------------------------------------------- keying
@@ -138,6 +139,141 @@ def relative_key(text: str, row: int, col: int) -> str:
     return "".join(out)
 
 
+# The same on the raw XML bytes of a formula (entities not decoded): non-ASCII bytes and
+# numeric character references (``&#22870;``) count as name characters, so a reference is only
+# recognised where it certainly is one. Missing one is harmless (it stays literal text in the
+# key and is parsed as what it is); see relative_key_raw.
+_KEY_RE_RAW = re.compile(
+    rb"""
+    "(?:[^"]|"")*"
+  | '(?:[^']|'')*'
+  | \[[^\]]*\]
+  | (?<![\w.$\\\x80-\xff])(?<![0-9A-Fa-f];)(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})
+    (?![\w.(!\[\\\x80-\xff])(?!&\#)
+  | (?<![\w.$\\\x80-\xff])(?<![0-9A-Fa-f];)(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})
+    (?![\w.(!\[\\\x80-\xff])(?!&\#)
+  | (?<![\w.$\\:\x80-\xff])(?<![0-9A-Fa-f];)(\$?)([0-9]{1,7}):(\$?)([0-9]{1,7})
+    (?![\w.(!\[\\:\x80-\xff])(?!&\#)
+    """,
+    re.VERBOSE,
+)
+_UNSAFE_RAW = re.compile(rb"&quot;|&apos;|&#3[49];|&#x2[27];")
+
+
+def relative_key_raw(raw: bytes, row: int, col: int,
+                     rel_rows: list[tuple[int, int, int]] | None = None) -> bytes | str:
+    """:func:`relative_key` on a formula's XML text, without decoding it first.
+
+    Used for cells that are not shared formulas: the key only has to be the same for cells
+    whose formulas are the same up to relative references, and references it does not
+    recognise are still parsed correctly (as the literal text they are). Quotes written as
+    entities would hide string literals, so such text is decoded first.
+
+    ``rel_rows``, when given, receives ``(start, end, offset)`` for every relative row number
+    in ``raw`` (see :class:`KeyTemplates`).
+    """
+    if _UNSAFE_RAW.search(raw):
+        from .xmltext import decode_text
+
+        if rel_rows is not None:
+            rel_rows.append((-1, -1, 0))  # positions unknown: no template
+        return relative_key(decode_text(raw), row, col)
+    out: list[bytes] | None = None
+    pos = 0
+    for m in _KEY_RE_RAW.finditer(raw):
+        li = m.lastindex
+        if li is None:
+            continue
+        if li == 4:
+            cd, cl, rd, rn = m.group(1, 2, 3, 4)
+            c = _BCOLS.get(cl) or col_index(cl.decode("ascii"))
+            r = int(rn)
+            if c > MAX_COL or r > MAX_ROW or r == 0:
+                continue
+            rep = b"\x01%b,%b\x01" % (b"$" + rn if rd else b"%d" % (r - row),
+                                       b"$%d" % c if cd else b"%d" % (c - col))
+            if rel_rows is not None and not rd:
+                rel_rows.append((m.start(4), m.end(4), r - row))
+        elif li == 8:
+            d1, l1, d2, l2 = m.group(5, 6, 7, 8)
+            c1 = _BCOLS.get(l1) or col_index(l1.decode("ascii"))
+            c2 = _BCOLS.get(l2) or col_index(l2.decode("ascii"))
+            if c1 > MAX_COL or c2 > MAX_COL:
+                continue
+            rep = b"\x02%b,%b\x02" % (b"$%d" % c1 if d1 else b"%d" % (c1 - col),
+                                       b"$%d" % c2 if d2 else b"%d" % (c2 - col))
+        else:
+            d1, n1, d2, n2 = m.group(9, 10, 11, 12)
+            r1, r2 = int(n1), int(n2)
+            if not (0 < r1 <= MAX_ROW and 0 < r2 <= MAX_ROW):
+                continue
+            rep = b"\x03%b,%b\x03" % (b"$%d" % r1 if d1 else b"%d" % (r1 - row),
+                                       b"$%d" % r2 if d2 else b"%d" % (r2 - row))
+            if rel_rows is not None:
+                if not d1:
+                    rel_rows.append((m.start(10), m.end(10), r1 - row))
+                if not d2:
+                    rel_rows.append((m.start(12), m.end(12), r2 - row))
+        if out is None:
+            out = []
+        out.append(raw[pos:m.start()])
+        out.append(rep)
+        pos = m.end()
+    if out is None:
+        return raw
+    out.append(raw[pos:])
+    return b"".join(out)
+
+
+_DIGIT_MASK = bytes.maketrans(b"0123456789", b"##########")
+
+
+class KeyTemplates:
+    """Keys of copied formulas without running the key regex on every cell.
+
+    Formulas filled down a column differ only in the digits of their relative row numbers.
+    The first formula of each *shape* (its text with every digit masked, in one column)
+    is keyed by :func:`relative_key_raw`, which also reports where its relative row
+    numbers are. A later formula of the same shape has the same key exactly when its text
+    equals that template with those row numbers shifted by the row difference — one
+    ``bytes.translate``, one dict lookup and one comparison per cell.
+    """
+
+    def __init__(self) -> None:
+        self._by_shape: dict[tuple[int, bytes], list[tuple[list[bytes], list[int], int,
+                                                               bytes | str]]] = {}
+
+    def key(self, raw: bytes, row: int, col: int) -> bytes | str:
+        shape = (col, raw.translate(_DIGIT_MASK))
+        templates = self._by_shape.get(shape)
+        if templates is not None:
+            for pieces, offsets, _trow, key in templates:
+                if not offsets:
+                    if raw == pieces[0]:
+                        return key
+                    continue
+                parts = [pieces[0]]
+                for i, off in enumerate(offsets):
+                    parts.append(b"%d" % (row + off))
+                    parts.append(pieces[i + 1])
+                if b"".join(parts) == raw:
+                    return key
+        spans: list[tuple[int, int, int]] = []
+        key = relative_key_raw(raw, row, col, spans)
+        if templates is None:
+            templates = self._by_shape[shape] = []
+        if len(templates) < 4 and not any(s < 0 for s, _e, _o in spans):
+            spans.sort()
+            pieces = []
+            pos = 0
+            for s, e, _o in spans:
+                pieces.append(raw[pos:s])
+                pos = e
+            pieces.append(raw[pos:])
+            templates.append((pieces, [o for _s, _e, o in spans], row, key))
+        return key
+
+
 _MARK_RE = re.compile(
     r"\x01([^,]+),([^\x01]+)\x01|\x02([^,]+),([^\x02]+)\x02|\x03([^,]+),([^\x03]+)\x03"
 )
@@ -185,6 +321,9 @@ _TOKEN_RE = re.compile(
   | \x02(?P<c1>[^,]+),(?P<c2>[^\x02]+)\x02
   | \x03(?P<r1>[^,]+),(?P<r2>[^\x03]+)\x03
   | (?P<qsheet>'(?:[^']|'')*')(?=!)
+  | (?P<pcols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![\w.(!\[\\])
+  | (?P<prows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![\w.(!\[\\:])
+  | (?P<pcell>\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![\w.(!\[\\])
   | (?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A|GETTING_DATA|SPILL!|CALC!))
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<bracket>\[[^\]]*\])
@@ -215,6 +354,32 @@ def _part(text: str) -> tuple[bool, int]:
 Token = tuple[str, object, bool]  # kind, value, preceded-by-whitespace
 
 
+_PLAIN_CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def _plain_ref(kind: str, text: str) -> tuple[str, object] | None:
+    """A reference left literal in a key: it means exactly the cells it names."""
+    t = text.replace("$", "")
+    if kind == "pcell":
+        m = _PLAIN_CELL.fullmatch(text)
+        if m is None:
+            return None
+        c, r = col_index(m.group(1)), int(m.group(2))
+        if c > MAX_COL or not 0 < r <= MAX_ROW:
+            return None
+        return "cell", ((True, r), (True, c))
+    a, b = t.split(":")
+    if kind == "pcols":
+        c1, c2 = col_index(a), col_index(b)
+        if c1 > MAX_COL or c2 > MAX_COL:
+            return None
+        return "cols", ((True, c1), (True, c2))
+    r1, r2 = int(a), int(b)
+    if not (0 < r1 <= MAX_ROW and 0 < r2 <= MAX_ROW):
+        return None
+    return "rows", ((True, r1), (True, r2))
+
+
 def tokenize(key: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
@@ -238,6 +403,12 @@ def tokenize(key: str) -> list[Token]:
             tokens.append(("cols", (_part(m.group("c1")), _part(m.group("c2"))), space))
         elif kind == "r2":
             tokens.append(("rows", (_part(m.group("r1")), _part(m.group("r2"))), space))
+        elif kind in ("pcell", "pcols", "prows"):
+            tok = _plain_ref(kind, m.group(kind))
+            if tok is None:
+                tokens.append(("ident", m.group(kind), space))
+            else:
+                tokens.append((*tok, space))
         elif kind == "qsheet":
             tokens.append(("qsheet", m.group("qsheet")[1:-1].replace("''", "'"), space))
         elif kind == "err":
@@ -482,8 +653,12 @@ def _join_range(a: tuple, b: tuple) -> tuple:
     return ("range", a, b)
 
 
-def parse_key(key: str) -> tuple:
-    """Parse a key from :func:`relative_key` (or plain formula text without references)."""
+def parse_key(key: str | bytes) -> tuple:
+    """Parse a key from :func:`relative_key` / :func:`relative_key_raw` (or plain text)."""
+    if isinstance(key, bytes):
+        from .xmltext import decode_text
+
+        key = decode_text(key)
     return _Parser(tokenize(key)).parse()
 
 

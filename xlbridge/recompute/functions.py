@@ -494,6 +494,10 @@ def fn_false() -> Any:
     return False
 
 
+def fn_na() -> Any:
+    return NA
+
+
 # --------------------------------------------------------------------------- info
 
 def fn_isblank(x: Any) -> Any:
@@ -565,7 +569,9 @@ def _norm(v: Any) -> Any:
     """A hashable key under which equal values (as criteria/lookups see them) collide."""
     t = type(v)
     if t is float:
-        return float(f"{v:.15g}") if v else 0.0
+        if v.is_integer():
+            return v + 0.0  # -0.0 → 0.0
+        return float(f"{v:.15g}")
     if t is str:
         return v.casefold()
     if t is bool:
@@ -604,10 +610,11 @@ class Criterion:
     ``eq_key`` is set for plain equality, so callers can use a hash index.
     """
 
-    __slots__ = ("eq_key", "match")
+    __slots__ = ("cmp", "eq_key", "match")
 
     def __init__(self, crit: Any):
         self.eq_key: Any = None
+        self.cmp: tuple[str, float] | None = None  # a numeric comparison, for sorted indexes
         t = type(crit)
         if t is ExcelError:
             code = crit.code
@@ -703,6 +710,17 @@ class Criterion:
 
     def _compare(self, op: str, x: Any) -> None:
         tx = type(x)
+        if tx is float:
+            self.cmp = (op, x)
+            if op == "<":
+                self.match = lambda v: type(v) is float and v < x
+            elif op == ">":
+                self.match = lambda v: type(v) is float and v > x
+            elif op == "<=":
+                self.match = lambda v: type(v) is float and v <= x
+            else:
+                self.match = lambda v: type(v) is float and v >= x
+            return
 
         def m(v: Any) -> bool:
             if type(v) is not tx:
@@ -719,8 +737,18 @@ class Criterion:
         self.match = m
 
 
+_CRIT_CACHE: dict[tuple[type, Any], Criterion] = {}
+
+
 def _crit(c: Any) -> Criterion:
-    return Criterion(c)
+    """A parsed criterion; parsing is cached (a criteria column repeats few values)."""
+    k = (type(c), c)
+    got = _CRIT_CACHE.get(k)
+    if got is None:
+        if len(_CRIT_CACHE) > 4096:
+            _CRIT_CACHE.clear()
+        got = _CRIT_CACHE[k] = Criterion(c)
+    return got
 
 
 def _eq_index(ctx: Context, ref: Ref) -> dict[Any, list[int]]:
@@ -815,29 +843,118 @@ def fn_sumif(ctx: Context, rng: Any, crit: Any, sum_rng: Any = None) -> Any:
     return total
 
 
-def _ifs_mask(ctx: Context, pairs: list[tuple[Any, Any]]
-              ) -> tuple[list[bool], int, int] | ExcelError:
+def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
+                ) -> tuple[list[int], int, int] | ExcelError:
+    """Positions (in the flattened ranges) matching every criterion of a *IFS call.
+
+    Equality criteria use a hash index of the ranges (built once per set of ranges); one
+    numeric comparison on top of them uses per-group sorted values and a binary search,
+    so a COUNTIFS ranking column costs O(log n) a row, not O(n).
+    """
     shape = None
-    mask: list[bool] | None = None
+    crits: list[Criterion] = []
+    refs: list[Any] = []
     for rng, crit in pairs:
         if type(crit) is Ref:
             crit = ctx.intersect(crit, ctx.caller)
-        got = _crit_range(ctx, rng)
-        if type(got) is ExcelError:
-            return got
-        vals, h, w = got  # type: ignore[misc]
+        if type(rng) is Ref:
+            r1, c1, r2, c2 = ctx.clamp(rng)
+            sh = (max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0))
+        elif type(rng) is list:
+            sh = (len(rng), len(rng[0]))
+        else:
+            return ExcelError("#VALUE!", "criteria range must be a range")
         if shape is None:
-            shape = (h, w)
-        elif shape != (h, w):
+            shape = sh
+        elif sh != shape:
             return ExcelError("#VALUE!", "criteria ranges differ in size")
-        c = _crit(crit)
+        crits.append(_crit(crit))
+        refs.append(rng)
+    assert shape is not None
+    h, w = shape
+    eq = [i for i, c in enumerate(crits) if c.eq_key is not None]
+    cmp = [i for i, c in enumerate(crits) if c.eq_key is None and c.cmp is not None]
+    rest = [i for i in range(len(crits)) if i not in eq and i not in cmp]
+    if all(type(r) is Ref for r in refs) and h * w >= 32 and (eq or cmp):
+        grp = _group_index(ctx, [refs[i] for i in eq], refs[cmp[0]] if cmp else None)
+        if grp is not None:
+            gkey = tuple(crits[i].eq_key for i in eq)
+            got = grp.get(gkey)
+            if got is None:
+                return [], h, w
+            vals, pos = got
+            if cmp:
+                op, x = crits[cmp[0]].cmp  # type: ignore[misc]
+                if op == ">":
+                    sel = pos[bisect.bisect_right(vals, x):]
+                elif op == ">=":
+                    sel = pos[bisect.bisect_left(vals, x):]
+                elif op == "<":
+                    sel = pos[:bisect.bisect_left(vals, x)]
+                else:
+                    sel = pos[:bisect.bisect_right(vals, x)]
+                more = cmp[1:] + rest
+            else:
+                sel = pos
+                more = rest
+            if more:
+                cols = [(ctx.flat(refs[i]), crits[i].match) for i in more]
+                sel = [p for p in sel if all(m(v[p]) for v, m in cols)]
+            return sel, h, w
+    mask: list[bool] | None = None
+    for rng, c in zip(refs, crits, strict=True):
+        vals = ctx.flat(rng) if type(rng) is Ref else [v for row in rng for v in row]
         m = c.match
         if mask is None:
             mask = [m(v) for v in vals]
         else:
-            mask = [ok and m(v) for ok, v in zip(mask, vals, strict=True)]
-    assert shape is not None and mask is not None
-    return mask, shape[0], shape[1]
+            mask = [ok and m(v) for ok, v in zip(mask, vals, strict=False)]
+    assert mask is not None
+    return [i for i, ok in enumerate(mask) if ok], h, w
+
+
+def _group_index(ctx: Context, eq_refs: list[Ref], cmp_ref: Ref | None
+                 ) -> dict[tuple, tuple[list[float], list[int]]] | None:
+    """Equality keys of ``eq_refs`` → (sorted numbers of ``cmp_ref``, their positions).
+
+    Without ``cmp_ref`` the value list is empty and positions are in range order. None when
+    some cell has two keys (a number stored as text matches both 5 and "5"): the caller
+    then scans.
+    """
+    ck = ("grp", *[(r.sheet, r.r1, r.c1, r.r2, r.c2) for r in eq_refs],
+          (cmp_ref.sheet, cmp_ref.r1, cmp_ref.c1, cmp_ref.r2, cmp_ref.c2)
+          if cmp_ref is not None else None)
+    got = ctx.aux_cache.get(ck)
+    if got is not None:
+        return got if got != "multi" else None
+    cols = [ctx.flat(r) for r in eq_refs]
+    nums = ctx.flat(cmp_ref) if cmp_ref is not None else None
+    n = len(cols[0]) if cols else len(nums)  # type: ignore[arg-type]
+    groups: dict[tuple, list[tuple[float, int]] | list[int]] = {}
+    for i in range(n):
+        key = []
+        for col in cols:
+            v = col[i]
+            if type(v) is str and parse_number(v) is not None:
+                ctx.aux_cache[ck] = "multi"
+                return None
+            key.append(_norm(v))
+        k = tuple(key)
+        if nums is None:
+            groups.setdefault(k, []).append(i)  # type: ignore[arg-type]
+            continue
+        v = nums[i] if i < len(nums) else None
+        if type(v) is float:
+            groups.setdefault(k, []).append((v, i))  # type: ignore[arg-type]
+    out: dict[tuple, tuple[list[float], list[int]]] = {}
+    for k, items in groups.items():
+        if nums is None:
+            out[k] = ([], items)  # type: ignore[assignment]
+        else:
+            items.sort()  # type: ignore[call-arg]
+            out[k] = ([v for v, _ in items], [i for _, i in items])  # type: ignore[misc]
+    ctx.aux_cache[ck] = out
+    return out
 
 
 def _pairs(args: tuple[Any, ...]) -> list[tuple[Any, Any]] | None:
@@ -850,34 +967,58 @@ def fn_countifs(ctx: Context, *args: Any) -> Any:
     pairs = _pairs(args)
     if not pairs:
         return ExcelError("#VALUE!", "COUNTIFS needs range/criteria pairs")
-    got = _ifs_mask(ctx, pairs)
+    got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got
-    return float(sum(got[0]))  # type: ignore[index]
+    return float(len(got[0]))  # type: ignore[index]
+
+
+def _sum_at(ctx: Context, sum_rng: Any, h: int, w: int, positions: list[int],
+            average: bool) -> Any:
+    if type(sum_rng) is Ref:
+        r1, c1, r2, c2 = ctx.clamp(sum_rng)
+        sh = (max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0))
+        svals = ctx.flat(sum_rng)
+    elif type(sum_rng) is list:
+        sh = (len(sum_rng), len(sum_rng[0]))
+        svals = [v for row in sum_rng for v in row]
+    else:
+        return ExcelError("#VALUE!", "sum range must be a range")
+    if sh != (h, w):
+        return ExcelError("#VALUE!", "ranges differ in size")
+    total, n = 0.0, 0
+    for i in sorted(positions):
+        v = svals[i] if i < len(svals) else None
+        if type(v) is float:
+            total += v
+            n += 1
+        elif type(v) is ExcelError:
+            return v
+    if average:
+        if not n:
+            return ExcelError("#DIV/0!", "no numbers matched")
+        return total / n
+    return total
 
 
 def fn_sumifs(ctx: Context, sum_rng: Any, *args: Any) -> Any:
     pairs = _pairs(args)
     if not pairs:
         return ExcelError("#VALUE!", "SUMIFS needs range/criteria pairs")
-    got = _ifs_mask(ctx, pairs)
+    got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got
-    mask, h, w = got  # type: ignore[misc]
-    sg = _crit_range(ctx, sum_rng)
-    if type(sg) is ExcelError:
-        return sg
-    svals, sh, sw = sg  # type: ignore[misc]
-    if (sh, sw) != (h, w):
-        return ExcelError("#VALUE!", "SUMIFS ranges differ in size")
-    total = 0.0
-    for ok, v in zip(mask, svals, strict=False):
-        if ok:
-            if type(v) is float:
-                total += v
-            elif type(v) is ExcelError:
-                return v
-    return total
+    return _sum_at(ctx, sum_rng, got[1], got[2], got[0], False)  # type: ignore[index]
+
+
+def fn_averageifs(ctx: Context, avg_rng: Any, *args: Any) -> Any:
+    pairs = _pairs(args)
+    if not pairs:
+        return ExcelError("#VALUE!", "AVERAGEIFS needs range/criteria pairs")
+    got = _ifs_select(ctx, pairs)
+    if type(got) is ExcelError:
+        return got
+    return _sum_at(ctx, avg_rng, got[1], got[2], got[0], True)  # type: ignore[index]
 
 
 def fn_averageif(ctx: Context, rng: Any, crit: Any, avg_rng: Any = None) -> Any:
@@ -902,33 +1043,6 @@ def fn_averageif(ctx: Context, rng: Any, crit: Any, avg_rng: Any = None) -> Any:
                 return s
     if not n:
         return ExcelError("#DIV/0!", "AVERAGEIF matched no numbers")
-    return total / n
-
-
-def fn_averageifs(ctx: Context, avg_rng: Any, *args: Any) -> Any:
-    pairs = _pairs(args)
-    if not pairs:
-        return ExcelError("#VALUE!", "AVERAGEIFS needs range/criteria pairs")
-    got = _ifs_mask(ctx, pairs)
-    if type(got) is ExcelError:
-        return got
-    mask, h, w = got  # type: ignore[misc]
-    sg = _crit_range(ctx, avg_rng)
-    if type(sg) is ExcelError:
-        return sg
-    svals, sh, sw = sg  # type: ignore[misc]
-    if (sh, sw) != (h, w):
-        return ExcelError("#VALUE!", "AVERAGEIFS ranges differ in size")
-    total, n = 0.0, 0
-    for ok, v in zip(mask, svals, strict=False):
-        if ok:
-            if type(v) is float:
-                total += v
-                n += 1
-            elif type(v) is ExcelError:
-                return v
-    if not n:
-        return ExcelError("#DIV/0!", "AVERAGEIFS matched no numbers")
     return total / n
 
 
@@ -1431,6 +1545,7 @@ _TABLE: dict[str, FunctionSpec] = {
     "NOT": _n(fn_not, 1, 1, lift=True),
     "TRUE": _n(fn_true, 0, 0),
     "FALSE": _n(fn_false, 0, 0),
+    "NA": _n(fn_na, 0, 0),
     "ISBLANK": _n(fn_isblank, 1, 1, lift=True),
     "ISNUMBER": _n(fn_isnumber, 1, 1, lift=True),
     "ISTEXT": _n(fn_istext, 1, 1, lift=True),

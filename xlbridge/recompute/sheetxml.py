@@ -21,6 +21,7 @@ from .core import ROW_SHIFT, SHEET_SHIFT
 from .formula import col_index
 from .package import FileRejected
 from .values import ERRORS
+from .xmltext import decode_text, encode_text
 
 __all__ = ["FormulaCell", "SheetScan", "decode_text", "encode_text", "scan_sheet"]
 
@@ -34,13 +35,23 @@ class FormulaCell:
     col: int
     start: int            # byte span of the <c> element
     end: int
-    text: str | None      # formula text (None for shared-formula children / array members)
+    text: bytes | None    # formula as stored in the XML, still escaped (None for
+                          # shared-formula children and array members)
     kind: str             # "normal", "shared", "array", "member" (array range cell), "table"
     si: int | None = None      # shared formula group
     ref: str | None = None     # ref attribute (shared master / array formula)
     cached: Any = None          # value stored in the file (None when absent)
     cached_t: str | None = None  # the t attribute as found
     dynamic: bool = False       # dynamic-array (spilled) formula: cell has a cm attribute
+    # where to splice a new value without re-parsing the cell (usual layouts only):
+    # t: (start, end) of the t attribute's value, or (pos, pos) where ' t="…"' can go;
+    # v: (start, end) of the <v> text, of a <v/> element (v_mode 1), or an insertion point
+    # before </c> (v_mode 2). t_start < 0: use rewrite_cell().
+    t_start: int = -1
+    t_end: int = -1
+    v_start: int = -1
+    v_end: int = -1
+    v_mode: int = 0
 
 
 @dataclass
@@ -59,16 +70,30 @@ _ATTR_ROW_R = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _ATTR_SI = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 _ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
-_ENTITY_RE = re.compile(rb"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos|[^;]*);")
-_XESC_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
 
 def _cell_re(p: bytes) -> re.Pattern[bytes]:
+    """One pattern for rows and cells. The usual layouts (attributes in Excel's order
+    r, s, t; a lone value; a formula and its value; a plain inline string) are taken apart
+    by the regex engine itself; anything else falls back to a general inner-XML parse.
+
+    Groups: 1 column letters, 2 row, 3 t, 4 other attributes, 5 lone value, 6 formula
+    attributes, 7 formula text, 8 value after a formula, 9 ``<v/>``, 10 inline string,
+    11 other inner XML, 12 row attributes.
+    """
     p = re.escape(p)
     return re.compile(
-        rb"<" + p + rb"(?:c(?=[\s/>])(?:\s+r=\"([A-Z]{1,3})([0-9]{1,7})\")?([^>]*)>"
-        rb"(?:(?<=/>)|(.*?)</" + p + rb"c>)|row(?=[\s/>])([^>]*)>)",
+        rb"<" + p + rb"(?:c(?=[\s/>])(?:\s+r=\"([A-Z]{1,3})([0-9]{1,7})\")?"
+        rb"(?:\s+s=\"[0-9]*\")?(?:\s+t=\"([A-Za-z]+)\")?([^>]*)>"
+        rb"(?:(?<=/>)"
+        rb"|<" + p + rb"v>([^<]*)</" + p + rb"v></" + p + rb"c>"
+        rb"|<" + p + rb"f(?=[\s/>])([^>]*?)(?:/>|>([^<]*)</" + p + rb"f>)"
+        rb"(?:<" + p + rb"v>([^<]*)</" + p + rb"v>|(<" + p + rb"v/>))?</" + p + rb"c>"
+        rb"|<" + p + rb"is><" + p + rb"t(?:\s[^>]*)?>([^<]*)</" + p + rb"t></" + p + rb"is></"
+        + p + rb"c>"
+        rb"|(.*?)</" + p + rb"c>)"
+        rb"|row(?=[\s/>])([^>]*)>)",
         re.DOTALL,
     )
 
@@ -98,50 +123,6 @@ def _rich_res(p: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     t = re.compile(rb"<" + p + rb"t(?=[\s/>])[^>]*>(?:(?<=/>)|(.*?)</" + p + rb"t>)", re.DOTALL)
     rph = re.compile(rb"<" + p + rb"rPh(?=[\s/>]).*?</" + p + rb"rPh>", re.DOTALL)
     return t, rph
-
-
-def _entity(m: re.Match[bytes]) -> bytes:
-    e = m.group(1)
-    if e == b"amp":
-        return b"&"
-    if e == b"lt":
-        return b"<"
-    if e == b"gt":
-        return b">"
-    if e == b"quot":
-        return b'"'
-    if e == b"apos":
-        return b"'"
-    if e.startswith(b"#x"):
-        return chr(int(e[2:], 16)).encode("utf-8")
-    if e.startswith(b"#"):
-        return chr(int(e[1:])).encode("utf-8")
-    raise ValueError(f"undefined XML entity &{e.decode('latin-1')};")
-
-
-def decode_text(raw: bytes) -> str:
-    """XML character data → str (entities, and Excel's ``_xHHHH_`` escapes)."""
-    if b"&" in raw:
-        raw = _ENTITY_RE.sub(_entity, raw)
-    s = raw.decode("utf-8")
-    if "_x" in s:
-        s = _XESC_RE.sub(lambda m: chr(int(m.group(1), 16)), s)
-    return s
-
-
-_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
-
-
-def encode_text(s: str) -> bytes:
-    """str → XML character data as Excel writes it (control characters as ``_xHHHH_``)."""
-    if "_x" in s:
-        s = _XESC_RE.sub(lambda m: "_x005F" + m.group(0), s)
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or 0xD800 <= ord(ch) <= 0xDFFF
-           or ord(ch) in (0xFFFE, 0xFFFF) for ch in s):
-        s = "".join(f"_x{ord(ch):04X}_" if (ord(ch) < 32 and ch not in "\t\n\r")
-                    or 0xD800 <= ord(ch) <= 0xDFFF or ord(ch) in (0xFFFE, 0xFFFF) else ch
-                    for ch in s)
-    return s.translate(_ESCAPES).encode("utf-8")
 
 
 def rich_text(inner: bytes, prefix: bytes) -> str:
@@ -222,9 +203,7 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         raise FileRejected(path, f"{part}: comments, CDATA or processing instructions inside "
                                  "<sheetData> are not supported")
     cell_re, f_re, v_re, _is_re, _t_re, _rph_re = _res(prefix)
-    v_open = b"<" + prefix + b"v>"
-    v_close = b"</" + prefix + b"v>"
-    lv = len(v_open)
+    lclose = len(b"</" + prefix + b"c>")
     sb = sheet << SHEET_SHIFT
     cols: dict[bytes, int] = {}
     row = 0
@@ -234,20 +213,15 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     ncells = 0
     formulas = scan.formulas
     for m in cell_re.finditer(data, start, end):
-        cl, rn, attrs, inner, rowattrs = m.groups()
-        if rowattrs is not None:
+        cl, rn, t, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner, rowattrs = m.groups()
+        if cl is not None:
+            col = cols.get(cl) or cols.setdefault(cl, col_index(cl.decode("ascii")))
+            row = int(rn)
+        elif rowattrs is not None:
             rm = _ATTR_ROW_R.search(rowattrs)
             row = int(rm.group(1)) if rm else row + 1
             col = 0
             continue
-        if cl is not None:
-            c = cols.get(cl)
-            if c is None:
-                c = cols[cl] = col_index(cl.decode("ascii"))
-            col = c
-            r = int(rn)
-            if r != row:
-                row = r
         else:
             rm = _ATTR_R.search(attrs)
             if rm is not None:
@@ -257,43 +231,54 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 col += 1
                 if row == 0:
                     row = 1
-        if inner is None:
-            continue  # <c .../>: a formatted empty cell
-        ncells += 1
-        key = sb | (row << ROW_SHIFT) | col
-        t = None
-        if b"t=" in attrs:
-            tm = _ATTR_T.search(attrs)
-            if tm is not None:
-                t = tm.group(1)
-        if inner[:lv] == v_open and inner[-lv - 1:] == v_close and inner.find(b"<", lv) == len(
-                inner) - lv - 1:
-            # fast path: <c ...><v>…</v></c>
-            v = inner[lv:-lv - 1]
-            values[key] = _value(t, v, inner, sst, prefix, path) if (t or not v) else _num(v, path)
-            if row > max_row:
-                max_row = row
-            if col > max_col:
-                max_col = col
-            continue
-        fm = f_re.search(inner) if b"f" in inner else None
-        vm = v_re.search(inner)
-        v = vm.group(1) if vm is not None else None
-        if vm is not None and v is None:
-            v = b""
-        val = _value(t, v, inner, sst, prefix, path)
         if row > max_row:
             max_row = row
         if col > max_col:
             max_col = col
-        if fm is None:
-            if val is not None:
-                values[key] = val
+        key = sb | (row << ROW_SHIFT) | col
+        if t is None and b"t=" in attrs:
+            tm = _ATTR_T.search(attrs)
+            if tm is not None:
+                t = tm.group(1)
+        if vonly is not None:  # <c ...><v>…</v></c>
+            ncells += 1
+            if (t is None or t == b"n") and vonly:
+                try:
+                    values[key] = float(vonly)
+                except ValueError:
+                    raise FileRejected(path, f"bad number {vonly[:40]!r} in a cell") from None
+            else:
+                val = _value(t, vonly, b"", sst, prefix, path)
+                if val is not None:
+                    values[key] = val
             continue
-        fattrs, ftext = fm.group(1), fm.group(2)
+        if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>
+            ncells += 1
+            v = fv if fv is not None else (b"" if fvempty is not None else None)
+            val = _value(t, v, b"", sst, prefix, path) if v else (
+                "" if t == b"str" and v is not None else None)
+        elif istr is not None:  # <c t="inlineStr"><is><t>…</t></is></c>
+            ncells += 1
+            values[key] = decode_text(istr)
+            continue
+        elif inner is None:
+            continue  # <c .../>: a formatted empty cell
+        else:
+            ncells += 1
+            fm = f_re.search(inner) if b"f" in inner else None
+            vm = v_re.search(inner)
+            v = vm.group(1) if vm is not None else None
+            if vm is not None and v is None:
+                v = b""
+            val = _value(t, v, inner, sst, prefix, path)
+            if fm is None:
+                if val is not None:
+                    values[key] = val
+                continue
+            fattrs, ftext = fm.group(1), fm.group(2)
         kind = "normal"
         si = ref = None
-        if b"t=" in fattrs:
+        if fattrs and b"t=" in fattrs:
             ft = _ATTR_T.search(fattrs)
             ftype = ft.group(1) if ft else b"normal"
             if ftype == b"shared":
@@ -308,7 +293,7 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             rfm = _ATTR_REF.search(fattrs)
             if rfm is not None:
                 ref = rfm.group(1).decode("ascii", "replace")
-        text = decode_text(ftext) if ftext else None
+        text = ftext or None  # raw XML text: decoded only when a new formula is parsed
         if kind == "normal" and not text:
             # <f/> with no text: nothing to compute
             if val is not None:
@@ -316,6 +301,20 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             continue
         fc = FormulaCell(key, row, col, m.start(), m.end(), text, kind, si, ref, val,
                          t.decode("ascii") if t else None)
+        if inner is None:  # the usual layout: remember the spans to splice
+            if t is not None:
+                if m.start(3) >= 0:
+                    fc.t_start, fc.t_end = m.span(3)
+            else:
+                fc.t_start = fc.t_end = m.end(4)
+            if fv is not None:
+                fc.v_start, fc.v_end = m.span(8)
+            elif fvempty is not None:
+                fc.v_start, fc.v_end = m.span(9)
+                fc.v_mode = 1
+            else:
+                fc.v_start = fc.v_end = m.end() - lclose
+                fc.v_mode = 2
         if kind == "array" and b"cm=" in attrs and _ATTR_CM.search(attrs):
             fc.dynamic = True
         formulas.append(fc)
@@ -341,8 +340,8 @@ def find_cell(data: bytes, prefix: bytes, start: int, end: int, row: int, col: i
 
     target = f"{col_letters(col)}{row}".encode("ascii")
     for m in cell_re.finditer(data, start, end):
-        cl, rn, attrs, _inner, rowattrs = m.groups()
-        if rowattrs is not None:
+        cl, rn, attrs = m.group(1, 2, 4)
+        if attrs is None:
             continue
         if cl is not None:
             if cl + rn == target:

@@ -13,6 +13,7 @@ from .formula import relative_key, render_key
 from .package import ZipWriter
 from .report import WorkbookReport
 from .sheetxml import rewrite_cell, splice, value_xml
+from .xmltext import decode_text
 
 __all__ = ["Output", "plan_output", "write_output"]
 
@@ -54,6 +55,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
     removed_any_formula = False
     for st in ev.sheets:
         edits: list[tuple[int, int, bytes]] = []
+        ncells = 0
         data = st.data
         # values-only: decide per cell (per shared group, on the master's formula)
         drop: set[int] = set()
@@ -62,7 +64,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             group_drop: dict[int, bool] = {}
             for fc in st.scan.formulas:
                 if fc.kind == "shared" and fc.text is not None and fc.si is not None:
-                    masters[fc.si] = (fc.text, fc.row, fc.col)
+                    masters[fc.si] = (decode_text(fc.text), fc.row, fc.col)
             for fc in st.scan.formulas:
                 if fc.kind == "member":
                     continue
@@ -71,7 +73,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
                         group_drop[fc.si] = bool(values_only(masters[fc.si][0]))
                     if group_drop[fc.si]:
                         drop.add(fc.key)
-                elif fc.text is not None and values_only(fc.text):
+                elif fc.text is not None and values_only(decode_text(fc.text)):
                     drop.add(fc.key)
             # array members of a dropped array formula are plain values already
         for fc in st.scan.formulas:
@@ -91,6 +93,28 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
                 if not dropping and _same(new, fc.cached, fc.cached_t):
                     continue
                 t, v = value_xml(new)
+            if not dropping and fc.t_start >= 0:
+                # splice the value (and the t attribute) in place
+                old_t = fc.cached_t.encode("ascii") if fc.cached_t not in (None, "n") else None
+                if t != old_t:
+                    if fc.t_end > fc.t_start:  # an existing t="…": replace its value
+                        if t is None:
+                            # drop ' t="x"': find the attribute's start
+                            a = data.rfind(b"t", fc.start, fc.t_start - 1)
+                            while a > fc.start and data[a - 1:a] in (b" ", b"\t", b"\n", b"\r"):
+                                a -= 1
+                            edits.append((a, fc.t_end + 1, b""))
+                        else:
+                            edits.append((fc.t_start, fc.t_end, t))
+                    elif t is not None:
+                        edits.append((fc.t_start, fc.t_start, b' t="' + t + b'"'))
+                if fc.v_mode == 0:
+                    edits.append((fc.v_start, fc.v_end, v))
+                else:
+                    edits.append((fc.v_start, fc.v_end, b"<" + st.scan.prefix + b"v>" + v
+                                  + b"</" + st.scan.prefix + b"v>"))
+                ncells += 1
+                continue
             cell = data[fc.start:fc.end]
             try:
                 new_cell = rewrite_cell(cell, t, v, drop_formula=dropping,
@@ -98,11 +122,12 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             except ValueError:  # pragma: no cover - the scanner matched a <c> element
                 continue
             edits.append((fc.start, fc.end, new_cell))
+            ncells += 1
             if dropping:
                 removed_any_formula = True
         if edits:
             out.replace[st.info.part] = splice(data, edits)  # type: ignore[index]
-            out.changed_cells += len(edits)
+            out.changed_cells += ncells
     pkg = ev.book.pkg
     # calcPr: stop Excel from recalculating everything on open — unless some formula
     # cell has no value at all (a formula we could not compute in a file saved without
