@@ -1,0 +1,101 @@
+"""`xlbridge serve`, `xlbridge server init-db` and `xlbridge server token …`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from server.auth import hash_token
+from xlbridge.cli import main
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch):
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("XLBRIDGE_DB", str(path))  # restored after the test
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_init_db_creates_then_upgrades_nothing(db_path):
+    r = run("server", "init-db", "--db", str(db_path))
+    assert r.exit_code == 0 and "created at revision 0001" in r.output
+    r = run("server", "init-db")
+    assert r.exit_code == 0 and "already at revision 0001" in r.output
+
+
+def test_token_commands(db_path):
+    assert run("server", "token", "create", "--role", "admin").exit_code == 2  # no tables yet
+    run("server", "init-db")
+    r = CliRunner().invoke(main, ["server", "token", "create", "--role", "reader", "--name",
+                                  "白云乡"])
+    assert r.exit_code == 0
+    token = r.stdout.strip()
+    assert token.startswith("xlb_") and "\n" not in token
+    assert "not shown again" in r.stderr
+
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("select name, role, token_hash from api_tokens").fetchall()
+    assert rows == [("白云乡", "reader", hash_token(token))]
+
+    listed = run("server", "token", "list").output
+    assert "reader" in listed and "active" in listed and token not in listed
+    assert run("server", "token", "revoke", "1").exit_code == 0
+    assert "revoked" in run("server", "token", "list").output
+    r = run("server", "token", "revoke", "7")
+    assert r.exit_code == 2 and "no token with id 7" in r.output
+    r = run("server", "token", "create", "--role", "owner")
+    assert r.exit_code == 2 and "owner" in r.output
+
+
+def test_serve_refuses_an_uninitialised_database(db_path):
+    r = run("serve", "--port", "1")
+    assert r.exit_code == 2 and "not initialised" in r.output and "init-db" in r.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_waitress(db_path):
+    run("server", "init-db")
+    token = CliRunner().invoke(main, ["server", "token", "create", "--role", "reader"]
+                               ).stdout.strip()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "xlbridge.cli", "serve", "--port", str(port),
+                             "--db", str(db_path), "--threads", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok"}
+        assert health.headers["Server"] == "xlbridge"  # waitress, not Werkzeug's dev server
+        r = requests.get(f"http://127.0.0.1:{port}/api/schemes",
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert r.json() == {"schemes": []}
+        assert requests.get(f"http://127.0.0.1:{port}/api/schemes", timeout=5).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
