@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .book import load_book
+from .core import split_key
 from .evaluate import evaluate_book
 from .functions import FunctionSpec
 from .package import FileRejected, Limits
@@ -160,7 +161,7 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
         same_file = dest.resolve() == src.resolve() if dest.exists() else False
         if dry_run:
             report.status = "dry-run"
-        elif out.replace or out.remove or not same_file:
+        elif out.changes or not same_file:
             _atomic_write(dest, lambda fh: write_output(ev, out, fh, compress_level),
                           src if same_file or not dest.exists() else dest)
             report.written = True
@@ -174,23 +175,23 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
 def _error_values(ev: Any) -> list[Any]:
     from xlbridge.xlvalues import ExcelError
 
+    from .formula import col_letters
     from .report import CellIssue
-    from .sheetxml import FormulaCell
+    from .sheetxml import MEMBER
 
     out = []
     values = ev.ctx.values
+    table = ev.table
     for st in ev.sheets:
-        fc: FormulaCell
-        for fc in st.scan.formulas:
-            if fc.key in ev.kept:
+        for i in range(st.scan.lo, st.scan.hi):
+            key = table.keys[i]
+            if key in ev.kept or table.kind[i] == MEMBER:
                 continue
-            v = values.get(fc.key)
+            v = values.get(key)
             if type(v) is ExcelError:
-                from .formula import col_letters
-
+                _s, r, c = split_key(key)
                 msg = v.code + (f": {v.reason}" if v.reason else "")
-                out.append(CellIssue(st.info.name, f"{col_letters(fc.col)}{fc.row}",
-                                     "error-value", msg))
+                out.append(CellIssue(st.info.name, f"{col_letters(c)}{r}", "error-value", msg))
     return out
 
 

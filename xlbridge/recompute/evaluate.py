@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .book import Book, SheetInfo
 from .compiler import Compiler, NameTable
 from .core import (
+    COL_MASK,
     PENDING,
+    ROW_MASK,
     ROW_SHIFT,
     SHEET_SHIFT,
     Context,
@@ -42,7 +44,13 @@ from .functions import FunctionSpec, external_spec
 from .report import CellIssue, WorkbookReport
 from .sheetxml import (
     _ATTR_T,
-    FormulaCell,
+    ARRAY,
+    MEMBER,
+    NORMAL,
+    SHARED,
+    T_CODES,
+    T_OTHER,
+    FormulaTable,
     SheetScan,
     find_cell,
     parse_ref_range,
@@ -68,12 +76,144 @@ class Evaluation:
     book: Book
     sheets: list[SheetState]
     ctx: Context
-    kept: set[int]          # formula cells that keep their cached value
+    table: FormulaTable
+    kept: set[int] = field(default_factory=set)  # formula cells keeping their stored value
 
 
 def _addr(ctx: Context, key: int) -> tuple[str, str]:
     s, r, c = split_key(key)
     return ctx.sheet_names[s], f"{col_letters(c)}{r}"
+
+
+class _Run:
+    """The evaluation state shared by the scheduler helpers."""
+
+    def __init__(self, ctx: Context, table: FormulaTable, report: WorkbookReport):
+        self.ctx = ctx
+        self.table = table
+        self.report = report
+        self.fn_of: dict[int, Fn] = {}       # evaluable formula cells
+        self.order: list[int] = []           # their keys, in sheet order
+        self.member_of: dict[int, int] = {}  # array-formula member → anchor
+        self.kept: set[int] = set()
+        self._row_of: dict[int, int] | None = None
+
+    def cached(self, key: int) -> Any:
+        if self._row_of is None:
+            self._row_of = {k: i for i, k in enumerate(self.table.keys)}
+        i = self._row_of.get(key)
+        return self.table.cached[i] if i is not None else None
+
+    def assign(self, key: int, cached: Any, fn: Fn | None, problems: list[str]) -> None:
+        if fn is None:
+            self.kept.add(key)
+            self.ctx.values[key] = cached
+            s, c = _addr(self.ctx, key)
+            for p in problems:
+                kind = "array" if p.startswith("array") else "unsupported"
+                self.report.unsupported.append(CellIssue(s, c, kind, p))
+            return
+        self.ctx.values[key] = PENDING
+        self.fn_of[key] = fn
+        self.order.append(key)
+
+    def keep(self, key: int, msg: str, kind: str = "unsupported") -> None:
+        """The formula cannot be computed: the cell (and its array range) keep stored values."""
+        values = self.ctx.values
+        values[key] = self.cached(key)
+        self.kept.add(key)
+        for m, anchor in self.member_of.items():
+            if anchor == key and values.get(m) is PENDING:
+                values[m] = self.cached(m)
+                self.kept.add(m)
+        s, c = _addr(self.ctx, key)
+        self.report.unsupported.append(CellIssue(s, c, kind, msg))
+
+    # ------------------------------------------------------------------ scheduling
+
+    def run(self) -> None:
+        ctx = self.ctx
+        values = ctx.values
+        get = values.get
+        fn_of = self.fn_of
+        for key in self.order:
+            if get(key) is not PENDING:
+                continue
+            ctx.caller = key
+            try:
+                v = fn_of[key](key)
+            except NeedCells as need:
+                self.resolve(key, need)
+                continue
+            except Unsupported as exc:
+                self.keep(key, str(exc))
+                continue
+            except RecursionError:
+                self.keep(key, "formula nested too deeply")
+                continue
+            except Exception as exc:  # a bug: keep the stored value, say so
+                self.keep(key, f"internal error: {type(exc).__name__}: {exc}", "internal-error")
+                continue
+            values[key] = 0.0 if v is None else v
+
+    def resolve(self, first: int, need: NeedCells) -> None:
+        ctx = self.ctx
+        values = ctx.values
+        get = values.get
+        fn_of = self.fn_of
+        member_of = self.member_of
+        stack = [first]
+        blocked = {first}
+
+        def push(keys: tuple[int, ...] | list[int]) -> None:
+            for d in keys:
+                d = member_of.get(d, d)
+                if d in blocked:
+                    self.circle(stack, d, blocked)
+                elif d in fn_of:
+                    stack.append(d)
+                else:  # pragma: no cover - a pending cell nobody computes
+                    values[d] = None
+
+        push(need.keys)
+        while stack:
+            k = stack[-1]
+            if get(k) is not PENDING:
+                stack.pop()
+                blocked.discard(k)
+                continue
+            ctx.caller = k
+            try:
+                v = fn_of[k](k)
+            except NeedCells as n:
+                blocked.add(k)
+                push(n.keys)
+                continue
+            except Unsupported as exc:
+                self.keep(k, str(exc))
+            except RecursionError:
+                self.keep(k, "formula nested too deeply")
+            except Exception as exc:
+                self.keep(k, f"internal error: {type(exc).__name__}: {exc}", "internal-error")
+            else:
+                values[k] = 0.0 if v is None else v
+            stack.pop()
+            blocked.discard(k)
+
+    def circle(self, stack: list[int], d: int, blocked: set[int]) -> None:
+        pos = len(stack) - 1
+        while pos >= 0 and stack[pos] != d:
+            pos -= 1
+        members = list(dict.fromkeys(k for k in stack[max(pos, 0):] if k in blocked))
+        names = [f"{s}!{c}" for s, c in (_addr(self.ctx, k) for k in members)]
+        path = " → ".join([*names, names[0]]) if names else "?"
+        for k in members:
+            self.ctx.values[k] = self.cached(k)
+            self.kept.add(k)
+            blocked.discard(k)
+            s, c = _addr(self.ctx, k)
+            self.report.circular.append(
+                CellIssue(s, c, "circular", f"circular reference ({path}); kept the stored value"))
 
 
 def evaluate_book(book: Book, report: WorkbookReport,
@@ -82,13 +222,14 @@ def evaluate_book(book: Book, report: WorkbookReport,
     t0 = time.perf_counter()
     values: dict[int, Any] = {}
     states: list[SheetState] = []
+    table = FormulaTable()
     max_row = max_col = 0
     path = book.path
     for info in book.sheets:
         if info.part is None:
             continue
         data = book.pkg.read(info.part)
-        scan = scan_sheet(data, info.index, values, book.shared_strings, path, info.part)
+        scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part)
         states.append(SheetState(info, data, scan))
         max_row = max(max_row, scan.max_row)
         max_col = max(max_col, scan.max_col)
@@ -102,12 +243,8 @@ def evaluate_book(book: Book, report: WorkbookReport,
         extra = {}
         for name, fn in functions.items():
             extra[name.upper()] = fn if isinstance(fn, FunctionSpec) else external_spec(name, fn)
-
-    kept: set[int] = set()
-    order: list[tuple[int, Fn]] = []
-    member_of: dict[int, int] = {}
-    cache: dict[tuple[int, str, bool], tuple[Fn | None, list[str]]] = {}
-    n_formulas = 0
+    run = _Run(ctx, table, report)
+    cache: dict[tuple[int, Any, bool], tuple[Fn | None, list[str]]] = {}
     templates = KeyTemplates()
 
     def entry(comp: Compiler, sheet: int, text: bytes, row: int, col: int,
@@ -135,130 +272,120 @@ def evaluate_book(book: Book, report: WorkbookReport,
         cache[ck] = got
         return got
 
+    keys = table.keys
+    kinds = table.kind
+    cached = table.cached
     for st in states:
         sheet = st.info.index
+        data = st.data
         comp = Compiler(ctx, sheet, names, extra)
-        masters: dict[int, tuple[Fn | None, list[str], FormulaCell]] = {}
-        deferred: list[FormulaCell] = []
-        extra_cells: list[FormulaCell] = []
-        for fc in st.scan.formulas:
-            n_formulas += 1
+        masters: dict[int, tuple[Fn | None, list[str]]] = {}
+        deferred: list[int] = []
+        for i in range(st.scan.lo, st.scan.hi):
+            key = keys[i]
+            kind = kinds[i]
+            row = (key >> ROW_SHIFT) & ROW_MASK
+            col = key & COL_MASK
             fn: Fn | None
-            if fc.kind == "normal":
-                fn, problems = entry(comp, sheet, fc.text or b"", fc.row, fc.col, False)
-            elif fc.kind == "shared":
-                if fc.text is not None:
-                    fn, problems = entry(comp, sheet, fc.text, fc.row, fc.col, False, True)
-                    if fc.si is not None:
-                        masters[fc.si] = (fn, problems, fc)
+            if kind == NORMAL:
+                fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, False)
+            elif kind == SHARED:
+                text = table.text(i, data)
+                si = table.si[i]
+                if text:
+                    fn, problems = entry(comp, sheet, text, row, col, False, True)
+                    if si >= 0:
+                        masters[si] = (fn, problems)
                 else:
-                    got = masters.get(fc.si) if fc.si is not None else None
+                    got = masters.get(si) if si >= 0 else None
                     if got is None:
-                        deferred.append(fc)
+                        deferred.append(i)
                         continue
-                    fn, problems = got[0], got[1]
-            elif fc.kind == "array":
-                fn, problems = entry(comp, sheet, fc.text or b"", fc.row, fc.col, True)
+                    fn, problems = got
+            elif kind == ARRAY:
+                fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, True)
                 if fn is not None:
-                    fn, problems, members = _array_root(ctx, st, fc, fn)
-                    extra_cells.extend(members)
-                    for m in members:
-                        member_of[m.key] = fc.key
+                    fn, problems = _array_root(run, st, i, fn)
             else:
                 fn, problems = None, ["data table formula (what-if analysis) is not recomputed"]
-            _assign(ctx, fc, fn, problems, order, kept, report)
-        for fc in deferred:
-            got = masters.get(fc.si) if fc.si is not None else None
+            run.assign(key, cached[i], fn, problems)
+        for i in deferred:
+            si = table.si[i]
+            got = masters.get(si) if si >= 0 else None
             if got is None:
-                _assign(ctx, fc, None, ["shared formula without its master cell"], order, kept,
-                        report)
+                run.assign(keys[i], cached[i], None, ["shared formula without its master cell"])
             else:
-                _assign(ctx, fc, got[0], got[1], order, kept, report)
-        if extra_cells:
-            st.scan.formulas.extend(extra_cells)
+                run.assign(keys[i], cached[i], *got)
     t2 = time.perf_counter()
     report.timings["compile"] = t2 - t1
+    n_formulas = sum(st.scan.hi - st.scan.lo for st in states)
     report.formulas = n_formulas
 
-    _run(ctx, order, member_of, kept, report)
+    run.run()
     t3 = time.perf_counter()
     report.timings["evaluate"] = t3 - t2
-    report.kept_cached = len(kept)
-    report.recomputed = n_formulas - sum(1 for k in kept if k not in member_of)
+    kept = run.kept
+    report.kept_cached = sum(1 for k in kept if k not in run.member_of)
+    report.recomputed = n_formulas - report.kept_cached
     for key, _name, msg in ctx.function_errors:
         s, c = _addr(ctx, key)
         report.function_errors.append(CellIssue(s, c, "function-error", msg))
-    return Evaluation(book, states, ctx, kept)
+    return Evaluation(book, states, ctx, table, kept)
 
 
-def _assign(ctx: Context, fc: FormulaCell, fn: Fn | None, problems: list[str],
-            order: list[tuple[int, Fn]], kept: set[int], report: WorkbookReport) -> None:
-    if fn is None:
-        kept.add(fc.key)
-        ctx.values[fc.key] = fc.cached
-        s, c = _addr(ctx, fc.key)
-        for p in problems:
-            kind = "array" if p.startswith("array") else "unsupported"
-            report.unsupported.append(CellIssue(s, c, kind, p))
-        return
-    ctx.cached[fc.key] = fc.cached
-    ctx.values[fc.key] = PENDING
-    order.append((fc.key, fn))
-
-
-def _array_root(ctx: Context, st: SheetState, fc: FormulaCell, fn: Fn
-                ) -> tuple[Fn | None, list[str], list[FormulaCell]]:
+def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, list[str]]:
     """Wrap an array formula so that evaluating its anchor fills its whole range."""
-    rng = parse_ref_range(fc.ref) if fc.ref else (fc.row, fc.col, fc.row, fc.col)
-    if rng is None or (rng[0], rng[1]) != (fc.row, fc.col):
-        return None, ["array formula with an unusual range is not recomputed"], []
+    table = run.table
+    ctx = run.ctx
+    anchor = table.keys[i]
+    _s, arow, acol = split_key(anchor)
+    ref = table.refs.get(i)
+    rng = parse_ref_range(ref) if ref else (arow, acol, arow, acol)
+    if rng is None or (rng[0], rng[1]) != (arow, acol):
+        return None, ["array formula with an unusual range is not recomputed"]
     r1, c1, r2, c2 = rng
     if (r2 - r1 + 1) * (c2 - c1 + 1) > 100000:
-        return None, ["array formula range too large"], []
+        return None, ["array formula range too large"]
     sb = st.info.index << SHEET_SHIFT
-    members: list[FormulaCell] = []
     cells = []
-    scan = st.scan
-    sd_start = 0
-    sd_end = len(st.data)
+    found_rows = []
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
             key = sb | (r << ROW_SHIFT) | c
-            if key == fc.key:
+            if key == anchor:
                 cells.append((0, 0, key))
                 continue
-            found = find_cell(st.data, scan.prefix, sd_start, sd_end, r, c)
+            found = find_cell(st.data, st.scan.prefix, 0, len(st.data), r, c)
             if found is None:
                 return None, ["array formula range has cells missing in the file; not "
-                              "recomputed"], []
+                              "recomputed"]
             s, e, m = found
-            cached = ctx.values.get(key)
-            tm = _ATTR_T.search(m.group(0)[:m.group(0).find(b">")])
-            members.append(FormulaCell(key, r, c, s, e, None, "member", cached=cached,
-                                       cached_t=tm.group(1).decode("ascii") if tm else None))
-            ctx.cached[key] = cached
+            head = m.group(0)[:m.group(0).find(b">")]
+            tm = _ATTR_T.search(head)
+            t = tm.group(1) if tm else None
+            found_rows.append((key, s, e, T_CODES.get(t, T_OTHER)))
             cells.append((r - r1, c - c1, key))
     values = ctx.values
-    for m in members:
-        values[m.key] = PENDING
+    for key, s, e, tcode in found_rows:
+        j = table.add(key, s, e - s, MEMBER, -1, values.get(key), tcode, -1, 0, -1, 0, -1, 0, 0)
+        st.scan.members.append(j)
+        run.member_of[key] = anchor
+        values[key] = PENDING
     h, w = r2 - r1 + 1, c2 - c1 + 1
-    dynamic = fc.dynamic
+    dynamic = i in table.dynamic
 
     def array_root(base: int) -> Any:
         v = fn(base)
-        if type(v) is not list:
-            grid = [[v]]
-        else:
-            grid = v
+        grid = v if type(v) is list else [[v]]
         gh, gw = len(grid), len(grid[0]) if grid else 0
         if dynamic and (gh, gw) != (h, w) and not (gh == 1 and gw == 1 and h == w == 1):
             raise Unsupported(f"dynamic array result is {gh}×{gw}, the file's spill range is "
                               f"{h}×{w}; kept the stored values")
         out = None
-        for i, j, key in cells:
-            ii = 0 if gh == 1 else i
-            jj = 0 if gw == 1 else j
-            x = grid[ii][jj] if ii < gh and jj < gw else NA
+        for ii, jj, key in cells:
+            a = 0 if gh == 1 else ii
+            b = 0 if gw == 1 else jj
+            x = grid[a][b] if a < gh and b < gw else NA
             if x is None:
                 x = 0.0
             if key == base:
@@ -267,112 +394,4 @@ def _array_root(ctx: Context, st: SheetState, fc: FormulaCell, fn: Fn
                 values[key] = x
         return out
 
-    return array_root, [], members
-
-
-def _run(ctx: Context, order: list[tuple[int, Fn]], member_of: dict[int, int], kept: set[int],
-         report: WorkbookReport) -> None:
-    values = ctx.values
-    get = values.get
-    fns = dict(order)
-    for key, fn in order:
-        if get(key) is not PENDING:
-            continue
-        ctx.caller = key
-        try:
-            v = fn(key)
-        except NeedCells as need:
-            _resolve(ctx, key, need, fns, member_of, kept, report)
-            continue
-        except Unsupported as exc:
-            _keep(ctx, key, str(exc), kept, report, member_of)
-            continue
-        except RecursionError:
-            _keep(ctx, key, "formula nested too deeply", kept, report, member_of)
-            continue
-        except Exception as exc:  # a bug: keep the stored value, say so
-            _keep(ctx, key, f"internal error: {type(exc).__name__}: {exc}", kept, report,
-                  member_of, kind="internal-error")
-            continue
-        values[key] = 0.0 if v is None else v
-
-
-def _keep(ctx: Context, key: int, msg: str, kept: set[int], report: WorkbookReport,
-          member_of: dict[int, int], kind: str = "unsupported") -> None:
-    """The formula cannot be computed: the cell (and its array range) keep stored values."""
-    fc_cached = _cached_of(ctx, key)
-    ctx.values[key] = fc_cached
-    kept.add(key)
-    for m, anchor in member_of.items():
-        if anchor == key and ctx.values.get(m) is PENDING:
-            ctx.values[m] = _cached_of(ctx, m)
-            kept.add(m)
-    s, c = _addr(ctx, key)
-    report.unsupported.append(CellIssue(s, c, kind, msg))
-
-
-def _cached_of(ctx: Context, key: int) -> Any:
-    return ctx.cached.get(key)
-
-
-def _resolve(ctx: Context, first: int, need: NeedCells, fns: dict[int, Fn],
-             member_of: dict[int, int], kept: set[int], report: WorkbookReport) -> None:
-    values = ctx.values
-    get = values.get
-    stack = [first]
-    blocked = {first}
-
-    def push(keys: tuple[int, ...] | list[int], k: int) -> None:
-        for d in keys:
-            d = member_of.get(d, d)
-            if d in blocked:
-                _circle(ctx, stack, d, blocked, kept, report)
-            elif d in fns:
-                stack.append(d)
-            else:  # pragma: no cover - a pending cell nobody computes
-                values[d] = None
-
-    push(need.keys, first)
-    while stack:
-        k = stack[-1]
-        if get(k) is not PENDING:
-            stack.pop()
-            blocked.discard(k)
-            continue
-        ctx.caller = k
-        try:
-            v = fns[k](k)
-        except NeedCells as n:
-            blocked.add(k)
-            push(n.keys, k)
-            continue
-        except Unsupported as exc:
-            _keep(ctx, k, str(exc), kept, report, member_of)
-        except RecursionError:
-            _keep(ctx, k, "formula nested too deeply", kept, report, member_of)
-        except Exception as exc:
-            _keep(ctx, k, f"internal error: {type(exc).__name__}: {exc}", kept, report,
-                  member_of, kind="internal-error")
-        else:
-            values[k] = 0.0 if v is None else v
-        stack.pop()
-        blocked.discard(k)
-
-
-def _circle(ctx: Context, stack: list[int], d: int, blocked: set[int], kept: set[int],
-            report: WorkbookReport) -> None:
-    pos = len(stack) - 1
-    while pos >= 0 and stack[pos] != d:
-        pos -= 1
-    members = [k for k in stack[max(pos, 0):] if k in blocked]
-    members = list(dict.fromkeys(members))
-    names = [f"{s}!{c}" for s, c in (_addr(ctx, k) for k in members)]
-    path = " → ".join([*names, names[0]]) if names else "?"
-    for k in members:
-        ctx.values[k] = _cached_of(ctx, k)
-        kept.add(k)
-        blocked.discard(k)
-        s, c = _addr(ctx, k)
-        report.circular.append(CellIssue(s, c, "circular",
-                                         f"circular reference ({path}); kept the stored value"))
-
+    return array_root, []

@@ -16,25 +16,15 @@ from typing import Any
 
 from .compiler import Compiler, NameTable
 from .core import PENDING, Context, make_key, split_key
-from .evaluate import _assign, _run
+from .evaluate import _Run
 from .formula import col_index, col_letters, parse_key, relative_key
 from .functions import FunctionSpec, external_spec
 from .report import WorkbookReport
+from .sheetxml import FormulaTable
 
 __all__ = ["compute"]
 
 _CELL = re.compile(r"(?:(?:'((?:[^']|'')+)'|([^!]+))!)?\$?([A-Za-z]{1,3})\$?([0-9]+)")
-
-
-class _Cell:
-    __slots__ = ("cached", "col", "key", "kind", "row")
-
-    def __init__(self, key: int, row: int, col: int):
-        self.key = key
-        self.row = row
-        self.col = col
-        self.kind = "normal"
-        self.cached = None
 
 
 def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
@@ -68,13 +58,11 @@ def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
              for k, f in (functions or {}).items()} or None
     table = NameTable({(None, k.upper()): v for k, v in (names or {}).items()})
     compilers = [Compiler(ctx, i, table, extra) for i in range(len(sheet_names))]
-    order: list = []
-    kept: set[int] = set()
+    run = _Run(ctx, FormulaTable(), rep)
     formula_keys = []
     for s, r, c, v in parsed:
         key = make_key(s, r, c)
         if isinstance(v, str) and v.startswith("=") and len(v) > 1:
-            cell = _Cell(key, r, c)
             comp = compilers[s]
             try:
                 fn = comp.compile_root(parse_key(relative_key(v[1:], r, c)))
@@ -82,14 +70,14 @@ def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
                 problems += comp.unsupported
             except ValueError as exc:
                 fn, problems = None, [f"cannot read formula: {exc}"]
-            _assign(ctx, cell, None if problems else fn, problems, order, kept, rep)
+            run.assign(key, None, None if problems else fn, problems)
             formula_keys.append(key)
         else:
             if isinstance(v, int) and not isinstance(v, bool):
                 v = float(v)
             if v is not None:
                 values[key] = v
-    _run(ctx, order, {}, kept, rep)
+    run.run()
     out = {}
     first = sheet_names[0]
     for key in formula_keys:

@@ -17,6 +17,7 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -233,6 +234,23 @@ class ZipWriter:
             raw = co.compress(data) + co.flush()
             method = zipfile.ZIP_DEFLATED
         self._add(info, raw, method, zlib.crc32(data) & 0xFFFFFFFF, len(data))
+
+    def add_chunks(self, info: zipfile.ZipInfo, chunks: Iterable[bytes], level: int = 6) -> None:
+        """Store new contents given piece by piece (compressed as they come)."""
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = b"".join(chunks)
+            self._add(info, data, zipfile.ZIP_STORED, zlib.crc32(data) & 0xFFFFFFFF, len(data))
+            return
+        co = zlib.compressobj(level, zlib.DEFLATED, -15)
+        parts = []
+        crc = 0
+        size = 0
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            parts.append(co.compress(chunk))
+        parts.append(co.flush())
+        self._add(info, b"".join(parts), zipfile.ZIP_DEFLATED, crc & 0xFFFFFFFF, size)
 
     def _add(self, info: zipfile.ZipInfo, raw: bytes, method: int, crc: int, size: int) -> None:
         name, flags = _encode_name(info)

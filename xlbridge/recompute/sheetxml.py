@@ -12,6 +12,7 @@ the ``<v>`` element change (and, for the values-only export, the ``<f>`` element
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,41 +24,82 @@ from .package import FileRejected
 from .values import ERRORS
 from .xmltext import decode_text, encode_text
 
-__all__ = ["FormulaCell", "SheetScan", "decode_text", "encode_text", "scan_sheet"]
+__all__ = ["FormulaTable", "SheetScan", "decode_text", "encode_text", "scan_sheet"]
 
 
-@dataclass(slots=True)
-class FormulaCell:
-    """A formula cell (or a cell inside an array formula's range) found in the sheet."""
+# kinds of formula cells
+NORMAL, SHARED, ARRAY, TABLE, MEMBER = 0, 1, 2, 3, 4
+KIND_NAMES = ("normal", "shared", "array", "table", "member")
+# the t attribute of a cell, as a small code (OTHER: anything unusual; rewrite in full)
+T_CODES = {None: 0, b"n": 1, b"str": 2, b"b": 3, b"e": 4, b"s": 5, b"inlineStr": 6, b"d": 7}
+T_NAMES = (None, b"n", b"str", b"b", b"e", b"s", b"inlineStr", b"d", None)
+T_OTHER = 8
 
-    key: int
-    row: int
-    col: int
-    start: int            # byte span of the <c> element
-    end: int
-    text: bytes | None    # formula as stored in the XML, still escaped (None for
-                          # shared-formula children and array members)
-    kind: str             # "normal", "shared", "array", "member" (array range cell), "table"
-    si: int | None = None      # shared formula group
-    ref: str | None = None     # ref attribute (shared master / array formula)
-    cached: Any = None          # value stored in the file (None when absent)
-    cached_t: str | None = None  # the t attribute as found
-    dynamic: bool = False       # dynamic-array (spilled) formula: cell has a cm attribute
-    # where to splice a new value without re-parsing the cell (usual layouts only):
-    # t: (start, end) of the t attribute's value, or (pos, pos) where ' t="…"' can go;
-    # v: (start, end) of the <v> text, of a <v/> element (v_mode 1), or an insertion point
-    # before </c> (v_mode 2). t_start < 0: use rewrite_cell().
-    t_start: int = -1
-    t_end: int = -1
-    v_start: int = -1
-    v_end: int = -1
-    v_mode: int = 0
+
+class FormulaTable:
+    """Every formula cell of a workbook, stored column-wise (about 60 bytes a cell).
+
+    Row ``i`` is one cell: its key, the byte span of its ``<c>`` element in the sheet XML,
+    the spans (relative to the element) of its formula text, ``t`` attribute value and
+    ``<v>`` text for splicing, the formula kind, shared-formula group and the value stored
+    in the file. A sheet's cells are a contiguous run of rows (see :class:`SheetScan`).
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+        self.start = array("q")
+        self.size = array("i")
+        self.kind = bytearray()
+        self.si = array("i")            # shared formula group, -1 for none
+        self.cached: list[Any] = []     # value stored in the file (None when absent)
+        self.ctype = bytearray()        # code of the t attribute found (T_CODES)
+        self.f_off = array("i")         # formula text within the element (-1: none)
+        self.f_len = array("i")
+        self.t_off = array("i")         # t attribute value, or where to insert one;
+        self.t_len = array("i")         # t_off -1: rewrite the whole element instead
+        self.v_off = array("i")         # <v> text, <v/> (v_mode 1), or insertion point
+        self.v_len = array("i")         # before </c> (v_mode 2)
+        self.v_mode = bytearray()
+        self.refs: dict[int, str] = {}  # ref attribute of shared masters / array formulas
+        self.dynamic: set[int] = set()  # dynamic-array (spilled) formulas (cm attribute)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, key: int, start: int, size: int, kind: int, si: int, cached: Any,
+            ctype: int, f_off: int, f_len: int, t_off: int, t_len: int, v_off: int,
+            v_len: int, v_mode: int) -> int:
+        self.keys.append(key)
+        self.start.append(start)
+        self.size.append(size)
+        self.kind.append(kind)
+        self.si.append(si)
+        self.cached.append(cached)
+        self.ctype.append(ctype)
+        self.f_off.append(f_off)
+        self.f_len.append(f_len)
+        self.t_off.append(t_off)
+        self.t_len.append(t_len)
+        self.v_off.append(v_off)
+        self.v_len.append(v_len)
+        self.v_mode.append(v_mode)
+        return len(self.keys) - 1
+
+    def text(self, i: int, data: bytes) -> bytes | None:
+        """The formula of row ``i`` as stored in the XML (entities not decoded)."""
+        off = self.f_off[i]
+        if off < 0:
+            return None
+        s = self.start[i] + off
+        return data[s:s + self.f_len[i]]
 
 
 @dataclass
 class SheetScan:
     prefix: bytes
-    formulas: list[FormulaCell] = field(default_factory=list)
+    lo: int = 0              # rows [lo, hi) of the FormulaTable
+    hi: int = 0
+    members: list[int] = field(default_factory=list)  # array-formula member rows (later)
     max_row: int = 0
     max_col: int = 0
     cells: int = 0
@@ -183,15 +225,15 @@ def _value(t: bytes | None, v: bytes | None, inner: bytes, sst: list[str], prefi
 
 
 def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
-               path: str, part: str) -> SheetScan:
-    """Read every cell of a worksheet into ``values`` and list its formula cells."""
+               table: FormulaTable, path: str, part: str) -> SheetScan:
+    """Read every cell of a worksheet into ``values``; its formula cells go to ``table``."""
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise FileRejected(path, f"{part} contains a DTD/entity declarations (refused)")
     m = _SHEETDATA_RE.search(data)
     if m is None:
         raise FileRejected(path, f"{part} has no <sheetData>: not a worksheet")
     prefix = (m.group(1) + b":") if m.group(1) else b""
-    scan = SheetScan(prefix)
+    scan = SheetScan(prefix, len(table), len(table))
     if m.group(2) == b"/":
         return scan
     start = m.end()
@@ -211,7 +253,8 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     max_row = 0
     max_col = 0
     ncells = 0
-    formulas = scan.formulas
+    add = table.add
+    t_codes = T_CODES
     for m in cell_re.finditer(data, start, end):
         cl, rn, t, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner, rowattrs = m.groups()
         if cl is not None:
@@ -236,6 +279,7 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         if col > max_col:
             max_col = col
         key = sb | (row << ROW_SHIFT) | col
+        fast_t = t is not None
         if t is None and b"t=" in attrs:
             tm = _ATTR_T.search(attrs)
             if tm is not None:
@@ -252,11 +296,28 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 if val is not None:
                     values[key] = val
             continue
-        if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>
+        cstart = m.start()
+        if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>: splice spans are known
             ncells += 1
             v = fv if fv is not None else (b"" if fvempty is not None else None)
             val = _value(t, v, b"", sst, prefix, path) if v else (
                 "" if t == b"str" and v is not None else None)
+            if ftext is not None:
+                f_off, f_len = m.start(7) - cstart, len(ftext)
+            else:
+                f_off, f_len = -1, 0
+            if fast_t:
+                t_off, t_len = m.start(3) - cstart, len(t)
+            elif t is None:
+                t_off, t_len = m.end(4) - cstart, 0
+            else:
+                t_off, t_len = -1, 0
+            if fv is not None:
+                v_off, v_len, v_mode = m.start(8) - cstart, len(fv), 0
+            elif fvempty is not None:
+                v_off, v_len, v_mode = m.start(9) - cstart, len(fvempty), 1
+            else:
+                v_off, v_len, v_mode = m.end() - lclose - cstart, 0, 2
         elif istr is not None:  # <c t="inlineStr"><is><t>…</t></is></c>
             ncells += 1
             values[key] = decode_text(istr)
@@ -276,60 +337,45 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                     values[key] = val
                 continue
             fattrs, ftext = fm.group(1), fm.group(2)
-        kind = "normal"
-        si = ref = None
+            if ftext is not None:
+                f_off, f_len = m.start(11) + fm.start(2) - cstart, len(ftext)
+            else:
+                f_off, f_len = -1, 0
+            t_off = t_len = v_off = v_len = -1
+            v_mode = 0
+        kind = NORMAL
+        si = -1
         if fattrs and b"t=" in fattrs:
             ft = _ATTR_T.search(fattrs)
             ftype = ft.group(1) if ft else b"normal"
             if ftype == b"shared":
-                kind = "shared"
+                kind = SHARED
                 sm = _ATTR_SI.search(fattrs)
-                si = int(sm.group(1)) if sm else None
+                si = int(sm.group(1)) if sm else -1
             elif ftype == b"array":
-                kind = "array"
+                kind = ARRAY
             elif ftype == b"dataTable":
-                kind = "table"
-        if kind != "normal" and b"ref" in fattrs:
-            rfm = _ATTR_REF.search(fattrs)
-            if rfm is not None:
-                ref = rfm.group(1).decode("ascii", "replace")
-        text = ftext or None  # raw XML text: decoded only when a new formula is parsed
-        if kind == "normal" and not text:
+                kind = TABLE
+        if kind == NORMAL and not ftext:
             # <f/> with no text: nothing to compute
             if val is not None:
                 values[key] = val
             continue
-        fc = FormulaCell(key, row, col, m.start(), m.end(), text, kind, si, ref, val,
-                         t.decode("ascii") if t else None)
-        if inner is None:  # the usual layout: remember the spans to splice
-            if t is not None:
-                if m.start(3) >= 0:
-                    fc.t_start, fc.t_end = m.span(3)
-            else:
-                fc.t_start = fc.t_end = m.end(4)
-            if fv is not None:
-                fc.v_start, fc.v_end = m.span(8)
-            elif fvempty is not None:
-                fc.v_start, fc.v_end = m.span(9)
-                fc.v_mode = 1
-            else:
-                fc.v_start = fc.v_end = m.end() - lclose
-                fc.v_mode = 2
-        if kind == "array" and b"cm=" in attrs and _ATTR_CM.search(attrs):
-            fc.dynamic = True
-        formulas.append(fc)
+        i = add(key, cstart, m.end() - cstart, kind, si, val, t_codes.get(t, T_OTHER),
+                f_off, f_len, t_off, t_len, v_off, v_len, v_mode)
+        if kind != NORMAL:
+            if b"ref" in fattrs:
+                rfm = _ATTR_REF.search(fattrs)
+                if rfm is not None:
+                    table.refs[i] = rfm.group(1).decode("ascii", "replace")
+            if kind == ARRAY and b"cm=" in attrs and _ATTR_CM.search(attrs):
+                table.dynamic.add(i)
         values[key] = val
+    scan.hi = len(table)
     scan.max_row = max_row
     scan.max_col = max_col
     scan.cells = ncells
     return scan
-
-
-def _num(v: bytes, path: str) -> float:
-    try:
-        return float(v)
-    except ValueError:
-        raise FileRejected(path, f"bad number {v[:40]!r} in a cell") from None
 
 
 def find_cell(data: bytes, prefix: bytes, start: int, end: int, row: int, col: int

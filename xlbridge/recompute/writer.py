@@ -1,151 +1,146 @@
-"""Write computed values back into the workbook, changing nothing else."""
+"""Write computed values back into the workbook, changing nothing else.
+
+A rewritten sheet is streamed: the original bytes between changed cells and the new cell
+bytes go through a buffer straight into the compressor, so no second full copy of a large
+sheet is held in memory.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from xlbridge.xlvalues import ExcelError
 
-from .evaluate import Evaluation
-from .formula import relative_key, render_key
-from .package import ZipWriter
+from .evaluate import Evaluation, SheetState
+from .package import ZipWriter, rels_path
 from .report import WorkbookReport
-from .sheetxml import rewrite_cell, splice, value_xml
+from .sheetxml import MEMBER, SHARED, T_NAMES, T_OTHER, rewrite_cell, value_xml
 from .xmltext import decode_text
 
-__all__ = ["Output", "plan_output", "write_output"]
+__all__ = ["Output", "SheetPatch", "patched_sheet", "plan_output", "write_output"]
 
 _CALCPR_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr\b[^>]*>")
 _FULLCALC_RE = re.compile(rb"""\s+fullCalcOnLoad\s*=\s*("[^"]*"|'[^']*')""")
+_CHUNK = 1 << 20
+_BLANKS = b" \t\r\n"
 
 
+@dataclass
+class SheetPatch:
+    state: SheetState
+    rows: list[int]                              # FormulaTable rows to rewrite, in file order
+    drop: set[int] = field(default_factory=set)  # rows whose formula is removed
+
+
+@dataclass
 class Output:
-    """Member name → new bytes, and members to drop, for the output zip."""
+    """What changes in the output zip."""
 
-    def __init__(self) -> None:
-        self.replace: dict[str, bytes] = {}
-        self.remove: set[str] = set()
-        self.changed_cells = 0
+    replace: dict[str, bytes] = field(default_factory=dict)     # small parts, new bytes
+    sheets: dict[str, SheetPatch] = field(default_factory=dict)  # worksheet part → patch
+    remove: set[str] = field(default_factory=set)
+    changed_cells: int = 0
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.replace or self.sheets or self.remove)
 
 
-def _same(new: Any, cached: Any, cached_t: str | None) -> bool:
+def _same(new: Any, cached: Any, ctype: int) -> bool:
     t = type(new)
     if t is not type(cached):
         return False
     if t is float:
-        return cached == new and cached_t in (None, "n")
+        return cached == new and ctype <= 1
     if t is str:
-        return cached == new and cached_t == "str"
+        return cached == new and ctype == 2
     if t is bool:
-        return cached == new and cached_t == "b"
+        return cached == new and ctype == 3
     if t is ExcelError:
-        return cached.code == new.code and cached_t == "e"
+        return cached.code == new.code and ctype == 4
     return False
 
 
 def plan_output(ev: Evaluation, report: WorkbookReport,
                 values_only: Callable[[str], bool] | None = None) -> Output:
-    """Compute the new bytes of every part that changes (sheets, and workbook-level parts)."""
+    """Decide which cells and parts change."""
     out = Output()
+    table = ev.table
     values = ev.ctx.values
     kept = ev.kept
+    keys = table.keys
+    cached = table.cached
+    ctype = table.ctype
     missing_values = False
-    removed_any_formula = False
     for st in ev.sheets:
-        edits: list[tuple[int, int, bytes]] = []
-        ncells = 0
-        data = st.data
-        # values-only: decide per cell (per shared group, on the master's formula)
+        scan = st.scan
         drop: set[int] = set()
         if values_only is not None:
-            masters: dict[int, tuple[str, int, int]] = {}
-            group_drop: dict[int, bool] = {}
-            for fc in st.scan.formulas:
-                if fc.kind == "shared" and fc.text is not None and fc.si is not None:
-                    masters[fc.si] = (decode_text(fc.text), fc.row, fc.col)
-            for fc in st.scan.formulas:
-                if fc.kind == "member":
-                    continue
-                if fc.kind == "shared" and fc.si is not None and fc.si in masters:
-                    if fc.si not in group_drop:
-                        group_drop[fc.si] = bool(values_only(masters[fc.si][0]))
-                    if group_drop[fc.si]:
-                        drop.add(fc.key)
-                elif fc.text is not None and values_only(decode_text(fc.text)):
-                    drop.add(fc.key)
-            # array members of a dropped array formula are plain values already
-        for fc in st.scan.formulas:
-            key = fc.key
-            dropping = key in drop
-            if key in kept and not dropping:
-                if fc.cached is None and fc.kind != "member":
+            drop = _values_only_rows(ev, st, values_only)
+        rows: list[int] = []
+        for i in [*range(scan.lo, scan.hi), *scan.members]:
+            key = keys[i]
+            if i in drop:
+                rows.append(i)
+                continue
+            if key in kept:
+                if cached[i] is None and table.kind[i] != MEMBER:
                     missing_values = True
                 continue
-            new = values.get(key) if key not in kept else fc.cached
-            if new is None and key in kept:
-                # dropping a formula that never had a value: leave an empty cell
-                t, v = None, None
-            else:
-                if new is None:
-                    new = 0.0
-                if not dropping and _same(new, fc.cached, fc.cached_t):
-                    continue
-                t, v = value_xml(new)
-            if not dropping and fc.t_start >= 0:
-                # splice the value (and the t attribute) in place
-                old_t = fc.cached_t.encode("ascii") if fc.cached_t not in (None, "n") else None
-                if t != old_t:
-                    if fc.t_end > fc.t_start:  # an existing t="…": replace its value
-                        if t is None:
-                            # drop ' t="x"': find the attribute's start
-                            a = data.rfind(b"t", fc.start, fc.t_start - 1)
-                            while a > fc.start and data[a - 1:a] in (b" ", b"\t", b"\n", b"\r"):
-                                a -= 1
-                            edits.append((a, fc.t_end + 1, b""))
-                        else:
-                            edits.append((fc.t_start, fc.t_end, t))
-                    elif t is not None:
-                        edits.append((fc.t_start, fc.t_start, b' t="' + t + b'"'))
-                if fc.v_mode == 0:
-                    edits.append((fc.v_start, fc.v_end, v))
-                else:
-                    edits.append((fc.v_start, fc.v_end, b"<" + st.scan.prefix + b"v>" + v
-                                  + b"</" + st.scan.prefix + b"v>"))
-                ncells += 1
-                continue
-            cell = data[fc.start:fc.end]
-            try:
-                new_cell = rewrite_cell(cell, t, v, drop_formula=dropping,
-                                        inline_string=dropping)
-            except ValueError:  # pragma: no cover - the scanner matched a <c> element
-                continue
-            edits.append((fc.start, fc.end, new_cell))
-            ncells += 1
-            if dropping:
-                removed_any_formula = True
-        if edits:
-            out.replace[st.info.part] = splice(data, edits)  # type: ignore[index]
-            out.changed_cells += ncells
+            new = values.get(key)
+            if new is None:
+                new = 0.0
+            if not _same(new, cached[i], ctype[i]):
+                rows.append(i)
+        if scan.members:
+            rows.sort(key=lambda i: table.start[i])
+        if rows:
+            out.sheets[st.info.part] = SheetPatch(st, rows, drop)  # type: ignore[index]
+            out.changed_cells += len(rows)
     pkg = ev.book.pkg
-    # calcPr: stop Excel from recalculating everything on open — unless some formula
-    # cell has no value at all (a formula we could not compute in a file saved without
-    # values): then Excel's recalculation is the only way that cell gets one.
+    # calcPr: stop Excel from recalculating everything on open — unless some formula cell
+    # has no value at all (a formula we could not compute, in a file saved without values):
+    # then Excel's recalculation is the only way that cell gets one.
     if ev.book.full_calc_on_load:
         if missing_values:
             report.notes.append("kept fullCalcOnLoad: some formulas could not be computed and "
                                 "have no stored value, Excel will compute them on open")
-        elif out.replace or values_only is not None:
+        elif out.sheets or values_only is not None:
             wb = pkg.read(ev.book.workbook_part)
             m = _CALCPR_RE.search(wb)
             if m is not None:
                 tag = _FULLCALC_RE.sub(b"", m.group(0))
                 out.replace[ev.book.workbook_part] = wb[:m.start()] + tag + wb[m.end():]
                 report.notes.append("removed fullCalcOnLoad from calcPr (values are stored)")
-    if removed_any_formula:
+    if any(p.drop for p in out.sheets.values()):
         _drop_calc_chain(ev, out, report)
     return out
+
+
+def _values_only_rows(ev: Evaluation, st: SheetState, pred: Callable[[str], bool]) -> set[int]:
+    """Rows whose formula the values-only export removes (shared groups as a whole, decided
+    on the group's first formula)."""
+    table = ev.table
+    data = st.data
+    drop: set[int] = set()
+    group: dict[int, bool] = {}
+    scan = st.scan
+    for i in range(scan.lo, scan.hi):
+        text = table.text(i, data)
+        if table.kind[i] == SHARED and table.si[i] >= 0:
+            si = table.si[i]
+            if text and si not in group:
+                group[si] = bool(pred(decode_text(text)))
+        elif text and pred(decode_text(text)):
+            drop.add(i)
+    if group:
+        for i in range(scan.lo, scan.hi):
+            if table.kind[i] == SHARED and group.get(table.si[i]):
+                drop.add(i)
+    return drop
 
 
 def _drop_calc_chain(ev: Evaluation, out: Output, report: WorkbookReport) -> None:
@@ -156,11 +151,9 @@ def _drop_calc_chain(ev: Evaluation, out: Output, report: WorkbookReport) -> Non
     for r, (typ, target) in ev.book.rels.items():
         if typ == "calcChain":
             chain, rid = target, r
-    if chain is None:
+    if chain is None or not pkg.has(chain):
         return
     out.remove.add(chain)
-    from .package import rels_path
-
     rp = rels_path(ev.book.workbook_part)
     if pkg.has(rp) and rid is not None:
         data = pkg.read(rp)
@@ -178,6 +171,84 @@ def _drop_calc_chain(ev: Evaluation, out: Output, report: WorkbookReport) -> Non
     report.notes.append("removed calcChain.xml (formulas were replaced by values)")
 
 
+def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
+    """The patched sheet XML, in pieces of about a megabyte."""
+    table = ev.table
+    values = ev.ctx.values
+    kept = ev.kept
+    st = patch.state
+    data = st.data
+    prefix = st.scan.prefix
+    v_open = b"<" + prefix + b"v>"
+    v_close = b"</" + prefix + b"v>"
+    buf = bytearray()
+    pos = 0
+    drop = patch.drop
+    keys, starts, sizes = table.keys, table.start, table.size
+    t_off, t_len, v_off, v_len, v_mode = (table.t_off, table.t_len, table.v_off, table.v_len,
+                                          table.v_mode)
+    for i in patch.rows:
+        key = keys[i]
+        dropping = i in drop
+        start = starts[i]
+        if key in kept:
+            new = table.cached[i]
+        else:
+            new = values.get(key)
+            if new is None:
+                new = 0.0
+        if new is None:  # dropping a formula that never had a value: leave an empty cell
+            t, v = None, None
+        else:
+            t, v = value_xml(new)
+        to = t_off[i]
+        if not dropping and to >= 0:
+            # the usual layout: splice the t attribute's value and the <v> text in place
+            old_code = table.ctype[i]
+            old_t = T_NAMES[old_code] if old_code != 1 else None
+            if t != old_t and old_code != T_OTHER:
+                tl = t_len[i]
+                if tl:  # an existing t="…"
+                    if t is None:  # drop the attribute with the blanks before it
+                        a = start + to - 3
+                        while data[a - 1] in _BLANKS:
+                            a -= 1
+                        buf += data[pos:a]
+                        pos = start + to + tl + 1
+                    else:
+                        buf += data[pos:start + to]
+                        buf += t
+                        pos = start + to + tl
+                else:
+                    buf += data[pos:start + to]
+                    buf += b' t="' + t + b'"'  # type: ignore[operator]
+                    pos = start + to
+            vo = start + v_off[i]
+            buf += data[pos:vo]
+            if v_mode[i] == 0:
+                buf += v  # type: ignore[arg-type]
+            else:
+                buf += v_open
+                buf += v  # type: ignore[arg-type]
+                buf += v_close
+            pos = vo + v_len[i]
+        else:
+            end = start + sizes[i]
+            buf += data[pos:start]
+            buf += rewrite_cell(data[start:end], t, v, drop_formula=dropping,
+                                inline_string=dropping)
+            pos = end
+        if len(buf) >= _CHUNK:
+            yield bytes(buf)
+            buf.clear()
+    buf += data[pos:]
+    yield bytes(buf)
+
+
+def patched_sheet(ev: Evaluation, patch: SheetPatch) -> bytes:
+    return b"".join(sheet_chunks(ev, patch))
+
+
 def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = 6) -> None:
     """Write the whole package to ``fh``: changed parts recompressed, the rest copied raw."""
     pkg = ev.book.pkg
@@ -186,16 +257,13 @@ def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = 6) -> N
         name = info.filename
         if name in out.remove:
             continue
+        patch = out.sheets.get(name)
+        if patch is not None:
+            zw.add_chunks(info, sheet_chunks(ev, patch), level)
+            continue
         new = out.replace.get(name)
         if new is not None:
             zw.add_data(info, new, level)
         else:
             zw.add_raw(info, pkg.raw(info))
     zw.close()
-
-
-def formula_text(fc_text: str, master: tuple[str, int, int], row: int, col: int) -> str:
-    """The formula of a shared-formula child cell, in A1 form (for reports and predicates)."""
-    text, mr, mc = master
-    return render_key(relative_key(text, mr, mc), row, col)
-
