@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from server import db
 from server.auth import TokenCache
 from server.cache import PublishedCache
+from server.fastpath import FastPath
 from server.problems import Problem, from_http_exception
 from server.ratelimit import TokenBuckets
 
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_BURST": 30,  # … after a burst of this many
     "LATEST_TTL": 1.0,  # seconds a "latest version" pointer is cached
     "AUTH_CACHE_SECONDS": 10.0,  # seconds a verified token is cached
+    "FAST_PATH": True,  # serve cached published documents without Flask (server/fastpath.py)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -60,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(web.bp)
     _error_handlers(app)
+    if app.config["FAST_PATH"]:
+        app.wsgi_app = FastPath(app.wsgi_app, app.extensions["xlbridge_cache"],  # type: ignore[method-assign]
+                                app.extensions["xlbridge_tokens"])
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -1,9 +1,10 @@
 """Published versions in memory: they never change, so their JSON bytes and ETag are kept
 once read, and a revalidation (``If-None-Match`` → 304) is a dictionary look-up.
 
-Which version is the *latest* of a scheme does change (on publish); that pointer is kept for
-``ttl`` seconds. A publish or deprecation in this process clears it at once; another process
-sharing the database (a second server on the same PostgreSQL) sees it within ``ttl``.
+Which version is the *latest* of a scheme does change (on publish). The pointers of all
+schemes are read in one query and kept for ``ttl`` seconds. A publish or deprecation in this
+process drops them at once; another process sharing the database (a second server on the same
+PostgreSQL) sees the change within ``ttl``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ class Published:
 class Latest:
     version: int | None
     deprecated_at: datetime | None
-    expires: float
 
 
 #: PostgreSQL integers are 32-bit; larger numbers in a URL cannot name a version
@@ -55,7 +55,9 @@ class PublishedCache:
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._versions: dict[tuple[str, int], Published] = {}
-        self._latest: dict[str, Latest] = {}
+        self._pointers_table: dict[str, Latest] = {}
+        self._pointers_expire = 0.0
+        self._generation = 0
 
     def version(self, db: Callable[[], Session], scheme_id: str,
                 version: int) -> Published | None:
@@ -78,28 +80,40 @@ class PublishedCache:
 
     def latest(self, db: Callable[[], Session], scheme_id: str) -> Latest | None:
         """The newest version number and deprecation of a scheme (None: no such scheme)."""
-        hit = self._latest.get(scheme_id)
-        if hit is not None and hit.expires > time.monotonic():
-            return hit
-        row = db().execute(select(SchemeRow.latest_version, SchemeRow.deprecated_at)
-                           .where(SchemeRow.id == scheme_id)).first()
-        if row is None:
-            return None
-        latest = Latest(row.latest_version, row.deprecated_at, time.monotonic() + self.ttl)
-        with self._lock:
-            if len(self._latest) >= self.max_entries:
-                self._latest.clear()
-            self._latest[scheme_id] = latest
-        return latest
+        return self._pointers(db).get(scheme_id)
 
-    def forget_latest(self, scheme_id: str) -> None:
+    def peek_latest(self, scheme_id: str) -> Latest | None:
+        """The pointer if the table is fresh, without touching the database (else None)."""
+        if self._pointers_expire <= time.monotonic():
+            return None
+        return self._pointers_table.get(scheme_id)
+
+    def _pointers(self, db: Callable[[], Session]) -> dict[str, Latest]:
+        # One query reads every scheme's pointer, at most once per ttl: with a thousand
+        # schemes that costs the same as with one.
+        if self._pointers_expire > time.monotonic():
+            return self._pointers_table
         with self._lock:
-            self._latest.pop(scheme_id, None)
+            if self._pointers_expire > time.monotonic():
+                return self._pointers_table
+            generation = self._generation
+            rows = db().execute(select(SchemeRow.id, SchemeRow.latest_version,
+                                       SchemeRow.deprecated_at))
+            table = {r.id: Latest(r.latest_version, r.deprecated_at) for r in rows}
+            if generation == self._generation:  # no publish here while we read
+                self._pointers_table = table
+                self._pointers_expire = time.monotonic() + self.ttl
+            return table
+
+    def forget_latest(self, scheme_id: str | None = None) -> None:
+        """After a publish or deprecation here: read the pointers again on next use."""
+        self._generation += 1
+        self._pointers_expire = 0.0
 
     def clear(self) -> None:
         with self._lock:
             self._versions.clear()
-            self._latest.clear()
+            self._pointers_expire = 0.0
 
 
 def from_row(row: VersionRow) -> Published:
