@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -128,9 +127,12 @@ def time_recompute(src: Path, work: Path, repeat: int = 3) -> tuple[float, dict[
 
 
 def child_peak(path: Path) -> float:
-    code = ("import resource,sys;from xlbridge.recompute import recalc_workbook;"
+    """Peak RSS (MB) of a fresh process recomputing ``path``.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent."""
+    code = ("import sys;from xlbridge.recompute import recalc_workbook;"
             "recalc_workbook(sys.argv[1]);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                          text=True, check=True)
     return int(out.stdout.strip()) / 1024.0
@@ -156,7 +158,6 @@ def main(argv: list[str]) -> None:
                     row["peak_rss_mb"] = round(child_peak(work / "peak.xlsx"), 1)
                 results.append(row)
                 print(json.dumps(row, ensure_ascii=False), flush=True)
-    _ = resource
 
 
 if __name__ == "__main__":

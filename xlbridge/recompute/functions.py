@@ -876,31 +876,33 @@ def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
     cmp = [i for i, c in enumerate(crits) if c.eq_key is None and c.cmp is not None]
     rest = [i for i in range(len(crits)) if i not in eq and i not in cmp]
     if all(type(r) is Ref for r in refs) and h * w >= 32 and (eq or cmp):
-        grp = _group_index(ctx, [refs[i] for i in eq], refs[cmp[0]] if cmp else None)
+        eq_refs = [refs[i] for i in eq]
+        grp = _group_index(ctx, eq_refs, refs[cmp[0]] if cmp else None)
         if grp is not None:
             gkey = tuple(crits[i].eq_key for i in eq)
             got = grp.get(gkey)
             if got is None:
                 return [], h, w
             vals, pos = got
+            lo, hi = 0, len(pos)
             if cmp:
                 op, x = crits[cmp[0]].cmp  # type: ignore[misc]
                 if op == ">":
-                    sel = pos[bisect.bisect_right(vals, x):]
+                    lo = bisect.bisect_right(vals, x)
                 elif op == ">=":
-                    sel = pos[bisect.bisect_left(vals, x):]
+                    lo = bisect.bisect_left(vals, x)
                 elif op == "<":
-                    sel = pos[:bisect.bisect_left(vals, x)]
+                    hi = bisect.bisect_left(vals, x)
                 else:
-                    sel = pos[:bisect.bisect_right(vals, x)]
+                    hi = bisect.bisect_right(vals, x)
                 more = cmp[1:] + rest
             else:
-                sel = pos
                 more = rest
             if more:
                 cols = [(ctx.flat(refs[i]), crits[i].match) for i in more]
-                sel = [p for p in sel if all(m(v[p]) for v, m in cols)]
-            return sel, h, w
+                return [p for p in pos[lo:hi] if all(m(v[p]) for v, m in cols)], h, w
+            gid = None if cmp else (id(grp), gkey)
+            return _Slice(pos, lo, hi, gid), h, w
     mask: list[bool] | None = None
     for rng, c in zip(refs, crits, strict=True):
         vals = ctx.flat(rng) if type(rng) is Ref else [v for row in rng for v in row]
@@ -911,6 +913,25 @@ def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
             mask = [ok and m(v) for ok, v in zip(mask, vals, strict=False)]
     assert mask is not None
     return [i for i, ok in enumerate(mask) if ok], h, w
+
+
+class _Slice:
+    """Positions ``pos[lo:hi]`` of a group index, without copying them (COUNTIFS needs only
+    the length). ``gid`` identifies a whole equality group, whose sums can be cached."""
+
+    __slots__ = ("gid", "hi", "lo", "pos")
+
+    def __init__(self, pos: list[int], lo: int, hi: int, gid: tuple | None):
+        self.pos = pos
+        self.lo = lo
+        self.hi = hi
+        self.gid = gid
+
+    def __len__(self) -> int:
+        return max(self.hi - self.lo, 0)
+
+    def __iter__(self) -> Any:
+        return iter(self.pos[self.lo:self.hi])
 
 
 def _group_index(ctx: Context, eq_refs: list[Ref], cmp_ref: Ref | None
@@ -973,8 +994,21 @@ def fn_countifs(ctx: Context, *args: Any) -> Any:
     return float(len(got[0]))  # type: ignore[index]
 
 
-def _sum_at(ctx: Context, sum_rng: Any, h: int, w: int, positions: list[int],
+def _sum_at(ctx: Context, sum_rng: Any, h: int, w: int, positions: Any,
             average: bool) -> Any:
+    gid = positions.gid if type(positions) is _Slice else None
+    if gid is not None and type(sum_rng) is Ref:
+        ck = ("sumat", gid, sum_rng.sheet, sum_rng.r1, sum_rng.c1, sum_rng.r2, sum_rng.c2,
+              average)
+        got = ctx.aux_cache.get(ck)
+        if got is None:
+            got = ctx.aux_cache[ck] = _sum_at_uncached(ctx, sum_rng, h, w, positions, average)
+        return got
+    return _sum_at_uncached(ctx, sum_rng, h, w, positions, average)
+
+
+def _sum_at_uncached(ctx: Context, sum_rng: Any, h: int, w: int, positions: Any,
+                     average: bool) -> Any:
     if type(sum_rng) is Ref:
         r1, c1, r2, c2 = ctx.clamp(sum_rng)
         sh = (max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0))

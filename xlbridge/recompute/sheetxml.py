@@ -300,8 +300,11 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>: splice spans are known
             ncells += 1
             v = fv if fv is not None else (b"" if fvempty is not None else None)
-            val = _value(t, v, b"", sst, prefix, path) if v else (
-                "" if t == b"str" and v is not None else None)
+            try:
+                val = _value(t, v, b"", sst, prefix, path) if v else (
+                    "" if t == b"str" and v is not None else None)
+            except FileRejected:  # a broken stored result: the formula gives a new one
+                val = None
             if ftext is not None:
                 f_off, f_len = m.start(7) - cstart, len(ftext)
             else:
