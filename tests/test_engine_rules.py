@@ -829,3 +829,78 @@ def test_text_numbers_percent_and_full_width_digits_read_as_numbers():
     assert score_record(cs, {"a": " ８５ "}).total == D(85)
     assert score_record(cs, {"a": "85.5"}).total == D("85.5")
     assert score_record(cs, {"a": "85%"}).total == D("0.85")
+
+
+@pytest.mark.parametrize(("ties", "flagged"), [("all_in", 6), ("all_out", 4)])
+def test_rank_rule_tie_at_the_cut_off_is_declared_and_reported_002_186(ties, flagged):
+    # "考核总分前5名的村" — the 5th and 6th are tied at 90
+    cs = compiled(f"""
+        parts:
+          - {{id: a, title: 总分, points: 100, method: direct}}
+        rank_rules:
+          - {{id: top5, title: 前5名, top: 5, flag: 表彰, ties: {ties}}}
+    """)
+    pop = score_population(cs, [{"a": s} for s in (99, 98, 95, 93, 90, 90, 80)])
+    assert sum("表彰" in r.flags for r in pop.records) == flagged
+    (tie,) = pop.ties
+    assert tie.rows == [5, 6] and tie.decision == ties and tie.tier == "top5"
+
+
+def test_rank_rule_eligible_makes_room_for_the_next():
+    # a vetoed unit is not ranked for the reward, so the 4th moves into the top 3
+    cs = compiled("""
+        inputs:
+          - {id: veto, label: 一票否决, type: bool}
+        parts:
+          - {id: a, title: 总分, points: 100, method: direct}
+        rank_rules:
+          - {id: top3, title: 前3名, top: 3, flag: 表彰, eligible: not veto}
+    """)
+    rows = [{"a": 99, "veto": "是"}, {"a": 98, "veto": "否"}, {"a": 95, "veto": "否"},
+            {"a": 93, "veto": "否"}, {"a": 80, "veto": "否"}]
+    pop = score_population(cs, rows, explain=True)
+    assert [bool(r.flags) for r in pop.records] == [False, True, True, True, False]
+    assert "不参加此项排名" in pop.records[0].explain()
+
+
+def test_growth_and_decline_read_one_signed_column_002_170_178():
+    cs = compiled("""
+        parts:
+          - {id: a, title: 基础, points: 100, method: direct}
+        bonuses:
+          items:
+            - {id: growth, title: 集体经济增长, input: growth, growth: {step: 10, per_step: 0.5}}
+        deductions:
+          items:
+            - {id: decline, title: 集体经济减少, input: growth, reads: growth,
+               growth: {step: 10, per_step: 0.5, decline: true}}
+    """)
+    assert [s.id for s in cs.inputs] == ["a", "growth"]  # one column for both
+    up = score_record(cs, {"a": 80, "growth": 25})
+    down = score_record(cs, {"a": 80, "growth": "-23"})
+    assert (up.bonus, up.deduction, up.total) == (D(1), D(0), D(81))
+    assert (down.bonus, down.deduction, down.total) == (D(0), D(1), D(79))
+
+
+def test_escalation_columns_say_what_they_hold():
+    cs = compiled(DEDUCTION_SCHEME)
+    labels = {s.id: s.label for s in cs.inputs}
+    assert labels["visit_县"] == "明察暗访·县·已整改(次)"
+    assert labels["visit_县_unrectified"] == "明察暗访·县·整改不到位(次)"
+
+
+def test_explanation_shows_long_quotients_rounded_for_reading():
+    cs = compiled("""
+        parts:
+          - id: social
+            title: 社会评议
+            points: 100
+            method: rating
+            votes: true
+            values: {满意: 100%, 基本满意: 80%, 不满意: 60%}
+    """)
+    r = score_record(cs, {"social_满意": 30, "social_基本满意": 8, "social_不满意": 1},
+                     explain=True)
+    # 30 + 6.4 + 0.6 = 37 of 39 votes = 94.8717…%
+    assert r.total == D("94.87")
+    assert "94.8718…" in r.explain()

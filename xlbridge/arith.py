@@ -121,6 +121,17 @@ def fmt(value: Decimal | int | None, digits: int | None = None) -> str:
     return text
 
 
+def show(value: Decimal | int | None, places: int = 4) -> str:
+    """A number for an explanation: exact when short, else rounded for display to ``places``.
+
+    Quotients such as 37.6/39 carry 28 digits; a breakdown shows 0.9641 and keeps the exact
+    value for the arithmetic.
+    """
+    if isinstance(value, Decimal) and value.as_tuple().exponent < -places:  # type: ignore[operator]
+        return fmt(round_decimal(value, places)) + "…"
+    return fmt(value)
+
+
 def clamp(value: Decimal, low: Decimal | None, high: Decimal | None) -> Decimal:
     if low is not None and value < low:
         return low

@@ -143,9 +143,12 @@ def test_inspection_doubled_when_not_rectified_002_176(cs):
 
 
 def test_income_decline_steps_002_178(cs):
-    # 23% decline → 2 full steps × 0.5 = 1.0 (no 5万元 condition); 9% → 0
-    assert score_record(cs, unit(income=2, income_decline=23)).deduction == D("1.0")
-    assert score_record(cs, unit(income=2, income_decline=9)).deduction == D(0)
+    # the same 增长% column, negative: a 23% decline → 2 full steps × 0.5 = 1.0 deducted
+    # (no 5万元 condition); −9% → 0; and a decline earns no growth bonus
+    r = score_record(cs, unit(income=8, income_growth=-23), explain=True)
+    assert (r.deduction, r.bonus) == (D("1.0"), D(0))
+    assert "减少23%，每减少10个百分点0.5分，计2档 = 1" in r.explain()
+    assert score_record(cs, unit(income=2, income_growth=-9)).deduction == D(0)
 
 
 @pytest.mark.parametrize("veto", ["veto_family", "veto_order", "veto_party", "veto_safety"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ONE, ZERO, RoundingMode, fmt, round_decimal
+from xlbridge.arith import HUNDRED, ONE, ZERO, RoundingMode, fmt, round_decimal, show
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, compile_record_parser, normalize_text
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
@@ -86,9 +86,9 @@ class Tier:
         s = self.span
         parts = []
         if s.low is not None:
-            parts.append(f"{'≥' if s.low_inclusive else '>'}{fmt(s.low)}")
+            parts.append(f"{'≥' if s.low_inclusive else '>'}{show(s.low)}")
         if s.high is not None:
-            parts.append(f"{'≤' if s.high_inclusive else '<'}{fmt(s.high)}")
+            parts.append(f"{'≤' if s.high_inclusive else '<'}{show(s.high)}")
         return " 且 ".join(parts) or "任意分数"
 
 
@@ -133,7 +133,8 @@ class CompiledScheme:
         self.payout_rules = [(r, compile_expr(r.when, payout_names), frozenset(names_in(r.when)))
                              for r in (scheme.payout.rules if scheme.payout else [])]
         rank_names = payout_names | {"rank", "group_size"}
-        self.rank_rules = [(r, compile_expr(r.when, rank_names) if r.when else None)
+        self.rank_rules = [(r, compile_expr(r.when, rank_names) if r.when else None,
+                            compile_expr(r.eligible, rank_names) if r.eligible else None)
                            for r in scheme.rank_rules]
 
     # ------------------------------------------------------------------ identity
@@ -211,7 +212,7 @@ class CompiledScheme:
                 if t:
                     names = "、".join(c[0].title for c in receivers)
                     t.add("not_applicable", part.id, part.title, ZERO,
-                          f"{part.title}（{fmt(pts)}分）：不适用，分值按比例计入{names}",
+                          f"{part.title}（{show(pts)}分）：不适用，分值按比例计入{names}",
                           points=pts, to=[c[0].id for c in receivers])
             total = ZERO
             for part, fn, _applies, pts in applicable:
@@ -221,8 +222,8 @@ class CompiledScheme:
                     scaled = score * factor
                     if t:
                         t.add("rescale", part.id, part.title, scaled,
-                              f"{part.title}：{fmt(score)} × {fmt(pts * factor)}/{fmt(pts)} = "
-                              f"{fmt(scaled)}（分值扩大到 {fmt(pts * factor)}）",
+                              f"{part.title}：{show(score)} × {show(pts * factor)}/{show(pts)} = "
+                              f"{show(scaled)}（分值扩大到 {show(pts * factor)}）",
                               factor=factor)
                     score = scaled
                 total += score
@@ -235,7 +236,7 @@ class CompiledScheme:
         pts, scale = self.points[part.id], self.scales[part.id]
         factor = pts / scale if scale else ZERO
         rounder = _rounder(part.round) or self._part_rounder
-        head = f"{part.title}（{fmt(pts)}分）"
+        head = f"{part.title}（{show(pts)}分）"
 
         if isinstance(part, CompositePart):
             inner = self._container(part.parts, scale, f"{path}.parts", part.title, part)
@@ -265,9 +266,9 @@ class CompiledScheme:
                         if t:
                             t.add("period", f"{part.id}.{period.id}", period.label,
                                   score * period.weight,
-                                  f"{period.label}权重 {fmt(period.weight * HUNDRED)}%："
-                                  f"{fmt(score)} × {fmt(period.weight * HUNDRED)}% = "
-                                  f"{fmt(score * period.weight)}")
+                                  f"{period.label}权重 {show(period.weight * HUNDRED)}%："
+                                  f"{show(score)} × {show(period.weight * HUNDRED)}% = "
+                                  f"{show(score * period.weight)}")
                     return total
             else:
                 raw = self._core(part, part.id, part.title, scale)
@@ -300,13 +301,13 @@ class CompiledScheme:
             with t.nested():
                 raw_score = raw(v, t)
             score = raw_score * factor
-            text = f"{head}：{fmt(raw_score)}"
+            text = f"{head}：{show(raw_score)}"
             if factor != ONE:
-                text += f"（按{fmt(scale)}分制）× {fmt(pts)}/{fmt(scale)} = {fmt(score)}"
+                text += f"（按{show(scale)}分制）× {show(pts)}/{show(scale)} = {show(score)}"
             if rounder:
                 rounded = rounder(score)
                 if rounded != score:
-                    text += f"，四舍五入为 {fmt(rounded)}"
+                    text += f"，四舍五入为 {show(rounded)}"
                 score = rounded
             step.value, step.text = score, text + " 分"
             v.setdefault(PARTS_KEY, {})[pid] = score
@@ -326,7 +327,8 @@ class CompiledScheme:
             def direct(v: dict[str, Any], t: Trace | None) -> Decimal:
                 value = v[pid]
                 if t:
-                    t.add("input", pid, title, value, f"{title}：{fmt(value)}（满分{fmt(scale)}）")
+                    t.add("input", pid, title, value,
+                          f"{title}：{show(value)}（满分{show(scale)}）")
                 return value
             return direct
 
@@ -344,9 +346,9 @@ class CompiledScheme:
                 if t:
                     note = "，达到或超过目标计满分" if capped != share else ""
                     t.add("input", pid, title, capped * scale,
-                          f"{title}：实际 {fmt(actual)} ÷ 目标 {fmt(target)} = "
-                          f"{fmt(round_decimal(share * HUNDRED, 2))}%{note} → "
-                          f"{fmt(capped * scale)}")
+                          f"{title}：实际 {show(actual)} ÷ 目标 {show(target)} = "
+                          f"{show(round_decimal(share * HUNDRED, 2))}%{note} → "
+                          f"{show(capped * scale)}")
                 return capped * scale
             return ratio
 
@@ -369,11 +371,11 @@ class CompiledScheme:
                     excused = min(v[exc_id], allowance.share * den, den - num)
                 share = (num + excused) / den
                 if t:
-                    extra = (f" + 允许的{allowance.label} {fmt(excused)}"
+                    extra = (f" + 允许的{allowance.label} {show(excused)}"
                              if allowance is not None else "")
                     t.add("input", pid, title, share * scale,
-                          f"{title}：({fmt(num)}{extra}) ÷ {fmt(den)} = "
-                          f"{fmt(round_decimal(share * HUNDRED, 2))}% → {fmt(share * scale)}")
+                          f"{title}：({show(num)}{extra}) ÷ {show(den)} = "
+                          f"{show(round_decimal(share * HUNDRED, 2))}% → {show(share * scale)}")
                 return share * scale
             return rate
 
@@ -389,11 +391,11 @@ class CompiledScheme:
                                   0)
                     share = sum((v[k] * s for k, _, s in keys), ZERO) / n
                     if t:
-                        terms = " + ".join(f"{lab}{fmt(v[k])}票×{fmt(s * HUNDRED)}%"
+                        terms = " + ".join(f"{lab}{show(v[k])}票×{show(s * HUNDRED)}%"
                                            for k, lab, s in keys)
                         t.add("input", pid, title, share * scale,
-                              f"{title}：({terms}) ÷ {fmt(n)}票 = "
-                              f"{fmt(round_decimal(share * HUNDRED, 2))}% → {fmt(share * scale)}")
+                              f"{title}：({terms}) ÷ {show(n)}票 = "
+                              f"{show(round_decimal(share * HUNDRED, 2))}% → {show(share * scale)}")
                     return share * scale
                 return votes
 
@@ -402,7 +404,7 @@ class CompiledScheme:
                 share = shares[label]
                 if t:
                     t.add("input", pid, title, share * scale,
-                          f"{title}：{label} → {fmt(share * HUNDRED)}% → {fmt(share * scale)}")
+                          f"{title}：{label} → {show(share * HUNDRED)}% → {show(share * scale)}")
                 return share * scale
             return rating
 
@@ -413,7 +415,7 @@ class CompiledScheme:
                 label = v[pid]
                 if t:
                     t.add("input", pid, title, table[label], f"{title}：{label} → "
-                          f"{fmt(table[label])}")
+                          f"{show(table[label])}")
                 return table[label]
             return grade
 
@@ -428,7 +430,7 @@ class CompiledScheme:
                               "(score a population, e.g. a CSV file or PERF_GRADES)", v.get(pid))
                 score, explanation = ranks[pid]
                 if t:
-                    t.add("input", pid, title, score, f"{title}：{explanation} → {fmt(score)}")
+                    t.add("input", pid, title, score, f"{title}：{explanation} → {show(score)}")
                 return score
             return ranked
 
@@ -444,25 +446,25 @@ class CompiledScheme:
                     if n >= item.knockout:  # type: ignore[operator]
                         if t:
                             t.add("knockout", item.id, item.title, floor,
-                                  f"{item.title} {fmt(n)}{item.unit}，达到{fmt(item.knockout)}"
-                                  f"{item.unit}，该项得 {fmt(floor)} 分", count=n)
+                                  f"{item.title} {show(n)}{item.unit}，达到{show(item.knockout)}"
+                                  f"{item.unit}，该项得 {show(floor)} 分", count=n)
                         return floor
                 total = items_sum(v, t)
                 if cap is not None and total > cap:
                     if t:
                         t.add("cap", part.id, part.title, cap,
-                              f"扣分合计 {fmt(total)}，封顶 {fmt(cap)}", before=total)
+                              f"扣分合计 {show(total)}，封顶 {show(cap)}", before=total)
                     total = cap
                 score = scale - total
                 if score < floor:
                     if t:
                         t.add("floor", part.id, part.title, floor,
-                              f"满分{fmt(scale)} − 扣分{fmt(total)} = {fmt(score)}，"
-                              f"扣完为止，按 {fmt(floor)} 分计")
+                              f"满分{show(scale)} − 扣分{show(total)} = {show(score)}，"
+                              f"扣完为止，按 {show(floor)} 分计")
                     return floor
                 if t:
                     t.add("input", part.id, part.title, score,
-                          f"满分{fmt(scale)} − 扣分{fmt(total)} = {fmt(score)}")
+                          f"满分{show(scale)} − 扣分{show(total)} = {show(score)}")
                 return score
             return deduction
 
@@ -487,9 +489,10 @@ class CompiledScheme:
                     and item.when is None and not item.evidence and item.cap is None
                     and item.cap_share is None):
                 if item.levels:
-                    pairs.extend((f"{item.id}_{lv}", amt) for lv, amt in item.levels.items())
+                    pairs.extend((f"{item.reads or item.id}_{lv}", amt)
+                                 for lv, amt in item.levels.items())
                 else:
-                    pairs.append((item.id, item.amount or ZERO))
+                    pairs.append((item.reads or item.id, item.amount or ZERO))
             else:
                 others.append(fn)
 
@@ -512,8 +515,8 @@ class CompiledScheme:
     @staticmethod
     def _count_ids(item: Item) -> list[str]:
         if item.levels:
-            return [f"{item.id}_{level}" for level in item.levels]
-        return [item.id]
+            return [f"{item.reads or item.id}_{level}" for level in item.levels]
+        return [item.reads or item.id]
 
     def _item(self, item: Item, path: str) -> ItemFn:
         """Points one bonus/deduction item gives, after its own cap."""
@@ -525,13 +528,14 @@ class CompiledScheme:
         if item.cap_share is not None:
             share_cap = item.cap_share.share * self.points[item.cap_share.part]
             cap = share_cap if cap is None else min(cap, share_cap)
-        evidence_id = f"{item.id}_evidence" if item.evidence else None
+        col = item.reads or item.id  # the input column(s) it reads
+        evidence_id = f"{col}_evidence" if item.evidence else None
         factor = item.escalation.factor if item.escalation else None
         iid = item.id
 
         if item.input == "count" and levels:
-            keys = [(f"{iid}_{lv}", lv, levels[lv]) for lv in level_order]
-            unrect = [(f"{iid}_{lv}_unrectified", lv, levels[lv]) for lv in level_order]
+            keys = [(f"{col}_{lv}", lv, levels[lv]) for lv in level_order]
+            unrect = [(f"{col}_{lv}_unrectified", lv, levels[lv]) for lv in level_order]
 
             def base(v: dict[str, Any], t: Trace | None) -> Decimal:
                 if item.highest_only:
@@ -540,10 +544,10 @@ class CompiledScheme:
                         return ZERO
                     _k, best, amt = present[0]
                     if t:
-                        t.add("item", iid, title, amt, f"{title}：{best} {fmt(amt)} 分"
+                        t.add("item", iid, title, amt, f"{title}：{best} {show(amt)} 分"
                               f"（同一事项取最高级别）", level=best)
                         for _k2, lv, a2 in present[1:]:
-                            t.add("dropped", iid, title, ZERO, f"{title}：{lv} {fmt(a2)} 分 不计"
+                            t.add("dropped", iid, title, ZERO, f"{title}：{lv} {show(a2)} 分 不计"
                                   f"（同一事项已按{best}计）", level=lv)
                     return amt
                 total = ZERO
@@ -552,8 +556,8 @@ class CompiledScheme:
                     if n:
                         total += n * amt
                         if t:
-                            t.add("item", iid, title, n * amt, f"{title}·{lv}：{fmt(n)}{item.unit}"
-                                  f" × {fmt(amt)} = {fmt(n * amt)}", level=lv, count=n)
+                            t.add("item", iid, title, n * amt, f"{title}·{lv}：{show(n)}{item.unit}"
+                                  f" × {show(amt)} = {show(n * amt)}", level=lv, count=n)
                 if factor is not None:
                     for k, lv, amt in unrect:
                         n = v[k]
@@ -561,21 +565,21 @@ class CompiledScheme:
                             total += n * amt * factor
                             if t:
                                 t.add("item", iid, title, n * amt * factor,
-                                      f"{title}·{lv}·{item.escalation.label}：{fmt(n)}"  # type: ignore[union-attr]
-                                      f"{item.unit} × {fmt(amt)} × {fmt(factor)} = "
-                                      f"{fmt(n * amt * factor)}", level=lv, count=n)
+                                      f"{title}·{lv}·{item.escalation.label}：{show(n)}"  # type: ignore[union-attr]
+                                      f"{item.unit} × {show(amt)} × {show(factor)} = "
+                                      f"{show(n * amt * factor)}", level=lv, count=n)
                 return total
 
         elif item.input == "count":
             amount = item.amount or ZERO
-            unrect_id = f"{iid}_unrectified"
+            unrect_id = f"{col}_unrectified"
 
             def base(v: dict[str, Any], t: Trace | None) -> Decimal:
-                n = v[iid]
+                n = v[col]
                 total = n * amount
                 if t and n:
-                    t.add("item", iid, title, total, f"{title}：{fmt(n)}{item.unit} × "
-                          f"{fmt(amount)} = {fmt(total)}", count=n)
+                    t.add("item", iid, title, total, f"{title}：{show(n)}{item.unit} × "
+                          f"{show(amount)} = {show(total)}", count=n)
                 if factor is not None:
                     m = v[unrect_id]
                     if m:
@@ -583,13 +587,13 @@ class CompiledScheme:
                         total += extra
                         if t:
                             t.add("item", iid, title, extra,
-                                  f"{title}·{item.escalation.label}：{fmt(m)}{item.unit} × "  # type: ignore[union-attr]
-                                  f"{fmt(amount)} × {fmt(factor)} = {fmt(extra)}", count=m)
+                                  f"{title}·{item.escalation.label}：{show(m)}{item.unit} × "  # type: ignore[union-attr]
+                                  f"{show(amount)} × {show(factor)} = {show(extra)}", count=m)
                 return total
 
         elif item.input == "list":
             def base(v: dict[str, Any], t: Trace | None) -> Decimal:
-                text = v[iid]
+                text = v[col]
                 if not text:
                     return ZERO
                 total = ZERO
@@ -616,20 +620,20 @@ class CompiledScheme:
                         total += levels[lv]
                         if t:
                             t.add("item", iid, title, levels[lv],
-                                  f"{title}：{lv} {fmt(levels[lv])} 分"
+                                  f"{title}：{lv} {show(levels[lv])} 分"
                                   + (f"（依据：{ref}）" if ref else ""), level=lv, evidence=ref)
                     for lv in dropped:
                         if t:
                             t.add("dropped", iid, title, ZERO,
-                                  f"{title}：{lv} {fmt(levels[lv])} 分 不计（同一事项取最高级别"
+                                  f"{title}：{lv} {show(levels[lv])} 分 不计（同一事项取最高级别"
                                   f"{kept[0]}）", level=lv)
                 return total
 
         elif item.input == "points":
             def base(v: dict[str, Any], t: Trace | None) -> Decimal:
-                value = v[iid]
+                value = v[col]
                 if t and value:
-                    t.add("item", iid, title, value, f"{title}：{fmt(value)} 分")
+                    t.add("item", iid, title, value, f"{title}：{show(value)} 分")
                 return value
 
         else:  # growth
@@ -637,14 +641,16 @@ class CompiledScheme:
             assert growth is not None
 
             def base(v: dict[str, Any], t: Trace | None) -> Decimal:
-                g = v[iid]
-                steps = (g / growth.step).to_integral_value(rounding=ROUND_FLOOR) \
-                    if g > 0 else ZERO
+                g = v[col]
+                change = -g if growth.decline else g
+                steps = (change / growth.step).to_integral_value(rounding=ROUND_FLOOR) \
+                    if change > 0 else ZERO
                 total = steps * growth.per_step
-                if t and g:
+                if t and steps:
+                    word = "减少" if growth.decline else "增长"
                     t.add("item", iid, title, total,
-                          f"{title}：{fmt(g)}%，每满{fmt(growth.step)}个百分点"
-                          f"{fmt(growth.per_step)}分，计{fmt(steps)}档 = {fmt(total)}",
+                          f"{title}：{word}{show(abs(g))}%，每{word}{show(growth.step)}个百分点"
+                          f"{show(growth.per_step)}分，计{show(steps)}档 = {show(total)}",
                           growth=g)
                 return total
 
@@ -659,13 +665,13 @@ class CompiledScheme:
             amount = base(v, t)
             if evidence_id is not None and amount and not v.get(evidence_id):
                 if t:
-                    t.add("dropped", iid, title, ZERO, f"{title}：{fmt(amount)} 分 不计"
+                    t.add("dropped", iid, title, ZERO, f"{title}：{show(amount)} 分 不计"
                           f"（缺少书面依据）", before=amount)
                 return ZERO
             if cap is not None and amount > cap:
                 if t:
-                    t.add("cap", iid, title, cap, f"{title}：合计 {fmt(amount)}，"
-                          f"封顶 {fmt(cap)}", before=amount)
+                    t.add("cap", iid, title, cap, f"{title}：合计 {show(amount)}，"
+                          f"封顶 {show(cap)}", before=amount)
                 return cap
             return amount
 
@@ -690,18 +696,18 @@ class CompiledScheme:
                 if cat.cap is not None and sub > cat.cap:
                     if t:
                         t.add("cap", cat.id, cat.title, cat.cap,
-                              f"{cat.title}：合计 {fmt(sub)}，封顶 {fmt(cat.cap)}", before=sub)
+                              f"{cat.title}：合计 {show(sub)}，封顶 {show(cat.cap)}", before=sub)
                     sub = cat.cap
                 total += sub
             if overall is not None and total > overall:
                 if t:
                     t.add("cap", path, title, overall,
-                          f"{title}合计 {fmt(total)}，累计不超过 {fmt(overall)}", before=total)
+                          f"{title}合计 {show(total)}，累计不超过 {show(overall)}", before=total)
                 total = overall
             if t:
                 t.depth -= 1
                 assert step is not None
-                step.value, step.text = total, f"{title}：{fmt(total)} 分"
+                step.value, step.text = total, f"{title}：{show(total)} 分"
             return total
 
         return evaluate
@@ -717,15 +723,15 @@ class CompiledScheme:
         total = self.round_total(exact) if self.round_total else exact
         v["subtotal"], v["bonus"], v["deduction"], v["total"] = subtotal, bonus, deduct, total
         if t:
-            expr = f"{fmt(subtotal)}"
+            expr = f"{show(subtotal)}"
             if self._bonus:
-                expr += f" + 加分{fmt(bonus)}"
+                expr += f" + 加分{show(bonus)}"
             if self._deduct:
-                expr += f" − 扣分{fmt(deduct)}"
+                expr += f" − 扣分{show(deduct)}"
             digits = self.scheme.rounding.total.digits
-            text = f"总分 = {expr}" + (f" = {fmt(exact)}" if expr != fmt(exact) else "")
+            text = f"总分 = {expr}" + (f" = {show(exact)}" if expr != fmt(exact) else "")
             if exact != total:
-                text += f"，保留{digits}位小数为 {fmt(total)}"
+                text += f"，保留{digits}位小数为 {fmt(total, max(digits, 0))}"
             t.add("total", "total", "总分", total, text, exact=exact)
         return total
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ZERO, fmt
+from xlbridge.arith import HUNDRED, ZERO, fmt, show
 from xlbridge.engine.compiled import (
     PARTS_KEY,
     RANK_KEY,
@@ -285,7 +285,7 @@ def _rank_parts(cs: CompiledScheme, parsed: list, keys: Sequence[str], is_tainte
                 count, band = next((c for c in cutoffs if rank <= c[0]), cutoffs[-1])
                 where = f"组内第{rank}名/共{n}人"
                 if band.top is not None:
-                    why = f"前{fmt(band.top * HUNDRED)}%（{count}人）"
+                    why = f"前{show(band.top * HUNDRED)}%（{count}人）"
                 else:
                     why = "其余"
                 v.setdefault(RANK_KEY, {})[pid] = (band.score, f"{where}，{why}")
@@ -330,7 +330,7 @@ def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -
             else:
                 exact = limit.share * size  # type: ignore[operator]
                 places = _round_count(exact, quotas.rounding)
-                basis = (f"{fmt(limit.share * HUNDRED)}% × {size}人 = {fmt(exact)}"  # type: ignore[operator]
+                basis = (f"{show(limit.share * HUNDRED)}% × {size}人 = {show(exact)}"  # type: ignore[operator]
                          f" → {places}名")
             candidates = [r for r in rs if r.grade == limit.tier and r.decided_by is None]
             sort_keys = {id(r): _sort_key(cs, r) for r in candidates}
@@ -347,7 +347,7 @@ def _apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool) -
                 out = [r for r in candidates if id(r) not in kept_ids]
                 rows = [r.row for r in tied]
                 text = (f"“{limit.tier}”名额线上并列：第 {'、'.join(map(str, rows))} 行同为 "
-                        f"{fmt(line_key[0])} 分，按规则"
+                        f"{show(line_key[0])} 分，按规则"
                         f"{'全部入选' if decision == 'all_in' else '全部不入选'}"
                         f"（名额 {places}，实际 {len(kept)}）")
                 result.ties.append(TieReport(g, limit.tier, places, rows, line_key[0],
@@ -396,33 +396,81 @@ def _rank(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
         ranks = _rank_eq([(r.total, r) for r in rs])
         for r in rs:
             r.rank, r.group_size = ranks[id(r)], len(rs)
-    for rule, when in cs.rank_rules:
+    for rule, when, eligible in cs.rank_rules:
         rkeys = rule.group_by if rule.group_by is not None else keys
         grouped: dict[Group | None, list[RecordResult]] = defaultdict(list)
         for rs in members.values():
             for r in rs:
                 grouped[_group_of(r.values, rkeys)].append(r)
-        for rs in grouped.values():
-            n = len(rs)
-            share = rule.top if rule.top is not None else rule.bottom
-            count = share if isinstance(share, int) else _round_count(share * n, rule.rounding)  # type: ignore[operator]
-            from_top = _rank_eq([(r.total, r) for r in rs])
-            from_bottom = _rank_eq([(r.total, r) for r in rs], descending=False)
-            for r in rs:
-                position = from_top[id(r)] if rule.top is not None else from_bottom[id(r)]
-                if position > count:
-                    continue
-                v = r.values
-                v["rank"], v["group_size"], v["grade"] = from_top[id(r)], n, r.grade
-                if when is not None and not when(v):
-                    continue
-                r.flags.append(rule.flag)
-                t = _trace_for(r, explain)
-                if t:
-                    side = "前" if rule.top is not None else "后"
-                    t.add("flag", rule.id, rule.title, None,
-                          f"{rule.title}：组内{side}{count}名（本人第{from_top[id(r)]}名/共{n}人）"
-                          f" → {rule.flag}")
+        for group, everyone in grouped.items():
+            rs = everyone
+            if eligible is not None:
+                rs = [r for r in everyone if eligible(_rank_env(r))]
+                for r in everyone:
+                    t = _trace_for(r, explain)
+                    if t and r not in rs:
+                        t.add("flag", rule.id, rule.title, None,
+                              f"{rule.title}：不符合“{rule.eligible}”，不参加此项排名")
+            _apply_rank_rule(cs, result, rule, when, group or (), rs, explain)
+
+
+def _rank_env_at(r: RecordResult, from_top: dict[int, int], n: int) -> dict[str, Any]:
+    v = r.values
+    v["rank"], v["group_size"], v["grade"] = from_top[id(r)], n, r.grade
+    return v
+
+
+def _rank_env(r: RecordResult) -> dict[str, Any]:
+    v = r.values
+    v["rank"], v["group_size"], v["grade"] = r.rank, r.group_size, r.grade
+    return v
+
+
+def _apply_rank_rule(cs: CompiledScheme, result: PopulationResult, rule: Any, when: Any,
+                     group: Group, rs: list[RecordResult], explain: bool) -> None:
+    """Flag the top/bottom ``count`` of ``rs``; ties across the cut-off by the rule's ``ties``."""
+    n = len(rs)
+    if not n:
+        return
+    share = rule.top if rule.top is not None else rule.bottom
+    count = share if isinstance(share, int) else _round_count(share * n, rule.rounding)
+    from_top = _rank_eq([(r.total, r) for r in rs])
+    position = from_top if rule.top is not None else _rank_eq([(r.total, r) for r in rs],
+                                                             descending=False)
+    inside = [r for r in rs if position[id(r)] <= count]
+    last = max((position[id(r)] for r in inside), default=0)
+    tied = [r for r in inside if position[id(r)] == last]
+    if when is not None:  # a tie matters only if the rule's condition holds for one of them
+        tied = [r for r in tied if when(_rank_env_at(r, from_top, n))]
+    if len(inside) > count and len(tied) > 1:
+        # records sharing the last place inside: the cut-off falls in a tie
+        rows = [r.row for r in tied]
+        decision = rule.ties
+        if decision == "all_out":
+            inside = [r for r in inside if position[id(r)] != last]
+        # (with all_in everyone at the shared last place stays inside)
+        text = (f"{rule.title}：第 {'、'.join(map(str, rows))} 行同为 {show(tied[0].total)} 分，"
+                f"并列在第{count}名界线上，按规则"
+                f"{'全部计入' if decision == 'all_in' else '全部不计入'}")
+        result.ties.append(TieReport(group, rule.id, count, rows, tied[0].total, decision, text))
+        for r in tied:
+            t = _trace_for(r, explain)
+            if t:
+                t.add("tie", rule.id, rule.title, r.total, text)
+    side = "前" if rule.top is not None else "后"
+    for r in inside:
+        v = r.values
+        v["rank"], v["group_size"], v["grade"] = from_top[id(r)], n, r.grade
+        t = _trace_for(r, explain)
+        where = f"组内{side}{count}名（本人第{from_top[id(r)]}名/共{n}人）"
+        if when is not None and not when(v):
+            if t:
+                t.add("flag", rule.id, rule.title, None,
+                      f"{rule.title}：{where}，但不满足“{rule.when}”，不标记")
+            continue
+        r.flags.append(rule.flag)
+        if t:
+            t.add("flag", rule.id, rule.title, None, f"{rule.title}：{where} → {rule.flag}")
 
 
 def _prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
@@ -449,4 +497,4 @@ def _prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None
             if t:
                 t.add("prize", "rank_prizes", prizes.title, prize.amount,
                       f"{prize.title or prizes.title}：组内第{ranks[id(r)]}名，"
-                      f"{fmt(prize.amount)} 元")
+                      f"{show(prize.amount)} 元")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
+from xlbridge.arith import HUNDRED, ONE, ZERO, fmt, show
 from xlbridge.engine.compiled import CompiledScheme, ScoringError
 from xlbridge.engine.trace import Step, Trace, render
 from xlbridge.engine.values import FieldError
@@ -134,8 +134,9 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                                       "a score inside the tiers", r.total))
     if t:
         span = cs.tiers[cs.tier_index[tier]]
-        t.add("tier", tier, tier, r.total, f"等次：{fmt(r.total)} 分 → “{tier}”"
-              f"（{span.describe()}）")
+        by_score = span.span.contains(r.total)  # type: ignore[arg-type]
+        t.add("tier", tier, tier, r.total, f"等次：{show(r.total)} 分 → “{tier}”"
+              + (f"（{span.describe()}）" if by_score else "（因不满足上一等次的条件而降档）"))
     if ceiling is not None and cs.better(tier, ceiling):
         if t:
             t.add("tier", ceiling, ceiling, r.total, f"受否决/门槛限制，由“{tier}”降为“{ceiling}”")
@@ -176,10 +177,10 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 share = min(months / rule.pro_rata.of, ONE)
                 factor *= share
                 served = min(months, Decimal(rule.pro_rata.of))
-                factor_text += f" × {fmt(served)}/{rule.pro_rata.of}"
+                factor_text += f" × {show(served)}/{rule.pro_rata.of}"
                 if t:
                     t.add("payout", rule.id, rule.title, None,
-                          f"{rule.title}：按在职 {fmt(months)}/{rule.pro_rata.of} 个月折算")
+                          f"{rule.title}：按在职 {show(months)}/{rule.pro_rata.of} 个月折算")
         base_amount = _amount_for(cs, paid_as, v)
         amount = base_amount * factor
         if r.prize:
@@ -188,12 +189,15 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         r.payout = rounded
         if t:
             what = f"“{paid_as}”" if paid_as else ("不定等次" if grade is None else "不发放")
-            detail = f"{fmt(base_amount)}"
+            detail = f"{show(base_amount)}"
+            if payout.base_months is not None and paid_as is not None:
+                months = payout.base_months.get(paid_as, ZERO)
+                detail = f"{show(months)}个月 × {show(v[payout.base])} = {detail}"
             detail += factor_text
             if r.prize:
-                detail += f" + 名次奖 {fmt(r.prize)}"
+                detail += f" + 名次奖 {show(r.prize)}"
             t.add("payout", "payout", "奖金", rounded,
-                  f"奖金：{what} {detail} = {fmt(rounded)} {payout.unit}")
+                  f"奖金：{what} {detail} = {show(rounded)} {payout.unit}")
     for d in cs.scheme.derived:
         source = {"deductions": r.deduction, "bonuses": r.bonus, "payout": r.payout,
                   "total": r.total}[d.of]
@@ -205,7 +209,7 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         r.derived[d.id] = value
         if t:
             t.add("derived", d.id, d.title, value,
-                  f"{d.title}：{fmt(source)} × {fmt(d.share * HUNDRED)}% = {fmt(value)}")
+                  f"{d.title}：{show(source)} × {show(d.share * HUNDRED)}% = {show(value)}")
 
 
 def _amount_for(cs: CompiledScheme, grade: str | None, v: Mapping[str, Any]) -> Decimal:

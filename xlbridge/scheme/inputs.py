@@ -152,13 +152,17 @@ def _adjustment_inputs(adj: Adjustments, path: str, count_blank: str) -> Iterato
 
 
 def item_inputs(item: Item, path: str, count_blank: str) -> Iterator[InputSpec]:
+    if item.reads is not None:
+        return  # shares another item's column
     if item.input == "count":
+        # with an escalation, the plain column holds the rectified occurrences only
+        done = "·已整改" if item.escalation else ""
         if item.levels:
             for level in item.levels:
-                yield InputSpec(f"{item.id}_{level}", f"{item.title}·{level}({item.unit})",
+                yield InputSpec(f"{item.id}_{level}", f"{item.title}·{level}{done}({item.unit})",
                                 "count", path, blank=count_blank)
         else:
-            yield InputSpec(item.id, f"{item.title}({item.unit})", "count", path,
+            yield InputSpec(item.id, f"{item.title}{done}({item.unit})", "count", path,
                             blank=count_blank)
         if item.escalation:
             # one extra count per level (or one for a flat amount): occurrences not rectified
@@ -175,7 +179,7 @@ def item_inputs(item: Item, path: str, count_blank: str) -> Iterator[InputSpec]:
                         item.min if item.min is not None else Decimal(0), item.max,
                         blank="zero" if count_blank == "zero" else "error")
     else:  # growth
-        yield InputSpec(item.id, f"{item.title}(增长%)", "number", path, None, None,
+        yield InputSpec(item.id, f"{item.title}(增长%，下降为负)", "number", path, None, None,
                         blank="zero" if count_blank == "zero" else "error")
     if item.evidence:
         yield InputSpec(f"{item.id}_evidence", f"{item.title}·书面依据", "text", path,

@@ -106,6 +106,8 @@ class Growth(_Model):
 
     step: Amount = Field(..., gt=0, description="percentage points per step (10 = ten points)")
     per_step: Amount = Field(..., description="points per full step")
+    decline: bool = Field(False, description="count steps of decline instead (每减少十个百分点, "
+                                             "002:178): a negative growth figure")
 
 
 class Escalation(_Model):
@@ -150,6 +152,9 @@ class Item(_Documented):
     evidence: bool = Field(
         False, description="needs a document reference (书面依据); without one it is dropped")
     unit: str = Field("次", description="what is counted: 次, 篇, 半天…")
+    reads: Identifier | None = Field(
+        None, description="read the column of this other item instead of a column of its "
+                          "own (one 增长% column feeding a bonus and a decline deduction)")
 
     @model_validator(mode="after")
     def _one_way_to_score(self) -> Item:
@@ -456,9 +461,15 @@ class RankRule(_Documented):
     top: Share | int | None = Field(None, description="the best N or share of the group")
     bottom: Share | int | None = Field(None, description="the worst N or share of the group")
     when: Expr | None = Field(None, description="and only when this holds (e.g. total < 75)")
+    eligible: Expr | None = Field(
+        None, description="only records meeting this are ranked for the rule; the others "
+                          "make room (a vetoed village does not take a top-5 place)")
     flag: str
     group_by: list[Identifier] | None = None
     rounding: Literal["half_up", "floor", "ceiling"] = "half_up"
+    ties: Literal["all_in", "all_out"] = Field(
+        "all_in", description="records tied across the cut-off: all flagged (shared rank, "
+                              "like RANK.EQ) or none; either way the tie is reported")
 
     @model_validator(mode="after")
     def _top_or_bottom(self) -> RankRule:

@@ -451,9 +451,20 @@ class _Checker:
             part = self._part_at(path)
             if part.applies_when:
                 expr(part.applies_when, f"{path}.applies_when", set(by_id))
+        items_by_id = {item.id: item for _path, item in self._all_items()}
         for path, item in self._all_items():
             if item.when:
                 expr(item.when, f"{path}.when", set(by_id))
+            if item.reads is not None:
+                source = items_by_id.get(item.reads)
+                if source is None or source.reads is not None:
+                    self.error(f"{path}.reads", f"'{item.reads}' is not an item with a column "
+                               "of its own", "unknown_ref")
+                elif (source.input, list(source.levels or ())) != (item.input,
+                                                                   list(item.levels or ())):
+                    self.error(f"{path}.reads", f"'{item.reads}' reads a different kind of "
+                               f"column ({source.input}); items sharing a column must read it "
+                               "the same way", "reads")
         for i, tier in enumerate(scheme.tiers):
             for j, gate in enumerate(tier.requires):
                 expr(gate, f"tiers[{i}].requires[{j}]", names | RESULT_NAMES)
@@ -490,6 +501,8 @@ class _Checker:
         for i, rule in enumerate(scheme.rank_rules):
             if rule.when:
                 expr(rule.when, f"rank_rules[{i}].when", names | RANK_NAMES)
+            if rule.eligible:
+                expr(rule.eligible, f"rank_rules[{i}].eligible", names | RANK_NAMES)
             for j, group in enumerate(rule.group_by or []):
                 self._check_group_field(group, f"rank_rules[{i}].group_by[{j}]", by_id)
         if scheme.payout:
