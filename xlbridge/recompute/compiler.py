@@ -66,6 +66,10 @@ def _snap(r: float, a: float) -> float:
 
 
 def arith_add(a: Any, b: Any) -> Any:
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
     x = to_number(a)
     if type(x) is not float:
         return x
@@ -76,6 +80,10 @@ def arith_add(a: Any, b: Any) -> Any:
 
 
 def arith_sub(a: Any, b: Any) -> Any:
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
     x = to_number(a)
     if type(x) is not float:
         return x
@@ -86,6 +94,10 @@ def arith_sub(a: Any, b: Any) -> Any:
 
 
 def arith_mul(a: Any, b: Any) -> Any:
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
     x = to_number(a)
     if type(x) is not float:
         return x
@@ -96,6 +108,10 @@ def arith_mul(a: Any, b: Any) -> Any:
 
 
 def arith_div(a: Any, b: Any) -> Any:
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
     x = to_number(a)
     if type(x) is not float:
         return x
@@ -108,6 +124,10 @@ def arith_div(a: Any, b: Any) -> Any:
 
 
 def arith_pow(a: Any, b: Any) -> Any:
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
     x = to_number(a)
     if type(x) is not float:
         return x
@@ -132,6 +152,8 @@ def arith_pow(a: Any, b: Any) -> Any:
 
 
 def op_concat(a: Any, b: Any) -> Any:
+    if type(b) is ExcelError and type(a) is not ExcelError:
+        return b
     x = to_text(a)
     if type(x) is not str:
         return x
