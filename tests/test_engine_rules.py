@@ -904,3 +904,44 @@ def test_explanation_shows_long_quotients_rounded_for_reading():
     # 30 + 6.4 + 0.6 = 37 of 39 votes = 94.8717…%
     assert r.total == D("94.87")
     assert "94.8718…" in r.explain()
+
+
+def test_exact_half_after_thirds_still_rounds_up():
+    # 72.5 × 30/90 + 78 × 60/90 = 24.1666… + 52 = 76.1666…; + 209/240 × 10 = 8.7083… → 84.875
+    # exactly; 28-digit quotients sum to 84.87499…9 without the guard rounding.
+    cs = compiled("""
+        parts:
+          - {id: h1, title: 半年初评, points: 30, scale: 90, method: direct}
+          - {id: end, title: 年终总评, points: 60, scale: 90, method: direct}
+          - {id: pub, title: 公众评议, points: 10, method: rate, numerator: 满意, denominator: 总数}
+    """)
+    r = score_record(cs, {"h1": 72.5, "end": 78, "pub_num": 209, "pub_den": 240})
+    assert r.total == D("84.88")
+
+
+def test_zero_denominator_is_an_error_unless_declared_full():
+    body = """
+        parts:
+          - {id: rate, title: 及时解决率, points: 100, method: rate, numerator: 及时数,
+             denominator: 应解决数ZERO}
+    """
+    r = score_record(compiled(body.replace("ZERO", "")), {"rate_num": 0, "rate_den": 0})
+    assert r.errors[0].code == "zero_denominator"
+    r = score_record(compiled(body.replace("ZERO", ", zero_denominator: full")),
+                     {"rate_num": 0, "rate_den": 0})
+    assert r.total == D(100)
+
+
+def test_blank_counts_of_an_applicable_optional_part_are_errors():
+    cs = compiled("""
+        blank_counts: zero
+        inputs:
+          - {id: clinical, label: 临床科室, type: bool}
+        parts:
+          - {id: q, title: 质量, points: 95, method: direct}
+          - {id: sat, title: 满意度, points: 5, method: rate, numerator: 满意份数,
+             denominator: 有效问卷, applies_when: clinical}
+    """)
+    assert score_record(cs, {"clinical": "否", "q": 90}).total == D("94.74")
+    r = score_record(cs, {"clinical": "是", "q": 90})
+    assert {e.field for e in r.errors} == {"sat_num", "sat_den"}

@@ -56,6 +56,21 @@ _DECIMAL_MODES = {
 _QUANTA = {d: Decimal(1).scaleb(-d) for d in range(-10, 11)}
 
 
+#: Quotients (a 30/90 weight, 37/39 of the votes) carry 28 significant digits, so a sum that
+#: is exactly x.xx5 can come out as x.xx4999…9. Declared rounding first rounds to this many
+#: places (far below any real difference between two scores) so that it sees the exact half.
+GUARD_PLACES = 18
+_GUARD = Decimal(1).scaleb(-GUARD_PLACES)
+
+
+def round_declared(value: Decimal, digits: int, mode: RoundingMode = RoundingMode.half_up
+                   ) -> Decimal:
+    """Round a computed score at a declared step: guard rounding, then ``digits``."""
+    if value.as_tuple().exponent < -GUARD_PLACES:  # type: ignore[operator]
+        value = value.quantize(_GUARD, rounding=ROUND_HALF_UP)
+    return round_decimal(value, digits, mode)
+
+
 def round_decimal(value: Decimal, digits: int = 0,
                   mode: RoundingMode = RoundingMode.half_up) -> Decimal:
     """Round ``value`` to ``digits`` places like Excel's ROUND (negative digits allowed).
@@ -128,7 +143,8 @@ def show(value: Decimal | int | None, places: int = 4) -> str:
     value for the arithmetic.
     """
     if isinstance(value, Decimal) and value.as_tuple().exponent < -places:  # type: ignore[operator]
-        return fmt(round_decimal(value, places)) + "…"
+        shown = round_decimal(value, places)
+        return fmt(shown) + ("…" if shown != value else "")
     return fmt(value)
 
 

@@ -116,17 +116,12 @@ def test_clinical_survey_columns_may_stay_blank_for_functional(cs):
     assert (r.ok, r.total) == (True, D(100))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine GAP: a blank count input of a part that may not apply (optional) is parsed as 0, "
-    "not None (values.py count(): `return 0 if result is blank_value`), so the 'must be "
-    "filled when the part applies' check never fires; the rate part then sees 0 ÷ 0 and "
-    "scores full marks"))
 def test_clinical_satisfaction_survey_required_for_clinical(cs):
     # 临床科室 with the survey columns left blank: the 满意度调查 applies, so this must be a
     # data error — not 0 ÷ 0 → "无应计事项，计满分" → 5 points nobody earned
     r = score_record(cs, {"dept_name": "儿科", "dept_type": "临床科室"})
     assert not r.ok
-    assert {e.field for e in r.errors} == {"c_satisfaction_num"}
+    assert {e.field for e in r.errors} == {"c_satisfaction_num", "c_satisfaction_den"}
 
 
 def test_ranks_within_each_kind_002_46(cs):

@@ -159,25 +159,21 @@ def test_qualified_gets_no_award_002_684(cs):
     assert (r.grade, r.payout) == ("合格", D(0))
 
 
-ROUNDING_GAP = (
-    "engine GAP: part factors (30/90, 60/90) and rate shares (votes ÷ ballots) are Decimal "
-    "quotients rounded to 28 digits; a sum that is exactly on a half (x.xx5) comes out as "
-    "x.xx4999…, and 四舍五入 to 2 places rounds it down")
+# Part factors (30/90, 60/90) and vote ratios are 28-digit Decimal quotients; a sum that is
+# exactly on a half (x.xx5) must still round up (the engine's guard rounding, arith.py).
 
 
-@pytest.mark.xfail(strict=True, reason=ROUNDING_GAP)
 def test_exact_half_rounds_up_after_thirds_and_vote_ratio(cs):
     # 半年初评 19.5 + 28.5 + 24.5 = 72.5 → × 30/90 = 24 1/6
     # 年终总评 16 + 39 + 23 = 78 → × 60/90 = 52
     # 公众评议 209 ÷ 240 × 10 = 8 17/24
     # 24 1/6 + 8 17/24 = 32 21/24 = 32.875; + 52 = 84.875; 查访核验 3 → 2; 82.875
-    # 四舍五入 to two places (rounding.total) → 82.88 (the engine gives 82.87)
+    # 四舍五入 to two places (rounding.total) → 82.88
     r = score_record(cs, unit(mid=("19.5", "28.5", "24.5"), end=(16, 39, 23),
                               votes=(209, 240), inspection=3))
     assert r.total == D("82.88")
 
 
-@pytest.mark.xfail(strict=True, reason=ROUNDING_GAP)
 def test_exact_half_at_the_top_tier_bound(cs):
     # 半年初评 19 + 36 + 22 = 77 → × 30/90 = 25 2/3
     # 年终总评 20 + 38 + 29 = 87 → × 60/90 = 58

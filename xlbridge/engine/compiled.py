@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ONE, ZERO, RoundingMode, fmt, round_decimal, show
+from xlbridge.arith import (
+    HUNDRED,
+    ONE,
+    ZERO,
+    RoundingMode,
+    fmt,
+    round_decimal,
+    round_declared,
+    show,
+)
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, compile_record_parser, normalize_text
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
@@ -57,23 +66,24 @@ _EVIDENCE = re.compile(r"^(.*?)[(（\[【](.*)[)）\]】]\s*$")
 class ScoringError(Exception):
     """A record that cannot be scored as the scheme says (e.g. a target of 0)."""
 
-    def __init__(self, error: FieldError):
-        self.error = error
-        super().__init__(str(error))
+    def __init__(self, error: FieldError, *more: FieldError):
+        self.error = error                 # the first (what a single cell can show)
+        self.errors = [error, *more]       # all of them (what a report lists)
+        super().__init__("; ".join(str(e) for e in self.errors))
 
 
 def _rounder(rounding: Rounding | None) -> Callable[[Decimal], Decimal] | None:
     if rounding is None:
         return None
     digits, mode = rounding.digits, rounding.mode
-    return lambda x: round_decimal(x, digits, mode)
+    return lambda x: round_declared(x, digits, mode)
 
 
 def _round_count(value: Decimal, mode: str) -> int:
     """share × group size → a whole number of people, by the declared rounding."""
     m = {"half_up": RoundingMode.half_up, "floor": RoundingMode.floor,
          "ceiling": RoundingMode.ceiling}[mode]
-    return int(round_decimal(value, 0, m))
+    return int(round_declared(value, 0, m))
 
 
 @dataclass(frozen=True)
@@ -282,11 +292,11 @@ class CompiledScheme:
             inner_raw = raw
 
             def raw(v: dict[str, Any], t: Trace | None) -> Decimal:
-                for spec in required:
-                    if v[spec.id] is None:
-                        raise ScoringError(FieldError(spec.id, spec.label, "blank",
-                                                      "该项适用，不能为空",
-                                                      "a value: this part applies", None))
+                missing = [FieldError(spec.id, spec.label, "blank", "该项适用，不能为空",
+                                      "a value: this part applies", None)
+                           for spec in required if v[spec.id] is None]
+                if missing:
+                    raise ScoringError(*missing)
                 return inner_raw(v, t)
 
         def evaluate(v: dict[str, Any], t: Trace | None) -> Decimal:
@@ -362,6 +372,9 @@ class CompiledScheme:
                     raise bad(num_id, "rate_over", f"不能大于{part.denominator}",
                               f"at most the {part.denominator}", num)
                 if den == 0:
+                    if part.zero_denominator == "error":
+                        raise bad(den_id, "zero_denominator", f"{part.denominator}不能为0",
+                                  f"a {part.denominator} > 0", den)
                     if t:
                         t.add("input", pid, title, scale,
                               f"{title}：{part.denominator}为0，无应计事项，计满分")

@@ -228,7 +228,7 @@ def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
                     raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
                                                   "a score inside the tiers", total))
         except ScoringError as exc:
-            r.errors = [exc.error]
+            r.errors = exc.errors
         r.grade = r.tier
         if t:
             r.steps = t.steps

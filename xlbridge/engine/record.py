@@ -266,7 +266,7 @@ def score_values(cs: CompiledScheme, v: dict[str, Any], row: int | None,
         r.subtotal, r.bonus, r.deduction = v["subtotal"], v["bonus"], v["deduction"]
         decide_grade(cs, r, v, t)
     except ScoringError as exc:
-        r.errors = [exc.error]
+        r.errors = exc.errors
         r.total = None
         return r
     r.grade = r.tier

@@ -159,8 +159,10 @@ def make_parser(spec: InputSpec) -> Parser:
         if type(value) is int and value >= 0 and (high is None or value <= high):
             return value
         result = number(value)
-        if result is None or result is blank_value:
-            return 0 if result is blank_value else result
+        if result is None:      # blank, and the input may be blank (the part may not apply)
+            return None
+        if result is blank_value:  # blank, declared to mean 0
+            return 0
         if result != result.to_integral_value():
             raise fail("not_whole", "应为整数（次数）", "a whole number of occurrences", value)
         if result < 0:

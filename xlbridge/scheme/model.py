@@ -253,6 +253,9 @@ class RatePart(_PartBase):
     numerator: str = Field("numerator", description="label of the numerator input")
     denominator: str = Field("denominator", description="label of the denominator input")
     allowance: Allowance | None = None
+    zero_denominator: Literal["error", "full"] = Field(
+        "error", description="a denominator of 0 (nothing to resolve, no survey): an error "
+                             "to fix, or full marks — declared, never silent")
 
 
 class RatingPart(_PartBase):
