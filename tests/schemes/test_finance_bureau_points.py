@@ -277,3 +277,14 @@ def test_example_records(cs):
     # 后20% of 24 = 4.8 → 4: 高峰 68, 宋杰 74, 曹宇 77, 梁静 89
     flagged = sorted(r.values["name"] for r in pop.records if BOTTOM_FLAG in r.flags)
     assert flagged == sorted(["高峰", "宋杰", "曹宇", "梁静"])
+
+
+@pytest.mark.parametrize(("extra", "grade", "payout"), [
+    ({}, "好", D(300)),                            # clean month: 100 → 好 → 300 元
+    ({"late": 10}, "良好", D(200)),                # 30 − 10 = 20 → total 90 → 良好 → 200 元
+    ({"late": 10, "key_overdue": 3}, "一般", D(0)),  # 90 − 9 = 81 → 一般 → none
+])
+def test_payout_by_grade_004_299(cs, extra, grade, payout):
+    # 004:299 物质奖励 for 好 and 良好; the amounts are the office's own (the seed has none)
+    r = score_record(cs, person(**extra))
+    assert (r.grade, r.payout) == (grade, payout)
