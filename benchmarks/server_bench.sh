@@ -6,7 +6,11 @@
 #
 #   benchmarks/server_bench.sh                       # SQLite; PostgreSQL too when
 #                                                    # XLBRIDGE_TEST_PG_URL is set
-#   DURATION=30s SIZES="1 1000" SERVER_THREADS=4 benchmarks/server_bench.sh
+#   DURATION=30s SIZES="1 1000" SERVER_THREADS=8 REPEAT=3 benchmarks/server_bench.sh
+#
+# Each row is run REPEAT times (alternating 304 and full); the table shows the median run (by
+# p99) and the spread of requests/s and p99 over the runs, since a shared 2-core machine is
+# noisy.
 #
 # The PostgreSQL database named by XLBRIDGE_BENCH_PG_URL (default XLBRIDGE_TEST_PG_URL) is
 # emptied first. Traffic goes to loopback only; every wrk run stops after $DURATION.
@@ -19,7 +23,8 @@ WORK=benchmarks/_work/server
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
-SERVER_THREADS=${SERVER_THREADS:-4}
+SERVER_THREADS=${SERVER_THREADS:-8}
+REPEAT=${REPEAT:-3}
 PORT=${PORT:-18765}
 SIZES=${SIZES:-"1 1000"}
 PG_URL=${XLBRIDGE_BENCH_PG_URL:-${XLBRIDGE_TEST_PG_URL:-}}
@@ -40,11 +45,11 @@ stop_server() {
 trap stop_server EXIT
 
 {
-    echo "wrk ${WRK_THREADS} threads, ${CONNECTIONS} connections, ${DURATION} per row;" \
-         "waitress ${SERVER_THREADS} threads; $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "wrk ${WRK_THREADS} threads, ${CONNECTIONS} connections, ${DURATION} per run, ${REPEAT} runs" \
+         "per row; waitress ${SERVER_THREADS} threads; $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
-    echo "| database | schemes | request | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
+    echo "| database | schemes | request | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | requests/s (runs) | p99 ms (runs) |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|"
 } > "$OUT"
 
 for kind in $dbs; do
@@ -54,6 +59,7 @@ for kind in $dbs; do
         url="$PG_URL"
     fi
     for n in $SIZES; do
+        rm -f "$WORK"/wrk-"$kind"-"$n"-*.txt
         "$PY" benchmarks/server_seed.py --db "$url" --schemes "$n" --out "$WORK/targets" --fresh
         "$XLB" serve --port "$PORT" --db "$url" --threads "$SERVER_THREADS" \
             > "$WORK/serve.log" 2>&1 &
@@ -73,22 +79,32 @@ for kind in $dbs; do
         # warm-up: every scheme read once into the server's memory
         BENCH_MODE=full wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d3s \
             -s benchmarks/server_wrk.lua "http://127.0.0.1:$PORT" >/dev/null
+        for run in $(seq 1 "$REPEAT"); do
+            for mode in 304 full; do
+                BENCH_MODE=$mode wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+                    -s benchmarks/server_wrk.lua "http://127.0.0.1:$PORT" \
+                    > "$WORK/wrk-$kind-$n-$mode-$run.txt"
+            done
+        done
         for mode in 304 full; do
-            BENCH_MODE=$mode wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-                -s benchmarks/server_wrk.lua "http://127.0.0.1:$PORT" \
-                > "$WORK/wrk-$kind-$n-$mode.txt"
-            "$PY" - "$WORK/wrk-$kind-$n-$mode.txt" "$kind" "$n" "$mode" >> "$OUT" <<'PY'
+            "$PY" - "$kind" "$n" "$mode" "$WORK"/wrk-"$kind"-"$n"-"$mode"-*.txt >> "$OUT" <<'PY'
 import json, sys
-path, kind, n, mode = sys.argv[1:]
-line = next(l for l in open(path) if l.startswith("RESULT "))
-r = json.loads(line[len("RESULT "):])
+kind, n, mode, *paths = sys.argv[1:]
+runs = []
+for path in paths:
+    line = next(l for l in open(path) if l.startswith("RESULT "))
+    runs.append(json.loads(line[len("RESULT "):]))
+runs.sort(key=lambda r: r["p99_ms"])
+r = runs[len(runs) // 2]  # the median run by p99
 what = "revalidation (304)" if mode == "304" else "full download (200)"
-size = r["bytes"] / max(r["requests"], 1)
 if mode != "304":
-    what += f", {size / 1024:.1f} KB avg"
+    what += f", {r['bytes'] / max(r['requests'], 1) / 1024:.1f} KB avg"
+rps_runs = ", ".join(f"{x['rps']:,.0f}" for x in sorted(runs, key=lambda x: x["rps"]))
+p99_runs = ", ".join(f"{x['p99_ms']:.0f}" for x in runs)
+errors = sum(x["socket_errors"] + x["bad_status"] for x in runs)
 print(f"| {kind} | {int(n):,} | {what} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-      f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} | "
-      f"{r['socket_errors'] + r['bad_status']} |")
+      f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} | {errors} | "
+      f"{rps_runs} | {p99_runs} |")
 PY
         done
         stop_server

@@ -21,7 +21,9 @@ from server import create_app, db
 from server.auth import LOCAL_ADMIN, create_token
 from server.cache import PublishedCache
 from server.schemes import etag_of, import_scheme, published_bytes
+from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.load import load_scheme_file
+from xlbridge.scheme.validate import validate
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks" / "schemes"
 
@@ -46,7 +48,14 @@ def main() -> None:
             engine.dispose()
     db.upgrade(engine)
 
-    templates = [load_scheme_file(p).scheme for p in sorted(SHIPPED.glob("*.yaml"))]
+    templates = []
+    for path in sorted(SHIPPED.glob("*.yaml")):
+        try:
+            loaded = load_scheme_file(path)
+        except SchemeInvalid:
+            continue
+        if validate(loaded.scheme, loaded.source).ok:
+            templates.append(loaded.scheme)
     cache = PublishedCache()
     lines = []
     started = time.perf_counter()

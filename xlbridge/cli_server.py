@@ -63,19 +63,24 @@ def _shown(app) -> str:
               help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--db", "db_url", help=DB_HELP)
-@click.option("--threads", default=16, show_default=True, type=int,
+@click.option("--threads", default=8, show_default=True, type=int,
               help="Worker threads of waitress.")
 def serve(host: str, port: int, db_url: str | None, threads: int) -> None:
     """Run the scheme server (waitress; Windows and Linux)."""
-    import waitress
+    from server.serving import make_server
 
     app = _app(db_url)
     _require_current(app)
+    server = make_server(app, host=host, port=port, threads=threads, connection_limit=1000,
+                         backlog=2048, channel_timeout=60, clear_untrusted_proxy_headers=True)
     click.echo(f"xlbridge scheme server on http://{host}:{port}/ (database {_shown(app)}); "
                "Ctrl+C stops it", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="xlbridge",
-                   connection_limit=1000, backlog=2048, channel_timeout=60,
-                   clear_untrusted_proxy_headers=True, _quiet=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 # --------------------------------------------------------------------------- server …

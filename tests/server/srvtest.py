@@ -115,10 +115,10 @@ class LiveServer:
     def __init__(self, app):
         import threading
 
-        from waitress.server import create_server
+        from server.serving import make_server
 
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4,
-                                    asyncore_loop_timeout=0.05)
+        self.server = make_server(app, host="127.0.0.1", port=0, threads=4,
+                                  asyncore_loop_timeout=0.05)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

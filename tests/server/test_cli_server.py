@@ -99,3 +99,31 @@ def test_serve_runs_waitress(db_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_revalidations_keep_the_connection_open(live_server, client, auth):
+    """waitress alone closes the connection after a 304 (server/serving.py says why)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from srvtest import publish, shipped_doc
+
+    publish(client, auth, shipped_doc())
+    url = "/api/schemes/bailian-township/latest"
+    conn = http.client.HTTPConnection(urlsplit(live_server.url).netloc, timeout=5)
+    conn.request("GET", url, headers=auth("reader"))
+    r = conn.getresponse()
+    etag = r.getheader("ETag")
+    r.read()
+    sock = conn.sock
+    for _ in range(3):
+        conn.request("GET", url, headers=auth("reader", **{"If-None-Match": etag}))
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 304 and r.getheader("Connection") is None
+        assert conn.sock is sock  # the same connection, not a new one
+    conn.request("GET", url, headers=auth("reader", **{"If-None-Match": etag,
+                                                          "Connection": "close"}))
+    r = conn.getresponse()
+    assert r.status == 304 and r.getheader("Connection") == "close"
+    conn.close()
