@@ -117,7 +117,7 @@ class LiveServer:
 
         from server.serving import make_server
 
-        self.server = make_server(app, host="127.0.0.1", port=0, threads=4,
+        self.server = make_server(app, host="127.0.0.1", port=0, threads=4, freeze_gc=False,
                                   asyncore_loop_timeout=0.05)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self._run, daemon=True)
