@@ -20,6 +20,7 @@ from decimal import (
     ROUND_HALF_UP,
     ROUND_UP,
     Decimal,
+    InvalidOperation,
 )
 from enum import StrEnum
 
@@ -66,9 +67,11 @@ _GUARD = Decimal(1).scaleb(-GUARD_PLACES)
 def round_declared(value: Decimal, digits: int, mode: RoundingMode = RoundingMode.half_up
                    ) -> Decimal:
     """Round a computed score at a declared step: guard rounding, then ``digits``."""
-    if value.as_tuple().exponent < -GUARD_PLACES:  # type: ignore[operator]
-        value = value.quantize(_GUARD, rounding=ROUND_HALF_UP)
-    return round_decimal(value, digits, mode)
+    try:
+        guarded = value.quantize(_GUARD, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # over 28 digits with 18 places: too large to need a guard
+        guarded = value
+    return round_decimal(guarded, digits, mode)
 
 
 def round_decimal(value: Decimal, digits: int = 0,

@@ -10,6 +10,7 @@ found — never a silent zero. Floats are converted to Decimal here and nowhere 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -234,7 +235,8 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
     a record with forty columns.
     """
     parsers = [make_parser(spec) for spec in specs]
-    consts: dict[str, Any] = {"FieldError": FieldError, "Decimal": Decimal}
+    consts: dict[str, Any] = {"FieldError": FieldError, "Decimal": Decimal,
+                              "NFKC": functools.partial(unicodedata.normalize, "NFKC")}
     lines = ["def parse(raw):", "    get = raw.get", "    v = {}", "    errors = []"]
     for i, spec in enumerate(specs):
         key = repr(spec.id)
@@ -266,6 +268,13 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
             lines.append("        except FieldError as e:")
             lines.append("            errors.append(e)")
             continue
+        if spec.type == "text":
+            # text: NFKC (full-width → ASCII) and trim, inline; blank text only where allowed
+            fast = ("x.__class__ is str" if spec.blank == "empty" and not spec.optional
+                    else "x.__class__ is str and (y := NFKC(x).strip())",
+                    "NFKC(x).strip()" if spec.blank == "empty" and not spec.optional else "y")
+        if spec.type == "bool":
+            fast = ("x is True or x is False", "x")
         if fast is not None:
             lines.append(f"    if {fast[0]}:")
             lines.append(f"        v[{key}] = {fast[1]}")
