@@ -37,7 +37,14 @@ from .core import (
     scalar,
 )
 from .formula import FormulaSyntaxError, parse_key, relative_key
-from .functions import SPECIAL_FORMS, FunctionSpec, call_external, lookup
+from .functions import (
+    NOFAST,
+    SPECIAL_FORMS,
+    FunctionSpec,
+    call_external,
+    lookup,
+    sumproduct_conditional,
+)
 from .values import (
     ERRORS,
     NA,
@@ -53,6 +60,8 @@ Fn = Callable[[int], Any]
 
 _EPS48 = 2.0 ** -48
 _BIG = 1.7976931348623157e308
+_CMP_OPS = frozenset(("=", "<>", "<", ">", "<=", ">="))
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 # --------------------------------------------------------------------------- scalar operators
@@ -240,6 +249,109 @@ def lift_apply(ctx: Context, impl: Callable[..., Any], args: list[Any]) -> Any:
             row.append(impl(*vals))
         out.append(row)
     return out
+
+
+def _flat_shape(ctx: Context, v: Any) -> tuple[list[Any], int, int] | None:
+    if type(v) is Ref:
+        r1, c1, r2, c2 = ctx.clamp(v)
+        if r2 < r1 or c2 < c1:
+            return [None], 1, 1
+        return ctx.flat(v), r2 - r1 + 1, c2 - c1 + 1
+    if type(v) is list:
+        h, w = len(v), len(v[0])
+        return ([r[0] for r in v] if w == 1 else [x for r in v for x in r]), h, w
+    return None
+
+
+def _shape(vals: list[Any], h: int, w: int) -> list[list[Any]]:
+    if w == 1:
+        return [[x] for x in vals]
+    return [vals[i * w:(i + 1) * w] for i in range(h)]
+
+
+def _vec_scalar(op: str, xs: list[Any], y: Any, slow: Callable[[Any, Any], Any],
+                flip: bool) -> list[Any]:
+    """``xs[i] op y`` (or ``y op xs[i]`` when flip) for every i, with float fast paths."""
+    if flip:
+        def sl(v: Any) -> Any:
+            return slow(y, v)
+    else:
+        def sl(v: Any) -> Any:
+            return slow(v, y)
+    ty = type(y)
+    if ty is float:
+        if op in _CMP_OPS:
+            if flip:
+                op = _FLIP.get(op, op)
+            t = abs(y) * _EPS48
+            if op == "=":
+                return [(abs(v - y) <= t) if type(v) is float else sl(v) for v in xs]
+            if op == "<>":
+                return [(abs(v - y) > t) if type(v) is float else sl(v) for v in xs]
+            if op == ">":
+                return [(v - y > t) if type(v) is float else sl(v) for v in xs]
+            if op == "<":
+                return [(y - v > t) if type(v) is float else sl(v) for v in xs]
+            if op == ">=":
+                return [(y - v <= t) if type(v) is float else sl(v) for v in xs]
+            return [(v - y <= t) if type(v) is float else sl(v) for v in xs]
+        if op == "*":
+            return [v * y if type(v) is float or type(v) is bool else sl(v) for v in xs]
+        if op == "/" and y != 0.0 and not flip:
+            return [v / y if type(v) is float else sl(v) for v in xs]
+        if op == "+":
+            return [v + y if type(v) is float else sl(v) for v in xs]
+    elif ty is str and op in ("=", "<>"):
+        yc = y.casefold()
+        if op == "=":
+            return [(v.casefold() == yc) if type(v) is str else sl(v) for v in xs]
+        return [(v.casefold() != yc) if type(v) is str else sl(v) for v in xs]
+    return [sl(v) for v in xs]
+
+
+def _one(ctx: Context, v: Any) -> Any:
+    """A single-cell reference or 1×1 array is just a value (it broadcasts)."""
+    t = type(v)
+    if t is Ref and v.r1 == v.r2 and v.c1 == v.c2:
+        return ctx.cell(v.sheet, v.r1, v.c1)
+    if t is list and len(v) == 1 and len(v[0]) == 1:
+        return v[0][0]
+    return v
+
+
+def _num_or_bool(v: Any) -> bool:
+    t = type(v)
+    return t is float or t is bool
+
+
+def array_binop(ctx: Context, op: str, slow: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    """An operator between arrays/ranges (and scalars), element-wise as Excel does."""
+    x = _one(ctx, x)
+    y = _one(ctx, y)
+    fx = _flat_shape(ctx, x)
+    fy = _flat_shape(ctx, y)
+    if fx is not None and fy is None:
+        vals, h, w = fx
+        res = _vec_scalar(op, vals, y, slow, False)
+    elif fx is None and fy is not None:
+        vals, h, w = fy
+        res = _vec_scalar(op, vals, x, slow, True)
+    elif fx is None:
+        return slow(x, y)
+    elif fx is not None and fy is not None and fx[1:] == fy[1:]:
+        xs, h, w = fx
+        ys = fy[0]
+        if op == "*":
+            res = [(a * b) + 0.0 if _num_or_bool(a) and _num_or_bool(b) else slow(a, b)
+                   for a, b in zip(xs, ys, strict=True)]
+        elif op == "+":
+            res = [a + b if type(a) is float and type(b) is float else slow(a, b)
+                   for a, b in zip(xs, ys, strict=True)]
+        else:
+            res = [slow(a, b) for a, b in zip(xs, ys, strict=True)]
+    else:
+        return lift_apply(ctx, slow, [x, y])
+    return _shape(res, h, w)
 
 
 def _array_scalars(ctx: Context, v: Any) -> Any:
@@ -527,7 +639,7 @@ class Compiler:
                 x, y = fa(base), fb(base)
                 tx, ty = type(x), type(y)
                 if tx is Ref or tx is list or ty is Ref or ty is list:
-                    return lift_apply(ctx, scalar_op, [x, y])
+                    return array_binop(ctx, op, scalar_op, x, y)
                 return scalar_op(x, y)
 
             return op_array
@@ -588,6 +700,19 @@ class Compiler:
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
             return _const(ExcelError("#VALUE!", f"{name} takes {spec.min_args}"
                                      f"–{spec.max_args or 'any'} arguments, got {n}"))
+        if name == "SUMPRODUCT" and not spec.external:
+            fast = self._sumproduct_fast(args)
+            if fast is not None:
+                general = self._call(spec, args, mode)
+
+                def sumproduct(base: int) -> Any:
+                    r = fast(base)
+                    return general(base) if r is NOFAST else r
+
+                return sumproduct
+        return self._call(spec, args, mode)
+
+    def _call(self, spec: FunctionSpec, args: list[tuple], mode: str) -> Fn:
         ctx = self.ctx
         fs: list[Fn] = []
         for i, a in enumerate(args):
@@ -634,6 +759,111 @@ class Compiler:
 
             return to_array
         return call
+
+    # ---------------------------------------------------------------- SUMPRODUCT fast path
+
+    def _is_range(self, node: tuple) -> bool:
+        if node[0] in ("area", "cols", "rows"):
+            return True
+        if node[0] == "name":
+            try:
+                explicit = self._sheet_of(node[1]) if node[1] is not None else None
+                tree = self.names.find(node[2], self.sheet, explicit)
+            except Unsupported:
+                return False
+            return tree is not None and tree[0] in ("area", "cols", "rows")
+        return False
+
+    def _is_scalar(self, node: tuple) -> bool:
+        k = node[0]
+        if k in ("n", "s", "b", "e", "cell", "miss"):
+            return True
+        if k == "op":
+            return self._is_scalar(node[2]) and self._is_scalar(node[3])
+        if k in ("neg", "pos", "pct"):
+            return self._is_scalar(node[1])
+        if k == "fn":
+            spec = lookup(node[1], self.extra)
+            return (spec is not None and spec.lift and not spec.external
+                    and all(self._is_scalar(a) for a in node[2]))
+        return False
+
+    def _sumproduct_fast(self, args: list[tuple]) -> Fn | None:
+        """SUMPRODUCT of products of comparisons ``(range op value)`` (and at most one range
+        of values): the conditional count/sum idiom, answered from indexes."""
+        multi = len(args) > 1
+        factors: list[tuple] = []
+        if multi:
+            for a in args:
+                inner = a[1][1] if a[0] == "neg" and a[1][0] == "neg" else None
+                if inner is not None and inner[0] == "op" and inner[1] in _CMP_OPS:
+                    factors.append(inner)
+                elif self._is_range(a):
+                    factors.append(a)
+                else:
+                    return None
+        else:
+            stack = [args[0]]
+            while stack:
+                n = stack.pop()
+                if n[0] == "op" and n[1] == "*":
+                    stack.extend((n[2], n[3]))
+                elif n[0] == "neg" and n[1][0] == "neg":
+                    stack.append(n[1][1])
+                elif n[0] == "pos":
+                    stack.append(n[1])
+                elif n == ("n", 1.0):
+                    continue
+                else:
+                    factors.append(n)
+        eq: list[tuple[Fn, Fn]] = []
+        order: tuple[Fn, str, Fn] | None = None
+        value: Fn | None = None
+        for f in factors:
+            if f[0] == "op" and f[1] in _CMP_OPS:
+                op, a, b = f[1], f[2], f[3]
+                if self._is_range(a) and self._is_scalar(b):
+                    rng, sc = a, b
+                elif self._is_range(b) and self._is_scalar(a):
+                    rng, sc = b, a
+                    op = _FLIP.get(op, op)
+                else:
+                    return None
+                if op == "=":
+                    eq.append((self.compile(rng, "R"), self.compile(sc, "S")))
+                elif op == "<>" or order is not None:
+                    return None
+                else:
+                    order = (self.compile(rng, "R"), op, self.compile(sc, "S"))
+            elif self._is_range(f) and value is None:
+                value = self.compile(f, "R")
+            else:
+                return None
+        if not eq and order is None:
+            return None
+        ctx = self.ctx
+
+        def sumproduct_fast(base: int) -> Any:
+            pairs = []
+            for rf, xf in eq:
+                r = rf(base)
+                if type(r) is not Ref:
+                    return NOFAST
+                pairs.append((r, xf(base)))
+            o = None
+            if order is not None:
+                r = order[0](base)
+                if type(r) is not Ref:
+                    return NOFAST
+                o = (r, order[1], order[2](base))
+            v = None
+            if value is not None:
+                v = value(base)
+                if type(v) is not Ref:
+                    return NOFAST
+            return sumproduct_conditional(ctx, pairs, o, v, multi)
+
+        return sumproduct_fast
 
     # ---------------------------------------------------------------- special forms
 
@@ -844,6 +1074,9 @@ def _direct_call(impl: Callable[..., Any], fs: list[Fn], ctx: Context | None) ->
     if n == 3:
         f0, f1, f2 = fs
         return lambda base: impl(ctx, f0(base), f1(base), f2(base))
+    if n == 4:
+        f0, f1, f2, f3 = fs
+        return lambda base: impl(ctx, f0(base), f1(base), f2(base), f3(base))
     return lambda base: impl(ctx, *[f(base) for f in fs])
 
 

@@ -60,7 +60,7 @@ class Unsupported(Exception):
 class Ref:
     """A rectangular reference ``sheet!r1c1:r2c2`` (whole columns/rows are clamped later)."""
 
-    __slots__ = ("c1", "c2", "r1", "r2", "sheet")
+    __slots__ = ("_key", "c1", "c2", "r1", "r2", "sheet")
 
     def __init__(self, sheet: int, r1: int, c1: int, r2: int, c2: int):
         if r1 > r2:
@@ -72,6 +72,15 @@ class Ref:
         self.c1 = c1
         self.r2 = r2
         self.c2 = c2
+        self._key: tuple[int, int, int, int, int] | None = None
+
+    @property
+    def key(self) -> tuple[int, int, int, int, int]:
+        """(sheet, r1, c1, r2, c2): a hashable identity for caches."""
+        k = self._key
+        if k is None:
+            k = self._key = (self.sheet, self.r1, self.c1, self.r2, self.c2)
+        return k
 
     @property
     def height(self) -> int:
@@ -89,11 +98,10 @@ class Ref:
         return f"Ref({self.sheet}, {self.r1}, {self.c1}, {self.r2}, {self.c2})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ref) and (self.sheet, self.r1, self.c1, self.r2, self.c2) == (
-            other.sheet, other.r1, other.c1, other.r2, other.c2)
+        return isinstance(other, Ref) and self.key == other.key
 
     def __hash__(self) -> int:
-        return hash((self.sheet, self.r1, self.c1, self.r2, self.c2))
+        return hash(self.key)
 
 
 Grid = list[list[Any]]

@@ -610,7 +610,7 @@ class Criterion:
     ``eq_key`` is set for plain equality, so callers can use a hash index.
     """
 
-    __slots__ = ("cmp", "eq_key", "match")
+    __slots__ = ("cmp", "eq_key", "kind", "match")
 
     def __init__(self, crit: Any):
         self.eq_key: Any = None
@@ -747,7 +747,10 @@ def _crit(c: Any) -> Criterion:
     if got is None:
         if len(_CRIT_CACHE) > 4096:
             _CRIT_CACHE.clear()
-        got = _CRIT_CACHE[k] = Criterion(c)
+        got = Criterion(c)
+        # how *IFS can use it: 1 hash index, 2 sorted numbers, 0 scan
+        got.kind = 1 if got.eq_key is not None else (2 if got.cmp is not None else 0)
+        _CRIT_CACHE[k] = got  # complete before other threads can see it
     return got
 
 
@@ -851,6 +854,9 @@ def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
     numeric comparison on top of them uses per-group sorted values and a binary search,
     so a COUNTIFS ranking column costs O(log n) a row, not O(n).
     """
+    got = _ifs_fast(ctx, pairs)
+    if got is not None:
+        return got
     shape = None
     crits: list[Criterion] = []
     refs: list[Any] = []
@@ -913,6 +919,66 @@ def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
             mask = [ok and m(v) for ok, v in zip(mask, vals, strict=False)]
     assert mask is not None
     return [i for i, ok in enumerate(mask) if ok], h, w
+
+
+def _ifs_fast(ctx: Context, pairs: list[tuple[Any, Any]]
+              ) -> tuple[Any, int, int] | ExcelError | None:
+    """The usual *IFS call — ranges are references, criteria are equality tests and at most
+    one numeric comparison — with its plan (which index to use) cached per call shape."""
+    crits = []
+    rkeys = []
+    for rng, crit in pairs:
+        if type(rng) is not Ref:
+            return None
+        if type(crit) is Ref:
+            crit = ctx.intersect(crit, ctx.caller)
+        c = _crit(crit)
+        crits.append(c)
+        rkeys.append(rng.key)
+        rkeys.append(c.kind)
+    pk = ("ifsplan", *rkeys)
+    plan = ctx.aux_cache.get(pk)
+    if plan is None:
+        plan = ctx.aux_cache[pk] = _ifs_plan(ctx, pairs, crits)
+    if plan is False:
+        return None
+    h, w, eq, cmp, grp = plan
+    got = grp.get(tuple([crits[i].eq_key for i in eq]))
+    if got is None:
+        return [], h, w
+    vals, pos = got
+    if cmp < 0:
+        return _Slice(pos, 0, len(pos), (id(grp), tuple([crits[i].eq_key for i in eq]))), h, w
+    op, x = crits[cmp].cmp  # type: ignore[misc]
+    if op == ">":
+        return _Slice(pos, bisect.bisect_right(vals, x), len(pos), None), h, w
+    if op == ">=":
+        return _Slice(pos, bisect.bisect_left(vals, x), len(pos), None), h, w
+    if op == "<":
+        return _Slice(pos, 0, bisect.bisect_left(vals, x), None), h, w
+    return _Slice(pos, 0, bisect.bisect_right(vals, x), None), h, w
+
+
+def _ifs_plan(ctx: Context, pairs: list[tuple[Any, Any]], crits: list[Criterion]) -> Any:
+    shape = None
+    for rng, _c in pairs:
+        r1, c1, r2, c2 = ctx.clamp(rng)
+        sh = (max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0))
+        if shape is None:
+            shape = sh
+        elif sh != shape:
+            return False
+    assert shape is not None
+    if shape[0] * shape[1] < 32:
+        return False
+    eq = [i for i, c in enumerate(crits) if c.kind == 1]
+    cmp = [i for i, c in enumerate(crits) if c.kind == 2]
+    if len(eq) + len(cmp) != len(crits) or len(cmp) > 1:
+        return False
+    grp = _group_index(ctx, [pairs[i][0] for i in eq], pairs[cmp[0]][0] if cmp else None)
+    if grp is None:
+        return False
+    return shape[0], shape[1], eq, cmp[0] if cmp else -1, grp
 
 
 class _Slice:
@@ -1169,6 +1235,27 @@ def _range_id(a: Any) -> tuple | None:
 
 def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
                _h: bool = False) -> Any:
+    tx = type(x)
+    if (not _h and type(table) is Ref and type(col) is float and (approx is False or (
+            type(approx) is float and approx == 0.0)) and (tx is float or (
+            tx is str and not _has_wild(x)))):
+        # the usual exact lookup: a hash index of the first column, built once
+        idx = int(col)
+        if 1 <= idx <= table.c2 - table.c1 + 1:
+            ck = ("vx", table.key)
+            index = ctx.aux_cache.get(ck)
+            if index is None:
+                keys = ctx.flat(Ref(table.sheet, table.r1, table.c1, table.r2, table.c1))
+                index = {}
+                for i, v in enumerate(keys):
+                    nk = _norm(v)
+                    if nk is not None and nk not in index:
+                        index[nk] = i
+                ctx.aux_cache[ck] = index
+            i = index.get(_norm(x))
+            if i is None:
+                return ExcelError("#N/A", f"VLOOKUP: {to_text(x)} not found")
+            return ctx.cell(table.sheet, table.r1 + i, table.c1 + idx - 1)
     name = "HLOOKUP" if _h else "VLOOKUP"
     x = _lookup_scalar(ctx, x)
     if type(x) is ExcelError:
@@ -1336,7 +1423,7 @@ def _sorted_numbers(ctx: Context, ref: Any) -> list[float] | ExcelError:
             out.sort()
             return out
 
-        return ctx.aux(("sorted", ref.sheet, *ctx.clamp(ref)), build)
+        return ctx.aux(("sorted", ref.key), build)
     if type(ref) is list:
         return sorted(v for row in ref for v in row if type(v) is float)
     return ExcelError("#VALUE!", "RANK needs a range")
@@ -1611,3 +1698,168 @@ SPECIAL_FORMS = frozenset(("IF", "IFS", "IFERROR", "IFNA", "CHOOSE", "SINGLE"))
 #: Every Excel function name the recalculator computes itself.
 NATIVE_FUNCTIONS = frozenset(NATIVE) | SPECIAL_FORMS
 
+
+
+# --------------------------------------------------------------------------- SUMPRODUCT index
+
+_BLANK = ("blank",)
+NOFAST = object()  # the fast path cannot answer: evaluate the formula the general way
+
+
+def _cmp_key(v: Any) -> Any:
+    """Key under which cells equal by the ``=`` operator collide (blank separately)."""
+    t = type(v)
+    if t is float:
+        return v + 0.0 if v.is_integer() else float(f"{v:.15g}")
+    if t is str:
+        return ("s", v.casefold())
+    if t is bool:
+        return ("b", v)
+    if v is None:
+        return _BLANK
+    return None  # an error
+
+
+def _eq_candidates(x: Any) -> list[Any] | None:
+    """Keys of the cells that ``= x`` matches (a blank cell equals 0, "" and FALSE)."""
+    t = type(x)
+    if t is float:
+        return [_cmp_key(x), _BLANK] if x == 0.0 else [_cmp_key(x)]
+    if t is str:
+        return [("s", x.casefold()), _BLANK] if x == "" else [("s", x.casefold())]
+    if t is bool:
+        return [("b", x), _BLANK] if x is False else [("b", x)]
+    if x is None:
+        return [_BLANK, 0.0, ("s", ""), ("b", False)]
+    return None
+
+
+class _SPGroup:
+    """One group of rows of a conditional SUMPRODUCT index."""
+
+    __slots__ = ("blanks", "count", "nums", "others", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nums: list[float] = []   # numbers of the ordering range, sorted
+        self.others = 0               # text and booleans there (they sort above numbers)
+        self.blanks = 0
+        self.total = 0.0              # sum of the value range
+
+
+def sumproduct_conditional(ctx: Context, eq: list[tuple[Ref, Any]],
+                           order: tuple[Ref, str, Any] | None, value: Ref | None,
+                           multi: bool) -> Any:
+    """SUMPRODUCT((r1=x1)*(r2=x2)*…*(rk op y)[*values]) with hash and sorted indexes.
+
+    Returns NOFAST when the index does not apply (errors in the ranges, shapes that differ,
+    comparisons with text…); the caller then evaluates element-wise.
+    """
+    refs = [r for r, _ in eq] + ([order[0]] if order else []) + ([value] if value else [])
+    shape = None
+    for r in refs:
+        r1, c1, r2, c2 = ctx.clamp(r)
+        sh = (r2 - r1, c2 - c1)
+        if shape is None:
+            shape = sh
+        elif sh != shape:
+            return NOFAST
+    if shape is None or shape[0] < 0 or shape[1] < 0 or (shape[0] + 1) * (shape[1] + 1) < 32:
+        return NOFAST
+    y = None
+    if order is not None:
+        y = order[2]
+        if type(y) is not float:
+            return NOFAST
+    ck = ("spidx", tuple(r.key for r, _ in eq), order[0].key if order else None,
+          value.key if value else None, multi)
+    index = ctx.aux_cache.get(ck)
+    if index is None:
+        index = ctx.aux_cache[ck] = _sp_index(ctx, [r for r, _ in eq],
+                                              order[0] if order else None, value, multi)
+    if index is False:
+        return NOFAST
+    cands = [_eq_candidates(x) for _, x in eq]
+    if any(c is None for c in cands):
+        return NOFAST
+    keys: list[tuple] = [()]
+    for c in cands:
+        keys = [(*k, one) for k in keys for one in c]  # type: ignore[union-attr]
+    total: Any = 0.0
+    for k in keys:
+        g = index.get(k)
+        if g is None:
+            continue
+        if order is None:
+            total += g.count if value is None else g.total
+            continue
+        op = order[1]
+        t = abs(y) * _EPS48  # type: ignore[arg-type]
+        nums = g.nums
+        if op == ">":
+            n = len(nums) - bisect.bisect_right(nums, y + t) + g.others + (
+                g.blanks if -y > t else 0)  # type: ignore[operator]
+        elif op == ">=":
+            n = len(nums) - bisect.bisect_left(nums, y - t) + g.others + (
+                g.blanks if y <= t else 0)  # type: ignore[operator]
+        elif op == "<":
+            n = bisect.bisect_left(nums, y - t) + (g.blanks if y > t else 0)  # type: ignore
+        else:  # "<="
+            n = bisect.bisect_right(nums, y + t) + (g.blanks if -y <= t else 0)  # type: ignore
+        total += n
+    return float(total)
+
+
+_EPS48 = 2.0 ** -48
+
+
+def _sp_index(ctx: Context, eq_refs: list[Ref], order_ref: Ref | None, value_ref: Ref | None,
+              multi: bool) -> dict[tuple, _SPGroup] | bool:
+    cols = [ctx.flat(r) for r in eq_refs]
+    ords = ctx.flat(order_ref) if order_ref is not None else None
+    vals = ctx.flat(value_ref) if value_ref is not None else None
+    n = len(cols[0]) if cols else len(ords if ords is not None else vals)  # type: ignore[arg-type]
+    if value_ref is not None and order_ref is not None:
+        return False  # sums over an ordering: not indexed
+    groups: dict[tuple, _SPGroup] = {}
+    for i in range(n):
+        key = []
+        for col in cols:
+            k = _cmp_key(col[i] if i < len(col) else None)
+            if k is None:
+                return False  # an error in a range: the general path reports it
+            key.append(k)
+        tk = tuple(key)
+        g = groups.get(tk)
+        if g is None:
+            g = groups[tk] = _SPGroup()
+        g.count += 1
+        if ords is not None:
+            v = ords[i] if i < len(ords) else None
+            tv = type(v)
+            if tv is float:
+                g.nums.append(v)
+            elif v is None:
+                g.blanks += 1
+            elif tv is str or tv is bool:
+                g.others += 1
+            else:
+                return False
+        if vals is not None:
+            v = vals[i] if i < len(vals) else None
+            tv = type(v)
+            if tv is float:
+                g.total += v
+            elif v is None:
+                pass
+            elif tv is bool:
+                if not multi:
+                    g.total += 1.0 if v else 0.0
+            elif tv is str:
+                if not multi:
+                    return False  # "x"*… is #VALUE! in every row: the general path says so
+            else:
+                return False
+    for g in groups.values():
+        g.nums.sort()
+    return groups

@@ -111,6 +111,7 @@ _ATTR_T = re.compile(rb"""\bt\s*=\s*["']([^"']*)["']""")
 _ATTR_ROW_R = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _ATTR_SI = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 _ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
+_SHARED_CHILD = re.compile(rb"""\s+t="shared"\s+si="([0-9]+)"\s*/?""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
@@ -348,7 +349,11 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             v_mode = 0
         kind = NORMAL
         si = -1
-        if fattrs and b"t=" in fattrs:
+        sm = _SHARED_CHILD.fullmatch(fattrs) if fattrs else None
+        if sm is not None:  # the usual shared-formula member: ' t="shared" si="N"'
+            kind = SHARED
+            si = int(sm.group(1))
+        elif fattrs and b"t=" in fattrs:
             ft = _ATTR_T.search(fattrs)
             ftype = ft.group(1) if ft else b"normal"
             if ftype == b"shared":
@@ -425,6 +430,8 @@ def value_xml(v: Any) -> tuple[bytes | None, bytes]:
     """(t attribute, <v> text) for a formula result."""
     t = type(v)
     if t is float:
+        if not -1.7976931348623157e308 <= v <= 1.7976931348623157e308:
+            return b"e", b"#NUM!"  # inf/nan never reach a file
         return None, number_bytes(v)
     if t is str:
         return b"str", encode_text(v)
