@@ -689,12 +689,12 @@ class Compiler:
     # ---------------------------------------------------------------- functions
 
     def c_fn(self, node: tuple, mode: str) -> Fn:
-        _, name, args, written = node
+        _, name, args, _written = node
         if name in SPECIAL_FORMS and not (self.extra and name in self.extra):
             return getattr(self, "s_" + name)(args, mode)
         spec = lookup(name, self.extra)
         if spec is None:
-            self.unknown.append(written if written.upper().startswith("_XL") else name)
+            self.unknown.append(name)
             return _raiser(f"unsupported function {name}")
         n = len(args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):

@@ -18,6 +18,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -236,20 +237,32 @@ class ZipWriter:
         self._add(info, raw, method, zlib.crc32(data) & 0xFFFFFFFF, len(data))
 
     def add_chunks(self, info: zipfile.ZipInfo, chunks: Iterable[bytes], level: int = 6) -> None:
-        """Store new contents given piece by piece (compressed as they come)."""
+        """Store new contents given piece by piece.
+
+        Pieces are deflated in a worker thread while the caller produces the next one (zlib
+        releases the GIL), pigz-style: each piece is compressed on its own with the previous
+        32 KiB as preset dictionary and ends on a sync flush, so the pieces concatenate into
+        one valid deflate stream.
+        """
         if info.compress_type == zipfile.ZIP_STORED:
             data = b"".join(chunks)
             self._add(info, data, zipfile.ZIP_STORED, zlib.crc32(data) & 0xFFFFFFFF, len(data))
             return
-        co = zlib.compressobj(level, zlib.DEFLATED, -15)
-        parts = []
         crc = 0
         size = 0
-        for chunk in chunks:
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
-            parts.append(co.compress(chunk))
-        parts.append(co.flush())
+        futures = []
+        tail = b""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                crc = zlib.crc32(chunk, crc)
+                size += len(chunk)
+                futures.append(pool.submit(_deflate_piece, chunk, tail, level))
+                tail = chunk[-32768:]
+            parts = [f.result() for f in futures]
+        co = zlib.compressobj(level, zlib.DEFLATED, -15)
+        parts.append(co.flush(zlib.Z_FINISH))  # an empty final block ends the stream
         self._add(info, b"".join(parts), zipfile.ZIP_DEFLATED, crc & 0xFFFFFFFF, size)
 
     def _add(self, info: zipfile.ZipInfo, raw: bytes, method: int, crc: int, size: int) -> None:
@@ -285,6 +298,12 @@ class ZipWriter:
             raise ValueError("too many zip members")
         self._write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, size, start,
                                 len(self.comment)) + self.comment)
+
+
+def _deflate_piece(data: bytes, zdict: bytes, level: int) -> bytes:
+    co = (zlib.compressobj(level, zlib.DEFLATED, -15, zdict=zdict) if zdict
+          else zlib.compressobj(level, zlib.DEFLATED, -15))
+    return co.compress(data) + co.flush(zlib.Z_SYNC_FLUSH)
 
 
 def part_path(base_part: str, target: str) -> str:
