@@ -185,7 +185,7 @@ def _error_values(ev: Any) -> list[Any]:
     for st in ev.sheets:
         for i in range(st.scan.lo, st.scan.hi):
             key = table.keys[i]
-            if key in ev.kept or table.kind[i] == MEMBER:
+            if key in ev.kept or table.kind(i) == MEMBER:
                 continue
             v = values.get(key)
             if type(v) is ExcelError:

@@ -273,7 +273,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
         return got
 
     keys = table.keys
-    kinds = table.kind
+    meta = table.meta
     cached = table.cached
     for st in states:
         sheet = st.info.index
@@ -283,7 +283,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
         deferred: list[int] = []
         for i in range(st.scan.lo, st.scan.hi):
             key = keys[i]
-            kind = kinds[i]
+            kind = meta[3 * i]
             row = (key >> ROW_SHIFT) & ROW_MASK
             col = key & COL_MASK
             fn: Fn | None
@@ -367,7 +367,8 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
             cells.append((r - r1, c - c1, key))
     values = ctx.values
     for key, s, e, tcode in found_rows:
-        j = table.add(key, s, e - s, MEMBER, -1, values.get(key), tcode, -1, 0, -1, 0, -1, 0, 0)
+        j = table.add(key, s, e - s, MEMBER, -1, values.get(key), tcode,
+                      (-1, 0, -1, 0, -1, 0, 0))
         st.scan.members.append(j)
         run.member_of[key] = anchor
         values[key] = PENDING

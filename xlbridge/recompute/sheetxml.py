@@ -40,58 +40,57 @@ class FormulaTable:
     """Every formula cell of a workbook, stored column-wise (about 60 bytes a cell).
 
     Row ``i`` is one cell: its key, the byte span of its ``<c>`` element in the sheet XML,
-    the spans (relative to the element) of its formula text, ``t`` attribute value and
-    ``<v>`` text for splicing, the formula kind, shared-formula group and the value stored
-    in the file. A sheet's cells are a contiguous run of rows (see :class:`SheetScan`).
+    the formula kind, shared-formula group, the value stored in the file and its ``t``
+    attribute, and seven offsets (relative to the element) used to splice a new value
+    without re-parsing: formula text (offset, length), ``t`` attribute value (offset,
+    length; offset -1: rewrite the whole element), ``<v>`` text or ``<v/>`` or insertion
+    point before ``</c>`` (offset, length, mode 0/1/2). A sheet's cells are a contiguous run
+    of rows (see :class:`SheetScan`).
     """
+
+    SPAN = 7  # offsets per row in ``spans``
 
     def __init__(self) -> None:
         self.keys: list[int] = []
         self.start = array("q")
         self.size = array("i")
-        self.kind = bytearray()
         self.si = array("i")            # shared formula group, -1 for none
         self.cached: list[Any] = []     # value stored in the file (None when absent)
-        self.ctype = bytearray()        # code of the t attribute found (T_CODES)
-        self.f_off = array("i")         # formula text within the element (-1: none)
-        self.f_len = array("i")
-        self.t_off = array("i")         # t attribute value, or where to insert one;
-        self.t_len = array("i")         # t_off -1: rewrite the whole element instead
-        self.v_off = array("i")         # <v> text, <v/> (v_mode 1), or insertion point
-        self.v_len = array("i")         # before </c> (v_mode 2)
-        self.v_mode = bytearray()
+        self.meta = bytearray()         # kind, t code (T_CODES), 0 — per row
+        self.spans = array("i")         # f_off, f_len, t_off, t_len, v_off, v_len, v_mode
         self.refs: dict[int, str] = {}  # ref attribute of shared masters / array formulas
         self.dynamic: set[int] = set()  # dynamic-array (spilled) formulas (cm attribute)
 
     def __len__(self) -> int:
         return len(self.keys)
 
+    def kind(self, i: int) -> int:
+        return self.meta[3 * i]
+
+    def ctype(self, i: int) -> int:
+        return self.meta[3 * i + 1]
+
+    def span(self, i: int) -> tuple[int, ...]:
+        return tuple(self.spans[7 * i:7 * i + 7])
+
     def add(self, key: int, start: int, size: int, kind: int, si: int, cached: Any,
-            ctype: int, f_off: int, f_len: int, t_off: int, t_len: int, v_off: int,
-            v_len: int, v_mode: int) -> int:
+            ctype: int, spans: tuple[int, int, int, int, int, int, int]) -> int:
         self.keys.append(key)
         self.start.append(start)
         self.size.append(size)
-        self.kind.append(kind)
         self.si.append(si)
         self.cached.append(cached)
-        self.ctype.append(ctype)
-        self.f_off.append(f_off)
-        self.f_len.append(f_len)
-        self.t_off.append(t_off)
-        self.t_len.append(t_len)
-        self.v_off.append(v_off)
-        self.v_len.append(v_len)
-        self.v_mode.append(v_mode)
+        self.meta.extend((kind, ctype, 0))
+        self.spans.extend(spans)
         return len(self.keys) - 1
 
     def text(self, i: int, data: bytes) -> bytes | None:
         """The formula of row ``i`` as stored in the XML (entities not decoded)."""
-        off = self.f_off[i]
+        off = self.spans[7 * i]
         if off < 0:
             return None
         s = self.start[i] + off
-        return data[s:s + self.f_len[i]]
+        return data[s:s + self.spans[7 * i + 1]]
 
 
 @dataclass
@@ -254,7 +253,13 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     max_row = 0
     max_col = 0
     ncells = 0
-    add = table.add
+    keys_append = table.keys.append
+    start_append = table.start.append
+    size_append = table.size.append
+    si_append = table.si.append
+    cached_append = table.cached.append
+    meta_extend = table.meta.extend
+    spans_extend = table.spans.extend
     t_codes = T_CODES
     for m in cell_re.finditer(data, start, end):
         cl, rn, t, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner, rowattrs = m.groups()
@@ -369,8 +374,14 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             if val is not None:
                 values[key] = val
             continue
-        i = add(key, cstart, m.end() - cstart, kind, si, val, t_codes.get(t, T_OTHER),
-                f_off, f_len, t_off, t_len, v_off, v_len, v_mode)
+        i = len(table.keys)
+        keys_append(key)
+        start_append(cstart)
+        size_append(m.end() - cstart)
+        si_append(si)
+        cached_append(val)
+        meta_extend((kind, t_codes.get(t, T_OTHER), 0))
+        spans_extend((f_off, f_len, t_off, t_len, v_off, v_len, v_mode))
         if kind != NORMAL:
             if b"ref" in fattrs:
                 rfm = _ATTR_REF.search(fattrs)

@@ -73,7 +73,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
     kept = ev.kept
     keys = table.keys
     cached = table.cached
-    ctype = table.ctype
+    meta = table.meta
     missing_values = False
     for st in ev.sheets:
         scan = st.scan
@@ -87,13 +87,13 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
                 rows.append(i)
                 continue
             if key in kept:
-                if cached[i] is None and table.kind[i] != MEMBER:
+                if cached[i] is None and meta[3 * i] != MEMBER:
                     missing_values = True
                 continue
             new = values.get(key)
             if new is None:
                 new = 0.0
-            if not _same(new, cached[i], ctype[i]):
+            if not _same(new, cached[i], meta[3 * i + 1]):
                 rows.append(i)
         if scan.members:
             rows.sort(key=lambda i: table.start[i])
@@ -130,7 +130,7 @@ def _values_only_rows(ev: Evaluation, st: SheetState, pred: Callable[[str], bool
     scan = st.scan
     for i in range(scan.lo, scan.hi):
         text = table.text(i, data)
-        if table.kind[i] == SHARED and table.si[i] >= 0:
+        if table.kind(i) == SHARED and table.si[i] >= 0:
             si = table.si[i]
             if text and si not in group:
                 group[si] = bool(pred(decode_text(text)))
@@ -138,7 +138,7 @@ def _values_only_rows(ev: Evaluation, st: SheetState, pred: Callable[[str], bool
             drop.add(i)
     if group:
         for i in range(scan.lo, scan.hi):
-            if table.kind[i] == SHARED and group.get(table.si[i]):
+            if table.kind(i) == SHARED and group.get(table.si[i]):
                 drop.add(i)
     return drop
 
@@ -184,9 +184,7 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     buf = bytearray()
     pos = 0
     drop = patch.drop
-    keys, starts, sizes = table.keys, table.start, table.size
-    t_off, t_len, v_off, v_len, v_mode = (table.t_off, table.t_len, table.v_off, table.v_len,
-                                          table.v_mode)
+    keys, starts, sizes, spans = table.keys, table.start, table.size, table.spans
     for i in patch.rows:
         key = keys[i]
         dropping = i in drop
@@ -201,13 +199,12 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
             t, v = None, None
         else:
             t, v = value_xml(new)
-        to = t_off[i]
-        if not dropping and to >= 0:
+        _fo, _fl, to, tl, vo, vl, vmode = spans[7 * i:7 * i + 7]
+        old_code = table.meta[3 * i + 1]
+        if not dropping and to >= 0 and old_code != T_OTHER:
             # the usual layout: splice the t attribute's value and the <v> text in place
-            old_code = table.ctype[i]
             old_t = T_NAMES[old_code] if old_code != 1 else None
-            if t != old_t and old_code != T_OTHER:
-                tl = t_len[i]
+            if t != old_t:
                 if tl:  # an existing t="…"
                     if t is None:  # drop the attribute with the blanks before it
                         a = start + to - 3
@@ -223,15 +220,15 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
                     buf += data[pos:start + to]
                     buf += b' t="' + t + b'"'  # type: ignore[operator]
                     pos = start + to
-            vo = start + v_off[i]
+            vo += start
             buf += data[pos:vo]
-            if v_mode[i] == 0:
+            if vmode == 0:
                 buf += v  # type: ignore[arg-type]
             else:
                 buf += v_open
                 buf += v  # type: ignore[arg-type]
                 buf += v_close
-            pos = vo + v_len[i]
+            pos = vo + vl
         else:
             end = start + sizes[i]
             buf += data[pos:start]
