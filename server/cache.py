@@ -58,6 +58,7 @@ class PublishedCache:
         self._pointers_table: dict[str, Latest] = {}
         self._pointers_expire = 0.0
         self._generation = 0
+        self._refreshing = False
 
     def version(self, db: Callable[[], Session], scheme_id: str,
                 version: int) -> Published | None:
@@ -83,19 +84,27 @@ class PublishedCache:
         return self._pointers(db).get(scheme_id)
 
     def peek_latest(self, scheme_id: str) -> Latest | None:
-        """The pointer if the table is fresh, without touching the database (else None)."""
-        if self._pointers_expire <= time.monotonic():
+        """The pointer without touching the database: from a fresh table, or from the
+        previous one while another thread reads the new one (None: ask :meth:`latest`)."""
+        now = time.monotonic()
+        expire = self._pointers_expire
+        if expire <= now and not (self._refreshing and now < expire + self.ttl):
             return None
         return self._pointers_table.get(scheme_id)
 
     def _pointers(self, db: Callable[[], Session]) -> dict[str, Latest]:
         # One query reads every scheme's pointer, at most once per ttl: with a thousand
-        # schemes that costs the same as with one.
-        if self._pointers_expire > time.monotonic():
+        # schemes that costs the same as with one. While one thread reads it, the others go
+        # on with the previous table (unless a publish here made that one wrong).
+        expire = self._pointers_expire
+        if expire > time.monotonic():
             return self._pointers_table
-        with self._lock:
+        if not self._lock.acquire(blocking=expire == 0.0):
+            return self._pointers_table
+        try:
             if self._pointers_expire > time.monotonic():
                 return self._pointers_table
+            self._refreshing = True
             generation = self._generation
             rows = db().execute(select(SchemeRow.id, SchemeRow.latest_version,
                                        SchemeRow.deprecated_at))
@@ -104,6 +113,9 @@ class PublishedCache:
                 self._pointers_table = table
                 self._pointers_expire = time.monotonic() + self.ttl
             return table
+        finally:
+            self._refreshing = False
+            self._lock.release()
 
     def forget_latest(self, scheme_id: str | None = None) -> None:
         """After a publish or deprecation here: read the pointers again on next use."""
