@@ -423,3 +423,28 @@ def test_copy_to_other_folder(template: Path, tmp_path: Path) -> None:
     rep = recalc_workbook(template, out_path=other / "copy.xlsx")
     assert rep.written and (other / "copy.xlsx").exists()
     shutil.rmtree(other)
+
+
+def test_report_is_json_serializable(template: Path, tmp_path: Path) -> None:
+    import json
+
+    from xlbridge.recompute import recompute_file
+
+    rep = recompute_file(template, out_path=tmp_path / "o.xlsx", dry_run=True)
+    assert rep.status == "dry-run" and not (tmp_path / "o.xlsx").exists()
+    d = json.loads(json.dumps(rep.to_dict(), ensure_ascii=False))
+    assert d["formulas"] == rep.formulas and d["status"] == "dry-run"
+    assert set(d["timings"]) >= {"read", "compile", "evaluate", "total"}
+    assert "recomputed" in rep.summary()
+
+
+def test_non_finite_results_are_stored_as_errors(tmp_path: Path) -> None:
+    from xlbridge.recompute.sheetxml import value_xml
+
+    assert value_xml(float("inf")) == (b"e", b"#NUM!")
+    assert value_xml(float("nan")) == (b"e", b"#NUM!")
+    assert value_xml(90.0) == (None, b"90")
+    assert value_xml(-0.0) == (None, b"0")
+    assert value_xml(1e16) == (None, b"1E+16")
+    assert value_xml(0.1) == (None, b"0.1")
+    assert value_xml("a<b&\x01") == (b"str", b"a&lt;b&amp;_x0001_")
