@@ -448,3 +448,20 @@ def test_non_finite_results_are_stored_as_errors(tmp_path: Path) -> None:
     assert value_xml(1e16) == (None, b"1E+16")
     assert value_xml(0.1) == (None, b"0.1")
     assert value_xml("a<b&\x01") == (b"str", b"a&lt;b&amp;_x0001_")
+
+
+def test_full_calc_flag_removed_even_when_values_are_right(template: Path, tmp_path: Path) -> None:
+    once = tmp_path / "once.xlsx"
+    recalc_workbook(template, out_path=once)
+    # put the flag back, as a tool re-saving the file might
+    with zipfile.ZipFile(once) as z:
+        parts = [(i, z.read(i)) for i in z.infolist()]
+    flagged = tmp_path / "flagged.xlsx"
+    with zipfile.ZipFile(flagged, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"<calcPr ", b'<calcPr fullCalcOnLoad="1" ')
+            z.writestr(info, data)
+    rep = recalc_workbook(flagged)
+    assert rep.changed == 0 and rep.written
+    assert b"fullCalcOnLoad" not in _sheet_xml(flagged, "xl/workbook.xml")

@@ -108,7 +108,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
         if missing_values:
             report.notes.append("kept fullCalcOnLoad: some formulas could not be computed and "
                                 "have no stored value, Excel will compute them on open")
-        elif out.sheets or values_only is not None:
+        elif report.formulas or values_only is not None:
             wb = pkg.read(ev.book.workbook_part)
             m = _CALCPR_RE.search(wb)
             if m is not None:
