@@ -67,7 +67,8 @@ reported by cell; cells depending on it use that value.
 
 *LibreOffice as a reader.* With recalculation on load turned off LibreOffice shows the
 stored numbers and text (the tests check this); it always recomputes cells whose stored
-result is a boolean, and recomputes text results of files it does not believe Excel wrote.
+result is a boolean or an error, and recomputes text results of files it does not believe
+Excel wrote.
 
 *Safety.* Legacy .xls and password-protected files (OLE2), corrupt zips, zip bombs (size and
 ratio limits checked before inflating) and XML with DTDs/entities are refused with

@@ -1472,6 +1472,76 @@ def fn_len(x: Any) -> Any:
     return float(len(s))  # type: ignore[arg-type]
 
 
+def _text_arg(x: Any) -> Any:
+    return to_text(x)
+
+
+def _count_arg(n: Any, default: float) -> Any:
+    if n is None:
+        return default
+    k = to_number(n)
+    if type(k) is not float:
+        return k
+    if k < 0:  # type: ignore[operator]
+        return ExcelError("#VALUE!", "negative character count")
+    return k
+
+
+def fn_left(text: Any, n: Any = 1.0) -> Any:
+    s = _text_arg(text)
+    if type(s) is ExcelError:
+        return s
+    k = _count_arg(n, 1.0)
+    if type(k) is not float:
+        return k
+    return s[:int(k)]  # type: ignore[index]
+
+
+def fn_right(text: Any, n: Any = 1.0) -> Any:
+    s = _text_arg(text)
+    if type(s) is ExcelError:
+        return s
+    k = _count_arg(n, 1.0)
+    if type(k) is not float:
+        return k
+    k = int(k)  # type: ignore[assignment]
+    return s[len(s) - k:] if k else ""  # type: ignore[arg-type, index]
+
+
+def fn_mid(text: Any, start: Any, n: Any) -> Any:
+    s = _text_arg(text)
+    if type(s) is ExcelError:
+        return s
+    st = to_number(start)
+    if type(st) is not float:
+        return st
+    if st < 1:  # type: ignore[operator]
+        return ExcelError("#VALUE!", "MID start below 1")
+    k = _count_arg(n, 0.0)
+    if type(k) is not float:
+        return k
+    i = int(st) - 1  # type: ignore[arg-type]
+    return s[i:i + int(k)]  # type: ignore[index]
+
+
+def fn_trim(text: Any) -> Any:
+    s = _text_arg(text)
+    if type(s) is ExcelError:
+        return s
+    return " ".join(p for p in s.split(" ") if p)  # type: ignore[union-attr]
+
+
+def fn_median(ctx: Context, *args: Any) -> Any:
+    nums = _number_args(ctx, args)
+    if type(nums) is ExcelError:
+        return nums
+    if not nums:
+        return ExcelError("#NUM!", "MEDIAN of no numbers")
+    v = sorted(nums)  # type: ignore[arg-type]
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2.0
+
+
 def fn_value(x: Any) -> Any:
     if type(x) is float or type(x) is ExcelError:
         return x
@@ -1681,6 +1751,11 @@ _TABLE: dict[str, FunctionSpec] = {
     "RANK.EQ": _n(fn_rank, 2, 3, "SRS", ctx=True),
     "CONCATENATE": _n(fn_concat, 1, 255, lift=True),
     "LEN": _n(fn_len, 1, 1, lift=True),
+    "LEFT": _n(fn_left, 1, 2, lift=True),
+    "RIGHT": _n(fn_right, 1, 2, lift=True),
+    "MID": _n(fn_mid, 3, 3, lift=True),
+    "TRIM": _n(fn_trim, 1, 1, lift=True),
+    "MEDIAN": _n(fn_median, 1, 255, "R", ctx=True),
     "VALUE": _n(fn_value, 1, 1, lift=True),
     "TEXT": _n(fn_text, 2, 2, lift=True),
 }
