@@ -268,10 +268,6 @@ def scalar(ctx: Context, v: Any, base: int) -> Any:
     return v
 
 
-def ref_key(ref: Ref) -> tuple[int, int, int, int, int]:
-    return (ref.sheet, ref.r1, ref.c1, ref.r2, ref.c2)
-
-
 __all__ = [
     "NA",
     "PENDING",

@@ -507,18 +507,3 @@ def rewrite_cell(cell: bytes, new_t: bytes | None, new_v: bytes | None, *,
             pos = fm.end() if fm is not None else 0
             body = body[:pos] + new_elem + body[pos:]
     return b"<" + prefix + b"c" + attrs + b">" + body + closing
-
-
-def splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    """Replace byte spans (sorted, non-overlapping) of ``data``."""
-    if not edits:
-        return data
-    edits.sort(key=lambda e: e[0])
-    out = []
-    pos = 0
-    for s, e, b in edits:
-        out.append(data[pos:s])
-        out.append(b)
-        pos = e
-    out.append(data[pos:])
-    return b"".join(out)

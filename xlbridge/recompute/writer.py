@@ -20,7 +20,7 @@ from .report import WorkbookReport
 from .sheetxml import MEMBER, SHARED, T_NAMES, T_OTHER, rewrite_cell, value_xml
 from .xmltext import decode_text
 
-__all__ = ["Output", "SheetPatch", "patched_sheet", "plan_output", "write_output"]
+__all__ = ["Output", "SheetPatch", "plan_output", "sheet_chunks", "write_output"]
 
 _CALCPR_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr\b[^>]*>")
 _FULLCALC_RE = re.compile(rb"""\s+fullCalcOnLoad\s*=\s*("[^"]*"|'[^']*')""")
@@ -240,10 +240,6 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
             buf.clear()
     buf += data[pos:]
     yield bytes(buf)
-
-
-def patched_sheet(ev: Evaluation, patch: SheetPatch) -> bytes:
-    return b"".join(sheet_chunks(ev, patch))
 
 
 def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = 6) -> None:
