@@ -27,6 +27,7 @@ from xlbridge.arith import (
     round_declared,
     show,
 )
+from xlbridge.engine.fastpath import build_fast_compute, item_pairs, plain_item
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, compile_record_parser, normalize_text
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
@@ -118,13 +119,18 @@ class CompiledScheme:
         self._known = set(self.input_by_id)
         self.rank_parts: list[RankPart] = []
         self.part_titles: dict[str, str] = {}
+        # every part's and item's closure, for the generated fast path to call
+        self.part_fns: dict[str, PartFn] = {}
+        self.item_fns: dict[int, ItemFn] = {}
         # Part scores the population stage needs later (tie keys); others are not kept on the
         # fast path, where every dictionary write costs.
-        self._kept_parts = set(scheme.quotas.ties.keys) if scheme.quotas else set()
+        self.kept_parts = set(scheme.quotas.ties.keys) if scheme.quotas else set()
         self._part_rounder = _rounder(scheme.rounding.parts)
         self.round_total = _rounder(scheme.rounding.total)
         self.round_payout = _rounder(scheme.rounding.payout)
         self._parts = self._container(scheme.parts, scheme.max_score, "parts", None, None)
+        self.parts_fn = self._parts
+        self.top_level_plain = all(p.applies_when is None for p in scheme.parts)
         self._bonus = self._adjustments(scheme.bonuses, "bonuses", "加分") \
             if scheme.bonuses else None
         self._deduct = self._adjustments(scheme.deductions, "deductions", "扣分") \
@@ -146,6 +152,7 @@ class CompiledScheme:
         self.rank_rules = [(r, compile_expr(r.when, rank_names) if r.when else None,
                             compile_expr(r.eligible, rank_names) if r.eligible else None)
                            for r in scheme.rank_rules]
+        self._fast = build_fast_compute(self)
 
     # ------------------------------------------------------------------ identity
 
@@ -241,11 +248,15 @@ class CompiledScheme:
 
         return with_applicability
 
+    def part_rounder(self, part: Any) -> Callable[[Decimal], Decimal] | None:
+        """The rounding a part's score gets: its own, else the scheme's for parts, else none."""
+        return _rounder(part.round) or self._part_rounder
+
     def _part(self, part: Any, path: str) -> PartFn:
         self.part_titles[part.id] = part.title
         pts, scale = self.points[part.id], self.scales[part.id]
         factor = pts / scale if scale else ZERO
-        rounder = _rounder(part.round) or self._part_rounder
+        rounder = self.part_rounder(part)
         head = f"{part.title}（{show(pts)}分）"
 
         if isinstance(part, CompositePart):
@@ -283,7 +294,7 @@ class CompiledScheme:
             else:
                 raw = self._core(part, part.id, part.title, scale)
 
-        keep = part.id in self._kept_parts
+        keep = part.id in self.kept_parts
         pid = part.id
         # Inputs that may be blank because the part may not apply must be filled when it does.
         required = [spec for spec in self.inputs if spec.optional and spec.path == path
@@ -323,6 +334,7 @@ class CompiledScheme:
             v.setdefault(PARTS_KEY, {})[pid] = score
             return score
 
+        self.part_fns[part.id] = evaluate
         return evaluate
 
     def _core(self, part: Any, pid: str, title: str, scale: Decimal) -> PartFn:
@@ -498,14 +510,8 @@ class CompiledScheme:
         pairs: list[tuple[str, Decimal]] = []
         others: list[ItemFn] = []
         for item, fn in zip(items, fns, strict=True):
-            if (item.input == "count" and not item.highest_only and item.escalation is None
-                    and item.when is None and not item.evidence and item.cap is None
-                    and item.cap_share is None):
-                if item.levels:
-                    pairs.extend((f"{item.reads or item.id}_{lv}", amt)
-                                 for lv, amt in item.levels.items())
-                else:
-                    pairs.append((item.reads or item.id, item.amount or ZERO))
+            if plain_item(item):
+                pairs.extend(item_pairs(item))
             else:
                 others.append(fn)
 
@@ -533,6 +539,11 @@ class CompiledScheme:
 
     def _item(self, item: Item, path: str) -> ItemFn:
         """Points one bonus/deduction item gives, after its own cap."""
+        fn = self._item_fn(item, path)
+        self.item_fns[id(item)] = fn
+        return fn
+
+    def _item_fn(self, item: Item, path: str) -> ItemFn:
         title = item.title
         when = compile_expr(item.when, self._known) if item.when else None
         levels = dict(item.levels or {})
@@ -729,6 +740,8 @@ class CompiledScheme:
 
     def compute(self, v: dict[str, Any], t: Trace | None) -> Decimal:
         """Parts, bonuses and deductions → rounded total; fills v with the result names."""
+        if t is None:
+            return self._fast(v)
         subtotal = self._parts(v, t)
         bonus = self._bonus(v, t) if self._bonus else ZERO
         deduct = self._deduct(v, t) if self._deduct else ZERO

@@ -270,9 +270,13 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
             continue
         if spec.type == "text":
             # text: NFKC (full-width → ASCII) and trim, inline; blank text only where allowed
-            fast = ("x.__class__ is str" if spec.blank == "empty" and not spec.optional
-                    else "x.__class__ is str and (y := NFKC(x).strip())",
-                    "NFKC(x).strip()" if spec.blank == "empty" and not spec.optional else "y")
+            # (an optional input reads blank as None, an 'empty' one as '')
+            if spec.optional:
+                fast = ("x.__class__ is str", "NFKC(x).strip() or None")
+            elif spec.blank == "empty":
+                fast = ("x.__class__ is str", "NFKC(x).strip()")
+            else:
+                fast = ("x.__class__ is str and (y := NFKC(x).strip())", "y")
         if spec.type == "bool":
             fast = ("x is True or x is False", "x")
         if fast is not None:
