@@ -9,13 +9,24 @@ skipped without it, unless ``XLBRIDGE_REQUIRE_ALL=1`` (CI), where a missing serv
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
-import pytest
-from srvtest import fresh_pg, fresh_sqlite, make_app, pg_url
+# This folder is called `server` like the package it tests, and pytest puts `tests/` on
+# sys.path: where the repository root is not on sys.path too (the `pytest` script, unlike
+# `python -m pytest`), `import server` would find this folder as a namespace package.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+if getattr(sys.modules.get("server"), "__file__", "") is None:
+    del sys.modules["server"]
 
-from server import db
-from server.auth import LOCAL_ADMIN, create_token
+import pytest  # noqa: E402
+from srvtest import fresh_pg, fresh_sqlite, make_app, pg_url  # noqa: E402
+
+from server import db  # noqa: E402
+from server.auth import LOCAL_ADMIN, create_token  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
