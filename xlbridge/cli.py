@@ -270,6 +270,115 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Recompute files in this many parallel processes.")
+@click.option("--dry-run", is_flag=True, help="Compute and report, write nothing.")
+@click.option("--backup", is_flag=True,
+              help="Keep a copy of each file as <name>.backup-<time>.xlsx before replacing it.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Also write the summary to FILE (.csv or .html).")
+@click.option("--values-only", "values_dir", type=click.Path(file_okay=False),
+              help="Also write frozen copies into DIR: PERF_* formulas replaced by their values "
+                   "(for publishing, 公示, to PCs without the add-in).")
+@click.option("--schemes", "schemes_from", metavar="DIR|URL",
+              help="Read schemes from DIR first, or sync them from the server at URL first.")
+@click.pass_context
+def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bool,
+              backup: bool, report_path: str | None, values_dir: str | None,
+              schemes_from: str | None) -> None:
+    """Recompute every formula of the workbooks in PATHS and store the values in the files.
+
+    Folders are searched for .xlsx/.xlsm files. The offices' own formulas (SUM, IF, VLOOKUP,
+    RANK…) and the PERF_* functions are evaluated in dependency order; each file is written
+    atomically and keeps everything else. Exit status 1 if any file could not be processed.
+    """
+    from xlbridge.batch import Options, find_workbooks, recompute_files
+
+    if report_path and Path(report_path).suffix.lower() not in (".csv", ".html", ".htm"):
+        raise Fail(f"--report {report_path}: expected a .csv or .html file name")
+    scheme_dirs: tuple[str, ...] = ()
+    if schemes_from:
+        if schemes_from.startswith(("http://", "https://")):
+            from xlbridge.sync import sync
+
+            synced = sync(schemes_from)
+            console.print(f"sync {escape(schemes_from)}: {len(synced.downloaded)} downloaded, "
+                          f"{len(synced.unchanged)} unchanged"
+                          + (" [yellow](offline: using the last synced schemes)[/yellow]"
+                             if synced.offline else ""))
+            for error in synced.errors:
+                err_console.print(f"[yellow]{escape(error)}[/yellow]")
+        elif Path(schemes_from).is_dir():
+            scheme_dirs = (schemes_from,)
+        else:
+            raise Fail(f"--schemes {schemes_from}: not a folder or an http(s) URL")
+    files, missing = find_workbooks(paths)
+    root = paths[0] if len(paths) == 1 and Path(paths[0]).is_dir() else None
+    options = Options(dry_run=dry_run, backup=backup, values_only=values_dir, root=root,
+                      scheme_dirs=scheme_dirs)
+    progress_bar = None
+    task = None
+    if console.is_terminal and files:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        progress_bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                                transient=True)
+        progress_bar.start()
+        task = progress_bar.add_task("重算 recompute", total=len(files))
+
+    def advance(outcome: Any) -> None:
+        if progress_bar is not None and task is not None:
+            progress_bar.update(task, advance=1, description=escape(Path(outcome.path).name))
+
+    try:
+        report = recompute_files(files, options, jobs=jobs, progress=advance)
+    finally:
+        if progress_bar is not None:
+            progress_bar.stop()
+    from xlbridge.batch import FileOutcome
+
+    report.files[:0] = [FileOutcome(m, "missing", "no such file or folder") for m in missing]
+    _print_batch(report)
+    if report_path:
+        text = report.to_csv() if report_path.lower().endswith(".csv") else report.to_html()
+        write_atomic(report_path, text, encoding="utf-8-sig" if report_path.lower().endswith(
+            ".csv") else "utf-8")
+        console.print(f"report written to {escape(report_path)}")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_batch(report: Any) -> None:
+    from xlbridge.batch import grade_text
+
+    table = Table("workbook", "status", "formulas", "changed", "grades", "schemes")
+    for f in report.files:
+        status = f.status if f.ok else f"[red]{f.status}[/red]"
+        table.add_row(escape(f.path), status, f"{f.recomputed}/{f.formulas}", str(f.changed),
+                      escape(grade_text(f.grades)), escape(" ".join(f.schemes)))
+    console.print(table)
+    t = report.totals()
+    console.print(f"{t['files']} files: {t['ok']} recomputed, {t['failed']} not; "
+                  f"{t['recomputed']} formula cells computed, {t['changed']} values changed "
+                  f"in {t['seconds']:.2f} s")
+    for f in report.files:
+        if not f.ok:
+            err_console.print(f"[red]skipped[/red] {escape(f.path)}: {escape(f.error or f.status)}")
+        for issue in f.issues[:20]:
+            console.print(f"  [yellow]{escape(f.path)}: {escape(issue)}[/yellow]")
+        if len(f.issues) > 20:
+            console.print(f"  … and {len(f.issues) - 20} more cells (see --report)")
+        for note in f.notes:
+            console.print(f"  {escape(f.path)}: {escape(note)}")
+        if f.frozen:
+            console.print(f"  frozen copy: {escape(f.frozen)}")
+        if f.backup:
+            console.print(f"  backup: {escape(f.backup)}")
+
+
+@main.command()
 @click.pass_context
 def examples(ctx: click.Context) -> None:
     """Score every shipped scheme's example records and print a summary."""

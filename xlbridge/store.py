@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,6 +219,19 @@ def default_store() -> SchemeStore:
         if _default is None:
             _default = SchemeStore()
         return _default
+
+
+@contextmanager
+def using_store(store: SchemeStore) -> Iterator[SchemeStore]:
+    """Make ``store`` the process-wide store for the duration of a ``with`` block."""
+    global _default
+    with _default_lock:
+        previous, _default = _default, store
+    try:
+        yield store
+    finally:
+        with _default_lock:
+            _default = previous
 
 
 def reset_default_store(dirs: Sequence[str | Path] | None = None) -> SchemeStore:

@@ -657,13 +657,17 @@ def describe_scheme(cs: CompiledScheme) -> str:
     except (SchemeNotFound, ValueError):
         entry = newest = None
     if entry is not None:
-        when = _dt.datetime.fromtimestamp(entry.path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
         from xlbridge.store import REPO_SCHEMES
+        from xlbridge.sync import synced_at
 
         if entry.path.parent == REPO_SCHEMES:
-            parts.append(f"随软件提供（{when}）")
+            # no time here: the cell must read the same on every PC that has this release
+            parts.append("随软件提供")
         else:
-            parts.append(f"同步于 {when}")
+            # when a sync last confirmed it (the sync's own record), else when the file came
+            synced = synced_at(cs.id, entry.path.parent.parent) or \
+                _dt.datetime.fromtimestamp(entry.path.stat().st_mtime)
+            parts.append(f"同步于 {synced.strftime('%Y-%m-%d %H:%M')}")
         if newest is not None and newest.version > cs.version:
             parts.append(f"已有新版本 {newest.ref}")
     else:

@@ -1,0 +1,148 @@
+"""`xlbridge recompute` end to end: PERF_* and native formulas, summary, reports, safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from xlbridge.cli import main
+
+SCHEME = "bailian-township@1"
+HEADER = ["单位", "指标考核", "公众评议", "察访核验扣分(分)", "一票否决或书面点名批评"]
+ROWS = [["白莲村", 96, 87.5, 1.5, None], ["桥头村", 85, 80, None, None],
+        ["石岭村", 70, 75, 3, "是"]]
+
+
+def make_book(path: Path, rows=ROWS) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "考核"
+    ws.append([*HEADER, "总分", "等次", "排名"])
+    for i, r in enumerate(rows, start=2):
+        ws.append([*r, f'=PERF_SCORE("{SCHEME}",A{i}:E{i},$A$1:$E$1)',
+                   f'=PERF_GRADE(F{i},"{SCHEME}")', f"=RANK(F{i},$F$2:$F${len(rows) + 1})"])
+    ws["K1"] = f"=ROUND(SUM(F2:F{len(rows) + 1}),1)"
+    wb.save(path)
+    return path
+
+
+def values(path: Path) -> list[list]:
+    return [[c.value for c in row] for row in openpyxl.load_workbook(path, data_only=True)
+            .active.iter_rows()]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["recompute", *args], catch_exceptions=False)
+
+
+def test_recompute_stores_perf_and_native_values(tmp_path):
+    book = make_book(tmp_path / "a.xlsx")
+    out = run(str(tmp_path))
+    assert out.exit_code == 0, out.output
+    v = values(book)
+    # 白莲村: 96 × 80% + 87.5 × 20% − 1.5 = 76.8 + 17.5 − 1.5 = 92.8 → 优
+    # 桥头村: 68 + 16 = 84 → 一般 (75 ≤ s < 85); 石岭村: 56 + 15 − 3 = 68 → 差
+    assert [row[5:8] for row in v[1:]] == [[92.8, "优", 1], [84, "一般", 2], [68, "差", 3]]
+    assert v[0][10] == 244.8
+    assert "优:1 一般:1 差:1" in out.output and "bailian-township@1" in out.output
+    # a second run changes nothing: same bytes
+    before = book.read_bytes()
+    assert run(str(book)).exit_code == 0
+    assert book.read_bytes() == before
+
+
+def test_formulas_are_kept_and_other_parts_untouched(tmp_path):
+    book = make_book(tmp_path / "a.xlsx")
+    original = {i.filename: zipfile.ZipFile(book).read(i) for i in zipfile.ZipFile(book).infolist()}
+    run(str(book))
+    after = zipfile.ZipFile(book)
+    for name, data in original.items():
+        if name != "xl/worksheets/sheet1.xml" and name != "xl/workbook.xml":
+            assert after.read(name) == data, name
+    wb = openpyxl.load_workbook(book)
+    assert wb.active["F2"].value.startswith("=PERF_SCORE(")
+
+
+def test_dry_run_backup_and_values_only(tmp_path):
+    (tmp_path / "in").mkdir()
+    book = make_book(tmp_path / "in" / "a.xlsx")
+    before = book.read_bytes()
+    assert run(str(tmp_path / "in"), "--dry-run").exit_code == 0
+    assert book.read_bytes() == before
+    out = run(str(tmp_path / "in"), "--backup", "--values-only", str(tmp_path / "公示"))
+    assert out.exit_code == 0, out.output
+    backups = list((tmp_path / "in").glob("a.backup-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == before
+    frozen = openpyxl.load_workbook(tmp_path / "公示" / "a.xlsx")
+    ws = frozen.active
+    assert ws["F2"].value == 92.8 and ws["G2"].value == "优"      # PERF_* frozen to values
+    assert ws["H2"].value.startswith("=RANK(")                    # native formulas kept
+
+
+def test_bad_files_are_skipped_with_a_reason_and_exit_1(tmp_path):
+    make_book(tmp_path / "good.xlsx")
+    (tmp_path / "legacy.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    report = tmp_path / "report.csv"
+    out = run(str(tmp_path), str(tmp_path / "nope.xlsx"), "--report", str(report))
+    assert out.exit_code == 1
+    rows = {Path(r["file"]).name: r for r in
+            csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig")))}
+    assert rows["good.xlsx"]["status"] == "ok"
+    assert rows["legacy.xls"]["status"] == "rejected" and ".xls" in rows["legacy.xls"]["error"]
+    assert rows["broken.xlsx"]["status"] == "rejected"
+    assert rows["nope.xlsx"]["status"] == "missing"
+    assert values(tmp_path / "good.xlsx")[1][6] == "优"      # the good file was still done
+
+
+def test_parallel_jobs_and_html_report(tmp_path):
+    for i in range(4):
+        make_book(tmp_path / f"b{i}.xlsx")
+    report = tmp_path / "r.html"
+    out = run(str(tmp_path), "--jobs", "2", "--report", str(report))
+    assert out.exit_code == 0, out.output
+    assert all(values(tmp_path / f"b{i}.xlsx")[1][5] == 92.8 for i in range(4))
+    text = report.read_text(encoding="utf-8")
+    assert "4 files, 4 ok" in text and "<table>" in text
+
+
+def test_unknown_scheme_and_bad_input_show_as_cell_errors(tmp_path):
+    book = make_book(tmp_path / "a.xlsx", rows=[["白莲村", "九十六", 87.5, None, None]])
+    out = run(str(book))
+    assert out.exit_code == 0
+    v = values(book)
+    assert v[1][5] == "#VALUE!" and v[1][6] == "#VALUE!"
+
+
+def test_report_suffix_is_checked(tmp_path):
+    out = run(str(tmp_path), "--report", str(tmp_path / "r.txt"))
+    assert out.exit_code == 2 and "expected a .csv or .html" in out.output
+
+
+def test_schemes_folder_first(tmp_path):
+    import shutil
+
+    from tests.conftest import SCHEMES
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    text = (SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
+    # version 2 raises the bar for 优 from 90 to 93
+    (mine / "b.yaml").write_text(text.replace("version: 1", "version: 2")
+                                 .replace("{label: 优, at_least: 90", "{label: 优, at_least: 93")
+                                 .replace("at_least: 85, below: 90", "at_least: 85, below: 93"),
+                                 encoding="utf-8")
+    book = tmp_path / "a.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(['=PERF_GRADE(92.8,"bailian-township")'])
+    wb.save(book)
+    shutil.copy(book, tmp_path / "copy.xlsx")
+    assert run(str(book), "--schemes", str(mine)).exit_code == 0
+    assert values(book)[0][0] == "良好"          # newest version (2) from the given folder
+    assert run(str(tmp_path / "copy.xlsx")).exit_code == 0
+    assert values(tmp_path / "copy.xlsx")[0][0] == "优"  # shipped version 1

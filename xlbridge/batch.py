@@ -1,0 +1,282 @@
+"""Recomputing folders of workbooks: `xlbridge recompute` without the command line.
+
+The headless recalculator (:mod:`xlbridge.recompute`) evaluates the offices' own formulas;
+this module adds the PERF_* worksheet functions — the very functions of
+:mod:`xlbridge.udfs` that the Excel add-in calls, so a workbook computes the same with or
+without Excel — and runs many files, in parallel processes if asked, collecting what a
+clerk wants to know afterwards: which files were recomputed, how many cells, the grade
+distribution of each workbook and the scheme versions it used, and which files were skipped
+and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import html
+import io
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlbridge import udfs
+from xlbridge.recompute import recompute_file
+from xlbridge.recompute.api import perf_formula
+from xlbridge.recompute.functions import current_caller
+from xlbridge.store import SchemeStore, default_store, reset_default_store, using_store
+from xlbridge.xlvalues import ExcelError
+
+#: Files a folder walk picks up. Legacy .xls is included so that it is reported, not ignored.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: Where each PERF_* function takes its scheme argument.
+SCHEME_ARG = {"PERF_SCORE": 0, "PERF_GRADE": 1, "PERF_GRADES": 0, "PERF_BONUS": 1,
+              "PERF_EXPLAIN": 0, "PERF_SCHEME": 0}
+
+
+@dataclass
+class FileOutcome:
+    """One workbook's result, as sent back from a worker process (plain data only)."""
+
+    path: str
+    status: str
+    error: str | None = None
+    formulas: int = 0
+    recomputed: int = 0
+    changed: int = 0
+    kept_cached: int = 0
+    issues: list[str] = field(default_factory=list)
+    grades: dict[str, int] = field(default_factory=dict)
+    schemes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    backup: str | None = None
+    frozen: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "dry-run")
+
+
+@dataclass
+class BatchReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def totals(self) -> dict[str, Any]:
+        grades: Counter[str] = Counter()
+        for f in self.files:
+            grades.update(f.grades)
+        return {"files": len(self.files), "ok": sum(f.ok for f in self.files),
+                "failed": len(self.failed),
+                "formulas": sum(f.formulas for f in self.files),
+                "recomputed": sum(f.recomputed for f in self.files),
+                "changed": sum(f.changed for f in self.files),
+                "issues": sum(len(f.issues) for f in self.files),
+                "grades": dict(grades), "seconds": round(self.seconds, 3)}
+
+    # ------------------------------------------------------------------ reports
+
+    COLUMNS = ("file", "status", "formulas", "recomputed", "changed", "kept_cached", "grades",
+               "schemes", "issues", "error", "seconds")
+
+    def rows(self) -> Iterator[list[str]]:
+        for f in self.files:
+            yield [f.path, f.status, str(f.formulas), str(f.recomputed), str(f.changed),
+                   str(f.kept_cached), grade_text(f.grades), " ".join(f.schemes),
+                   "; ".join(f.issues), f.error or "", f"{f.seconds:.3f}"]
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(self.COLUMNS)
+        writer.writerows(self.rows())
+        return buf.getvalue()
+
+    def to_html(self) -> str:
+        t = self.totals()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
+        body = "\n".join(
+            "<tr class=\"{}\">{}</tr>".format(
+                "ok" if row[1] in ("ok", "dry-run") else "failed",
+                "".join(f"<td>{html.escape(cell)}</td>" for cell in row))
+            for row in self.rows())
+        return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>xlbridge 重算报告</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}
+tr.failed td{{background:#fde2e1}}th{{background:#eef}}</style></head>
+<body><h1>xlbridge 重算报告 Recompute report</h1>
+<p>{t['files']} files, {t['ok']} ok, {t['failed']} failed; {t['recomputed']} of
+{t['formulas']} formula cells recomputed, {t['changed']} values changed;
+grades: {html.escape(grade_text(t['grades']))}; {t['seconds']} s.</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{body}
+</tbody></table></body></html>
+"""
+
+
+def grade_text(grades: dict[str, int]) -> str:
+    return " ".join(f"{g}:{n}" for g, n in grades.items())
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def find_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Workbook files under ``paths`` (files or folders, recursively), and paths not found."""
+    found: list[Path] = []
+    missing: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(f for f in sorted(p.rglob("*"))
+                         if f.suffix.lower() in WORKBOOK_SUFFIXES and f.is_file()
+                         and not f.name.startswith(("~$", ".~", "."))
+                         and ".backup-" not in f.name)
+        elif p.is_file():
+            found.append(p)
+        else:
+            missing.append(str(p))
+    seen: set[Path] = set()
+    unique = []
+    for f in found:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, missing
+
+
+# --------------------------------------------------------------------------- PERF_* inside
+
+
+class _Tally:
+    """Grades and scheme versions seen in one workbook, keyed by the calling cell.
+
+    The recalculator may call a function for the same cell more than once (it retries a cell
+    whose inputs were not ready), so results are kept per cell, not counted per call.
+    """
+
+    def __init__(self) -> None:
+        self.grades: dict[tuple[str, str], Any] = {}
+        self.schemes: set[str] = set()
+
+    def grade_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for value in self.grades.values():
+            cells = [c for row in value for c in (row if isinstance(row, list) else [row])] \
+                if isinstance(value, list) else [value]
+            counts.update(c for c in cells if isinstance(c, str) and c)
+        return dict(counts)
+
+
+def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]:
+    """The PERF_* functions for the recalculator, noting grades and schemes in ``tally``."""
+    if tally is None:
+        return dict(udfs.FUNCTIONS)
+
+    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        position = SCHEME_ARG.get(name)
+
+        def call(*args: Any) -> Any:
+            result = fn(*args)
+            if position is not None and position < len(args):
+                # a bad reference already shows as the cell's error; nothing to note then
+                with contextlib.suppress(Exception):
+                    tally.schemes.add(udfs.scheme_for(args[position]).ref)
+            if name in ("PERF_GRADE", "PERF_GRADES") and not isinstance(result, ExcelError):
+                caller = current_caller()
+                if caller is not None:
+                    tally.grades[(caller.sheet, caller.cell)] = result
+            return result
+
+        return call
+
+    return {name: wrap(name, fn) for name, fn in udfs.FUNCTIONS.items()}
+
+
+# --------------------------------------------------------------------------- one file
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    backup: bool = False
+    values_only: str | None = None      # folder for frozen copies
+    root: str | None = None             # relative paths of frozen copies start here
+    scheme_dirs: tuple[str, ...] = ()
+
+
+def recompute_one(path: Path, options: Options) -> FileOutcome:
+    """Recompute one workbook (in this process), and optionally write its frozen copy."""
+    start = time.perf_counter()
+    tally = _Tally()
+    report = recompute_file(path, dry_run=options.dry_run, backup=options.backup,
+                            functions=perf_functions(tally))
+    outcome = FileOutcome(str(path), report.status, report.error, report.formulas,
+                          report.recomputed, report.changed, report.kept_cached,
+                          [str(i) for i in report.issues()], tally.grade_counts(),
+                          sorted(tally.schemes), list(report.notes), report.backup_path)
+    if report.ok and options.values_only and not options.dry_run:
+        relative = path.resolve().relative_to(Path(options.root).resolve()) \
+            if options.root and path.resolve().is_relative_to(Path(options.root).resolve()) \
+            else Path(path.name)
+        target = Path(options.values_only) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frozen = recompute_file(path, out_path=target, functions=perf_functions(),
+                                values_only=perf_formula)
+        if frozen.ok:
+            outcome.frozen = str(target)
+        else:
+            outcome.status, outcome.error = frozen.status, f"frozen copy: {frozen.error}"
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _init_worker(scheme_dirs: tuple[str, ...]) -> None:
+    # each worker process reads schemes from the same folders as the parent
+    reset_default_store([*scheme_dirs, *default_store().dirs] if scheme_dirs else None)
+
+
+def recompute_files(files: Sequence[Path], options: Options, *, jobs: int = 1,
+                    progress: Callable[[FileOutcome], None] | None = None) -> BatchReport:
+    """Recompute ``files`` (see :func:`find_workbooks`); ``jobs`` > 1 uses worker processes."""
+    if options.scheme_dirs:
+        store = SchemeStore([*options.scheme_dirs, *default_store().dirs])
+        with using_store(store):
+            return _recompute_files(files, options, jobs, progress)
+    return _recompute_files(files, options, jobs, progress)
+
+
+def _recompute_files(files: Sequence[Path], options: Options, jobs: int,
+                     progress: Callable[[FileOutcome], None] | None) -> BatchReport:
+    start = time.perf_counter()
+    report = BatchReport()
+    if jobs > 1 and len(files) > 1:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(options.scheme_dirs,)) as pool:
+            for outcome in pool.map(recompute_one, files, [options] * len(files),
+                                    chunksize=max(1, len(files) // (jobs * 8))):
+                report.files.append(outcome)
+                if progress:
+                    progress(outcome)
+    else:
+        for f in files:
+            outcome = recompute_one(f, options)
+            report.files.append(outcome)
+            if progress:
+                progress(outcome)
+    report.seconds = time.perf_counter() - start
+    return report
