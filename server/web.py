@@ -77,6 +77,17 @@ def _session_auth() -> Response | None:
     return None
 
 
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.index")

@@ -204,14 +204,20 @@ def publish_cmd(files: tuple[str, ...], server_url: str, token: str | None, note
 @click.option("--store", "store_dir", type=click.Path(file_okay=False),
               help="Where to keep the schemes (default: XLBRIDGE_STORE or the per-user "
                    "data folder).")
-def sync_cmd(server_url: str | None, token: str | None, store_dir: str | None) -> None:
+@click.option("--remember", is_flag=True,
+              help="Keep the token in the store folder (this user only), so that later "
+                   "syncs — and the ribbon's Sync button — need no --token.")
+def sync_cmd(server_url: str | None, token: str | None, store_dir: str | None,
+             remember: bool) -> None:
     """Download every published scheme into the local store (unchanged ones cost a 304)."""
-    from xlbridge.sync import sync
+    from xlbridge.sync import save_token, sync
 
     try:
         report = sync(server_url, token, store_dir)
     except ValueError as exc:
         raise Fail(str(exc)) from None
+    if remember and token and report.ok:
+        click.echo(f"token kept in {save_token(token, store_dir)}", err=True)
     for ref in report.downloaded:
         click.echo(f"  + {ref}")
     for err in report.errors if not report.offline else report.errors[1:]:

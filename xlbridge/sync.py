@@ -4,7 +4,8 @@
 The store (:func:`xlbridge.store.user_store_dir`, or ``XLBRIDGE_STORE``) holds one file per
 published version, ``<store>/<id>/<id>@<version>.json`` — exactly the bytes the server
 published — and the sync's own bookkeeping in ``<store>/.sync-state.json`` (ETags, server,
-``synced_at`` per scheme; a dot-file, so the scheme store never reads it as a scheme).
+``synced_at`` per scheme; a dot-file, so the scheme store never reads it as a scheme), and,
+if asked to keep it, the token in ``<store>/.sync-token``.
 
 * Every write is atomic (a temporary dot-file, then ``os.replace``): Excel reading the store
   while a sync runs sees the old file or the new one, never half of one.
@@ -36,6 +37,7 @@ from xlbridge.scheme.validate import validate
 from xlbridge.store import user_store_dir
 
 STATE_FILE = ".sync-state.json"
+TOKEN_FILE = ".sync-token"
 _SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 USER_AGENT = f"xlbridge/{__version__}"
 
@@ -147,6 +149,27 @@ def save_state(store: Path, state: dict[str, Any]) -> None:
     write_atomic(store / STATE_FILE, data.encode("utf-8"))
 
 
+def save_token(token: str, store_dir: str | Path | None = None) -> Path:
+    """Keep a (reader) token in the store folder, readable by this user only, so that a sync
+    without arguments — the ribbon's Sync button — needs nothing typed."""
+    store = Path(store_dir) if store_dir is not None else user_store_dir()
+    path = store / TOKEN_FILE
+    store.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TOKEN_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token.strip() + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def saved_token(store: Path) -> str | None:
+    try:
+        return (store / TOKEN_FILE).read_text("utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def synced_at(scheme_id: str, store_dir: str | Path | None = None) -> datetime | None:
     """When ``scheme_id`` was last confirmed current by a sync (None: never synced)."""
     store = Path(store_dir) if store_dir is not None else user_store_dir()
@@ -213,7 +236,8 @@ def sync(server_url: str | None = None, token: str | None = None,
     """Download every published version of every scheme on the server into the store.
 
     ``server_url`` defaults to ``XLBRIDGE_SERVER``, then to the server of the last sync;
-    ``token`` (a reader token is enough) to ``XLBRIDGE_TOKEN``; ``store_dir`` to
+    ``token`` (a reader token is enough) to ``XLBRIDGE_TOKEN``, then to the one kept by
+    :func:`save_token` (``xlbridge sync --remember``); ``store_dir`` to
     :func:`~xlbridge.store.user_store_dir`. Never raises for network trouble: the report says
     ``offline`` and the store is left as it was.
     """
@@ -222,7 +246,7 @@ def sync(server_url: str | None = None, token: str | None = None,
     server_url = server_url or os.environ.get("XLBRIDGE_SERVER") or state.get("server")
     if not server_url:
         raise ValueError("no server given: pass --server URL (or set XLBRIDGE_SERVER)")
-    token = token or os.environ.get("XLBRIDGE_TOKEN")
+    token = token or os.environ.get("XLBRIDGE_TOKEN") or saved_token(store)
     client = _Client(server_url, token, timeout, session)
     report = SyncReport(client.base, store)
     if state.get("server") != client.base:

@@ -4,6 +4,7 @@ revalidation with 304, new versions, offline fallback, pinned versions, immutabi
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -182,3 +183,21 @@ def test_cli_sync_and_publish(live_server, tokens, tmp_path, monkeypatch):
     assert "+ bailian-township@1" in result.output and "2 version(s) downloaded" in result.output
     result = runner.invoke(main, ["sync"])
     assert result.exit_code == 0 and "2 scheme(s) unchanged" in result.output
+
+
+def test_remembered_token_lets_a_bare_sync_work(live_server, published, reader, tmp_path,
+                                               monkeypatch):
+    """The ribbon's Sync button calls sync() with no arguments."""
+    store = tmp_path / "store"
+    monkeypatch.setenv("XLBRIDGE_STORE", str(store))
+    monkeypatch.delenv("XLBRIDGE_TOKEN", raising=False)
+    monkeypatch.delenv("XLBRIDGE_SERVER", raising=False)
+    result = CliRunner().invoke(main, ["sync", "--server", live_server.url, "--token", reader,
+                                       "--remember"])
+    assert result.exit_code == 0, result.output
+    kept = store / ".sync-token"
+    assert kept.read_text().strip() == reader
+    if os.name == "posix":
+        assert kept.stat().st_mode & 0o777 == 0o600
+    report = sync()
+    assert report.ok and report.not_modified == 2
