@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from xlbridge.arith import HUNDRED, ZERO, fmt
+from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
 from xlbridge.scheme.describe import METHOD_NAMES, PERIOD_NAMES, _item_text, describe
 from xlbridge.scheme.inputs import part_periods
 from xlbridge.scheme.model import Adjustments, CompositePart, Scheme
@@ -32,7 +32,7 @@ class PartRow:
     title: str
     method: str
     points: str
-    share: str  # of the scheme's maximum
+    share: str  # of the scheme's maximum, through the parents' scales
     weight: str  # as written: 80% of the parent, or points
     detail: str
     bar: float  # 0…100, width of the little share bar
@@ -42,11 +42,13 @@ def part_rows(scheme: Scheme) -> list[PartRow]:
     res = resolve_parts(scheme)
     rows: list[PartRow] = []
 
-    def walk(parts: list, depth: int) -> None:
+    def walk(parts: list, depth: int, per_point: Decimal) -> None:
+        # per_point: share of the scheme's maximum that one point at this level is worth
+        # (a child's points are on its composite parent's scale)
         for part in parts:
             pts = res.points.get(part.id, ZERO)
             scale = res.scale.get(part.id)
-            share = pts / scheme.max_score * HUNDRED if scheme.max_score else ZERO
+            share = pts * per_point * HUNDRED
             written = (f"权重 {pct(part.weight)}" if part.weight is not None
                        else f"{fmt(part.points)} 分" if part.points is not None else "")
             bits = []
@@ -74,9 +76,10 @@ def part_rows(scheme: Scheme) -> list[PartRow]:
                                 fmt(pts), f"{fmt(share.quantize(Decimal('0.1')))}%", written,
                                 "；".join(bits), float(min(share, HUNDRED))))
             if isinstance(part, CompositePart):
-                walk(part.parts, depth + 1)
+                inner = scale if scale else pts
+                walk(part.parts, depth + 1, pts * per_point / inner if inner else ZERO)
 
-    walk(scheme.parts, 0)
+    walk(scheme.parts, 0, ONE / scheme.max_score)
     return rows
 
 

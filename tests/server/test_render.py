@@ -39,6 +39,10 @@ def test_part_rows_show_points_and_shares_of_the_maximum():
     top = [r for r in rows if r.depth == 0]
     assert sum(float(r.share.rstrip("%")) for r in top) == pytest.approx(100)
     assert all(r.points for r in rows) and any(r.depth > 0 for r in rows)
+    # a child's points are on its parent's scale: 常规工作 is 50 of 工作考评's 100, which is
+    # worth 60 of the scheme's 100, so it is 30% of the maximum
+    shares = {r.id: r.share for r in rows}
+    assert (shares["work"], shares["routine"], shares["office"]) == ("60%", "30%", "15%")
     bailian = render.part_rows(scheme())
     assert [(r.title, r.points, r.share, r.weight) for r in bailian] == [
         ("指标考核", "80", "80%", "权重 80%"), ("公众评议", "20", "20%", "权重 20%")]
