@@ -111,7 +111,16 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for attempt in range(20):
+            try:
+                os.replace(tmp, path)
+                break
+            except PermissionError:
+                # Windows refuses to replace a file another process has open for a moment
+                # (a worksheet function reading the state file): wait and try again
+                if attempt == 19:
+                    raise
+                time.sleep(0.05)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
