@@ -3,9 +3,10 @@ versions, admins publish them. A Flask application built by :func:`create_app`.
 
 Modules, one concern each: ``db`` (engine, sessions, migrations), ``models`` (tables),
 ``auth`` (tokens and roles), ``schemes`` (drafts, validation, publishing), ``cache``
-(published versions in memory), ``audit`` (the write log), ``ratelimit``, ``problems``
-(problem+json errors); blueprints ``api`` (JSON under /api), ``openapi`` (/openapi.json) and
-``web`` (the pages for people). Run it with ``xlbridge serve`` (waitress).
+(published versions in memory) and ``fastpath`` (serving them without Flask), ``audit`` (the
+write log), ``ratelimit``, ``problems`` (problem+json errors), ``render`` (what the pages
+draw); blueprints ``api`` (JSON under /api), ``openapi`` (/openapi.json) and ``web`` (the
+pages for people). ``serving`` runs it under waitress: ``xlbridge serve``.
 """
 
 from __future__ import annotations
