@@ -14,7 +14,6 @@ Parsing and printing only: the work is done by :mod:`server` and :mod:`xlbridge.
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -23,7 +22,17 @@ DB_HELP = ("Database URL (postgresql+psycopg://user:pw@host/db) or SQLite file p
 
 
 class Fail(click.ClickException):
+    """The command could not run (exit status 2)."""
+
     exit_code = 2
+
+
+class PartlyFailed(click.ClickException):
+    """The command ran but some of its work failed (exit status 1). An exception rather than
+    ``sys.exit`` so that callers inside Excel (the ribbon runs ``xlbridge sync``
+    in-process) get the message instead of a SystemExit."""
+
+    exit_code = 1
 
 
 def _app(db_url: str | None):
@@ -181,17 +190,17 @@ def publish_cmd(files: tuple[str, ...], server_url: str, token: str | None, note
     """Publish scheme files (YAML/JSON) as new versions; unchanged ones are skipped."""
     from xlbridge.sync import publish
 
-    failed = False
+    failed = 0
     for res in publish(server_url, token, files, note, replace_draft):
         if res.status == "error":
-            failed = True
+            failed += 1
             click.echo(f"{res.path}: {res.message}", err=True)
         else:
             click.echo(f"{res.path}: {res.message}")
         for w in res.warnings:
             click.echo(f"  warning: {w}")
     if failed:
-        sys.exit(1)
+        raise PartlyFailed(f"{failed} of {len(files)} file(s) not published")
 
 
 # --------------------------------------------------------------------------- sync
@@ -216,15 +225,15 @@ def sync_cmd(server_url: str | None, token: str | None, store_dir: str | None,
         report = sync(server_url, token, store_dir)
     except ValueError as exc:
         raise Fail(str(exc)) from None
-    if remember and token and report.ok:
-        click.echo(f"token kept in {save_token(token, store_dir)}", err=True)
     for ref in report.downloaded:
         click.echo(f"  + {ref}")
     for err in report.errors if not report.offline else report.errors[1:]:
         click.echo(f"  error: {err}", err=True)
-    click.echo(report.summary(), err=not report.ok)
     if not report.ok:
-        sys.exit(1)
+        raise PartlyFailed(report.summary())
+    click.echo(report.summary())
+    if remember and token:
+        click.echo(f"token kept in {save_token(token, store_dir)}", err=True)
 
 
 def register(main: click.Group) -> None:

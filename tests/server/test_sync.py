@@ -7,6 +7,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 
+import click
 import pytest
 from click.testing import CliRunner
 from srvtest import publish, shipped_doc
@@ -116,6 +117,11 @@ def test_offline_leaves_the_store_and_computing_works(live_server, published, re
     result = CliRunner().invoke(main, ["sync", "--token", reader])  # server from the state
     assert result.exit_code == 1
     assert "offline" in result.output and "connection refused" in result.output
+    # in-process, as the ribbon's Sync button runs it: an exception with the message,
+    # never a SystemExit inside Excel's Python
+    with pytest.raises(click.ClickException, match="offline"):
+        main.main(args=["sync", "--token", reader], prog_name="xlbridge",
+                  standalone_mode=False)
 
 
 def test_pinned_versions_compute_with_that_version(live_server, published, reader, tmp_path):
