@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
-from xlbridge.scheme.describe import METHOD_NAMES, PERIOD_NAMES, _item_text, describe
+from xlbridge.scheme.describe import METHOD_NAMES, PERIOD_NAMES, describe, item_text
 from xlbridge.scheme.inputs import part_periods
 from xlbridge.scheme.model import Adjustments, CompositePart, Scheme
 from xlbridge.scheme.validate import resolve_parts, tier_span
@@ -69,7 +69,7 @@ def part_rows(scheme: Scheme) -> list[PartRow]:
             elif method == "ratio" and part.target is not None:
                 bits.append(f"目标 {fmt(part.target)}")
             elif method == "deduction":
-                bits.extend(_item_text(i) for i in part.items)
+                bits.extend(item_text(i) for i in part.items)
                 if part.cap is not None:
                     bits.append(f"最多扣{fmt(part.cap)}分")
             rows.append(PartRow(depth, part.id, part.title, METHOD_NAMES.get(method, method),
@@ -134,10 +134,10 @@ class Section:
 def _adjustment_section(adj: Adjustments, word: str, where: str = "") -> Section:
     cap = f"累计不超过 {fmt(adj.cap)} 分" if adj.cap is not None else "不封顶"
     sec = Section(f"{where}{adj.title or word}（{cap}）")
-    sec.lines.extend(_item_text(i) for i in adj.items)
+    sec.lines.extend(item_text(i) for i in adj.items)
     for cat in adj.categories:
         head = f"{cat.title}" + (f"（封顶 {fmt(cat.cap)} 分）" if cat.cap is not None else "")
-        sec.lines.append(head + "：" + "；".join(_item_text(i) for i in cat.items))
+        sec.lines.append(head + "：" + "；".join(item_text(i) for i in cat.items))
     return sec
 
 

@@ -47,7 +47,7 @@ from server.problems import (
 from xlbridge.scheme.issues import Issue, SchemeInvalid
 from xlbridge.scheme.load import SchemeSource, scheme_from_data
 from xlbridge.scheme.model import Scheme
-from xlbridge.scheme.types import _SCHEME_ID
+from xlbridge.scheme.types import SCHEME_ID_PATTERN
 from xlbridge.scheme.validate import validate
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def new_draft_etag() -> str:
 
 
 def valid_scheme_id(scheme_id: str) -> bool:
-    return len(scheme_id) <= 100 and bool(_SCHEME_ID.match(scheme_id))
+    return len(scheme_id) <= 100 and bool(SCHEME_ID_PATTERN.match(scheme_id))
 
 
 def check_document(doc: Any, scheme_id: str | None = None,

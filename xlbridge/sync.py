@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,12 +32,12 @@ import requests
 from xlbridge import __version__
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.load import load_scheme_file, scheme_from_data
+from xlbridge.scheme.types import SCHEME_ID_PATTERN
 from xlbridge.scheme.validate import validate
 from xlbridge.store import user_store_dir
 
 STATE_FILE = ".sync-state.json"
 TOKEN_FILE = ".sync-token"
-_SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 USER_AGENT = f"xlbridge/{__version__}"
 
 
@@ -284,7 +283,7 @@ def sync(server_url: str | None = None, token: str | None = None,
     state["server"] = client.base
     for item in listing:
         scheme_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(scheme_id, str) or not _SCHEME_ID.match(scheme_id):
+        if not isinstance(scheme_id, str) or not SCHEME_ID_PATTERN.match(scheme_id):
             report.errors.append(f"the server listed an invalid scheme id {scheme_id!r}")
             continue
         if not item.get("latest_version"):

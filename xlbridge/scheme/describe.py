@@ -32,7 +32,7 @@ def tier_text(scheme: Scheme) -> list[str]:
     return out
 
 
-def _item_text(item: Item) -> str:
+def item_text(item: Item) -> str:
     if item.levels:
         how = "、".join(f"{k}{fmt(v)}" for k, v in item.levels.items())
         if item.highest_only:
@@ -67,12 +67,12 @@ def _adjustment_lines(adj: Adjustments, word: str, indent: str) -> list[str]:
     lines = [f"{indent}{head}" + (f"：累计不超过{fmt(adj.cap)}分" if adj.cap is not None
                                   else "：不封顶")]
     for item in adj.items:
-        lines.append(f"{indent}  {_item_text(item)}")
+        lines.append(f"{indent}  {item_text(item)}")
     for cat in adj.categories:
         lines.append(f"{indent}  {cat.title}" + (f"（封顶{fmt(cat.cap)}）" if cat.cap is not None
                                                 else ""))
         for item in cat.items:
-            lines.append(f"{indent}    {_item_text(item)}")
+            lines.append(f"{indent}    {item_text(item)}")
     return lines
 
 
@@ -110,7 +110,7 @@ def describe(scheme: Scheme, inputs: list[InputSpec] | None = None) -> str:
                         lines.extend(_adjustment_lines(adj, word, "  " * (depth + 1)))
             elif part.method == "deduction":
                 for item in part.items:  # type: ignore[union-attr]
-                    lines.append(f"{'  ' * (depth + 1)}{_item_text(item)}")
+                    lines.append(f"{'  ' * (depth + 1)}{item_text(item)}")
             elif part.method in ("rating", "grade"):
                 values = part.values  # type: ignore[union-attr]
                 shown = "、".join(f"{k}→{_pct(v) if part.method == 'rating' else fmt(v)}"

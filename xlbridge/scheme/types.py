@@ -114,7 +114,7 @@ BoundValue = Annotated[
 ]
 
 _IDENT = re.compile(r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
-_SCHEME_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+SCHEME_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 
 
 def _identifier(value: Any) -> str:
@@ -125,7 +125,7 @@ def _identifier(value: Any) -> str:
 
 
 def _scheme_id(value: Any) -> str:
-    if not isinstance(value, str) or not _SCHEME_ID.match(value):
+    if not isinstance(value, str) or not SCHEME_ID_PATTERN.match(value):
         raise ValueError(f"expected a scheme id of lowercase letters, digits and dashes such as "
                          f"'county-dept-2016', got {value!r}")
     return value
@@ -137,7 +137,7 @@ Identifier = Annotated[
 ]
 SchemeId = Annotated[
     str, BeforeValidator(_scheme_id),
-    WithJsonSchema({"type": "string", "pattern": _SCHEME_ID.pattern}),
+    WithJsonSchema({"type": "string", "pattern": SCHEME_ID_PATTERN.pattern}),
 ]
 
 
