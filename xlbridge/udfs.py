@@ -171,7 +171,9 @@ def _rows(value: Any) -> list[list[Any]]:
         return []
     if not isinstance(value, (list, tuple)):
         return [[_cell(value)]]
-    return [[_cell(c) for c in (r if isinstance(r, (list, tuple)) else [r])] for r in value]
+    # numbers and empty cells pass as they are; only text can hide an error value or a blank
+    return [[c if c is None or c.__class__ is float else _cell(c)
+             for c in (r if isinstance(r, (list, tuple)) else [r])] for r in value]
 
 
 def _text_arg(value: Any, what: str) -> str:
@@ -415,7 +417,7 @@ class _Population:
         for i, c in enumerate(self.totals):
             with suppress(_Fail):
                 self.index.setdefault(_number(c, "分数"), i)  # type: ignore[arg-type]
-        self.grades = [_grade_value(r) for r in grade_totals(cs, self.totals).records]
+        self.grades = [_grade_value(r) for r in grade_totals(cs, self.totals, payout=False).records]
 
 
 def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str]) -> Any:
@@ -431,7 +433,7 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
     def make() -> Any:
         flags: list[list[str]] = [[] for _ in pop.totals]
         flags[index] = named
-        return _grade_value(grade_totals(cs, pop.totals, flags=flags).records[index])
+        return _grade_value(grade_totals(cs, pop.totals, flags=flags, payout=False).records[index])
 
     return _population_memo.get((cs.ref, raw, index, tuple(named)), make)
 
@@ -466,7 +468,7 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None):
         if named:
             _check_flags(cs, {f for fs in named for f in fs})
         grouped = [_group_text(group_rows[i]) for i in present] if group_rows else None
-        result = grade_totals(cs, totals, groups=grouped, flags=named, first_row=1)
+        result = grade_totals(cs, totals, groups=grouped, flags=named, first_row=1, payout=False)
         out: list[list[Any]] = [[""] for _ in cells]
         for i, r in zip(present, result.records, strict=True):
             out[i][0] = _grade_value(r)
