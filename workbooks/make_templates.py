@@ -161,6 +161,7 @@ class Template:
     tables: list[TableInfo] = field(default_factory=list)
     summary: str = "汇总"
     grade_key: str | None = "grade"    # column holding the final grade (None: no tiers)
+    counts: tuple[int, int, str] = (4, 6, "B")   # 汇总: distribution rows and count column
 
 
 class Table:
@@ -810,7 +811,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
     cs = store.get(ref)
     records = demo_records(cs, "finance-bureau-points")
     title = "市财政局干部职工平时考核积分表（2016年6月）"
-    tpl = Template("财政局平时考核积分-月度.xlsx", ref, title)
+    tpl = Template("财政局平时考核积分-月度.xlsx", ref, title, counts=(4, 8, "B"))
     wb, ws = new_book("月考核表")
     t = Table(ws, cs, std_row=5, std_label="每次分值")
     t.index()
@@ -945,7 +946,7 @@ def meiling(store: SchemeStore, out: Path) -> Template:
     cs = store.get(ref)
     records = demo_records(cs, "meiling-street-quarterly")
     title = "梅岭街道机关事业单位工作人员2016年第二季度绩效考核表"
-    tpl = Template("梅岭街道季度绩效考核.xlsx", ref, title)
+    tpl = Template("梅岭街道季度绩效考核.xlsx", ref, title, counts=(4, 8, "E"))
     wb, ws = new_book("季度考核表")
     t = Table(ws, cs)
     t.index()
@@ -1152,7 +1153,8 @@ def hospital(store: SchemeStore, out: Path) -> Template:
     cs = store.get(ref)
     records = demo_records(cs, "hospital-2016")
     title = "***医院2016年5月科室综合目标管理质量考核表"
-    tpl = Template("医院科室质量考核-月度.xlsx", ref, title, grade_key=None)
+    tpl = Template("医院科室质量考核-月度.xlsx", ref, title, grade_key=None,
+                   counts=(4, 7, "D"))
     wb = Workbook()
     wb.remove(wb.active)
     sheets = []
