@@ -278,7 +278,7 @@ class Table:
             style(ws.cell(self.header_row, n, col.header), HEAD_FONT, CENTER,
                   CALC_HEAD if col.spec is None and col.key != "_index" else INPUT_HEAD)
             ws.column_dimensions[get_column_letter(n)].width = col.width
-        ws.row_dimensions[self.header_row].height = 66
+        ws.row_dimensions[self.header_row].height = header_height(self.cols)
         for i, rec in enumerate(records):
             r = self.first + i
             for n, col in enumerate(self.cols, start=1):
@@ -353,6 +353,15 @@ def column_index(letters: str) -> int:
     from openpyxl.utils import column_index_from_string
 
     return column_index_from_string(letters)
+
+
+def header_height(cols: Sequence[Col]) -> float:
+    """Row height (points) that shows every wrapped header: a CJK character is ~2 width units."""
+    lines = 1
+    for col in cols:
+        per_line = max(1, int((col.width - 1) / 2))
+        lines = max(lines, -(-len(col.header) // per_line))
+    return min(150, 14 * lines + 6)
 
 
 def quote(sheet: str) -> str:
