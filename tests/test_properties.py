@@ -53,7 +53,7 @@ def test_caps_never_exceeded_and_floors_never_crossed(late, absent, work, a1, a2
     assert r.ok
     assert 0 <= r.bonus <= 8            # overall cap
     assert 0 <= r.deduction <= 4        # total deduction cap
-    att = r.values["__parts__"]["att"]
+    att = r.part("att")
     assert 0 <= att <= 30               # 扣完为止: the part never goes below its floor
     if late >= 10:
         assert att == 0                 # knock-out

@@ -27,7 +27,7 @@ from xlbridge.arith import (
     round_declared,
     show,
 )
-from xlbridge.engine.fastpath import build_fast_compute, item_pairs, plain_item
+from xlbridge.engine.fastpath import PART_PREFIX, build_fast_compute, item_pairs, plain_item
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, compile_record_parser, normalize_text
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
@@ -56,8 +56,7 @@ ItemFn = Callable[[dict[str, Any], Trace | None], Decimal]
 
 #: Key under which population scoring hands rank-part results to the record scorer.
 RANK_KEY = "__rank__"
-#: Key under which part scores are kept (for tie keys, and all of them when explaining).
-PARTS_KEY = "__parts__"
+
 
 _LIST_SPLIT = re.compile(r"[;；\n]+")
 _LEVEL_SPLIT = re.compile(r"[,，、/]+")
@@ -296,6 +295,7 @@ class CompiledScheme:
 
         keep = part.id in self.kept_parts
         pid = part.id
+        part_key = PART_PREFIX + pid
         # Inputs that may be blank because the part may not apply must be filled when it does.
         required = [spec for spec in self.inputs if spec.optional and spec.path == path
                     and not spec.id.endswith("_evidence")]
@@ -316,7 +316,7 @@ class CompiledScheme:
                 if rounder:
                     score = rounder(score)
                 if keep:
-                    v.setdefault(PARTS_KEY, {})[pid] = score
+                    v[part_key] = score
                 return score
             step = t.add("part", part.id, part.title, None, head)
             with t.nested():
@@ -331,7 +331,7 @@ class CompiledScheme:
                     text += f"，四舍五入为 {show(rounded)}"
                 score = rounded
             step.value, step.text = score, text + " 分"
-            v.setdefault(PARTS_KEY, {})[pid] = score
+            v[part_key] = score
             return score
 
         self.part_fns[part.id] = evaluate

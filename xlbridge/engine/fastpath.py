@@ -25,12 +25,28 @@ from xlbridge.scheme.model import Adjustments, CompositePart, DeductionPart, Dir
 if TYPE_CHECKING:
     from xlbridge.engine.compiled import CompiledScheme
 
+#: Prefix of the keys under which part scores are kept in a record's values (for tie keys,
+#: and all of them when explaining): values["part:attendance"]. Flat keys, not a nested dict,
+#: so that keeping a score allocates nothing.
+PART_PREFIX = "part:"
+
 
 def plain_item(item: Item) -> bool:
     """count × amount (per level or flat), no condition, cap, escalation or evidence."""
     return (item.input == "count" and not item.highest_only and item.escalation is None
             and item.when is None and not item.evidence and item.cap is None
             and item.cap_share is None)
+
+
+def item_columns(item: Item) -> list[str]:
+    """Every input column an item reads."""
+    column = item.reads or item.id
+    if item.input != "count":
+        return [column]
+    columns = [c for c, _ in item_pairs(item)]
+    if item.escalation is not None:
+        columns += [f"{c}_unrectified" for c in columns]
+    return columns
 
 
 def item_pairs(item: Item) -> list[tuple[str, Decimal]]:
@@ -72,8 +88,12 @@ class _Writer:
                     self.emit(f"if {n}:")
                     self.emit(f"    {total} += {n} * {self.const(amount, 'A')}")
             else:
+                # an item whose cells are all empty or 0 gives nothing, whatever its
+                # condition, cap or evidence: skip the call for the common empty record
                 fn = self.const(self.cs.item_fns[id(item)], "I")
-                self.emit(f"{total} += {fn}(v, None)")
+                guard = " or ".join(f"v[{c!r}]" for c in item_columns(item))
+                self.emit(f"if {guard}:")
+                self.emit(f"    {total} += {fn}(v, None)")
         return total
 
     def capped(self, value: str, cap: Decimal | None) -> None:
@@ -133,7 +153,7 @@ class _Writer:
         if rounder is not None:
             self.emit(f"{out} = {self.const(rounder, 'R')}({out})")
         if part.id in cs.kept_parts:
-            self.emit(f"v.setdefault('__parts__', {{}})[{part.id!r}] = {out}")
+            self.emit(f"v[{PART_PREFIX + part.id!r}] = {out}")
         return out
 
     def deduction(self, part: DeductionPart, out: str, scale: Decimal) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from xlbridge.arith import HUNDRED, ZERO, fmt, show
 from xlbridge.engine.compiled import (
-    PARTS_KEY,
+    PART_PREFIX,
     RANK_KEY,
     CompiledScheme,
     ScoringError,
@@ -344,8 +344,7 @@ def _sort_key(cs: CompiledScheme, r: RecordResult) -> tuple:
         return (r.total,)
     out = [r.total]
     for k in keys:
-        parts = r.values.get(PARTS_KEY, {})
-        value = parts.get(k, r.values.get(k))
+        value = r.values.get(PART_PREFIX + k, r.values.get(k))
         out.append(value if value is not None else ZERO)
     return tuple(out)
 
@@ -515,7 +514,7 @@ def _apply_rank_rule(cs: CompiledScheme, result: PopulationResult, rule: Any, wh
                 t.add("flag", rule.id, rule.title, None,
                       f"{rule.title}：{where}，但不满足“{rule.when}”，不标记")
             continue
-        r.flags.append(rule.flag)
+        r.flags = [*r.flags, rule.flag]
         if t:
             t.add("flag", rule.id, rule.title, None, f"{rule.title}：{where} → {rule.flag}")
 

@@ -3,25 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt, show
-from xlbridge.engine.compiled import CompiledScheme, ScoringError
+from xlbridge.engine.compiled import PART_PREFIX, CompiledScheme, ScoringError
 from xlbridge.engine.trace import Step, Trace, render
 from xlbridge.engine.values import FieldError
 
 NO_GRADE = "不定等次"
 
 
+class _SharedEmptyList(list):
+    """The one empty list every result starts with: reassign, never mutate.
+
+    A result of 100,000 is built per second; four fresh empty containers each would be
+    400,000 allocations a second for the garbage collector to track, for lists that stay
+    empty for nearly every record.
+    """
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # (dataclasses refuse unhashable defaults)
+        return 0
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a shared empty default: assign a new list instead of changing it")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+class _SharedEmptyDict(dict):
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return 0
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a shared empty default: assign a new dict instead of changing it")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+
+
+NONE_YET: list[Any] = _SharedEmptyList()
+NONE_YET_MAP: dict[str, Any] = _SharedEmptyDict()
+
+
 @dataclass(slots=True)
 class RecordResult:
-    """What the engine says about one record."""
+    """What the engine says about one record.
+
+    The list and dict fields start as shared empty containers and are replaced, not changed
+    in place, when something is added (``r.flags = [*r.flags, flag]``).
+    """
 
     row: int | None
     values: dict[str, Any]
-    errors: list[FieldError] = field(default_factory=list)
+    errors: list[FieldError] = NONE_YET
     subtotal: Decimal | None = None
     bonus: Decimal | None = None
     deduction: Decimal | None = None
@@ -30,11 +70,11 @@ class RecordResult:
     grade: str | None = None           # final grade (after quotas in a population)
     no_grade: str | None = None        # why there is no grade (不确定等次), if so
     decided_by: str | None = None      # id of the condition that forced the grade
-    conditions: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    conditions: list[str] = NONE_YET
+    flags: list[str] = NONE_YET
     payout: Decimal | None = None
     prize: Decimal | None = None
-    derived: dict[str, Decimal] = field(default_factory=dict)
+    derived: dict[str, Decimal] = NONE_YET_MAP
     rank: int | None = None
     group: tuple[str, ...] | None = None
     group_size: int | None = None
@@ -44,6 +84,10 @@ class RecordResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def part(self, part_id: str) -> Decimal | None:
+        """A part's score, when it was kept (tie keys; every part when explaining)."""
+        return self.values.get(PART_PREFIX + part_id)
 
     @property
     def grade_text(self) -> str:
@@ -93,7 +137,7 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
     for cond, when in cs.conditions:
         if not (holds(cond, when) if holds is not None else when(v)):
             continue
-        r.conditions.append(cond.id)
+        r.conditions = [*r.conditions, cond.id]
         then = cond.then
         veto = "一票否决：" if cond.veto else ""
         if then.grade is not None or then.no_grade:
@@ -119,7 +163,7 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 t.add("condition", cond.id, cond.title, None,
                       f"{veto}{cond.title} → 最高只能评为“{then.at_most}”")
         else:
-            r.flags.append(then.flag or cond.title)
+            r.flags = [*r.flags, then.flag or cond.title]
             if t:
                 t.add("flag", cond.id, cond.title, None, f"{veto}{cond.title} → {then.flag}")
     if no_grade is not None:
@@ -206,7 +250,7 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         value = source * d.share
         rounder = cs.round_payout if d.of == "payout" else cs.round_total
         value = rounder(value) if rounder else value
-        r.derived[d.id] = value
+        r.derived = {**r.derived, d.id: value}
         if t:
             t.add("derived", d.id, d.title, value,
                   f"{d.title}：{show(source)} × {show(d.share * HUNDRED)}% = {show(value)}")

@@ -235,9 +235,14 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
     a record with forty columns.
     """
     parsers = [make_parser(spec) for spec in specs]
-    consts: dict[str, Any] = {"FieldError": FieldError, "Decimal": Decimal,
+    consts: dict[str, Any] = {"FieldError": FieldError, "Decimal": Decimal, "NO_ERRORS": (),
+                              "TEMPLATE": dict.fromkeys(spec.id for spec in specs),
                               "NFKC": functools.partial(unicodedata.normalize, "NFKC")}
-    lines = ["def parse(raw):", "    get = raw.get", "    v = {}", "    errors = []"]
+    # errors is created only when there is one: most records have none
+    # v starts as a copy of a dict that already holds every key: one allocation of the right
+    # size instead of a dict that grows (and is copied) three times on the way to 50 keys
+    lines = ["def parse(raw):", "    get = raw.get", "    v = TEMPLATE.copy()",
+             "    errors = NO_ERRORS"]
     for i, spec in enumerate(specs):
         key = repr(spec.id)
         consts[f"P{i}"] = parsers[i]
@@ -266,7 +271,7 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
             lines.append("        try:")
             lines.append(f"            v[{key}] = P{i}(x)")
             lines.append("        except FieldError as e:")
-            lines.append("            errors.append(e)")
+            lines.append("            errors = [*errors, e]")
             continue
         if spec.type == "text":
             # text: NFKC (full-width → ASCII) and trim, inline; blank text only where allowed
@@ -289,7 +294,7 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
         lines.append(f"{indent}try:")
         lines.append(f"{indent}    v[{key}] = P{i}(x)")
         lines.append(f"{indent}except FieldError as e:")
-        lines.append(f"{indent}    errors.append(e)")
+        lines.append(f"{indent}    errors = [*errors, e]")
     lines.append("    return v, errors")
     namespace: dict[str, Any] = dict(consts)
     exec(compile("\n".join(lines), "<xlbridge record parser>", "exec"), namespace)
