@@ -16,6 +16,7 @@ import csv
 import html
 import io
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,11 +29,14 @@ from xlbridge import udfs
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
 from xlbridge.recompute.functions import current_caller
+from xlbridge.scheme.types import SCHEME_ID_PATTERN
 from xlbridge.store import SchemeStore, default_store, reset_default_store, using_store
 from xlbridge.xlvalues import ExcelError
 
 #: Files a folder walk picks up. Legacy .xls is included so that it is reported, not ignored.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: A scheme argument that names a scheme in the store (not a file path): ``id`` or ``id@n``.
+_SCHEME_REF = re.compile(SCHEME_ID_PATTERN.pattern.rstrip("$") + r"(?:@[0-9]+)?$")
 #: Where each PERF_* function takes its scheme argument.
 SCHEME_ARG = {"PERF_SCORE": 0, "PERF_GRADE": 1, "PERF_GRADES": 0, "PERF_BONUS": 1,
               "PERF_EXPLAIN": 0, "PERF_SCHEME": 0}
@@ -172,6 +176,23 @@ class _Tally:
     def __init__(self) -> None:
         self.grades: dict[tuple[str, str], Any] = {}
         self.schemes: set[str] = set()
+        self._noted: set[tuple[str, SchemeStore, int]] = set()
+
+    def note_scheme(self, ref: Any) -> None:
+        """Note the scheme version a call used. A scheme id (or id@version) is looked up once
+        per store generation, not on every call: the look-up costs about as much as a small
+        PERF_* call, and a sheet repeats the same reference in every row."""
+        key = None
+        if type(ref) is str and _SCHEME_REF.match(ref):
+            store = default_store()
+            key = (ref, store, store.generation)
+            if key in self._noted:
+                return
+        # a bad reference already shows as the cell's error; nothing to note then
+        with contextlib.suppress(Exception):
+            self.schemes.add(udfs.scheme_for(ref).ref)
+            if key is not None:
+                self._noted.add(key)
 
     def grade_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
@@ -193,9 +214,7 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
         def call(*args: Any) -> Any:
             result = fn(*args)
             if position is not None and position < len(args):
-                # a bad reference already shows as the cell's error; nothing to note then
-                with contextlib.suppress(Exception):
-                    tally.schemes.add(udfs.scheme_for(args[position]).ref)
+                tally.note_scheme(args[position])
             if name in ("PERF_GRADE", "PERF_GRADES") and not isinstance(result, ExcelError):
                 caller = current_caller()
                 if caller is not None:

@@ -146,3 +146,20 @@ def test_schemes_folder_first(tmp_path):
     assert values(book)[0][0] == "良好"          # newest version (2) from the given folder
     assert run(str(tmp_path / "copy.xlsx")).exit_code == 0
     assert values(tmp_path / "copy.xlsx")[0][0] == "优"  # shipped version 1
+
+
+def test_scheme_versions_noted_per_workbook(tmp_path):
+    from xlbridge.batch import Options, recompute_one
+
+    book = make_book(tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb.active
+    ws["L1"] = '=PERF_GRADE(80,"bailian-township")'      # unversioned: the newest version
+    ws["L2"] = '=PERF_GRADE(80,"no-such-scheme@1")'      # a bad reference: a cell error only
+    ws["L3"] = '=PERF_GRADE(80,"bailian-township@1x")'   # not a store reference at all
+    wb.save(book)
+    outcome = recompute_one(book, Options())
+    assert outcome.ok
+    assert outcome.schemes == ["bailian-township@1"]
+    assert outcome.grades == {"优": 1, "一般": 2, "差": 1}
+    assert values(book)[1][11] == "#N/A" and values(book)[2][11] == "#VALUE!"
