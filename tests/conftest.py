@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 from pathlib import Path
-
-import pytest
 
 from xlbridge.engine import compile_scheme
 from xlbridge.scheme.load import parse_scheme
@@ -32,13 +28,3 @@ def scheme_text(body: str, header: bool = True, max_score: int = 100) -> str:
 def compiled(body: str, header: bool = True, max_score: int = 100):
     """Compile a scheme from a YAML snippet (the header fields are added unless header=False)."""
     return compile_scheme(parse_scheme(scheme_text(body, header, max_score), "test.yaml"))
-
-
-def require_tool(name: str) -> str:
-    """Path of an external program; skip without it unless XLBRIDGE_REQUIRE_ALL=1 (CI)."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("XLBRIDGE_REQUIRE_ALL") == "1":
-            pytest.fail(f"{name} is required in CI but not installed")
-        pytest.skip(f"{name} not installed")
-    return path

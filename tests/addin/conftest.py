@@ -22,6 +22,10 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SchemeSto
     s = reset_default_store([synced, REPO_SCHEMES])
     s.recheck_seconds = 0  # notice new files at once
     yield s
+    # Restore XLBRIDGE_STORE before rebuilding the default store: this teardown runs before
+    # monkeypatch's own, and a store built now would keep pointing at this test's folder
+    # (and its version-2 schemes) for every later test in the process.
+    monkeypatch.undo()
     reset_default_store()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import require_tool  # tests/conftest.py
+from external_tools import require_tool
 from lxml import etree
 
 from xlbridge import ribbon, udfs

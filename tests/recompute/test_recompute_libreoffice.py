@@ -13,14 +13,13 @@ unless XLBRIDGE_REQUIRE_ALL=1 (CI), where they fail.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import subprocess
 from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from external_tools import require_tool
 from recompute_helpers import make_shared, make_template
 from test_recompute_functions import CASES, DATA
 
@@ -61,12 +60,7 @@ LO_DIFFERS = {
 
 
 def _soffice() -> str:
-    path = shutil.which("soffice") or shutil.which("libreoffice")
-    if path is None:
-        if os.environ.get("XLBRIDGE_REQUIRE_ALL") == "1":
-            pytest.fail("soffice (LibreOffice) is required in CI but not installed")
-        pytest.skip("soffice (LibreOffice) not installed")
-    return path
+    return require_tool("soffice", "libreoffice")
 
 
 _XCU = """<?xml version="1.0" encoding="UTF-8"?>

@@ -8,8 +8,8 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 import yaml
+from external_tools import missing
 from sqlalchemy import text
 
 from server import create_app, db
@@ -20,17 +20,10 @@ SHIPPED = REPO / "workbooks" / "schemes"
 PG_ENV = "XLBRIDGE_TEST_PG_URL"
 
 
-def require_all() -> bool:
-    return os.environ.get("XLBRIDGE_REQUIRE_ALL") == "1"
-
-
 def pg_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
-        if require_all():
-            pytest.fail(f"{PG_ENV} is not set; CI must run the PostgreSQL variant "
-                        "(source docs/ci-postgres.sh)")
-        pytest.skip(f"{PG_ENV} not set: PostgreSQL variant skipped")
+        missing(f"PostgreSQL ({PG_ENV})", ": source docs/ci-postgres.sh to start one")
     return db.database_url(url)
 
 

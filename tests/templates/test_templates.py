@@ -25,7 +25,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import require_tool  # tests/conftest.py
+from external_tools import require_tool
 from openpyxl.chart import BarChart
 from openpyxl.worksheet.formula import ArrayFormula
 
