@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import html
+import inspect
 import io
 import os
 import re
@@ -38,8 +39,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 #: A scheme argument that names a scheme in the store (not a file path): ``id`` or ``id@n``.
 _SCHEME_REF = re.compile(SCHEME_ID_PATTERN.pattern.rstrip("$") + r"(?:@[0-9]+)?$")
 #: Where each PERF_* function takes its scheme argument.
-SCHEME_ARG = {"PERF_SCORE": 0, "PERF_GRADE": 1, "PERF_GRADES": 0, "PERF_BONUS": 1,
-              "PERF_EXPLAIN": 0, "PERF_SCHEME": 0}
+SCHEME_ARG = {name: list(inspect.signature(fn).parameters).index("scheme")
+              for name, fn in udfs.FUNCTIONS.items()
+              if "scheme" in inspect.signature(fn).parameters}
 
 
 @dataclass
@@ -203,18 +205,55 @@ class _Tally:
         return dict(counts)
 
 
+def _one_value(value: Any) -> Any:
+    """An argument not declared as a range, as xlwings passes it: one cell → its value, one
+    row or one column → a flat list, anything larger stays rows of cells."""
+    if type(value) is not list:
+        return value
+    if len(value) == 1:
+        row = value[0]
+        return row[0] if len(row) == 1 else row
+    if all(len(row) == 1 for row in value):
+        return [row[0] for row in value]
+    return value
+
+
+def as_xlwings_calls(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` called with its arguments shaped as xlwings shapes them in Excel.
+
+    The recalculator hands every reference other than a plain cell (``B5:D5``, a defined name
+    such as 方案 → 参数!$B$3) over as a 2-D list; xlwings gives a function a list of lists
+    only for arguments declared ``ndim=2`` (:data:`xlbridge.udfs.RANGE_ARGS`), and one value
+    for a one-cell range elsewhere. Without this, ``=PERF_GRADE(F5, 方案)`` would compute in
+    Excel and fail here.
+    """
+    ranges = udfs.RANGE_ARGS.get(name, frozenset())
+    params = list(inspect.signature(fn).parameters)
+    is_range = tuple(p in ranges for p in params)
+
+    def call(*args: Any) -> Any:
+        shaped = [(a if a is None or type(a) is list else [[a]]) if rng else _one_value(a)
+                  for a, rng in zip(args, is_range, strict=False)]
+        return fn(*shaped, *args[len(is_range):])
+
+    call.__name__ = name
+    return call
+
+
 def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]:
-    """The PERF_* functions for the recalculator, noting grades and schemes in ``tally``."""
+    """The PERF_* functions for the recalculator, called as xlwings calls them in Excel,
+    noting grades and schemes in ``tally``."""
     if tally is None:
-        return dict(udfs.FUNCTIONS)
+        return {name: as_xlwings_calls(name, fn) for name, fn in udfs.FUNCTIONS.items()}
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         position = SCHEME_ARG.get(name)
+        fn = as_xlwings_calls(name, fn)
 
         def call(*args: Any) -> Any:
             result = fn(*args)
             if position is not None and position < len(args):
-                tally.note_scheme(args[position])
+                tally.note_scheme(_one_value(args[position]))
             if name in ("PERF_GRADE", "PERF_GRADES") and not isinstance(result, ExcelError):
                 caller = current_caller()
                 if caller is not None:

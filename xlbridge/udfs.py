@@ -330,14 +330,33 @@ def _grade_value(r: Any) -> Any:
 # No type annotations on the parameters: xlwings reads annotations as converters.
 
 
+#: Per function, the arguments declared as ranges (``ndim=2``, see :func:`range_arg`).
+#: xlwings hands those over as lists of lists; every other argument takes one value, and
+#: xlwings passes a scalar for it even when the formula gives a one-cell range or a defined
+#: name (``=PERF_GRADE(F5, 方案)``). ``xlbridge recompute`` calls the functions the same way.
+RANGE_ARGS: dict[str, frozenset[str]] = {}
+
+
+def range_arg(name: str, doc: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@xw.arg(name, ndim=2, err_to_str=True, doc=doc)``, remembered in RANGE_ARGS."""
+
+    def declare(f: Callable[..., Any]) -> Callable[..., Any]:
+        RANGE_ARGS[f.__name__] = RANGE_ARGS.get(f.__name__, frozenset()) | {name}
+        # ``xw.arg`` is looked up now, not at import: the add-in's registry swaps in
+        # xlwings' desktop decorators before it runs this module again
+        return xw.arg(name, ndim=2, err_to_str=True, doc=doc)(f)
+
+    return declare
+
+
 @xw.func(category=CATEGORY)
 @xw.arg("scheme", doc="方案：id、id@版本 或 文件路径，如 \"bailian-township@1\"。"
         "Scheme: id, id@version or a file path.")
-@xw.arg("inputs", ndim=2, err_to_str=True,
-        doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
-@xw.arg("headers", ndim=2, err_to_str=True,
-        doc="可选：与输入对齐的表头行（输入的 id 或中文名）；省略时按方案的输入顺序对应。"
-        "Optional header row naming each input by id or label; omitted: scheme order.")
+@range_arg("inputs",
+           doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
+@range_arg("headers",
+           doc="可选：与输入对齐的表头行（输入的 id 或中文名）；省略时按方案的输入顺序对应。"
+           "Optional header row naming each input by id or label; omitted: scheme order.")
 @xw.ret(ExcelCell)
 def PERF_SCORE(scheme, inputs, headers=None):
     """一条记录的总分（按方案计分）。Total score of one record under the scheme."""
@@ -355,12 +374,12 @@ def PERF_SCORE(scheme, inputs, headers=None):
 @xw.func(category=CATEGORY)
 @xw.arg("score", err_to_str=True, doc="总分。The total score.")
 @xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
-@xw.arg("population", ndim=2, err_to_str=True,
-        doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用。"
-        "Optional: every total (this one included) to apply the scheme's quotas.")
-@xw.arg("flags", ndim=2, err_to_str=True,
-        doc="可选：本人适用的条件（id 或标题，用、分隔），如一票否决。"
-        "Optional: conditions that hold for this record (ids or titles).")
+@range_arg("population",
+           doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用。"
+           "Optional: every total (this one included) to apply the scheme's quotas.")
+@range_arg("flags",
+           doc="可选：本人适用的条件（id 或标题，用、分隔），如一票否决。"
+           "Optional: conditions that hold for this record (ids or titles).")
 @xw.ret(ExcelCell)
 def PERF_GRADE(score, scheme, population=None, flags=None):
     """等次：按分数（及名额）定等次。Grade tier of a score, with quotas given a population."""
@@ -440,13 +459,13 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
 
 @xw.func(category=CATEGORY)
 @xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
-@xw.arg("scores", ndim=2, err_to_str=True,
-        doc="一列总分（空行不计）。A column of totals (blank rows are not records).")
-@xw.arg("flags", ndim=2, err_to_str=True,
-        doc="可选：与总分对齐的一列（或几列）条件。Optional: conditions per row, aligned.")
-@xw.arg("groups", ndim=2, err_to_str=True,
-        doc="可选：与总分对齐的分组（如考核类别），名额按组计算。"
-        "Optional: each row's group (e.g. category); quotas apply per group.")
+@range_arg("scores",
+           doc="一列总分（空行不计）。A column of totals (blank rows are not records).")
+@range_arg("flags",
+           doc="可选：与总分对齐的一列（或几列）条件。Optional: conditions per row, aligned.")
+@range_arg("groups",
+           doc="可选：与总分对齐的分组（如考核类别），名额按组计算。"
+           "Optional: each row's group (e.g. category); quotas apply per group.")
 @xw.ret(ExcelCell)
 def PERF_GRADES(scheme, scores, flags=None, groups=None):
     """一列等次（按名额和并列规则），作为动态数组溢出。
@@ -547,8 +566,8 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("values", ndim=2, err_to_str=True,
-        doc="各项加分（空白按0）。The items' points (blank = 0).")
+@range_arg("values",
+           doc="各项加分（空白按0）。The items' points (blank = 0).")
 @xw.arg("cap", err_to_str=True, doc="合计封顶分值（累计不超过）。Cap on the total.")
 @xw.arg("per_item_cap", err_to_str=True,
         doc="可选：每项封顶分值。Optional: cap on each item.")
@@ -577,8 +596,8 @@ def PERF_CAP(values, cap, per_item_cap=None):
 
 @xw.func(category=CATEGORY)
 @xw.arg("full", err_to_str=True, doc="满分（该项分值）。The part's full points.")
-@xw.arg("deductions", ndim=2, err_to_str=True,
-        doc="各项扣分（空白按0）。The deductions (blank = 0).")
+@range_arg("deductions",
+           doc="各项扣分（空白按0）。The deductions (blank = 0).")
 @xw.arg("cap", err_to_str=True,
         doc="可选：扣分合计上限（扣满为止）。Optional: cap on the total deduction.")
 @xw.ret(ExcelCell)
@@ -612,10 +631,10 @@ def _all_cells(value: Any) -> list[Any]:
 
 @xw.func(category=CATEGORY)
 @xw.arg("scheme", doc="方案：id、id@版本 或 文件路径。Scheme: id, id@version or a file.")
-@xw.arg("inputs", ndim=2, err_to_str=True,
-        doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
-@xw.arg("headers", ndim=2, err_to_str=True,
-        doc="可选：与输入对齐的表头行。Optional header row naming each input.")
+@range_arg("inputs",
+           doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
+@range_arg("headers",
+           doc="可选：与输入对齐的表头行。Optional header row naming each input.")
 @xw.ret(ExcelCell)
 def PERF_EXPLAIN(scheme, inputs, headers=None):
     """计分明细（文字），用于公示和复核；数据有误时说明原因。

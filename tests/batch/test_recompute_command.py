@@ -163,3 +163,46 @@ def test_scheme_versions_noted_per_workbook(tmp_path):
     assert outcome.schemes == ["bailian-township@1"]
     assert outcome.grades == {"优": 1, "一般": 2, "差": 1}
     assert values(book)[1][11] == "#N/A" and values(book)[2][11] == "#VALUE!"
+
+
+def test_perf_functions_get_their_arguments_shaped_as_xlwings_shapes_them(tmp_path):
+    """A defined name for one cell (方案 → 参数!$B$1) reaches PERF_* as the cell's value, as
+    xlwings passes it in Excel; ranges declared ndim=2 stay rows of cells."""
+    book = tmp_path / "named.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "考核"
+    ws.append([*HEADER, "总分", "等次"])
+    ws.append([*ROWS[0], "=PERF_SCORE(方案,A2:E2,表头)", "=PERF_GRADE(F2,方案)"])
+    ws.append([None, None, None, None, None, None, "=PERF_BONUS(G2,方案)"])
+    params = wb.create_sheet("参数")
+    params["B1"] = SCHEME
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb.defined_names["方案"] = DefinedName("方案", attr_text="参数!$B$1")
+    wb.defined_names["表头"] = DefinedName("表头", attr_text="考核!$A$1:$E$1")
+    wb.save(book)
+    out = run(str(book))
+    assert out.exit_code == 0, out.output
+    v = values(book)
+    assert v[1][5:7] == [92.8, "优"]         # 96 × 80% + 87.5 × 20% − 1.5 = 92.8 ≥ 90
+    assert "bailian-township@1" in out.output
+
+
+def test_as_xlwings_calls_shapes_like_xlwings():
+    from xlbridge.batch import as_xlwings_calls
+
+    seen = []
+
+    def PERF_SCORE(scheme, inputs, headers=None):
+        seen.append((scheme, inputs, headers))
+
+    call = as_xlwings_calls("PERF_SCORE", PERF_SCORE)
+    call([["s@1"]], [[1.0, 2.0]], None)            # 1×1 → value; ranges stay 2-D
+    call("s@1", 5.0, [["a"]])                       # a scalar for a range → [[scalar]]
+    call([["a", "b"]], [[1.0]])                     # one row for a one-value arg → flat list
+    call([["a"], ["b"]], [[1.0]])                   # one column → flat list
+    call([["a", "b"], ["c", "d"]], [[1.0]])         # larger → rows of cells
+    assert seen == [("s@1", [[1.0, 2.0]], None), ("s@1", [[5.0]], [["a"]]),
+                    (["a", "b"], [[1.0]], None), (["a", "b"], [[1.0]], None),
+                    ([["a", "b"], ["c", "d"]], [[1.0]], None)]

@@ -14,7 +14,6 @@ every total, part subtotal, rank, grade, payout, flag and 汇总 count must agre
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import re
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from openpyxl.chart import BarChart
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xlbridge import udfs
+from xlbridge.batch import perf_functions
 from xlbridge.csvio import header_map
 from xlbridge.engine import score_population
 from xlbridge.store import SchemeStore
@@ -418,30 +418,13 @@ def test_demo_rows_are_valid_records_of_the_scheme(built: tuple[Path, dict[str, 
 #: 赵国庆 (常规工作 25 > 23) as 好. Remove the entry when PERF_GRADES can take tie keys.
 KNOWN = {("finance-bureau-points@1", "赵国庆"): "quota tie broken by part scores"}
 
-RANGE_ARGS = {"inputs", "headers", "population", "flags", "scores", "groups", "values",
-              "deductions"}
-
-
-def _as_xlwings(fn: Any) -> Any:
-    """Call a PERF_* function as xlwings would: arguments declared without ``ndim=2`` get a
-    single cell's value, not a 1×1 range (a defined name such as 方案 arrives as a range)."""
-    names = list(inspect.signature(fn).parameters)
-
-    def call(*args: Any) -> Any:
-        conv = [a[0][0] if n not in RANGE_ARGS and isinstance(a, list) and len(a) == 1
-                and len(a[0]) == 1 else a for n, a in zip(names, args, strict=False)]
-        return fn(*conv)
-
-    return call
-
-
 @pytest.fixture(scope="module")
 def recomputed(built: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
                ) -> tuple[Path, dict[str, Any]]:
     from xlbridge import recompute
 
     out = tmp_path_factory.mktemp("recomputed")
-    functions = {n: _as_xlwings(f) for n, f in udfs.FUNCTIONS.items()}
+    functions = perf_functions()  # called as xlwings calls them (1-cell names → values)
     reports = {}
     for name in FILES:
         reports[name] = recompute.recalc_workbook(built[0] / name, out_path=out / name,
@@ -524,9 +507,6 @@ def _subtotals(ref: str, e: Any, parts: dict[str, Decimal]) -> dict[str, Decimal
     return {"quality": parts["f_quality"], "satisfaction": parts["f_satisfaction"]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "xlbridge recompute hands a defined name (方案 → 参数!$B$3) to PERF_* as a 1x1 range; "
-    "xlwings gives a scalar to arguments declared without ndim=2 (see _as_xlwings)"))
 def test_xlbridge_recompute_fills_the_templates(built: tuple[Path, dict[str, Any]],
                                                 tmp_path: Path) -> None:
     """The command line path: ``xlbridge recompute DIR`` on copies of the templates."""
