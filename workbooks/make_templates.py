@@ -35,10 +35,11 @@ Formulas are what a clerk would write, mixed with the PERF_* add-in functions:
 * totals: ``PERF_SCORE(方案, B6:AG6, 表头)``; breakdown: ``PERF_EXPLAIN`` (same arguments);
 * part subtotals: native (MIN/AVERAGE/SUMPRODUCT over the 扣分标准 row), with ``PERF_DEDUCT``
   (扣完为止) and ``PERF_CAP`` (累计不超过) as building blocks;
-* grades: ``PERF_GRADES(方案, 总分列, 条件列, [分组列])`` entered as a legacy array formula
-  (Ctrl+Shift+Enter, ``t="array"``) over the whole grade column — Excel 2013+ computes it, and
-  it is the only form that applies quotas per group with every record's conditions (a per-row
-  ``PERF_GRADE`` with a population does not know the other records' vetoes); a second column
+* grades: ``PERF_GRADES(方案, 总分列, 条件列, [分组列], [并列比较分])`` entered as a legacy
+  array formula (Ctrl+Shift+Enter, ``t="array"``) over the whole grade column — Excel 2013+
+  computes it, and it is the only form that applies quotas per group with every record's
+  conditions (a per-row ``PERF_GRADE`` with a population does not know the other records'
+  vetoes); a second column
   ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a yellow fill marks the
   records a quota moved;
 * conditions (条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's conditions;
@@ -51,8 +52,10 @@ know, so PERF_SCORE/PERF_EXPLAIN give #N/A there: that template computes its tot
 PERF_BONUS. The hospital scheme has no tiers or payout: its templates (one sheet per 科室类别)
 chart score bands (VLOOKUP into 参数), not grades.
 
-openpyxl stores formulas without cached values; ``xlbridge recompute`` fills them in, and
-Excel/LibreOffice recompute on open (``fullCalcOnLoad``).
+openpyxl stores formulas without cached values (and asks for a full recalculation on open,
+``fullCalcOnLoad``); the generator then runs ``xlbridge recompute`` on each file, which stores
+every value and drops ``fullCalcOnLoad``, so the committed templates open with their results
+shown everywhere, add-in or not (``--no-values`` skips that step).
 """
 
 from __future__ import annotations
@@ -838,7 +841,10 @@ def finance(store: SchemeStore, out: Path) -> Template:
              std=dict(zip(pen_ids, pen_amounts, strict=True)))
     c = t.c
     std = t.std_row
-    for part, (_group, points, ids, _amounts) in FINANCE_PARTS.items():
+    # The part subtotals in the order of the scheme's tie keys (重点工作, 常规工作, 考勤工作),
+    # so that one range of three columns hands them to PERF_GRADES's tiebreak.
+    for part in ("key_work", "routine", "attendance", "democratic"):
+        _group, points, ids, _amounts = FINANCE_PARTS[part]
         header = {"attendance": "考勤工作", "routine": "常规工作", "key_work": "重点工作",
                   "democratic": "民主测评"}[part]
 
@@ -847,7 +853,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
             return f"=PERF_DEDUCT({points},SUMPRODUCT({a}{r}:{b}{r},${a}${std}:${b}${std}))"
 
         t.calc(part, f"{header}（{points}分）", formula, fmt=WHOLE, width=7, total="avg")
-    t.calc("base", "基本分", lambda r: f"=SUM({t.span('attendance', 'democratic', r)})",
+    t.calc("base", "基本分", lambda r: f"=SUM({t.span('key_work', 'democratic', r)})",
            fmt=WHOLE, width=7, total="avg")
     t.calc("bonus", "奖励加分", lambda r: f"={c('total')}{r}-{c('base')}{r}+{c('penalty')}{r}",
            fmt=WHOLE, width=7, total="avg")
@@ -865,7 +871,8 @@ def finance(store: SchemeStore, out: Path) -> Template:
     t.calc("tier", "分数等次（未计名额）",
            lambda r: f"=PERF_GRADE({c('total')}{r},方案,,{c('flags')}{r})", width=9)
     t.calc("grade", "等次", array=lambda: (
-        f"=PERF_GRADES(方案,{t.col('total')},{t.col('flags')},{t.col('leader')})"), width=8)
+        f"=PERF_GRADES(方案,{t.col('total')},{t.col('flags')},{t.col('leader')},"
+        f"${c('key_work')}${t.first}:${c('attendance')}${t.last})"), width=8)
     t.calc("standard", "奖金标准(元)", lambda r: (
         f"=IFERROR(VLOOKUP({c('grade')}{r},参数!$A$14:$D$17,4,FALSE),0)"), fmt=MONEY,
         width=10)
@@ -1214,17 +1221,42 @@ def hospital(store: SchemeStore, out: Path) -> Template:
 BUILDERS = (county, finance, meiling, hospital)
 
 
-def build_all(out: Path = OUT, store: SchemeStore | None = None) -> list[Template]:
-    """Write every template into ``out``; returns where each table lies."""
+def build_all(out: Path = OUT, store: SchemeStore | None = None, *,
+              recompute: bool = True) -> list[Template]:
+    """Write every template into ``out``; returns where each table lies.
+
+    With ``recompute`` (the default) every formula's value is then stored in the file by
+    ``xlbridge recompute`` with the shipped schemes, so that a template opened on a PC without
+    the add-in — Excel, WPS or LibreOffice — shows the demo results instead of ``#NAME?``.
+    """
     store = store or SchemeStore([SCHEMES])
-    return [build(store, Path(out)) for build in BUILDERS]
+    templates = [build(store, Path(out)) for build in BUILDERS]
+    if recompute:
+        store_values(store, [Path(out) / t.file for t in templates])
+    return templates
+
+
+def store_values(store: SchemeStore, files: Sequence[Path]) -> None:
+    """Recompute ``files`` in place with the PERF_* functions; stop on any failure."""
+    from xlbridge.batch import perf_functions
+    from xlbridge.recompute import recompute_file
+    from xlbridge.store import using_store
+
+    with using_store(store):
+        for path in files:
+            report = recompute_file(path, functions=perf_functions())
+            if not report.ok or report.issues() or report.recomputed != report.formulas:
+                raise SystemExit(f"{path}: recompute failed:\n{report.summary()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
+    parser.add_argument("--no-values", action="store_true",
+                        help="leave the formulas without stored values (as openpyxl writes "
+                             "them; Excel then recalculates on open)")
     args = parser.parse_args(argv)
-    for tpl in build_all(args.out):
+    for tpl in build_all(args.out, recompute=not args.no_values):
         print(f"{args.out / tpl.file}  ({tpl.ref})")
     return 0
 

@@ -173,10 +173,14 @@ class _Tally:
 
     The recalculator may call a function for the same cell more than once (it retries a cell
     whose inputs were not ready), so results are kept per cell, not counted per call.
+
+    A sheet that grades a column with PERF_GRADES often shows the tier before quotas beside
+    it with PERF_GRADE: the distribution counts each record once, by its final grade — the
+    PERF_GRADES cells of a sheet that has them, the PERF_GRADE cells elsewhere.
     """
 
     def __init__(self) -> None:
-        self.grades: dict[tuple[str, str], Any] = {}
+        self.grades: dict[tuple[str, str, str], Any] = {}   # (function, sheet, cell) → result
         self.schemes: set[str] = set()
         self._noted: set[tuple[str, SchemeStore, int]] = set()
 
@@ -198,11 +202,21 @@ class _Tally:
 
     def grade_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for value in self.grades.values():
+        column_graded = {sheet for fn, sheet, _ in self.grades if fn == "PERF_GRADES"}
+        for (fn, sheet, _), value in self.grades.items():
+            if fn == "PERF_GRADE" and sheet in column_graded:
+                continue
             cells = [c for row in value for c in (row if isinstance(row, list) else [row])] \
                 if isinstance(value, list) else [value]
             counts.update(c for c in cells if isinstance(c, str) and c)
-        return dict(counts)
+        # best tier first, as the schemes list them; other labels (不定等次 …) after
+        order: dict[str, int] = {}
+        for ref in sorted(self.schemes):
+            with contextlib.suppress(Exception):
+                for tier in udfs.scheme_for(ref).scheme.tiers:
+                    order.setdefault(tier.label, len(order))
+        return dict(sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)),
+                                                           kv[0] not in order)))
 
 
 def _one_value(value: Any) -> Any:
@@ -257,7 +271,7 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
             if name in ("PERF_GRADE", "PERF_GRADES") and not isinstance(result, ExcelError):
                 caller = current_caller()
                 if caller is not None:
-                    tally.grades[(caller.sheet, caller.cell)] = result
+                    tally.grades[(name, caller.sheet, caller.cell)] = result
             return result
 
         return call

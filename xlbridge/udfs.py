@@ -58,6 +58,7 @@ from xlbridge.engine import (
     score_record,
 )
 from xlbridge.engine.compiled import ScoringError
+from xlbridge.engine.population import tie_keys
 from xlbridge.engine.record import NO_GRADE, RecordResult, decide_grade
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
 from xlbridge.scheme.inputs import InputSpec
@@ -466,8 +467,12 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
 @range_arg("groups",
            doc="可选：与总分对齐的分组（如考核类别），名额按组计算。"
            "Optional: each row's group (e.g. category); quotas apply per group.")
+@range_arg("tiebreak",
+           doc="可选：名额线上总分并列时依次比较的分项得分，每项一列，按方案并列规则"
+           "（ties.keys）的顺序。Optional: the part scores that break a tie at a quota line, "
+           "one column per tie key, in the scheme's order.")
 @xw.ret(ExcelCell)
-def PERF_GRADES(scheme, scores, flags=None, groups=None):
+def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
     """一列等次（按名额和并列规则），作为动态数组溢出。
     A column of quota-aware grades, returned as a spilled array."""
 
@@ -487,7 +492,10 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None):
         if named:
             _check_flags(cs, {f for fs in named for f in fs})
         grouped = [_group_text(group_rows[i]) for i in present] if group_rows else None
-        result = grade_totals(cs, totals, groups=grouped, flags=named, first_row=1, payout=False)
+        ties = _tie_scores(cs, tiebreak, len(cells))
+        result = grade_totals(cs, totals, groups=grouped, flags=named,
+                              tie_scores=[ties[i] for i in present] if ties else None,
+                              first_row=1, payout=False)
         out: list[list[Any]] = [[""] for _ in cells]
         for i, r in zip(present, result.records, strict=True):
             out[i][0] = _grade_value(r)
@@ -495,6 +503,22 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None):
 
     result = _guard(body)
     return result if isinstance(result, list) else [[result]]
+
+
+def _tie_scores(cs: CompiledScheme, value: Any, n: int) -> list[list[Any]] | None:
+    """The tiebreak range: one row per score, one column per declared tie key."""
+    rows = _aligned(value, n, "tiebreak 并列比较分")
+    if rows is None:
+        return None
+    keys = tie_keys(cs)
+    if not keys:
+        raise _Fail(value_error(f"方案 {cs.ref} 没有声明并列比较项（ties.keys），不需要 tiebreak "
+                                "(the scheme breaks no ties by part scores)"))
+    if any(len(r) != len(keys) for r in rows):
+        names = "、".join(cs.part_titles.get(k, k) for k in keys)
+        raise _Fail(value_error(f"tiebreak 应有 {len(keys)} 列，依次为 {names} "
+                                f"(expected {len(keys)} columns: {', '.join(keys)})"))
+    return rows
 
 
 def _aligned(value: Any, n: int, what: str) -> list[list[Any]] | None:

@@ -49,7 +49,7 @@ def test_names_and_signatures_are_stable():
     assert sigs == {
         "PERF_SCORE": "(scheme, inputs, headers=None)",
         "PERF_GRADE": "(score, scheme, population=None, flags=None)",
-        "PERF_GRADES": "(scheme, scores, flags=None, groups=None)",
+        "PERF_GRADES": "(scheme, scores, flags=None, groups=None, tiebreak=None)",
         "PERF_BONUS": "(grade_or_score, scheme, base=None, months=None)",
         "PERF_CAP": "(values, cap, per_item_cap=None)",
         "PERF_DEDUCT": "(full, deductions, cap=None)",
@@ -191,6 +191,40 @@ def test_grades_argument_shape_errors():
     assert err(out[0][0]).code == "#VALUE!"
     out = PERF_GRADES("nope", [[95.0]])
     assert err(out[0][0]).code == "#N/A"
+
+
+FB = "finance-bureau-points@1"
+
+
+def test_grades_tiebreak_by_declared_part_scores():
+    # finance-bureau-points: 好 at most 40% per 分管领导 group (floor), ties at the line broken
+    # by 重点工作, then 常规工作, then 考勤工作, a tie on all of them leaves all out (004:203).
+    # Five records → 5 × 40% = 2 places for 好. Totals 99, 98, 98, 97, 96: 99 is in; 98 and 98
+    # tie for the second place.
+    scores = [[99.0], [98.0], [98.0], [97.0], [96.0]]
+    # without tiebreak: the tie goes to `then: all_out` — both 98s are 良好
+    assert [r[0] for r in PERF_GRADES(FB, scores)] == ["好", "良好", "良好", "良好", "良好"]
+    # 重点工作 equal (30), 常规工作 23 < 25: the third record takes the place
+    ties = [[30.0, 25.0, 30.0], [30.0, 23.0, 30.0], [30.0, 25.0, 28.0], [30.0, 25.0, 29.0],
+            [30.0, 25.0, 30.0]]
+    assert [r[0] for r in PERF_GRADES(FB, scores, None, None, ties)] == \
+        ["好", "良好", "好", "良好", "良好"]
+    # equal on every key as well: the rule's `then` again
+    same = [[30.0, 25.0, 30.0]] * 5
+    assert [r[0] for r in PERF_GRADES(FB, scores, None, None, same)] == \
+        ["好", "良好", "良好", "良好", "良好"]
+
+
+def test_grades_tiebreak_errors_name_the_keys():
+    scores = [[99.0], [98.0]]
+    e = err(PERF_GRADES(FB, scores, None, None, [[30.0, 25.0], [30.0, 23.0]])[0][0])
+    assert e.code == "#VALUE!" and "重点工作、常规工作、考勤工作" in e.reason
+    e = err(PERF_GRADES(FB, scores, None, None, [[30.0, "x", 1.0], [30.0, 23.0, 1.0]])[0][0])
+    assert e.code == "#VALUE!" and "常规工作" in e.reason
+    e = err(PERF_GRADES(FB, scores, None, None, [[1.0, 2.0, 3.0]])[0][0])      # one row for two
+    assert e.code == "#VALUE!"
+    e = err(PERF_GRADES(BL, scores, None, None, [[1.0], [2.0]])[0][0])         # no tie keys
+    assert e.code == "#VALUE!" and "ties.keys" in e.reason
 
 
 def test_grades_of_10000_rows_and_ties():

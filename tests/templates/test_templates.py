@@ -411,12 +411,11 @@ def test_demo_rows_are_valid_records_of_the_scheme(built: tuple[Path, dict[str, 
 
 # ----------------------------------------------------------------------------- recompute
 
-#: Where the templates knowingly differ from ``xlbridge score`` (name → why). PERF_GRADES
-#: grades bare totals: a tie at a quota line that the scheme breaks by part scores
-#: (finance: 重点工作, 常规工作, 考勤工作) cannot be broken from the totals, so the declared
-#: ``then: all_out`` applies to all tied. 赵国庆 and 孙丽 both have 98; the engine keeps
-#: 赵国庆 (常规工作 25 > 23) as 好. Remove the entry when PERF_GRADES can take tie keys.
-KNOWN = {("finance-bureau-points@1", "赵国庆"): "quota tie broken by part scores"}
+#: Where the templates knowingly differ from ``xlbridge score`` ((scheme, name) → why).
+#: Empty: a tie at a quota line that the scheme breaks by part scores (finance: 重点工作,
+#: 常规工作, 考勤工作; 赵国庆 and 孙丽 both have 98) is broken in the template too, by the
+#: part subtotals it passes to PERF_GRADES as ``tiebreak``.
+KNOWN: dict[tuple[str, str], str] = {}
 
 @pytest.fixture(scope="module")
 def recomputed(built: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -191,26 +191,43 @@ def _rank_quota_pay(cs: CompiledScheme, result: PopulationResult,
 def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
                  groups: Sequence[Any] | None = None,
                  flags: Sequence[Iterable[str]] | None = None,
+                 tie_scores: Sequence[Sequence[Any]] | None = None,
                  explain: bool = False, first_row: int = 1,
                  payout: bool = True) -> PopulationResult:
     """Quota-aware grades for totals computed elsewhere (a template's own score column).
 
     ``groups[i]`` is record i's group (for a scheme grouped by several inputs, their values
     joined by '/'); ``flags[i]`` names the conditions (by id or title) that hold for record i,
-    whose outcomes — vetoes, forced grades, no grade — are applied. Tier gates that read
+    whose outcomes — vetoes, forced grades, no grade — are applied. ``tie_scores[i]`` are
+    record i's scores for the quota's declared tie keys (``quotas.ties.keys``, in that
+    order), which break a tie on the total at a quota line as :func:`score_population` does
+    from the parts; without them such a tie goes to the rule's ``then``. Tier gates that read
     inputs cannot be checked from a total and are taken as met; payout rules that read
     inputs are not applied (use score_population with full records for those).
     ``payout=False`` skips payouts for callers that only want grades.
     """
     with _no_gc():
-        return _grade_totals(cs, totals, groups, flags, explain, first_row, payout)
+        return _grade_totals(cs, totals, groups, flags, tie_scores, explain, first_row,
+                             payout)
+
+
+def tie_keys(cs: CompiledScheme) -> list[str]:
+    """The part ids that break a tie at a quota line, in order (empty: the total only)."""
+    quotas = cs.scheme.quotas
+    return list(quotas.ties.keys or []) if quotas and quotas.ties else []
 
 
 def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[Any] | None,
-                  flags: Sequence[Iterable[str]] | None, explain: bool, first_row: int,
+                  flags: Sequence[Iterable[str]] | None,
+                  tie_scores: Sequence[Sequence[Any]] | None, explain: bool, first_row: int,
                   payout: bool) -> PopulationResult:
     keys = cs.scheme.groups
     parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    tie_parsers: list[tuple[str, Callable[[Any], Any]]] = []
+    if tie_scores is not None:
+        for k in tie_keys(cs):
+            title = cs.part_titles.get(k, k)
+            tie_parsers.append((PART_PREFIX + k, make_parser(InputSpec(k, title, "number", k))))
     # condition names, normalised once: flag text → condition id
     by_name: dict[str, str] = {}
     for cond in cs.scheme.conditions:
@@ -250,6 +267,14 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
             r.errors = [total]
             results.append(r)
             continue
+        if tie_parsers:
+            try:
+                for (key, parse), raw_key in zip(tie_parsers, tie_scores[i], strict=True):
+                    values[key] = parse(raw_key)
+            except FieldError as exc:
+                r.errors = [exc]
+                results.append(r)
+                continue
         r.total = total
         values["total"] = values["subtotal"] = total
         values["bonus"] = values["deduction"] = ZERO
