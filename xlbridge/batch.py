@@ -17,7 +17,6 @@ import html
 import inspect
 import io
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,14 +29,12 @@ from xlbridge import udfs
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
 from xlbridge.recompute.functions import current_caller
-from xlbridge.scheme.types import SCHEME_ID_PATTERN
+from xlbridge.scheme.types import SCHEME_REF_PATTERN
 from xlbridge.store import SchemeStore, default_store, reset_default_store, using_store
 from xlbridge.xlvalues import ExcelError
 
 #: Files a folder walk picks up. Legacy .xls is included so that it is reported, not ignored.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-#: A scheme argument that names a scheme in the store (not a file path): ``id`` or ``id@n``.
-_SCHEME_REF = re.compile(SCHEME_ID_PATTERN.pattern.rstrip("$") + r"(?:@[0-9]+)?$")
 #: Where each PERF_* function takes its scheme argument.
 SCHEME_ARG = {name: list(inspect.signature(fn).parameters).index("scheme")
               for name, fn in udfs.FUNCTIONS.items()
@@ -189,7 +186,7 @@ class _Tally:
         per store generation, not on every call: the look-up costs about as much as a small
         PERF_* call, and a sheet repeats the same reference in every row."""
         key = None
-        if type(ref) is str and _SCHEME_REF.match(ref):
+        if type(ref) is str and SCHEME_REF_PATTERN.match(ref):
             store = default_store()
             key = (ref, store, store.generation)
             if key in self._noted:

@@ -11,7 +11,7 @@ box instead of a traceback.
 
 * a header row (within the first 20 rows) naming the scheme's inputs by id or Chinese label,
   as ``xlbridge schemes show`` lists them; records follow it, one per row, up to the first
-  row whose input cells are all blank;
+  row whose input cells are all blank or that is labelled 合计/平均/小计/总计;
 * output columns found by their header: 总分, 等次, 奖金, 排名, 标记, 暂缓原因, 计分明细
   (synonyms in :data:`OUTPUT_HEADERS`); a template without any gets all of them appended
   after its last column; a column computed by formulas (e.g. ``=PERF_GRADES(…)``) is never
@@ -19,7 +19,9 @@ box instead of a traceback.
 * the sheet-scoped defined names ``XLBRIDGE_SCHEME`` (``="id@version"``, the scheme and
   version the sheet computes with) and ``XLBRIDGE_COMPUTED`` (when, with which xlbridge):
   written by “重算”; read by “检查本表” to warn when a newer version has been published.
-  A sheet without ``XLBRIDGE_SCHEME`` is matched to the scheme whose inputs its header names.
+  A sheet without ``XLBRIDGE_SCHEME`` is pinned by a defined name ``方案`` that points at the
+  cell holding ``id@version`` (the shipped templates keep it on their 参数 sheet, and their
+  PERF_* formulas read it), else matched to the scheme whose inputs its header names.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.trace import render
 from xlbridge.engine.values import normalize_text
 from xlbridge.scheme.issues import SchemeInvalid
+from xlbridge.scheme.types import SCHEME_REF_PATTERN
 from xlbridge.store import SchemeNotFound, SchemeStore, default_store
 from xlbridge.udfs import FUNCTIONS, describe_scheme
 from xlbridge.xlvalues import ERROR_CODES, ExcelError
@@ -51,6 +54,8 @@ TITLE = "绩效考核 xlbridge"
 SCHEME_NAME = "XLBRIDGE_SCHEME"
 COMPUTED_NAME = "XLBRIDGE_COMPUTED"
 REPORT_SHEET = "xlbridge检查"
+#: The defined name the shipped templates keep their pinned scheme under (参数!$B$3).
+TEMPLATE_SCHEME_NAME = "方案"
 HEADER_ROWS = 20
 
 #: Output column kinds, in the order they are appended, with the headers that name them.
@@ -129,11 +134,31 @@ def _read(sheet: Any) -> tuple[tuple[int, int], list[list[Any]]]:
 
 
 def bound_scheme(sheet: Any) -> str | None:
-    """The scheme reference in the sheet's XLBRIDGE_SCHEME name, if any."""
+    """The scheme (id@version) a sheet is pinned to, if any: its XLBRIDGE_SCHEME name, else
+    the cell a defined name 方案 points at (sheet-scoped first) — the cell the shipped
+    templates' PERF_* formulas read their scheme from."""
     name = _sheet_name(sheet, SCHEME_NAME)
-    if name is None:
+    if name is not None:
+        return _name_text(name.refers_to)
+    for scope in (sheet.names, sheet.book.names):
+        for n in scope:
+            if n.name.split("!")[-1] == TEMPLATE_SCHEME_NAME:
+                ref = _named_cell_text(n)
+                if ref and SCHEME_REF_PATTERN.match(ref):
+                    return ref
+    return None
+
+
+def _named_cell_text(name: Any) -> str | None:
+    """The text a defined name stands for: a literal (="id@1") or one cell's value."""
+    text = _name_text(name.refers_to)
+    if text and SCHEME_REF_PATTERN.match(text):
+        return text
+    try:
+        value = name.refers_to_range.value
+    except Exception:  # a name for a constant, a formula or several areas
         return None
-    return _name_text(name.refers_to)
+    return value.strip() if isinstance(value, str) else None
 
 
 def _sheet_name(sheet: Any, name: str) -> Any:
@@ -218,10 +243,19 @@ def find_layout(sheet: Any, store: SchemeStore | None = None,
             outputs[kind] = i
     records = 0
     for row in values[index + 1:]:
-        if all(_blank(row[i]) for i in mapping if i < len(row)):
+        if all(_blank(row[i]) for i in mapping if i < len(row)) or _is_summary_row(row):
             break
         records += 1
     return Layout(sheet, cs, origin, values, index, mapping, outputs, records, bound)
+
+
+#: Labels of the rows that close a table of records (合计/平均 rows under the last record).
+SUMMARY_LABELS = frozenset(normalize_text(x) for x in (
+    "合计", "总计", "小计", "平均", "平均分", "平均值", "汇总", "合计/平均", "total", "average"))
+
+
+def _is_summary_row(row: Sequence[Any]) -> bool:
+    return any(isinstance(c, str) and normalize_text(c) in SUMMARY_LABELS for c in row)
 
 
 def _blank(value: Any) -> bool:

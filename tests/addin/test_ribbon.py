@@ -216,18 +216,56 @@ def test_about_lists_versions_schemes_and_functions(store, make_book):
     assert "PERF_GRADES" in text and actions(book, "alert")[0]["args"][0] == text
 
 
-TEMPLATES = sorted((Path(__file__).parents[2] / "workbooks").glob("**/*.xlsx"))
+TEMPLATES = sorted((Path(__file__).parents[2] / "workbooks" / "templates").glob("*.xlsx"))
+
+
+def template_book(make_book, path: Path):
+    """A shipped template as Excel's client would send it: every sheet's values and the
+    workbook's defined names (方案 → 参数!$B$3, 表头 …)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=True)
+    sheets = [sheet_json(ws.title, [list(r) for r in ws.iter_rows(values_only=True)] or [[]])
+              for ws in wb.worksheets]
+    names = []
+    for name, dn in wb.defined_names.items():
+        (sheet, address), = dn.destinations
+        names.append({"name": name, "sheet_index": wb.sheetnames.index(sheet),
+                      "address": address, "book_scope": True, "scope_sheet_name": None,
+                      "scope_sheet_index": None, "refers_to": f"={dn.attr_text}"})
+    return make_book(sheets, names=names), wb
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
 def test_shipped_templates_recompute(store, make_book, template):
-    """Every template in workbooks/ opens as a sheet a handler can recompute (or names why)."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(template, data_only=True)
-    sheets = [sheet_json(ws.title, [list(r) for r in ws.iter_rows(values_only=True)] or [[]])
-              for ws in wb.worksheets]
-    book = make_book(sheets)
+    """重算全部 on every shipped template computes each demo record with the scheme the
+    template pins (方案 on its 参数 sheet), stops at the 合计/平均 rows, finds no bad data, and
+    agrees with xlbridge score on the same records."""
+    book, wb = template_book(make_book, template)
+    pinned = wb["参数"]["B3"].value
     results = ribbon.recompute_workbook(book, alert=False)
-    for r in results:
-        assert r.records >= 0 and r.scheme
+    assert results, "no sheet recomputed"
+    assert {r.scheme for r in results} == {pinned}
+    assert all(not r.invalid and not r.withheld for r in results), \
+        [r.summary() for r in results]
+    expected = engine_results(store, pinned.split("@")[0])
+    assert sum(r.records for r in results) == len(expected.records)
+    if len(results) == 1:       # one table: the same grades as xlbridge score
+        assert results[0].grades == {k: v for k, v in expected.grade_counts().items()}
+    # each sheet is pinned to the template's version, not to the newest one
+    names = {a["args"][0]: a["args"][1] for a in actions(book, "namesAdd")}
+    assert names.get(ribbon.SCHEME_NAME) == f'="{pinned}"'
+
+
+def test_check_sheet_warns_about_a_template_pinned_to_an_older_version(store, make_book):
+    """A newer published version: 检查本表 says the template still computes with its pinned
+    one (the 方案 cell), and 重算本表 keeps computing with it."""
+    template = next(t for t in TEMPLATES if "梅岭" in t.name)
+    text = (REPO_SCHEMES / f"{ML}.yaml").read_text(encoding="utf-8")
+    (Path(store.dirs[0]) / "ml2.yaml").write_text(text.replace("version: 1", "version: 2", 1),
+                                                  encoding="utf-8")
+    book, _wb = template_book(make_book, template)
+    report = ribbon.check_sheet(book, alert=False)
+    assert report.scheme == f"{ML}@1" and report.newest == f"{ML}@2" and report.outdated
+    assert not report.invalid, report.invalid
+    assert ribbon.recompute_sheet(book, alert=False).scheme == f"{ML}@1"

@@ -115,6 +115,8 @@ BoundValue = Annotated[
 
 _IDENT = re.compile(r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
 SCHEME_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+#: A reference to a scheme in a store, as a cell or a name holds it: ``id`` or ``id@version``.
+SCHEME_REF_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9](?:@[0-9]+)?$")
 
 
 def _identifier(value: Any) -> str:
