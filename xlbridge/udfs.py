@@ -199,8 +199,13 @@ def scheme_for(ref: Any) -> CompiledScheme:
     except SchemeNotFound as exc:
         raise _Fail(na_error(f"找不到方案 '{text}' (scheme not found): {exc}")) from None
     except SchemeInvalid as exc:
-        raise _Fail(na_error(f"方案 '{text}' 有错误，无法使用 (scheme invalid): "
-                             f"{_first_line(str(exc))}")) from None
+        first = exc.report.errors[0] if exc.report.errors else None
+        why = (f"{first.path}: {first.message}" if first.path else first.message) if first \
+            else _first_line(str(exc))
+        more = len(exc.report.errors) - 1
+        raise _Fail(na_error(f"方案 '{text}' 有错误，无法使用 (scheme invalid): {why}"
+                             + (f"（另有 {more} 处错误，见 xlbridge schemes validate）"
+                                if more > 0 else ""))) from None
     except ValueError as exc:
         raise _Fail(value_error(f"方案引用 '{text}' 有误 (bad scheme reference): {exc}")
                     ) from None
@@ -293,6 +298,23 @@ def _number(value: Any, label: str, *, blank_ok: bool = False) -> Decimal | None
         raise _Fail(_field_error(exc)) from None
 
 
+def _limit(value: Any, label: str, *, blank_ok: bool = True) -> Decimal | None:
+    """A cap or a full mark: a number ≥ 0 (a negative cap would add points)."""
+    x = _number(value, label, blank_ok=blank_ok)
+    if x is not None and x < 0:
+        raise _Fail(num_error(f"{label}不能为负：{fmt(x)} ({label} must be ≥ 0)"))
+    return x
+
+
+def _total(cs: CompiledScheme, value: Any) -> Decimal:
+    """A score given to grade or pay: a number the scheme can produce (else #NUM!)."""
+    total = _number(value, "分数")
+    try:
+        return cs.check_total(total)  # type: ignore[arg-type]
+    except ScoringError as exc:
+        raise _Fail(_field_error(exc.error)) from None
+
+
 _FLAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
 
@@ -351,7 +373,8 @@ def range_arg(name: str, doc: str) -> Callable[[Callable[..., Any]], Callable[..
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("scheme", doc="方案：id、id@版本 或 文件路径，如 \"bailian-township@1\"。"
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id、id@版本 或 文件路径，如 \"bailian-township@1\"。"
         "Scheme: id, id@version or a file path.")
 @range_arg("inputs",
            doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
@@ -374,7 +397,8 @@ def PERF_SCORE(scheme, inputs, headers=None):
 
 @xw.func(category=CATEGORY)
 @xw.arg("score", err_to_str=True, doc="总分。The total score.")
-@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id 或 id@版本。Scheme: id or id@version.")
 @range_arg("population",
            doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用。"
            "Optional: every total (this one included) to apply the scheme's quotas.")
@@ -391,7 +415,7 @@ def PERF_GRADE(score, scheme, population=None, flags=None):
         if named:
             _check_flags(cs, named)
         if population is None or population == [] or population == [[]]:
-            return _grade_alone(cs, _number(score, "分数"), named)
+            return _grade_alone(cs, _total(cs, score), named)
         return _grade_in(cs, score, population, named)
 
     return _guard(body)
@@ -443,7 +467,7 @@ class _Population:
 def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str]) -> Any:
     raw = _flat(population)
     pop: _Population = _population_memo.get((cs.ref, raw), lambda: _Population(cs, raw))
-    total = _number(score, "分数")
+    total = _total(cs, score)
     index = pop.index.get(total)  # type: ignore[arg-type]
     if index is None:
         return na_error(f"{fmt(total)} 不在全体总分中 (the score is not in the population)")
@@ -459,7 +483,8 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id 或 id@版本。Scheme: id or id@version.")
 @range_arg("scores",
            doc="一列总分（空行不计）。A column of totals (blank rows are not records).")
 @range_arg("flags",
@@ -546,7 +571,8 @@ def _group_text(row: list[Any]) -> str:
 @xw.func(category=CATEGORY)
 @xw.arg("grade_or_score", err_to_str=True,
         doc="等次（如“优秀”）或总分（按分数定等次）。A grade label, or a score to grade.")
-@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id 或 id@版本。Scheme: id or id@version.")
 @xw.arg("base", err_to_str=True,
         doc="可选：月基本工资（按月数发放的方案需要）。Optional: monthly base salary.")
 @xw.arg("months", err_to_str=True,
@@ -565,7 +591,7 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
         grade: str | None
         if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or (
                 isinstance(value, str) and parse_number_text(value) is not None):
-            total = _number(value, "分数")
+            total = _total(cs, value)
             rounded = cs.round_total(total) if cs.round_total else total
             grade = cs.tier_for(rounded, None)
             if grade is None:
@@ -600,8 +626,8 @@ def PERF_CAP(values, cap, per_item_cap=None):
     """封顶求和：每项不超过单项上限，合计不超过上限。Capped sum of items."""
 
     def body() -> Any:
-        limit = _number(cap, "封顶分值", blank_ok=True)
-        item_limit = _number(per_item_cap, "单项封顶", blank_ok=True)
+        limit = _limit(cap, "封顶分值")
+        item_limit = _limit(per_item_cap, "单项封顶")
         total = ZERO
         for c in _all_cells(values):
             if c is None:
@@ -630,8 +656,8 @@ def PERF_DEDUCT(full, deductions, cap=None):
     Full points minus deductions (optionally capped), floored at zero."""
 
     def body() -> Any:
-        top = _number(full, "满分")
-        limit = _number(cap, "扣分上限", blank_ok=True)
+        top = _limit(full, "满分", blank_ok=False)
+        limit = _limit(cap, "扣分上限")
         total = ZERO
         for c in _all_cells(deductions):
             if c is None:
@@ -654,7 +680,8 @@ def _all_cells(value: Any) -> list[Any]:
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("scheme", doc="方案：id、id@版本 或 文件路径。Scheme: id, id@version or a file.")
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id、id@版本 或 文件路径。Scheme: id, id@version or a file.")
 @range_arg("inputs",
            doc="一条记录的输入单元格（一行）。The record's input cells (one row).")
 @range_arg("headers",
@@ -679,7 +706,8 @@ def PERF_EXPLAIN(scheme, inputs, headers=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("scheme", doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id 或 id@版本。Scheme: id or id@version.")
 @xw.ret(ExcelCell)
 def PERF_SCHEME(scheme):
     """本表所用方案：id@版本、标题、同步时间，以及是否有新版本。

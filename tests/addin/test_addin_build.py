@@ -124,6 +124,12 @@ def test_every_function_is_registered_as_xlwings_registers_it():
             assert re.search(r"[A-Za-z]{3}", a["doc"]), (name, a)     # and English
         assert any("\u4e00" <= ch <= "\u9fff" for ch in info["ret"]["doc"])
     assert regs["PERF_GRADES"]["args"][1]["options"] == {"ndim": 2, "err_to_str": True}
+    # an error value in any argument (a #REF! scheme cell) arrives as its text, not as None
+    for name, info in regs.items():
+        for a in info["args"]:
+            assert a["options"].get("err_to_str") is True, (name, a["name"])
+        ranges = {a["name"] for a in info["args"] if a["options"].get("ndim") == 2}
+        assert ranges == udfs.RANGE_ARGS.get(name, frozenset()), name
 
 
 def test_vba_wrappers_call_python_like_xlwings_own(built):

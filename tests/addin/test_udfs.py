@@ -359,3 +359,30 @@ def test_cache_notices_a_synced_scheme(store):
     (synced / "bl2.yaml").write_text(text, encoding="utf-8")
     assert PERF_GRADE(86.0, BL) == "一般"           # newest version
     assert PERF_GRADE(86.0, f"{BL}@1") == "良好"    # pinned version unchanged
+
+
+def test_scores_the_scheme_cannot_produce_are_num_errors():
+    # 白莲镇: parts 100 points, 察访核验 deducts at most 3 → totals run from −3 to 100
+    assert err(PERF_GRADE(150, BL)).code == "#NUM!"
+    assert "-3 到 100" in err(PERF_GRADE(-5, BL)).reason
+    assert PERF_GRADE(100, BL) == "优" and PERF_GRADE(0, BL) == "差"   # 0 … max always valid
+    # 梅岭: up to 2 bonus points over 100
+    assert err(PERF_BONUS(150, ML)).code == "#NUM!"
+    out = PERF_GRADES(ML, [[150.0], [80.0]])
+    assert err(out[0][0]).code == "#NUM!"
+
+
+@pytest.mark.parametrize("value", [1e30, "9" * 400, 1.7e308, -1e16])
+def test_absurdly_large_numbers_are_num_errors_not_internal_errors(value):
+    assert err(PERF_GRADE(value, BL)).code == "#NUM!"
+    assert err(PERF_BONUS(value, ML)).code == "#NUM!"
+    assert err(PERF_CAP([[value, 1.0]], None)).code == "#NUM!"
+    assert err(PERF_GRADES(ML, [[value]])[0][0]).code == "#NUM!"
+
+
+def test_caps_and_full_marks_may_not_be_negative():
+    assert err(PERF_DEDUCT(10, [[3]], -1)).code == "#NUM!"       # would give 11 > full
+    assert err(PERF_CAP([[1]], -1)).code == "#NUM!"
+    assert err(PERF_CAP([[1]], 5, -1)).code == "#NUM!"
+    assert err(PERF_DEDUCT(-10, [[1]])).code == "#NUM!"
+    assert PERF_DEDUCT(10, [[3], [4]], 5) == 5 and PERF_CAP([[3, 4]], 5, 3) == 5

@@ -49,7 +49,13 @@ from xlbridge.scheme.model import (
     Rounding,
     Scheme,
 )
-from xlbridge.scheme.validate import TierSpan, resolve_parts, tier_span, validate
+from xlbridge.scheme.validate import (
+    TierSpan,
+    reachable_totals,
+    resolve_parts,
+    tier_span,
+    validate,
+)
 
 PartFn = Callable[[dict[str, Any], Trace | None], Decimal]
 ItemFn = Callable[[dict[str, Any], Trace | None], Decimal]
@@ -152,6 +158,22 @@ class CompiledScheme:
                             compile_expr(r.eligible, rank_names) if r.eligible else None)
                            for r in scheme.rank_rules]
         self._fast = build_fast_compute(self)
+        # A total given from outside (a template's own score column) must be one the scheme
+        # can produce; 0 … max_score is always accepted, whatever the ranges say.
+        low, high = reachable_totals(scheme)
+        self.total_low = min(low, ZERO) if low is not None else None
+        self.total_high = max(high, scheme.max_score) if high is not None else None
+
+    def check_total(self, total: Decimal, label: str = "总分") -> Decimal:
+        """``total`` if this scheme can produce it, else a FieldError (out_of_range)."""
+        low, high = self.total_low, self.total_high
+        if (low is not None and total < low) or (high is not None and total > high):
+            lo = show(low) if low is not None else "−∞"
+            hi = show(high) if high is not None else "+∞"
+            raise ScoringError(FieldError(
+                "total", label, "out_of_range", f"超出本方案可能的总分范围 {lo} 到 {hi}",
+                f"a total this scheme can produce ({lo} to {hi})", show(total)))
+        return total
 
     # ------------------------------------------------------------------ identity
 

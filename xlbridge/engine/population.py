@@ -258,9 +258,11 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
         except (KeyError, TypeError):  # TypeError: an unhashable value; read it uncached
             try:
                 total = parse_total(raw)
-                total = round_total(total) if round_total else total
+                total = cs.check_total(round_total(total) if round_total else total)
             except FieldError as exc:
                 total = exc
+            except ScoringError as exc:
+                total = exc.error
             if type(raw) in (float, int, str, Decimal):
                 read_cache[raw] = total
         if isinstance(total, FieldError):

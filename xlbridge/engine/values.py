@@ -87,6 +87,10 @@ def parse_number_text(text: str) -> Decimal | None:
 
 Parser = Callable[[Any], Any]
 
+#: No score, amount or count reaches 10^15 (Excel's exact-integer limit, 15 digits): a
+#: larger cell is a typo or a pasted ID number, and would overflow the 28-digit rounding.
+MAX_MAGNITUDE = Decimal(10) ** 15
+
 
 def make_parser(spec: InputSpec) -> Parser:
     """The function that reads ``spec``'s raw value or raises FieldError."""
@@ -118,6 +122,9 @@ def make_parser(spec: InputSpec) -> Parser:
     low, high = spec.min, spec.max
 
     def check_range(value: Decimal, raw: Any) -> Decimal:
+        if not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+            raise fail("out_of_range", "数值过大，不是有效的分数、金额或次数",
+                       f"a number below {MAX_MAGNITUDE:,} in size", raw)
         if (low is not None and value < low) or (high is not None and value > high):
             if low is not None and high is not None:
                 zh, en = f"应在 {fmt(low)} 到 {fmt(high)} 之间", f"{fmt(low)} to {fmt(high)}"
@@ -255,7 +262,9 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
                 bound = f" and x <= H{i}"
             fast = (f"x.__class__ is int and x >= 0{bound}", "x")
         elif spec.type == "number":
-            checks = []
+            consts["MAXN"] = MAX_MAGNITUDE
+            checks = [] if spec.min is not None and spec.max is not None else \
+                ["-MAXN < x < MAXN"]
             if spec.min is not None:
                 consts[f"L{i}"] = spec.min
                 checks.append(f"x >= L{i}")

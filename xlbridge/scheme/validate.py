@@ -632,6 +632,12 @@ def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
     return Report(checker.issues)
 
 
+def reachable_totals(scheme: Scheme) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest total a (validated) scheme can produce; None = unbounded."""
+    checker = _Checker(scheme, None)
+    return checker.reachable(checker.resolve())
+
+
 def resolve_parts(scheme: Scheme) -> Resolved:
     """Points and scale of every part (for the engine; assumes a validated scheme)."""
     return _Checker(scheme, None).resolve()
