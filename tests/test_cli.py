@@ -106,6 +106,49 @@ def test_missing_column_and_unknown_scheme(run, tmp_path):
     assert out.exit_code == 2 and "no scheme 'nope'" in out.output
 
 
+BAILIAN = SCHEMES / "bailian-township.records.csv"
+
+
+def test_a_misspelt_column_is_an_error_not_a_column_of_blanks(run, tmp_path):
+    # 察访核验扣分 may be blank (= 0 deducted), so a misspelt header used to read as no
+    # deductions at all — a better grade — with a warning only
+    text = BAILIAN.read_text(encoding="utf-8-sig")
+    bad = tmp_path / "bl.csv"
+    bad.write_text(text.replace("察访核验扣分(分)", "察访核验扣分", 1), encoding="utf-8")
+    out = run("score", "--scheme", "bailian-township", "--input", str(bad))
+    assert out.exit_code == 2
+    assert "missing column(s) 察访核验扣分(分) [inspection]" in out.output
+    assert "columns not matching any input: 察访核验扣分" in out.output
+
+
+def test_rows_keep_excel_numbers_after_a_blank_line(run, tmp_path):
+    lines = MEILING.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("科室工作")] = "abc"
+    bad = tmp_path / "gap.csv"
+    # header (Excel row 1), a record (2), a blank line (3), the bad record (4), the rest
+    bad.write_text("\n".join([lines[0], lines[1], "", ",".join(row), *lines[3:]]),
+                   encoding="utf-8")
+    out = CliRunner().invoke(
+        main, ["score", "--scheme", "meiling-street-quarterly", "--input", str(bad)])
+    assert out.exit_code == 1
+    assert "row 4:" in out.stderr and "row 3:" not in out.stderr
+    out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad),
+              "--explain", "5")
+    assert out.exit_code == 1 and "第 5 行" in out.output     # 1: the file has a bad row
+    out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad),
+              "--explain", "3")
+    assert out.exit_code == 2 and "rows 2–" in out.output
+
+
+def test_malformed_csv_is_a_message_not_a_traceback(run, tmp_path):
+    bad = tmp_path / "cr.csv"
+    bad.write_bytes(b'\xef\xbb\xbf' + "姓名,考核类别\n张\r三,科级干部\n".encode())
+    out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad))
+    assert out.exit_code == 2 and "line 2: not valid CSV" in out.output
+
+
 def test_examples_is_the_main_job():
     # run as the README does, in a real process
     done = subprocess.run([sys.executable, "-m", "xlbridge.cli", "examples"],

@@ -828,7 +828,16 @@ def test_text_numbers_percent_and_full_width_digits_read_as_numbers():
     """)
     assert score_record(cs, {"a": " ８５ "}).total == D(85)
     assert score_record(cs, {"a": "85.5"}).total == D("85.5")
-    assert score_record(cs, {"a": "85%"}).total == D("0.85")
+    # "85%" for a score in points: 0.85 to Excel, 85 to the clerk — refused, not guessed
+    assert score_record(cs, {"a": "85%"}).errors[0].code == "percent_for_points"
+    # where a share is asked, a percentage is the number Excel reads: 85% of a 90% target
+    cs = compiled("""
+        rounding: {total: {digits: 2}}
+        parts:
+          - {id: r, title: 完成率, points: 100, method: ratio}
+    """)
+    # 0.85 / 0.9 = 0.9444… × 100 = 94.44
+    assert score_record(cs, {"r_actual": "85%", "r_target": "90%"}).total == D("94.44")
 
 
 @pytest.mark.parametrize(("ties", "flagged"), [("all_in", 6), ("all_out", 4)])

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from xlbridge import __version__
 from xlbridge.arith import fmt
-from xlbridge.csvio import FIRST_ROW, CsvInputError, read_records, to_csv, write_atomic
+from xlbridge.csvio import CsvInputError, read_records, to_csv, write_atomic
 from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.periods import aggregate_periods, aggregation_inputs
 from xlbridge.engine.trace import render
@@ -186,7 +186,7 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
     except CsvInputError as exc:
         raise Fail(str(exc)) from None
     explain = bool(output_path) or as_json or explain_row is not None
-    pop = score_population(cs, data.rows, explain=explain, first_row=FIRST_ROW)
+    pop = score_population(cs, data.rows, explain=explain, first_row=data.row_numbers)
     if data.unknown_columns:
         err_console.print(f"[yellow]columns not used by {cs.ref}: "
                           f"{escape(', '.join(data.unknown_columns))}[/yellow]")
@@ -200,14 +200,15 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
                "records": [r.to_dict() for r in pop.records],
                "ties": [t.to_dict() for t in pop.ties],
                "quotas": [q.to_dict() for q in pop.quotas]}
-        for rec, r in zip(out["records"], pop.records, strict=True):
-            rec["inputs"] = data.rows[(r.row or FIRST_ROW) - FIRST_ROW]
+        for rec, inputs in zip(out["records"], data.rows, strict=True):
+            rec["inputs"] = inputs
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     elif explain_row is not None:
         match = [r for r in pop.records if r.row == explain_row]
         if not match:
-            raise Fail(f"no record on row {explain_row}; records are on rows {FIRST_ROW}–"
-                       f"{FIRST_ROW + len(pop.records) - 1}")
+            rows = data.row_numbers
+            where = f"rows {rows[0]}–{rows[-1]}" if rows else "no rows (the file is empty)"
+            raise Fail(f"no record on row {explain_row}; records are on {where}")
         r = match[0]
         click.echo(f"{cs.ref} {cs.scheme.title} — 第 {explain_row} 行")
         click.echo(r.explain())
@@ -251,7 +252,7 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
         data = read_records(input_path, aggregation_inputs(cs))
     except CsvInputError as exc:
         raise Fail(str(exc)) from None
-    result = aggregate_periods(cs, data.rows, first_row=FIRST_ROW)
+    result = aggregate_periods(cs, data.rows, first_row=data.row_numbers)
     if as_json:
         click.echo(json.dumps({"scheme": cs.ref, "records": [r.to_dict() for r in
                                                               result.records],
@@ -394,7 +395,7 @@ def examples(ctx: click.Context) -> None:
             data = read_records(csv_path, cs.inputs)
         except CsvInputError as exc:
             raise Fail(str(exc)) from None
-        pop = score_population(cs, data.rows, first_row=FIRST_ROW)
+        pop = score_population(cs, data.rows, first_row=data.row_numbers)
         s = pop.summary()
         order = [t.label for t in cs.tiers] + ["不定等次"]
         grades = " ".join(f"{g}:{s['grades'][g]}" for g in order if g in s["grades"])

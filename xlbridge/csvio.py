@@ -34,6 +34,7 @@ class CsvRecords:
     rows: list[dict[str, str]]          # by input id
     raw_rows: list[list[str]]            # as read, for writing back
     unknown_columns: list[str]
+    row_numbers: list[int]               # each record's row as Excel numbers it (header = 1)
 
 
 def decode(data: bytes, path: str) -> str:
@@ -63,12 +64,19 @@ def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
             raise CsvInputError(f"{path}: column '{name}' (column {i + 1}) gives input "
                                 f"'{key}' a second time")
         mapping[i] = key
-    missing = [s for s in specs if s.id not in mapping.values() and s.blank == "error"
-               and not s.optional]
+    # Every input needs its column, even one whose cells may be blank: a column whose header
+    # is misspelt would otherwise read as all blank — 0 deductions, a better grade — in
+    # silence. (A blank *cell* is fine where the scheme says what it means.) Only the inputs
+    # of rules that may not apply (a part for another kind of unit, evidence of a bonus) may
+    # lack a column: a sheet for 职能科室 has no columns for the 临床 parts.
+    missing = [s for s in specs
+               if s.id not in mapping.values() and not (s.optional or s.conditional)]
     if missing:
         names = "、".join(f"{s.label} [{s.id}]" for s in missing)
-        raise CsvInputError(f"{path}: missing column(s) {names}; the header must name every "
-                            "input by its id or its label (see `xlbridge schemes show`)")
+        unused = [u for u in unknown if u.strip()]
+        hint = f"; columns not matching any input: {'、'.join(unused)}" if unused else ""
+        raise CsvInputError(f"{path}: missing column(s) {names}{hint}; the header must name "
+                            "every input by its id or its label (see `xlbridge schemes show`)")
     return mapping, unknown
 
 
@@ -78,18 +86,27 @@ def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
         text = decode(p.read_bytes(), str(p))
     except OSError as exc:
         raise CsvInputError(f"{p}: cannot read ({exc.strerror})") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise CsvInputError(f"{p}: line {reader.line_num}: not valid CSV ({exc}); save the "
+                            "sheet again as CSV (UTF-8)") from None
     if not rows:
         raise CsvInputError(f"{p}: the file is empty; expected a header row")
-    header, body = rows[0], [r for r in rows[1:] if any(c.strip() for c in r)]
+    header = rows[0]
+    # Excel's row numbers: a blank line is skipped but keeps its number
+    numbered = [(n, r) for n, r in enumerate(rows[1:], start=FIRST_ROW)
+                if any(c.strip() for c in r)]
     mapping, unknown = header_map(header, specs, str(p))
     records = []
-    for line_no, row in enumerate(body, start=FIRST_ROW):
+    for line_no, row in numbered:
         if len(row) > len(header):
             raise CsvInputError(f"{p}: line {line_no} has {len(row)} fields, the header "
                                 f"{len(header)}")
         records.append({key: row[i] if i < len(row) else "" for i, key in mapping.items()})
-    return CsvRecords(str(p), header, records, body, unknown)
+    return CsvRecords(str(p), header, records, [r for _n, r in numbered], unknown,
+                      [n for n, _r in numbered])
 
 
 def write_atomic(path: str | Path, text: str, encoding: str = "utf-8-sig") -> None:

@@ -75,7 +75,10 @@ def test_score_by_position_and_by_header():
     # a column instead of a row, numbers stored as text, full-width digits, percent
     col = [["白莲村"], ["９６"], ["87.5"], ["1.5"], [None]]
     assert PERF_SCORE(BL, col, BL_HEADER) == Decimal("92.80")
-    assert PERF_SCORE(BL, [["x", 96.0, "8750%", 1.5, None]], BL_HEADER) == Decimal("92.80")
+    # a percentage for a score in points is ambiguous ("87.5%" is 0.875 to Excel, 87.5
+    # points to the clerk who typed it): an error that says so, never a silent guess
+    e = err(PERF_SCORE(BL, [["x", 96.0, "87.5%", 1.5, None]], BL_HEADER))
+    assert e.code == "#VALUE!" and "百分比" in e.reason and "公众评议" in e.reason
 
 
 def test_score_reads_floats_as_excel_shows_them():

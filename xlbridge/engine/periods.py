@@ -7,14 +7,14 @@ optionally, its period totals (Q1_total…) used to order candidates for the quo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from xlbridge.arith import HUNDRED, ZERO, fmt
 from xlbridge.engine.compiled import CompiledScheme, _round_count
-from xlbridge.engine.record import NO_GRADE
+from xlbridge.engine.record import NO_GRADE, row_numbers
 from xlbridge.engine.values import FieldError, make_parser
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.inputs import InputSpec
@@ -67,14 +67,14 @@ def aggregation_inputs(cs: CompiledScheme) -> list[InputSpec]:
 
 
 def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *,
-                      first_row: int = 1) -> AggregationResult:
+                      first_row: int | Sequence[int] = 1) -> AggregationResult:
     agg = cs.scheme.aggregation
     if agg is None:
         raise ValueError(f"scheme {cs.ref} declares no aggregation over periods")
     specs = aggregation_inputs(cs)
     parsers = [(s.id, make_parser(s)) for s in specs]
     results: list[AggregateResult] = []
-    for i, raw in enumerate(records):
+    for row, raw in zip(row_numbers(first_row), records, strict=False):
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
         for key, parser in parsers:
@@ -82,7 +82,7 @@ def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], 
                 values[key] = parser(raw.get(key))
             except FieldError as exc:
                 errors.append(exc)
-        results.append(AggregateResult(first_row + i, values, errors))
+        results.append(AggregateResult(row, values, errors))
 
     def counter(env: Mapping[str, Any], label: str) -> Decimal:
         return Decimal(sum(1 for p in agg.periods if env[p] == label))

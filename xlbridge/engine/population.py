@@ -25,7 +25,13 @@ from xlbridge.engine.compiled import (
     ScoringError,
     _round_count,
 )
-from xlbridge.engine.record import RecordResult, decide_grade, finish, score_values
+from xlbridge.engine.record import (
+    RecordResult,
+    decide_grade,
+    finish,
+    row_numbers,
+    score_values,
+)
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, make_parser, normalize_text
 from xlbridge.scheme.inputs import InputSpec
@@ -138,18 +144,22 @@ def _no_gc() -> Iterator[None]:
 
 
 def score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], *,
-                     explain: bool = False, first_row: int = 1) -> PopulationResult:
-    """Score every record, then apply group ranks, quotas, rank rules, prizes, payouts."""
+                     explain: bool = False,
+                     first_row: int | Sequence[int] = 1) -> PopulationResult:
+    """Score every record, then apply group ranks, quotas, rank rules, prizes, payouts.
+
+    ``first_row`` is the row number of the first record (the rest follow), or a sequence
+    with every record's row number; messages name records by it."""
     with _no_gc():
         return _score_population(cs, records, explain, first_row)
 
 
 def _score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]],
-                      explain: bool, first_row: int) -> PopulationResult:
+                      explain: bool, first_row: int | Sequence[int]) -> PopulationResult:
     parsed = []
-    for i, raw in enumerate(records):
+    for row, raw in zip(row_numbers(first_row), records, strict=False):
         values, errors = cs.parse(raw)
-        parsed.append((first_row + i, values, errors))
+        parsed.append((row, values, errors))
     scheme = cs.scheme
     groups_keys = scheme.groups
     is_tainted = _taint_check(parsed, groups_keys)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -337,3 +338,11 @@ def score_record(cs: CompiledScheme, raw: Mapping[str, Any], *, row: int | None 
     r = score_values(cs, values, row, explain, errors)
     finish(cs, r, explain)
     return r
+
+
+def row_numbers(first_row: int | Sequence[int]) -> Iterator[int]:
+    """Each record's row: consecutive from ``first_row``, or given one by one (a CSV file
+    whose blank lines keep their numbers)."""
+    if isinstance(first_row, int):
+        return itertools.count(first_row)
+    return iter(first_row)

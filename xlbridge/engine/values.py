@@ -120,6 +120,7 @@ def make_parser(spec: InputSpec) -> Parser:
                     f"a value, the cell holds the Excel error {value.code}", value.code)
 
     low, high = spec.min, spec.max
+    points_scale = high is not None and high > 1   # a score in points, not a share or rate
 
     def check_range(value: Decimal, raw: Any) -> Decimal:
         if not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
@@ -151,6 +152,12 @@ def make_parser(spec: InputSpec) -> Parser:
             parsed = parse_number_text(value)
             if parsed is None:
                 raise fail("not_a_number", "应为数字", "a number", value)
+            if points_scale and value.rstrip().endswith(("%", "％")):
+                # "85%" for a score out of 100 is 85 points to a clerk and 0.85 to Excel:
+                # guessing either way changes someone's grade, so ask
+                raise fail("percent_for_points",
+                           f"是百分比；此项按分值填写（0 到 {fmt(high)}），如 85 而不是 85%",
+                           f"points (0 to {fmt(high)}), not a percentage", value)
             result = parsed
         elif kind is bool:
             raise fail("not_a_number", "应为数字，不是 是/否", "a number, not TRUE/FALSE", value)

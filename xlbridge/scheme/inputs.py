@@ -44,6 +44,8 @@ class InputSpec:
     labels: tuple[str, ...] | None = None
     blank: str = "error"      # error | zero | false | empty
     optional: bool = False    # may be blank when the rule does not apply (targets, evidence)
+    conditional: bool = False  # read by a part that may not apply: a sheet for records it
+    #                            never applies to (another kind of unit) may lack the column
 
     @property
     def header(self) -> str:
@@ -79,11 +81,12 @@ def scheme_inputs(scheme: Scheme, resolved_points: dict[str, Decimal] | None = N
             cond = conditional or part.applies_when is not None
             if isinstance(part, CompositePart):
                 walk(part.parts, f"{path}.parts", cond)
-                if part.bonuses:
-                    specs.extend(_adjustment_inputs(part.bonuses, f"{path}.bonuses", count_blank))
-                if part.deductions:
-                    specs.extend(_adjustment_inputs(part.deductions, f"{path}.deductions",
-                                                    count_blank))
+                for name in ("bonuses", "deductions"):
+                    adj = getattr(part, name)
+                    if adj:
+                        specs.extend(replace(spec, conditional=True) if cond else spec
+                                     for spec in _adjustment_inputs(adj, f"{path}.{name}",
+                                                                    count_blank))
                 continue
             periods = part_periods(scheme, part) or [None]
             scale = part_scale(part, points.get(part.id, part.points or Decimal(0)))
@@ -91,8 +94,9 @@ def scheme_inputs(scheme: Scheme, resolved_points: dict[str, Decimal] | None = N
                 pid = part.id if period is None else f"{part.id}_{period.id}"
                 title = part.title if period is None else f"{part.title}·{period.label}"
                 for spec in _leaf_inputs(part, pid, title, path, scale, count_blank):
-                    if cond and spec.blank == "error":
-                        spec = replace(spec, optional=True)
+                    if cond:
+                        spec = replace(spec, optional=spec.optional or spec.blank == "error",
+                                       conditional=True)
                     specs.append(spec)
 
     # Declared inputs first: they hold who the record is (name, category) and the facts
