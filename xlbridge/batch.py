@@ -138,8 +138,14 @@ def grade_text(grades: dict[str, int]) -> str:
 # --------------------------------------------------------------------------- finding files
 
 
-def find_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Workbook files under ``paths`` (files or folders, recursively), and paths not found."""
+def find_workbooks(paths: Iterable[str | os.PathLike[str]],
+                   exclude: Iterable[str | os.PathLike[str]] = ()
+                   ) -> tuple[list[Path], list[str]]:
+    """Workbook files under ``paths`` (files or folders, recursively), and paths not found.
+
+    Folders in ``exclude`` (the frozen copies of an earlier ``--values-only`` run inside the
+    folder being recomputed) are not searched."""
+    skip = [Path(e).resolve() for e in exclude]
     found: list[Path] = []
     missing: list[str] = []
     for p in map(Path, paths):
@@ -147,7 +153,8 @@ def find_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
             found.extend(f for f in sorted(p.rglob("*"))
                          if f.suffix.lower() in WORKBOOK_SUFFIXES and f.is_file()
                          and not f.name.startswith(("~$", ".~", "."))
-                         and ".backup-" not in f.name)
+                         and ".backup-" not in f.name
+                         and not any(f.resolve().is_relative_to(d) for d in skip))
         elif p.is_file():
             found.append(p)
         else:
@@ -160,6 +167,24 @@ def find_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
             seen.add(key)
             unique.append(f)
     return unique, missing
+
+
+def frozen_targets(files: Sequence[Path], out_dir: str | os.PathLike[str]) -> dict[Path, Path]:
+    """Where ``--values-only`` puts each file's frozen copy: ``out_dir`` plus the file's path
+    below the folder all the files share, so that two ``考核.xlsx`` in different folders get
+    different copies. Raises ValueError where a copy would replace an original."""
+    if not files:
+        return {}
+    sources = [f.resolve() for f in files]
+    root = Path(os.path.commonpath([s.parent for s in sources]))
+    out = Path(out_dir).resolve()
+    targets = {f: out / s.relative_to(root) for f, s in zip(files, sources, strict=True)}
+    originals = set(sources)
+    clash = [str(f) for f, t in targets.items() if t in originals]
+    if clash:
+        raise ValueError(f"--values-only {out_dir}: the frozen copy would replace the original "
+                         f"{clash[0]}; choose a folder that holds no workbook being recomputed")
+    return targets
 
 
 # --------------------------------------------------------------------------- PERF_* inside
@@ -283,8 +308,7 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
 class Options:
     dry_run: bool = False
     backup: bool = False
-    values_only: str | None = None      # folder for frozen copies
-    root: str | None = None             # relative paths of frozen copies start here
+    frozen: dict[str, str] | None = None   # source → frozen copy (see frozen_targets)
     scheme_dirs: tuple[str, ...] = ()
 
 
@@ -298,11 +322,9 @@ def recompute_one(path: Path, options: Options) -> FileOutcome:
                           report.recomputed, report.changed, report.kept_cached,
                           [str(i) for i in report.issues()], tally.grade_counts(),
                           sorted(tally.schemes), list(report.notes), report.backup_path)
-    if report.ok and options.values_only and not options.dry_run:
-        relative = path.resolve().relative_to(Path(options.root).resolve()) \
-            if options.root and path.resolve().is_relative_to(Path(options.root).resolve()) \
-            else Path(path.name)
-        target = Path(options.values_only) / relative
+    target_name = options.frozen.get(str(path)) if options.frozen else None
+    if report.ok and target_name and not options.dry_run:
+        target = Path(target_name)
         target.parent.mkdir(parents=True, exist_ok=True)
         frozen = recompute_file(path, out_path=target, functions=perf_functions(),
                                 values_only=perf_formula)

@@ -294,7 +294,7 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
     RANK…) and the PERF_* functions are evaluated in dependency order; each file is written
     atomically and keeps everything else. Exit status 1 if any file could not be processed.
     """
-    from xlbridge.batch import Options, find_workbooks, recompute_files
+    from xlbridge.batch import Options, find_workbooks, frozen_targets, recompute_files
 
     if report_path and Path(report_path).suffix.lower() not in (".csv", ".html", ".htm"):
         raise Fail(f"--report {report_path}: expected a .csv or .html file name")
@@ -314,10 +314,13 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
             scheme_dirs = (schemes_from,)
         else:
             raise Fail(f"--schemes {schemes_from}: not a folder or an http(s) URL")
-    files, missing = find_workbooks(paths)
-    root = paths[0] if len(paths) == 1 and Path(paths[0]).is_dir() else None
-    options = Options(dry_run=dry_run, backup=backup, values_only=values_dir, root=root,
-                      scheme_dirs=scheme_dirs)
+    files, missing = find_workbooks(paths, exclude=[values_dir] if values_dir else [])
+    try:
+        frozen = {str(k): str(v) for k, v in frozen_targets(files, values_dir).items()} \
+            if values_dir else None
+    except ValueError as exc:
+        raise Fail(str(exc)) from None
+    options = Options(dry_run=dry_run, backup=backup, frozen=frozen, scheme_dirs=scheme_dirs)
     progress_bar = None
     task = None
     if console.is_terminal and files:

@@ -206,3 +206,34 @@ def test_as_xlwings_calls_shapes_like_xlwings():
     assert seen == [("s@1", [[1.0, 2.0]], None), ("s@1", [[5.0]], [["a"]]),
                     (["a", "b"], [[1.0]], None), (["a", "b"], [[1.0]], None),
                     ([["a", "b"], ["c", "d"]], [[1.0]], None)]
+
+
+def test_values_only_never_replaces_an_original(tmp_path):
+    book = make_book(tmp_path / "a.xlsx")
+    before = book.read_bytes()
+    out = run(str(book), "--values-only", str(tmp_path))
+    assert out.exit_code == 2 and "would replace the original" in out.output
+    assert book.read_bytes() == before            # nothing computed, nothing written
+
+
+def test_values_only_keeps_same_named_files_apart(tmp_path):
+    for unit in ("白莲村", "桥头村"):
+        (tmp_path / unit).mkdir()
+        make_book(tmp_path / unit / "考核.xlsx")
+    out = run(str(tmp_path / "白莲村" / "考核.xlsx"), str(tmp_path / "桥头村" / "考核.xlsx"),
+              "--values-only", str(tmp_path / "公示"))
+    assert out.exit_code == 0, out.output
+    copies = sorted(p.relative_to(tmp_path / "公示").as_posix()
+                    for p in (tmp_path / "公示").rglob("*.xlsx"))
+    assert copies == ["桥头村/考核.xlsx", "白莲村/考核.xlsx"]
+
+
+def test_values_only_folder_inside_the_input_is_not_recomputed_again(tmp_path):
+    make_book(tmp_path / "a.xlsx")
+    for _ in range(2):
+        out = run(str(tmp_path), "--values-only", str(tmp_path / "公示"))
+        assert out.exit_code == 0, out.output
+    copies = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xlsx"))
+    assert copies == ["a.xlsx", "公示/a.xlsx"]     # no 公示/公示/a.xlsx
+    frozen = openpyxl.load_workbook(tmp_path / "公示" / "a.xlsx").active
+    assert not any("PERF_" in str(c.value) for row in frozen.iter_rows() for c in row)
