@@ -79,8 +79,11 @@ def test_only_formula_values_change(template: Path, tmp_path: Path) -> None:
         assert needle in new
     wb_old = _sheet_xml(template, "xl/workbook.xml")
     wb_new = _sheet_xml(out, "xl/workbook.xml")
-    assert b'fullCalcOnLoad="1"' in wb_old
-    assert wb_new == wb_old.replace(b' fullCalcOnLoad="1"', b"")
+    assert b'fullCalcOnLoad="1"' in wb_old and b'calcId="124519"' in wb_old   # openpyxl's
+    # calcPr says the values are current: no full recalculation on open, and the engine id
+    # of today's Excel (an older id would make Excel recalculate everything anyway)
+    assert wb_new == wb_old.replace(b' fullCalcOnLoad="1"', b"").replace(
+        b'calcId="124519"', b'calcId="191029"')
     assert b"<definedName" in wb_new
 
 
@@ -465,3 +468,27 @@ def test_full_calc_flag_removed_even_when_values_are_right(template: Path, tmp_p
     rep = recalc_workbook(flagged)
     assert rep.changed == 0 and rep.written
     assert b"fullCalcOnLoad" not in _sheet_xml(flagged, "xl/workbook.xml")
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # openpyxl's file: full recalculation asked for, Excel 2007's engine id
+    (b'<workbook><sheets/><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>',
+     b'<workbook><sheets/><calcPr calcId="191029"/></workbook>'),
+    # no calcId counts as 0: Excel would recalculate everything
+    (b"<workbook><sheets/><calcPr/></workbook>",
+     b'<workbook><sheets/><calcPr calcId="191029"/></workbook>'),
+    # no calcPr at all: one is added where the schema puts it (before extLst)
+    (b"<workbook><sheets/><definedNames/><extLst/></workbook>",
+     b'<workbook><sheets/><definedNames/><calcPr calcId="191029"/><extLst/></workbook>'),
+    (b'<x:workbook xmlns:x="u"><x:sheets/></x:workbook>',
+     b'<x:workbook xmlns:x="u"><x:sheets/><x:calcPr calcId="191029"/></x:workbook>'),
+    # a newer engine's id is kept
+    (b'<workbook><calcPr calcId="200000" fullCalcOnLoad="true"></calcPr></workbook>',
+     b'<workbook><calcPr calcId="200000"></calcPr></workbook>'),
+])
+def test_calc_properties_say_the_values_are_current(before, after):
+    from xlbridge.recompute.writer import calc_properties
+
+    fixed, notes = calc_properties(before)
+    assert fixed == after and notes
+    assert calc_properties(after) == (None, [])      # Excel's own files stay untouched

@@ -17,6 +17,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -185,6 +186,20 @@ def test_committed_templates_are_up_to_date(built: tuple[Path, dict[str, Any]],
                    for c in r if c.value is not None}
         assert cells_a == cells_b, f"{name}!{a.title}: run python workbooks/make_templates.py"
     assert sorted(fresh.defined_names) == sorted(committed.defined_names)
+
+
+@pytest.mark.parametrize("name", FILES, ids=IDS)
+def test_committed_templates_open_without_a_full_recalculation(name: str) -> None:
+    """Values stored and calcPr saying so: Excel without the add-in shows the demo results
+    instead of recalculating every PERF_* cell into #NAME?."""
+    with zipfile.ZipFile(COMMITTED / name) as z:
+        calc = re.search(rb"<calcPr\b[^>]*>", z.read("xl/workbook.xml")).group(0)
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert b"fullCalcOnLoad" not in calc and b'calcId="191029"' in calc
+    cells = [c for xml in sheets for c in re.findall(rb"<c\b[^>]*>.*?</c>", xml, re.S)]
+    with_formula = [c for c in cells if b"<f" in c]
+    assert with_formula and all(b"<v" in c for c in with_formula), \
+        [c for c in with_formula if b"<v" not in c][:3]
 
 
 # ----------------------------------------------------------------------------- layout

@@ -55,9 +55,11 @@ cells' positions: only a cell's ``<v>`` and ``t`` attribute change (``t="str"`` 
 value did not change are not touched at all. Every other zip member is copied as its
 original compressed bytes — styles, merged cells, data validation, conditional formatting,
 comments, defined names, charts, images and ``vbaProject.bin`` cannot change. ``calcPr``
-loses ``fullCalcOnLoad`` (the values are there now) unless some formula could not be computed
-and has no value; ``calcChain.xml`` is kept (formulas did not move) except in the values-only
-export. The file is replaced atomically (temporary file + ``os.replace``); a rewritten sheet
+loses ``fullCalcOnLoad`` (the values are there now) and gets today's Excel engine id
+(``calcId`` 191029; Excel recalculates everything on open when a file's id is older, which is
+what openpyxl and old Excel versions write) unless some formula could not be computed and has
+no value; ``calcChain.xml`` is kept (formulas did not move) except in the values-only export.
+The file is replaced atomically (temporary file + ``os.replace``); a rewritten sheet
 is streamed into the compressor (in a worker thread) rather than built in memory.
 
 *What is not computed.* A formula using a function outside the supported set, or a feature
@@ -67,8 +69,9 @@ reported by cell; cells depending on it use that value.
 
 *LibreOffice as a reader.* With recalculation on load turned off LibreOffice shows the
 stored numbers and text (the tests check this); it always recomputes cells whose stored
-result is a boolean or an error, and recomputes text results of files it does not believe
-Excel wrote.
+result is a boolean or an error, array formulas (so a ``PERF_GRADES`` column entered with
+Ctrl+Shift+Enter shows ``#NAME?`` there), and text results of files it does not believe
+Excel wrote. For LibreOffice and WPS users, publish the ``--values-only`` copy.
 
 *Safety.* Legacy .xls and password-protected files (OLE2), corrupt zips, zip bombs (size and
 ratio limits checked before inflating) and XML with DTDs/entities are refused with

@@ -101,23 +101,78 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             out.sheets[st.info.part] = SheetPatch(st, rows, drop)  # type: ignore[index]
             out.changed_cells += len(rows)
     pkg = ev.book.pkg
-    # calcPr: stop Excel from recalculating everything on open — unless some formula cell
-    # has no value at all (a formula we could not compute, in a file saved without values):
-    # then Excel's recalculation is the only way that cell gets one.
-    if ev.book.full_calc_on_load:
-        if missing_values:
+    # calcPr: stop Excel from recalculating everything on open (on a PC without the add-in
+    # that turns every PERF_* cell into #NAME?) — unless some formula cell has no value at
+    # all (a formula we could not compute, in a file saved without values): then Excel's
+    # recalculation is the only way that cell gets one.
+    if missing_values:
+        if ev.book.full_calc_on_load:
             report.notes.append("kept fullCalcOnLoad: some formulas could not be computed and "
                                 "have no stored value, Excel will compute them on open")
-        elif report.formulas or values_only is not None:
-            wb = pkg.read(ev.book.workbook_part)
-            m = _CALCPR_RE.search(wb)
-            if m is not None:
-                tag = _FULLCALC_RE.sub(b"", m.group(0))
-                out.replace[ev.book.workbook_part] = wb[:m.start()] + tag + wb[m.end():]
-                report.notes.append("removed fullCalcOnLoad from calcPr (values are stored)")
+    elif report.formulas or values_only is not None:
+        wb = pkg.read(ev.book.workbook_part)
+        fixed, notes = calc_properties(wb)
+        if fixed is not None:
+            out.replace[ev.book.workbook_part] = fixed
+            report.notes.extend(notes)
     if any(p.drop for p in out.sheets.values()):
         _drop_calc_chain(ev, out, report)
     return out
+
+
+#: The calculation engine id Excel 2016, 2019, 2021 and Microsoft 365 write (``calcId``).
+#: Excel recalculates every formula on open when a file's id is lower than its own — and a
+#: file without one counts as 0 (MS-OI29500 2.1.565; MS-XLS 2.4.215 RecalcId) — so files
+#: written by openpyxl (124519, Excel 2007) or older Excel get this id once their values
+#: are stored.
+EXCEL_CALC_ID = 191029
+_CALCID_RE = re.compile(rb"""\bcalcId\s*=\s*("([^"]*)"|'([^']*)')""")
+#: workbook children that come after calcPr (ECMA-376 CT_Workbook order)
+_AFTER_CALCPR_RE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(?:oleSize|customWorkbookViews|pivotCaches|smartTagPr|"
+    rb"smartTagTypes|webPublishing|fileRecoveryPr|webPublishObjects|extLst)\b"
+    rb"|</(?:[A-Za-z_][\w.-]*:)?workbook>")
+
+
+def calc_properties(wb: bytes) -> tuple[bytes | None, list[str]]:
+    """``workbook.xml`` with calcPr saying the stored values are current: no
+    ``fullCalcOnLoad``, ``calcId`` at least :data:`EXCEL_CALC_ID`; None if already so."""
+    notes = []
+    m = _CALCPR_RE.search(wb)
+    if m is None:
+        end = _AFTER_CALCPR_RE.search(wb)
+        if end is None:
+            return None, []
+        prefix = _element_prefix(wb)
+        tag = b"<%scalcPr calcId=\"%d\"/>" % (prefix, EXCEL_CALC_ID)
+        notes.append(f"added calcPr calcId={EXCEL_CALC_ID} (without it Excel recalculates "
+                     "everything on open)")
+        return wb[:end.start()] + tag + wb[end.start():], notes
+    tag = m.group(0)
+    if _FULLCALC_RE.search(tag):
+        tag = _FULLCALC_RE.sub(b"", tag)
+        notes.append("removed fullCalcOnLoad from calcPr (values are stored)")
+    cid = _CALCID_RE.search(tag)
+    current = (cid.group(2) or cid.group(3) or b"").strip() if cid else b""
+    old = int(current) if current.isdigit() else 0
+    if old < EXCEL_CALC_ID:
+        new_attr = b'calcId="%d"' % EXCEL_CALC_ID
+        if cid:
+            tag = tag[:cid.start()] + new_attr + tag[cid.end():]
+        else:
+            close = tag.rfind(b"/>") if tag.endswith(b"/>") else len(tag) - 1
+            tag = tag[:close].rstrip() + b" " + new_attr + tag[close:]
+        notes.append(f"calcId {old or 'missing'} → {EXCEL_CALC_ID} (an older engine id makes "
+                     "Excel recalculate everything on open)")
+    if not notes:
+        return None, []
+    return wb[:m.start()] + tag + wb[m.end():], notes
+
+
+def _element_prefix(wb: bytes) -> bytes:
+    """``x:`` when the workbook element is written with a namespace prefix, else empty."""
+    m = re.search(rb"<([A-Za-z_][\w.-]*:)?workbook\b", wb)
+    return m.group(1) or b"" if m else b""
 
 
 def _values_only_rows(ev: Evaluation, st: SheetState, pred: Callable[[str], bool]) -> set[int]:
