@@ -171,9 +171,17 @@ def _score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]],
     for row, values, errors in parsed:
         group = _group_of(values, groups_keys)
         if not errors and cs.rank_parts and is_tainted(group):
+            # Its rank within the group cannot be known, so it is not scored — but its own
+            # mistakes (a blank that may not be blank…) are reported now, not after the
+            # other record is fixed: score it without the ranks and keep only other errors.
+            trial = score_values(cs, dict(values), row, False, errors)
+            own = [e for e in trial.errors if e.code != "needs_population"]
             r = RecordResult(row, values)
             r.group = group
-            r.withheld = _withheld_reason(parsed, group, groups_keys)
+            if own:
+                r.errors = own
+            else:
+                r.withheld = _withheld_reason(parsed, group, groups_keys)
             results.append(r)
             continue
         r = score_values(cs, values, row, explain, errors)
