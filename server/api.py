@@ -173,7 +173,11 @@ def latest(scheme_id: str) -> Response:
 @bp.get("/schemes/<scheme_id>/versions")
 @requires("reader")
 def versions(scheme_id: str) -> Response:
-    return json_response({"id": scheme_id, "versions": schemes.history(get_db(), scheme_id)})
+    found = schemes.history(get_db(), scheme_id)
+    if not found and not _actor().can("editor"):
+        # a scheme with only a draft does not exist for readers, as in the list and /latest
+        raise NotFound(f"scheme '{scheme_id}' has no published version")
+    return json_response({"id": scheme_id, "versions": found})
 
 
 @bp.get("/schemes/<scheme_id>/versions/<int:version>")
@@ -252,14 +256,14 @@ def publish(scheme_id: str) -> Response:
 def deprecate(scheme_id: str) -> Response:
     note = _optional_note(read_json(optional=True))
     row = schemes.set_deprecated(get_db(), _actor(), scheme_id, True, note, _cache())
-    return json_response(schemes.summary(row), etag=False)
+    return json_response(schemes.summary_with_date(get_db(), row), etag=False)
 
 
 @bp.post("/schemes/<scheme_id>/undeprecate")
 @requires("admin")
 def undeprecate(scheme_id: str) -> Response:
     row = schemes.set_deprecated(get_db(), _actor(), scheme_id, False, None, _cache())
-    return json_response(schemes.summary(row), etag=False)
+    return json_response(schemes.summary_with_date(get_db(), row), etag=False)
 
 
 # --------------------------------------------------------------------------- admin

@@ -140,6 +140,14 @@ def summary(row: SchemeRow, published_at=None, has_draft: bool | None = None) ->
     return out
 
 
+def summary_with_date(db: Session, row: SchemeRow) -> dict:
+    """:func:`summary` with the latest version's publication date, as the list shows it."""
+    published_at = db.scalar(select(VersionRow.published_at).where(
+        VersionRow.scheme_id == row.id, VersionRow.version == row.latest_version)) \
+        if row.latest_version is not None else None
+    return summary(row, published_at)
+
+
 def list_schemes(db: Session, with_drafts: bool) -> list[dict[str, Any]]:
     """Every scheme with a published version (and, for editors, those with only a draft)."""
     q = (select(SchemeRow, VersionRow.published_at)
@@ -218,7 +226,8 @@ def _matches(tags: ETags | None, etag: str) -> bool:
 
 
 def _preconditions_given(tags: ETags | None) -> bool:
-    return tags is not None and (tags.star_tag or bool(tags.as_set()))
+    # weak tags count as given: If-Match compares strongly, so W/"…" never matches → 412
+    return tags is not None and (tags.star_tag or bool(tags.as_set(include_weak=True)))
 
 
 def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,

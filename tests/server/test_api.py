@@ -142,6 +142,9 @@ def test_draft_lifecycle_with_if_match(client, auth):
     stale = problem(client.put(url, json=doc, headers=auth("editor", **{"If-Match": etag})),
                     412)
     assert stale["current_etag"] == etag2.strip('"')
+    # If-Match compares strongly: the current ETag sent as a weak one does not match either
+    weak = f"W/{etag2}"
+    problem(client.put(url, json=doc, headers=auth("editor", **{"If-Match": weak})), 412)
     problem(client.delete(url, headers=auth("editor", **{"If-Match": etag})), 412)
     problem(client.delete(url, headers=auth("editor")), 428)
     assert client.delete(url, headers=auth("editor", **{"If-Match": etag2})).status_code == 204
@@ -267,6 +270,16 @@ def test_published_versions_cannot_be_changed_or_deleted(app, client, auth):
     assert client.get(url, headers=auth("admin")).data == before
 
 
+def test_a_draft_only_scheme_does_not_exist_for_readers(client, auth):
+    url = f"/api/schemes/{SID}"
+    assert client.put(f"{url}/draft", json=shipped_doc(),
+                      headers=auth("editor", **{"If-None-Match": "*"})).status_code == 201
+    problem(client.get(url, headers=auth("reader")), 404)
+    problem(client.get(f"{url}/versions", headers=auth("reader")), 404)
+    r = client.get(f"{url}/versions", headers=auth("editor"))
+    assert r.status_code == 200 and r.get_json()["versions"] == []
+
+
 def test_deprecate_keeps_versions_readable(client, auth):
     publish(client, auth, shipped_doc())
     r = client.post(f"/api/schemes/{SID}/deprecate", json={"note": "2027 年起停用"},
@@ -276,6 +289,8 @@ def test_deprecate_keeps_versions_readable(client, auth):
     assert latest.status_code == 200 and latest.headers["Deprecation"].startswith("@")
     listing = client.get("/api/schemes", headers=auth("reader")).get_json()["schemes"]
     assert listing[0]["deprecated"] and listing[0]["deprecation_note"] == "2027 年起停用"
+    # the answer describes the scheme as the list does, publication date included
+    assert r.get_json()["published_at"] == listing[0]["published_at"] is not None
     # no new drafts until the deprecation is lifted
     problem(client.put(f"/api/schemes/{SID}/draft", json=shipped_doc(),
                        headers=auth("editor")), 409)
