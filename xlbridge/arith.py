@@ -67,6 +67,9 @@ _GUARD = Decimal(1).scaleb(-GUARD_PLACES)
 def round_declared(value: Decimal, digits: int, mode: RoundingMode = RoundingMode.half_up
                    ) -> Decimal:
     """Round a computed score at a declared step: guard rounding, then ``digits``."""
+    quantum = _QUANTA.get(digits)
+    if quantum is not None and value.same_quantum(quantum):
+        return value  # exactly the declared places already: every mode keeps it as it is
     try:
         guarded = value.quantize(_GUARD, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # over 28 digits with 18 places: too large to need a guard

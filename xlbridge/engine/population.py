@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ZERO, fmt, show
+from xlbridge.arith import HUNDRED, ZERO, fmt, from_float, show
 from xlbridge.engine.compiled import (
     PART_PREFIX,
     RANK_KEY,
@@ -193,10 +193,13 @@ def _score_population(cs: CompiledScheme, records: Iterable[Mapping[str, Any]],
 
 def _rank_quota_pay(cs: CompiledScheme, result: PopulationResult,
                     explain: bool, payout: bool = True) -> PopulationResult:
-    """The population stage shared by records and bare totals."""
+    """The population stage shared by records and bare totals. Without payouts (a caller
+    that wants grades only) ranks are skipped too: rank rules only flag, and prizes pay."""
     scheme = cs.scheme
     if scheme.quotas:
         _apply_quotas(cs, result, explain)
+    if not payout and not explain:
+        return result
     _rank(cs, result, explain)
     if scheme.payout and scheme.payout.rank_prizes:
         _prizes(cs, result, explain)
@@ -222,7 +225,8 @@ def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
     from the parts; without them such a tie goes to the rule's ``then``. Tier gates that read
     inputs cannot be checked from a total and are taken as met; payout rules that read
     inputs are not applied (use score_population with full records for those).
-    ``payout=False`` skips payouts for callers that only want grades.
+    ``payout=False`` is for callers that only want grades: payouts, ranks, rank-rule flags
+    and prizes are skipped.
     """
     with _no_gc():
         return _grade_totals(cs, totals, groups, flags, tie_scores, explain, first_row,
@@ -275,7 +279,9 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
             total = read_cache[raw]
         except (KeyError, TypeError):  # TypeError: an unhashable value; read it uncached
             try:
-                total = parse_total(raw)
+                # a finite float from Excel, the usual cell: straight to its 15-digit Decimal
+                total = from_float(raw) if raw.__class__ is float and -1e15 < raw < 1e15 \
+                    else parse_total(raw)
                 total = cs.check_total(round_total(total) if round_total else total)
             except FieldError as exc:
                 total = exc
