@@ -270,7 +270,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--zen-records", type=int, default=5_000,
                         help="zen-engine is timed on a slice (it is ~100x slower)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
     cs = SchemeStore([REPO / "workbooks" / "schemes"]).get("finance-bureau-points")
@@ -298,8 +298,12 @@ def main() -> None:
           f"payouts on {len(sample)} records (population stage: xlbridge = hand-written)")
 
     n = len(records)
-    t_ours = best_of(lambda: [score_record(cs, r) for r in records], args.repeat)
-    t_hand = best_of(lambda: [handwritten(r) for r in records], args.repeat)
+    # interleaved rounds (ours, hand-written, ours, …): on a shared machine a burst of other
+    # load then hits both, and the best of each is compared
+    t_ours = t_hand = float("inf")
+    for _ in range(args.repeat):
+        t_ours = min(t_ours, best_of(lambda: [score_record(cs, r) for r in records], 1))
+        t_hand = min(t_hand, best_of(lambda: [handwritten(r) for r in records], 1))
     zen_slice = records[:args.zen_records]
     zen_inputs = [zen_input(r) for r in zen_slice]
     t_zen = best_of(lambda: [decision.evaluate(r) for r in zen_inputs], 1) / len(zen_slice) * n

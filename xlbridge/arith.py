@@ -108,6 +108,8 @@ def from_float(value: float) -> Decimal:
     if value.is_integer() and abs(value) < 1e15:
         return Decimal(int(value))
     text = repr(value)
+    if len(text) <= 15:  # at most 15 significant digits: the shortest repr is the reading
+        return Decimal(text)
     # The shortest repr has at most 17 significant digits; when it has 15 or fewer it *is*
     # the 15-digit reading (the common case: 89.95, 0.1), and the format call is saved.
     mantissa = text.partition("e")[0]

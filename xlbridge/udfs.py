@@ -58,7 +58,7 @@ from xlbridge.engine import (
     score_record,
 )
 from xlbridge.engine.compiled import ScoringError
-from xlbridge.engine.population import tie_keys
+from xlbridge.engine.population import Withheld, grade_column, tie_keys
 from xlbridge.engine.record import NO_GRADE, RecordResult, decide_grade
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
 from xlbridge.scheme.inputs import InputSpec
@@ -518,16 +518,30 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
             _check_flags(cs, {f for fs in named for f in fs})
         grouped = [_group_text(group_rows[i]) for i in present] if group_rows else None
         ties = _tie_scores(cs, tiebreak, len(cells))
+        out: list[list[Any]] = [[""] for _ in cells]
+        column = grade_column(cs, totals, grouped) if not named and not ties else None
+        if column is not None:   # the common call, without a result object per row
+            for i, g in zip(present, column, strict=True):
+                out[i][0] = g if g.__class__ is str else _column_value(g)
+            return out
         result = grade_totals(cs, totals, groups=grouped, flags=named,
                               tie_scores=[ties[i] for i in present] if ties else None,
                               first_row=1, payout=False)
-        out: list[list[Any]] = [[""] for _ in cells]
         for i, r in zip(present, result.records, strict=True):
             out[i][0] = _grade_value(r)
         return out
 
     result = _guard(body)
     return result if isinstance(result, list) else [[result]]
+
+
+def _column_value(g: Any) -> Any:
+    """A grade_column entry that is not a label → what its cell shows."""
+    if g is None:
+        return ""
+    if isinstance(g, Withheld):
+        return na_error(g.reason)
+    return _field_error(g)
 
 
 def _tie_scores(cs: CompiledScheme, value: Any, n: int) -> list[list[Any]] | None:

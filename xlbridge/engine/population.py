@@ -233,6 +233,106 @@ def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
                              payout)
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """A grade that cannot be decided yet: another record of the group is bad (the reason)."""
+
+    reason: str
+
+
+def grade_column(cs: CompiledScheme, totals: Sequence[Any],
+                 groups: Sequence[Any] | None = None, *,
+                 first_row: int = 1) -> list[str | FieldError | Withheld | None] | None:
+    """The final grades of a column of totals — what PERF_GRADES shows — without building a
+    result per record.
+
+    The same rules as :func:`grade_totals` without flags, tie scores, explanations or
+    payouts (the usual PERF_GRADES call over thousands of rows), done in a few passes over
+    plain lists: each entry is the grade label (None: demoted below the last tier), the
+    FieldError of a bad total, or :class:`Withheld`. Returns None for a scheme that needs
+    the general path (tier gates, or quotas grouped otherwise than the scheme's groups).
+    ``tests/test_grade_column.py`` checks it against grade_totals on random columns.
+    """
+    quotas = cs.scheme.quotas
+    keys = cs.scheme.groups
+    if any(t.gates for t in cs.tiers) or (
+            quotas is not None and quotas.group_by is not None
+            and list(quotas.group_by) != list(keys)):
+        return None
+    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    round_total = cs.round_total
+    tier_for = cs.tier_for
+    read_cache: dict[Any, tuple[Decimal, str] | FieldError] = {}
+    read: list[tuple[Decimal, str] | FieldError] = []
+    for raw in totals:
+        try:
+            got = read_cache[raw]
+        except (KeyError, TypeError):
+            try:
+                total = from_float(raw) if raw.__class__ is float and -1e15 < raw < 1e15 \
+                    else parse_total(raw)
+                total = cs.check_total(round_total(total) if round_total else total)
+                tier = tier_for(total, None)
+                got = (total, tier) if tier is not None else FieldError(
+                    "total", "总分", "no_tier", "没有对应的等次", "a score inside the tiers",
+                    total)
+            except FieldError as exc:
+                got = exc
+            except ScoringError as exc:
+                got = exc.error
+            if type(raw) in (float, int, str, Decimal):
+                read_cache[raw] = got
+        read.append(got)
+    out: list[Any] = [x if isinstance(x, FieldError) else x[1] for x in read]
+    if quotas is None or not cs.tiers:
+        return out
+    # each record's group, as grade_totals reads the labels (None: a group that is missing)
+    if groups is None or not keys:
+        group_of: list[Group | None] = [None if keys else ()] * len(read)
+    else:
+        group_of = []
+        n_keys = len(keys)
+        for label in groups:
+            text = "" if label is None else str(label)
+            parts = [normalize_text(text)] if n_keys == 1 else \
+                [normalize_text(x) for x in text.split("/")][:n_keys]
+            group_of.append(tuple(parts) if len(parts) == n_keys and all(parts) else None)
+    bad = [(first_row + i, group_of[i]) for i, x in enumerate(read) if isinstance(x, FieldError)]
+    tainted = {g for _row, g in bad}
+    members: dict[Group | None, list[int]] = defaultdict(list)
+    for i, x in enumerate(read):
+        if not isinstance(x, FieldError):
+            members[group_of[i]].append(i)
+    limits = sorted(quotas.limits, key=lambda lim: cs.tier_index[lim.tier])
+    decision = quotas.ties.rule if quotas.ties.rule != "keys" else quotas.ties.then
+    for group, rs in members.items():
+        if None in tainted or group in tainted:
+            withheld = Withheld(_withheld_text(bad, group))
+            for i in rs:
+                out[i] = withheld
+            continue
+        size = len(rs)
+        for limit in limits:
+            places = limit.count if limit.count is not None else \
+                _round_count(limit.share * size, quotas.rounding)  # type: ignore[operator]
+            candidates = [i for i in rs if out[i] == limit.tier]
+            if len(candidates) <= places:
+                continue
+            candidates.sort(key=lambda i: read[i][0], reverse=True)  # type: ignore[index]
+            line = read[candidates[places]][0]  # type: ignore[index]
+            if read[candidates[places - 1]][0] == line if places else False:  # type: ignore[index]
+                keep = [i for i in candidates if read[i][0] > line  # type: ignore[index]
+                        or (decision == "all_in" and read[i][0] == line)]  # type: ignore[index]
+            else:
+                keep = candidates[:places]
+            kept = set(keep)
+            lower = cs.next_tier_below(limit.tier)
+            for i in candidates:
+                if i not in kept:
+                    out[i] = lower
+    return out
+
+
 def tie_keys(cs: CompiledScheme) -> list[str]:
     """The part ids that break a tie at a quota line, in order (empty: the total only)."""
     quotas = cs.scheme.quotas
@@ -349,9 +449,14 @@ def _taint_check(parsed: list, keys: Sequence[str]):
 
 
 def _withheld_reason(parsed: list, group: Group | None, keys: Sequence[str]) -> str:
-    bad = [row for row, values, errors in parsed
-           if errors and _group_of(values, keys) in (group, None)]
-    rows = "、".join(str(b) for b in bad[:5]) + ("…" if len(bad) > 5 else "")
+    return _withheld_text([(row, _group_of(values, keys)) for row, values, errors in parsed
+                           if errors], group)
+
+
+def _withheld_text(bad: Sequence[tuple[int | None, Group | None]], group: Group | None) -> str:
+    """Why ``group``'s results wait: the rows of the bad records in it (or in no group)."""
+    rows_in = [row for row, g in bad if g in (group, None)]
+    rows = "、".join(str(b) for b in rows_in[:5]) + ("…" if len(rows_in) > 5 else "")
     return f"同组第 {rows} 行数据有误，组内排名/名额无法确定"
 
 
