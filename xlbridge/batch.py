@@ -211,11 +211,13 @@ class _Tally:
         per store generation, not on every call: the look-up costs about as much as a small
         PERF_* call, and a sheet repeats the same reference in every row."""
         key = None
-        if type(ref) is str and SCHEME_REF_PATTERN.match(ref):
+        if type(ref) is str:
             store = default_store()
             key = (ref, store, store.generation)
             if key in self._noted:
                 return
+            if not SCHEME_REF_PATTERN.match(ref):
+                key = None
         # a bad reference already shows as the cell's error; nothing to note then
         with contextlib.suppress(Exception):
             self.schemes.add(udfs.scheme_for(ref).ref)
@@ -268,6 +270,13 @@ def as_xlwings_calls(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     is_range = tuple(p in ranges for p in params)
 
     def call(*args: Any) -> Any:
+        # most calls need nothing (a cell for a value, a range for a range): check first,
+        # build a new argument list only for the others
+        for a, rng in zip(args, is_range, strict=False):
+            if (a.__class__ is list) is not rng and (a is not None or not rng):
+                break
+        else:
+            return fn(*args)
         shaped = [(a if a is None or type(a) is list else [[a]]) if rng else _one_value(a)
                   for a, rng in zip(args, is_range, strict=False)]
         return fn(*shaped, *args[len(is_range):])

@@ -357,3 +357,38 @@ def test_libreoffice_shows_our_values_without_recalculating(
                if not isinstance(mine.get(c), bool) and not isinstance(_norm(mine.get(c)), tuple)
                and not _agree(mine.get(c), lo.get(c))]
         assert not bad, "\n".join(bad[:20])
+
+
+TEMPLATES = sorted((Path(__file__).resolve().parents[2] / "workbooks" / "templates")
+                   .glob("*.xlsx"))
+
+
+def test_shipped_templates_agree_with_libreoffice(tmp_path: Path) -> None:
+    """The office templates' own formulas (SUM, IF, VLOOKUP, COUNTIFS, RANK.EQ, ROUND …) as
+    LibreOffice computes them. LibreOffice cannot run PERF_*, so it gets the frozen copy —
+    every PERF_* formula replaced by the value xlbridge computed, every native formula kept —
+    recalculates that on load, and each native formula cell must equal what xlbridge stored
+    in the committed template."""
+    from xlbridge.batch import perf_functions
+    from xlbridge.recompute import export_values
+
+    frozen = []
+    for t in TEMPLATES:
+        out = tmp_path / "frozen" / t.name
+        out.parent.mkdir(exist_ok=True)
+        rep = export_values(t, out, functions=perf_functions())
+        assert rep.ok and not rep.issues(), rep.summary()
+        frozen.append(out)
+    lo = convert(frozen, tmp_path / "lo", recalc=True, work=tmp_path)
+    compared = 0
+    bad = []
+    for t, f in zip(TEMPLATES, frozen, strict=True):
+        native = _formula_cells(f)               # what is left: the native formulas
+        assert native and not any("PERF_" in x.upper() for x in native.values())
+        ours, theirs = _values(t), _values(lo[f])
+        for cell, formula in native.items():
+            compared += 1
+            if not _agree(ours.get(cell), theirs.get(cell)):
+                bad.append(f"{t.name} {cell[0]}!{cell[1]} {formula}: xlbridge "
+                           f"{ours.get(cell)!r}, LibreOffice {theirs.get(cell)!r}")
+    assert compared > 500 and not bad, "\n".join(bad[:30])
