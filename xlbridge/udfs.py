@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -45,8 +47,18 @@ from decimal import Decimal
 from itertools import chain
 from typing import Any
 
-import xlwings as xw
-from xlwings.conversion import Converter
+# xlwings (and numpy with it) is imported only where its decorators record anything:
+# on Windows (Excel's UDF server), in xlwings' server mode, or when something has loaded it
+# already (the add-in build, the tests). Elsewhere they are no-ops, and a headless recompute
+# or score run saves the import (see xlbridge/xlwings_stub.py).
+if sys.platform.startswith("win") or "xlwings" in sys.modules \
+        or os.environ.get("XLWINGS_ON_SERVER") == "true":
+    import xlwings as xw
+    from xlwings.conversion import Converter
+else:
+    from xlbridge import xlwings_stub as xw
+
+    Converter = object
 
 from xlbridge.arith import ZERO, fmt
 from xlbridge.csvio import CsvInputError, header_map
