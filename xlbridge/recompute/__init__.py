@@ -42,7 +42,7 @@ operators (inside SUMPRODUCT, LOOKUP, array formulas) work on whole lists at a t
 raises a small exception and the scheduler computes that cell first, with an explicit stack
 (no recursion limit), detecting circular references (``evaluate.py``). Formula cells are
 kept in a compact column-wise table (``sheetxml.FormulaTable``, ~60 bytes a cell), so a
-50,000-row sheet recomputes in under 200 MB.
+50,000-row sheet of 500,000 formula cells recomputes in about 300 MB (docs/benchmarks.md).
 
 *Excel's rules.* Blanks are 0 / "" ; text that looks like a number counts in arithmetic but
 not in SUM over ranges; booleans likewise; comparisons order numbers < text < booleans, text
