@@ -233,6 +233,36 @@ def grade_totals(cs: CompiledScheme, totals: Sequence[Any], *,
                              payout)
 
 
+def total_reader(cs: CompiledScheme) -> Callable[[Any], Decimal | FieldError]:
+    """A function reading one total cell as the scheme rounds and bounds totals: the Decimal,
+    or the FieldError saying what is wrong. A column of thousands of totals holds a few
+    hundred distinct values, so each is read once (cached by the raw value)."""
+    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    round_total = cs.round_total
+    cache: dict[Any, Decimal | FieldError] = {}
+
+    def read(raw: Any) -> Decimal | FieldError:
+        try:
+            return cache[raw]
+        except (KeyError, TypeError):  # TypeError: an unhashable value; read it uncached
+            pass
+        try:
+            # a finite float from Excel, the usual cell: straight to its 15-digit Decimal
+            total = from_float(raw) if raw.__class__ is float and -1e15 < raw < 1e15 \
+                else parse_total(raw)
+            got: Decimal | FieldError = cs.check_total(round_total(total) if round_total
+                                                       else total)
+        except FieldError as exc:
+            got = exc
+        except ScoringError as exc:
+            got = exc.error
+        if type(raw) in (float, int, str, Decimal):
+            cache[raw] = got
+        return got
+
+    return read
+
+
 @dataclass(frozen=True)
 class Withheld:
     """A grade that cannot be decided yet: another record of the group is bad (the reason)."""
@@ -259,30 +289,20 @@ def grade_column(cs: CompiledScheme, totals: Sequence[Any],
             quotas is not None and quotas.group_by is not None
             and list(quotas.group_by) != list(keys)):
         return None
-    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
-    round_total = cs.round_total
-    tier_for = cs.tier_for
-    read_cache: dict[Any, tuple[Decimal, str] | FieldError] = {}
+    read_total = total_reader(cs)
+    tiers: dict[Decimal, tuple[Decimal, str] | FieldError] = {}
     read: list[tuple[Decimal, str] | FieldError] = []
     for raw in totals:
-        try:
-            got = read_cache[raw]
-        except (KeyError, TypeError):
-            try:
-                total = from_float(raw) if raw.__class__ is float and -1e15 < raw < 1e15 \
-                    else parse_total(raw)
-                total = cs.check_total(round_total(total) if round_total else total)
-                tier = tier_for(total, None)
-                got = (total, tier) if tier is not None else FieldError(
+        total = read_total(raw)
+        if total.__class__ is not FieldError:
+            got = tiers.get(total)  # type: ignore[arg-type]
+            if got is None:
+                tier = cs.tier_for(total, None)  # type: ignore[arg-type]
+                got = tiers[total] = (total, tier) if tier is not None else FieldError(  # type: ignore[index]
                     "total", "总分", "no_tier", "没有对应的等次", "a score inside the tiers",
                     total)
-            except FieldError as exc:
-                got = exc
-            except ScoringError as exc:
-                got = exc.error
-            if type(raw) in (float, int, str, Decimal):
-                read_cache[raw] = got
-        read.append(got)
+            total = got
+        read.append(total)  # type: ignore[arg-type]
     out: list[Any] = [x if isinstance(x, FieldError) else x[1] for x in read]
     if quotas is None or not cs.tiers:
         return out
@@ -344,7 +364,7 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
                   tie_scores: Sequence[Sequence[Any]] | None, explain: bool, first_row: int,
                   payout: bool) -> PopulationResult:
     keys = cs.scheme.groups
-    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    read_total = total_reader(cs)
     tie_parsers: list[tuple[str, Callable[[Any], Any]]] = []
     if tie_scores is not None:
         for k in tie_keys(cs):
@@ -355,13 +375,11 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
     for cond in cs.scheme.conditions:
         by_name[normalize_text(cond.id)] = cond.id
         by_name[normalize_text(cond.title)] = cond.id
-    round_total = cs.round_total
     one_key = len(keys) == 1
     results: list[RecordResult] = []
     unknown: set[str] = set()
-    # A column of thousands of totals holds a few hundred distinct values: read each value
-    # and look its tier up once.
-    read_cache: dict[Any, Decimal | FieldError] = {}
+    # a column of thousands of totals holds a few hundred distinct values: look each one's
+    # tier up once
     tier_cache: dict[Decimal, str | None] = {}
     for i, raw in enumerate(totals):
         values: dict[str, Any] = {}
@@ -375,20 +393,7 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
                                   strict=False))
         r = RecordResult(first_row + i, values)
         r.group = _group_of(values, keys)
-        try:
-            total = read_cache[raw]
-        except (KeyError, TypeError):  # TypeError: an unhashable value; read it uncached
-            try:
-                # a finite float from Excel, the usual cell: straight to its 15-digit Decimal
-                total = from_float(raw) if raw.__class__ is float and -1e15 < raw < 1e15 \
-                    else parse_total(raw)
-                total = cs.check_total(round_total(total) if round_total else total)
-            except FieldError as exc:
-                total = exc
-            except ScoringError as exc:
-                total = exc.error
-            if type(raw) in (float, int, str, Decimal):
-                read_cache[raw] = total
+        total = read_total(raw)
         if isinstance(total, FieldError):
             r.errors = [total]
             results.append(r)

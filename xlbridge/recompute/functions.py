@@ -1678,7 +1678,8 @@ def fn_text(value: Any, fmt: Any) -> Any:
             return value
         value = y
     x: float = value  # type: ignore[assignment]
-    if f == "" or f.upper() == "GENERAL":  # type: ignore[union-attr]
+    # General, also as a Chinese Excel writes it (G/通用格式)
+    if f == "" or f.upper() in ("GENERAL", "G/通用格式"):  # type: ignore[union-attr]
         return number_text(x) if f else ""
     if f == "@":
         return number_text(x)
