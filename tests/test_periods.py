@@ -52,3 +52,17 @@ def test_aggregate_command(tmp_path):
     assert out.exit_code == 0, out.output
     assert "row 2 王建国: 称职" in out.output  # 2 records × 15% = 0.3 → 0 places
     assert "row 3 李秀英: 基本称职" in out.output
+
+
+def test_a_bad_row_withholds_the_annual_quota(tmp_path):
+    # like score: the 优秀 quota counts everyone, so with a bad row it cannot be decided;
+    # those who qualify for it wait, the others get their grade
+    path = tmp_path / "annual.csv"
+    path.write_text("姓名,Q1,Q2,Q3,Q4\n王建国,优秀,优秀,优秀,良好\n李秀英,不称职,称职,称职,称职\n"
+                    "张伟,优秀,优,优秀,优秀\n", encoding="utf-8")
+    out = CliRunner().invoke(main, ["aggregate", "--scheme", "meiling-street-quarterly",
+                                    "--input", str(path)])
+    assert out.exit_code == 1
+    assert "row 2 王建国: 暂缓 withheld" in out.output and "第 4 行数据有误" in out.output
+    assert "row 3 李秀英: 基本称职" in out.output
+    assert "row 4 张伟:" in out.output

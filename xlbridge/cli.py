@@ -263,7 +263,8 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
             if r.errors:
                 click.echo(f"row {r.row} {label}: " + "; ".join(map(str, r.errors)))
             else:
-                click.echo(f"row {r.row} {label}: {r.grade}  ({'；'.join(r.steps[1:])})")
+                grade = r.grade or ("暂缓 withheld" if r.withheld else "—")
+                click.echo(f"row {r.row} {label}: {grade}  ({'；'.join(r.steps[1:])})")
         for note in result.notes:
             click.echo(note)
     if any(r.errors for r in result.records):

@@ -28,6 +28,7 @@ class AggregateResult:
     grade: str | None = None
     rule: str | None = None
     steps: list[str] = field(default_factory=list)
+    withheld: str | None = None        # the quota cannot be decided yet, and why
 
     @property
     def ok(self) -> bool:
@@ -35,7 +36,8 @@ class AggregateResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"row": self.row, "ok": self.ok, "errors": [e.to_dict() for e in self.errors],
-                "grade": self.grade, "rule": self.rule, "explain": self.steps}
+                "grade": self.grade, "rule": self.rule, "withheld": self.withheld,
+                "explain": self.steps}
 
 
 @dataclass
@@ -111,7 +113,17 @@ def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], 
             r.steps.append(f"不符合上述条件 → “{agg.otherwise}”")
     result = AggregationResult(agg.title, results)
     if agg.quota and candidates:
-        _quota(cs, result, candidates)
+        bad = [str(r.row) for r in results if r.errors]
+        if bad:
+            # the quota counts everyone: with a bad row its size and line are unknown, as
+            # in score_population; the candidates wait for the fix, the others keep theirs
+            why = f"第 {'、'.join(bad[:5])}{'…' if len(bad) > 5 else ''} 行数据有误，名额无法确定"
+            for r in candidates:
+                r.grade, r.withheld = None, why
+                r.steps.append(f"暂缓：{why}")
+            result.notes.append(f"“{agg.quota.tier}”名额暂缓：{why}")
+        else:
+            _quota(cs, result, candidates)
     return result
 
 

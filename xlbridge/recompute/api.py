@@ -161,6 +161,7 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
         same_file = dest.resolve() == src.resolve() if dest.exists() else False
         if dry_run:
             report.status = "dry-run"
+            report.notes = [f"(dry run, not written) {n}" for n in report.notes]
         elif out.changes or not same_file:
             _atomic_write(dest, lambda fh: write_output(ev, out, fh, compress_level),
                           src if same_file or not dest.exists() else dest)
