@@ -255,6 +255,23 @@ def test_shipped_templates_recompute(store, make_book, template):
     # each sheet is pinned to the template's version, not to the newest one
     names = {a["args"][0]: a["args"][1] for a in actions(book, "namesAdd")}
     assert names.get(ribbon.SCHEME_NAME) == f'="{pinned}"'
+    # values and formats written back: the 总分 column holds what the template's own
+    # PERF_SCORE cells hold (the committed file's stored values), formatted as the scheme
+    # rounds totals; one write per column
+    cs = store.get(pinned)
+    digits = cs.scheme.rounding.total.digits
+    for r in results:
+        ws = wb[r.sheet]
+        header_row, col = next((c.row, c.column) for row in ws.iter_rows(max_row=20)
+                               for c in row if c.value == "总分")
+        stored = [ws.cell(header_row + 1 + i, col).value for i in range(r.records)]
+        writes = [a for a in set_values(book)
+                  if cell(a) == (header_row + 1, col) and len(a["values"]) == r.records]
+        assert len(writes) == 1, r.sheet
+        assert [v[0] for v in writes[0]["values"]] == pytest.approx(stored), r.sheet
+        formats = [f["args"] for f in actions(book, "setNumberFormat")
+                   if (f["start_row"] + 1, f["start_column"] + 1) == (header_row + 1, col)]
+        assert formats == [["0" if digits <= 0 else "0." + "0" * digits]], r.sheet
 
 
 def test_check_sheet_warns_about_a_template_pinned_to_an_older_version(store, make_book):
