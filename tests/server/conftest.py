@@ -3,7 +3,7 @@ empty, migrated database), ``client``, ``runner``; plus ``tokens`` (one per role
 helpers to publish schemes.
 
 Every test that takes ``app`` runs twice: on a SQLite file and on PostgreSQL. The PostgreSQL
-run needs ``XLBRIDGE_TEST_PG_URL`` (``docs/ci-postgres.sh`` starts a server and sets it); it is
+run needs ``XLBRIDGE_TEST_PG_URL`` (``.ci/postgres.sh`` starts a server and sets it); it is
 skipped without it, unless ``XLBRIDGE_REQUIRE_ALL=1`` (CI), where a missing server fails.
 """
 

@@ -23,7 +23,7 @@ PG_ENV = "XLBRIDGE_TEST_PG_URL"
 def pg_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
-        missing(f"PostgreSQL ({PG_ENV})", ": source docs/ci-postgres.sh to start one")
+        missing(f"PostgreSQL ({PG_ENV})", ": source .ci/postgres.sh to start one")
     return db.database_url(url)
 
 

@@ -1,7 +1,7 @@
 # Start a PostgreSQL server on loopback for the scheme-server tests and export
 # XLBRIDGE_TEST_PG_URL. Meant to be *sourced* from .ci/run (it exports a variable):
 #
-#     . docs/ci-postgres.sh
+#     . .ci/postgres.sh
 #
 # It installs Debian's postgresql if it is missing, starts the first cluster (creating one
 # if there is none), and creates a user and database `xlbridge_test` with a password. Safe to
