@@ -155,3 +155,39 @@ def test_examples_is_the_main_job():
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "meiling-street-quarterly@1" in done.stdout
+
+
+def test_the_readme_worked_example_is_what_xlbridge_prints(run, tmp_path):
+    """The README's console blocks for the 梅岭 example, command by command."""
+    readme = (SCHEMES.parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## A worked example", 1)[1].split("```console", 1)[1]
+    block = block.split("```", 1)[0]
+    sessions = [s for s in block.split("$ xlbridge ")[1:]]
+    assert len(sessions) == 2
+    for session in sessions:
+        command, _, shown = session.partition("\n    ")
+        rest, _, shown = shown.partition("\n")
+        args = (command.rstrip("\\ ") + " " + rest).split()
+        args = [str(tmp_path / a) if a == "results.csv" else a for a in args]
+        out = run(*args)
+        assert out.exit_code == 0, out.output
+        assert out.output.strip() == shown.strip(), args
+
+
+def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
+    # `--output /dev/stdout` and the like: the atomic rename must not replace the device
+    import os
+    import stat
+    import threading
+
+    from xlbridge.csvio import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes().decode("utf-8-sig")))
+    reader.start()
+    write_atomic(fifo, "总分\r\n87.8\r\n")
+    reader.join(timeout=10)
+    assert got == ["总分\r\n87.8\r\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

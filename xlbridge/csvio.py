@@ -112,6 +112,12 @@ def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
 def write_atomic(path: str | Path, text: str, encoding: str = "utf-8-sig") -> None:
     """Write a whole file or nothing: temporary file in the same folder, then rename."""
     p = Path(path)
+    if p.exists() and not p.is_file():
+        # a device or a pipe (/dev/stdout, /dev/null): write to it; renaming a temporary
+        # file over it would replace the device with a regular file
+        with open(p, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
