@@ -38,6 +38,18 @@ def test_schemes_list_show_validate_schema(run):
     assert schema["title"] == "Scheme" and "parts" in schema["properties"]
 
 
+def test_schemes_list_marks_a_scheme_that_fails_validation(tmp_path):
+    text = (SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        text.replace("{label: 优, at_least: 90", "{label: 优, at_least: 80")
+        .replace("id: bailian-township", "id: broken-one", 1), encoding="utf-8")
+    out = CliRunner().invoke(main, ["--schemes", str(tmp_path), "schemes", "list"],
+                             env={"COLUMNS": "300"})
+    row = next(line for line in out.output.splitlines() if "broken-one@1" in line)
+    assert "invalid: 2 error(s)" in row
+    assert "ok" in next(line for line in out.output.splitlines() if "hami-transport@1" in line)
+
+
 def test_validate_reports_file_line_and_path(run, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("""id: bad-one

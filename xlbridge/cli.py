@@ -77,10 +77,16 @@ def schemes() -> None:
 def schemes_list(ctx: click.Context) -> None:
     """Every scheme found, newest version last."""
     store = _store(ctx)
-    table = Table("id@version", "title", "unit", "period", "file")
+    table = Table("id@version", "title", "unit", "period", "status", "file")
     for e in store.entries():
         s = e.loaded.scheme
-        table.add_row(e.ref, s.title, s.unit, s.period, str(e.path))
+        try:
+            warnings = len(store.get(e.ref).report.warnings)
+            status = f"[yellow]{warnings} warning(s)[/yellow]" if warnings else "ok"
+        except SchemeInvalid as exc:   # loads, but fails validation: never used to compute
+            status = f"[red]invalid: {len(exc.report.errors)} error(s)[/red]"
+        table.add_row(e.ref, escape(s.title), escape(s.unit), s.period, status,
+                      escape(str(e.path)))
     console.print(table)
     for path, exc in store.invalid_files().items():
         err_console.print(f"[red]invalid[/red] {escape(str(path))}: {len(exc.report.errors)} "
