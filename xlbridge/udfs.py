@@ -319,12 +319,15 @@ def _limit(value: Any, label: str, *, blank_ok: bool = True) -> Decimal | None:
 
 
 def _total(cs: CompiledScheme, value: Any) -> Decimal:
-    """A score given to grade or pay: a number the scheme can produce (else #NUM!)."""
+    """A score given to grade or pay: a number that, rounded as the scheme rounds totals, the
+    scheme can produce (else #NUM!) — the check grade_totals makes. Returned as given: the
+    callers round it themselves, or look it up among a population's unrounded cells."""
     total = _number(value, "分数")
     try:
-        return cs.check_total(total)  # type: ignore[arg-type]
+        cs.check_total(cs.round_total(total) if cs.round_total else total)  # type: ignore[arg-type]
     except ScoringError as exc:
         raise _Fail(_field_error(exc.error)) from None
+    return total  # type: ignore[return-value]
 
 
 _FLAG_SPLIT = re.compile(r"[,，、;；\n]+")

@@ -160,7 +160,7 @@ class CompiledScheme:
         self._fast = build_fast_compute(self)
         # A total given from outside (a template's own score column) must be one the scheme
         # can produce; 0 … max_score is always accepted, whatever the ranges say.
-        low, high = reachable_totals(scheme)
+        low, high = reachable_totals(scheme, res)
         self.total_low = min(low, ZERO) if low is not None else None
         self.total_high = max(high, scheme.max_score) if high is not None else None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from xlbridge.arith import HUNDRED, ZERO, fmt
 from xlbridge.engine.compiled import CompiledScheme, _round_count
-from xlbridge.engine.record import NO_GRADE, row_numbers
+from xlbridge.engine.record import NO_GRADE, row_numbers, rows_text
 from xlbridge.engine.values import FieldError, make_parser
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.inputs import InputSpec
@@ -113,11 +113,11 @@ def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], 
             r.steps.append(f"不符合上述条件 → “{agg.otherwise}”")
     result = AggregationResult(agg.title, results)
     if agg.quota and candidates:
-        bad = [str(r.row) for r in results if r.errors]
+        bad = [r.row for r in results if r.errors]
         if bad:
             # the quota counts everyone: with a bad row its size and line are unknown, as
             # in score_population; the candidates wait for the fix, the others keep theirs
-            why = f"第 {'、'.join(bad[:5])}{'…' if len(bad) > 5 else ''} 行数据有误，名额无法确定"
+            why = f"第 {rows_text(bad)} 行数据有误，名额无法确定"
             for r in candidates:
                 r.grade, r.withheld = None, why
                 r.steps.append(f"暂缓：{why}")

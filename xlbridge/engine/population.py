@@ -30,6 +30,7 @@ from xlbridge.engine.record import (
     decide_grade,
     finish,
     row_numbers,
+    rows_text,
     score_values,
 )
 from xlbridge.engine.trace import Trace
@@ -100,6 +101,15 @@ class PopulationResult:
                 "withheld": sum(1 for r in self.records if r.withheld),
                 "grades": self.grade_counts(), "payout_total": fmt(self.payout_total()),
                 "ties": len(self.ties)}
+
+
+def _group_values(label: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """A group cell as the record values it stands for: one key's value, or several keys'
+    values joined by '/' (``科级干部/社区``)."""
+    text = "" if label is None else str(label)
+    if len(keys) == 1:
+        return {keys[0]: normalize_text(text)}
+    return dict(zip(keys, [normalize_text(x) for x in text.split("/")], strict=False))
 
 
 def _group_of(values: Mapping[str, Any], keys: Sequence[str]) -> Group | None:
@@ -310,13 +320,7 @@ def grade_column(cs: CompiledScheme, totals: Sequence[Any],
     if groups is None or not keys:
         group_of: list[Group | None] = [None if keys else ()] * len(read)
     else:
-        group_of = []
-        n_keys = len(keys)
-        for label in groups:
-            text = "" if label is None else str(label)
-            parts = [normalize_text(text)] if n_keys == 1 else \
-                [normalize_text(x) for x in text.split("/")][:n_keys]
-            group_of.append(tuple(parts) if len(parts) == n_keys and all(parts) else None)
+        group_of = [_group_of(_group_values(label, keys), keys) for label in groups]
     bad = [(first_row + i, group_of[i]) for i, x in enumerate(read) if isinstance(x, FieldError)]
     tainted = {g for _row, g in bad}
     members: dict[Group | None, list[int]] = defaultdict(list)
@@ -375,22 +379,13 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
     for cond in cs.scheme.conditions:
         by_name[normalize_text(cond.id)] = cond.id
         by_name[normalize_text(cond.title)] = cond.id
-    one_key = len(keys) == 1
     results: list[RecordResult] = []
     unknown: set[str] = set()
     # a column of thousands of totals holds a few hundred distinct values: look each one's
     # tier up once
     tier_cache: dict[Decimal, str | None] = {}
     for i, raw in enumerate(totals):
-        values: dict[str, Any] = {}
-        if groups is not None and keys:
-            label = groups[i]
-            label = "" if label is None else str(label)
-            if one_key:
-                values[keys[0]] = normalize_text(label)
-            else:
-                values.update(zip(keys, [normalize_text(x) for x in label.split("/")],
-                                  strict=False))
+        values = _group_values(groups[i], keys) if groups is not None and keys else {}
         r = RecordResult(first_row + i, values)
         r.group = _group_of(values, keys)
         total = read_total(raw)
@@ -460,9 +455,8 @@ def _withheld_reason(parsed: list, group: Group | None, keys: Sequence[str]) -> 
 
 def _withheld_text(bad: Sequence[tuple[int | None, Group | None]], group: Group | None) -> str:
     """Why ``group``'s results wait: the rows of the bad records in it (or in no group)."""
-    rows_in = [row for row, g in bad if g in (group, None)]
-    rows = "、".join(str(b) for b in rows_in[:5]) + ("…" if len(rows_in) > 5 else "")
-    return f"同组第 {rows} 行数据有误，组内排名/名额无法确定"
+    return f"同组第 {rows_text([row for row, g in bad if g in (group, None)])} 行数据有误，" \
+        "组内排名/名额无法确定"
 
 
 def _trace_for(r: RecordResult, explain: bool) -> Trace | None:

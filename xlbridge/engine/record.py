@@ -346,3 +346,8 @@ def row_numbers(first_row: int | Sequence[int]) -> Iterator[int]:
     if isinstance(first_row, int):
         return itertools.count(first_row)
     return iter(first_row)
+
+
+def rows_text(rows: Sequence[int | None]) -> str:
+    """Row numbers for a message: ``2、5、9``, the first five and ``…`` for more."""
+    return "、".join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")

@@ -251,6 +251,7 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
     parsers = [make_parser(spec) for spec in specs]
     consts: dict[str, Any] = {"FieldError": FieldError, "Decimal": Decimal, "NO_ERRORS": (),
                               "TEMPLATE": dict.fromkeys(spec.id for spec in specs),
+                              "MAXN": MAX_MAGNITUDE,
                               "NFKC": functools.partial(unicodedata.normalize, "NFKC")}
     # errors is created only when there is one: most records have none
     # v starts as a copy of a dict that already holds every key: one allocation of the right
@@ -269,7 +270,6 @@ def compile_record_parser(specs: list[InputSpec]) -> Callable[[Any], tuple[dict[
                 bound = f" and x <= H{i}"
             fast = (f"x.__class__ is int and x >= 0{bound}", "x")
         elif spec.type == "number":
-            consts["MAXN"] = MAX_MAGNITUDE
             checks = [] if spec.min is not None and spec.max is not None else \
                 ["-MAXN < x < MAXN"]
             if spec.min is not None:

@@ -632,10 +632,12 @@ def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
     return Report(checker.issues)
 
 
-def reachable_totals(scheme: Scheme) -> tuple[Decimal | None, Decimal | None]:
-    """The lowest and highest total a (validated) scheme can produce; None = unbounded."""
+def reachable_totals(scheme: Scheme, resolved: Resolved | None = None
+                     ) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest total a (validated) scheme can produce; None = unbounded.
+    ``resolved``: the scheme's :func:`resolve_parts`, where the caller has it already."""
     checker = _Checker(scheme, None)
-    return checker.reachable(checker.resolve())
+    return checker.reachable(resolved if resolved is not None else checker.resolve())
 
 
 def resolve_parts(scheme: Scheme) -> Resolved:
