@@ -256,8 +256,9 @@ def _one_value(value: Any) -> Any:
     return value
 
 
-def as_xlwings_calls(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` called with its arguments shaped as xlwings shapes them in Excel.
+def xlwings_shaper(name: str, fn: Callable[..., Any]
+                   ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The arguments of ``fn`` shaped as xlwings shapes them in Excel.
 
     The recalculator hands every reference other than a plain cell (``B5:D5``, a defined name
     such as 方案 → 参数!$B$3) over as a 2-D list; xlwings gives a function a list of lists
@@ -266,39 +267,37 @@ def as_xlwings_calls(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     Excel and fail here.
     """
     ranges = udfs.RANGE_ARGS.get(name, frozenset())
-    params = list(inspect.signature(fn).parameters)
-    is_range = tuple(p in ranges for p in params)
+    is_range = tuple(p in ranges for p in inspect.signature(fn).parameters)
 
-    def call(*args: Any) -> Any:
+    def shape(args: tuple[Any, ...]) -> tuple[Any, ...]:
         # most calls need nothing (a cell for a value, a range for a range): check first,
-        # build a new argument list only for the others
+        # build a new argument tuple only for the others
         for a, rng in zip(args, is_range, strict=False):
             if (a.__class__ is list) is not rng and (a is not None or not rng):
                 break
         else:
-            return fn(*args)
-        shaped = [(a if a is None or type(a) is list else [[a]]) if rng else _one_value(a)
-                  for a, rng in zip(args, is_range, strict=False)]
-        return fn(*shaped, *args[len(is_range):])
+            return args
+        return (*[(a if a is None or type(a) is list else [[a]]) if rng else _one_value(a)
+                  for a, rng in zip(args, is_range, strict=False)], *args[len(is_range):])
 
-    call.__name__ = name
-    return call
+    return shape
 
 
 def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]:
     """The PERF_* functions for the recalculator, called as xlwings calls them in Excel,
     noting grades and schemes in ``tally``."""
-    if tally is None:
-        return {name: as_xlwings_calls(name, fn) for name, fn in udfs.FUNCTIONS.items()}
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         position = SCHEME_ARG.get(name)
-        fn = as_xlwings_calls(name, fn)
+        shape = xlwings_shaper(name, fn)
 
-        def call(*args: Any) -> Any:
+        def call(*raw: Any) -> Any:
+            args = shape(raw)
             result = fn(*args)
+            if tally is None:
+                return result
             if position is not None and position < len(args):
-                tally.note_scheme(_one_value(args[position]))
+                tally.note_scheme(args[position])
             if name in ("PERF_GRADE", "PERF_GRADES") and not isinstance(result, ExcelError):
                 caller = current_caller()
                 if caller is not None:

@@ -143,17 +143,16 @@ def bound_scheme(sheet: Any) -> str | None:
     for scope in (sheet.names, sheet.book.names):
         for n in scope:
             if n.name.split("!")[-1] == TEMPLATE_SCHEME_NAME:
-                ref = _named_cell_text(n)
+                ref = _name_text(n.refers_to)            # ="id@1", or 参数!$B$3
+                if not (ref and SCHEME_REF_PATTERN.match(ref)):
+                    ref = _named_cell_value(n)
                 if ref and SCHEME_REF_PATTERN.match(ref):
                     return ref
     return None
 
 
-def _named_cell_text(name: Any) -> str | None:
-    """The text a defined name stands for: a literal (="id@1") or one cell's value."""
-    text = _name_text(name.refers_to)
-    if text and SCHEME_REF_PATTERN.match(text):
-        return text
+def _named_cell_value(name: Any) -> str | None:
+    """The text in the one cell a defined name points at (None: not a cell, not text)."""
     try:
         value = name.refers_to_range.value
     except Exception:  # a name for a constant, a formula or several areas

@@ -189,15 +189,19 @@ def test_perf_functions_get_their_arguments_shaped_as_xlwings_shapes_them(tmp_pa
     assert "bailian-township@1" in out.output
 
 
-def test_as_xlwings_calls_shapes_like_xlwings():
-    from xlbridge.batch import as_xlwings_calls
+def test_arguments_are_shaped_like_xlwings():
+    from xlbridge.batch import xlwings_shaper
 
     seen = []
 
     def PERF_SCORE(scheme, inputs, headers=None):
         seen.append((scheme, inputs, headers))
 
-    call = as_xlwings_calls("PERF_SCORE", PERF_SCORE)
+    shape = xlwings_shaper("PERF_SCORE", PERF_SCORE)
+
+    def call(*args):
+        return PERF_SCORE(*shape(args))
+
     call([["s@1"]], [[1.0, 2.0]], None)            # 1×1 → value; ranges stay 2-D
     call("s@1", 5.0, [["a"]])                       # a scalar for a range → [[scalar]]
     call([["a", "b"]], [[1.0]])                     # one row for a one-value arg → flat list
