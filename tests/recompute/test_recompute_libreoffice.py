@@ -394,3 +394,38 @@ def test_shipped_templates_agree_with_libreoffice(tmp_path: Path) -> None:
                 bad.append(f"{t.name} {cell[0]}!{cell[1]} {formula}: xlbridge "
                            f"{ours.get(cell)!r}, LibreOffice {theirs.get(cell)!r}")
     assert compared > 500 and not bad, "\n".join(bad[:30])
+
+
+def test_libreoffice_shows_the_shipped_templates_as_committed(tmp_path: Path) -> None:
+    """What the README promises a PC without the add-in: the committed templates open in
+    LibreOffice (recalculation on load off, its default for xlsx) showing the stored values —
+    every formula cell, PERF_* included, except the array formulas LibreOffice always
+    recalculates (the PERF_GRADES columns; the README sends those users the --values-only
+    copy)."""
+    import openpyxl
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    shown = convert(TEMPLATES, tmp_path / "shown", recalc=False, work=tmp_path)
+    checked = 0
+    bad = []
+    for t in TEMPLATES:
+        wb = openpyxl.load_workbook(t)
+        in_array = set()
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if isinstance(c.value, ArrayFormula):
+                        c1, r1, c2, r2 = range_boundaries(c.value.ref)
+                        in_array |= {(ws.title, ws.cell(r, k).coordinate)
+                                     for r in range(r1, r2 + 1) for k in range(c1, c2 + 1)}
+        ours, theirs = _values(t), _values(shown[t])
+        for cell in _formula_cells(t):
+            mine = ours.get(cell)
+            if cell in in_array or isinstance(mine, bool) or isinstance(_norm(mine), tuple):
+                continue
+            checked += 1
+            if not _agree(mine, theirs.get(cell)):
+                bad.append(f"{t.name} {cell[0]}!{cell[1]}: {mine!r} shown as "
+                           f"{theirs.get(cell)!r}")
+    assert checked > 1000 and not bad, "\n".join(bad[:20])

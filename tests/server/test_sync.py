@@ -207,3 +207,31 @@ def test_remembered_token_lets_a_bare_sync_work(live_server, published, reader, 
         assert kept.stat().st_mode & 0o777 == 0o600
     report = sync()
     assert report.ok and report.not_modified == 2
+
+
+def test_recompute_syncs_from_the_server_first(live_server, published, reader, tmp_path,
+                                               monkeypatch):
+    """`xlbridge recompute FILE --schemes URL`: the workbook computes with what the server
+    publishes now (白莲 version 2: 优 from 95, so 90.4 is 良好), synced into the store."""
+    import openpyxl
+
+    from xlbridge.store import reset_default_store
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("XLBRIDGE_STORE", str(store))
+    monkeypatch.setenv("XLBRIDGE_TOKEN", reader)
+    reset_default_store()
+    book = tmp_path / "考核.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(['=PERF_GRADE(90.4,"bailian-township")', f'=PERF_GRADE(90.4,"{SID}@1")'])
+    wb.save(book)
+    try:
+        result = CliRunner().invoke(main, ["recompute", str(book), "--schemes", live_server.url])
+        assert result.exit_code == 0, result.output
+        assert "3 downloaded" in result.output
+        values = openpyxl.load_workbook(book, data_only=True).active
+        assert [values["A1"].value, values["B1"].value] == ["良好", "优"]  # newest; pinned @1
+        assert version_path(store, SID, 2).exists()
+    finally:
+        monkeypatch.undo()
+        reset_default_store()
