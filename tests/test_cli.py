@@ -203,3 +203,36 @@ def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
     reader.join(timeout=10)
     assert got == ["总分\r\n87.8\r\n"]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_score_output_to_a_pipe_through_the_cli(tmp_path):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "results"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes().decode("utf-8-sig")))
+    reader.start()
+    out = CliRunner().invoke(main, ["score", "--scheme", "meiling-street-quarterly",
+                                    "--input", str(MEILING), "--output", str(fifo)])
+    reader.join(timeout=20)
+    assert out.exit_code == 0, out.output
+    header, *rows = got[0].splitlines()
+    assert header.endswith("总分,等次,奖金,排名,标记,暂缓原因,计分明细") and len(rows) >= 24
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="Excel's UDF server needs xlwings")
+def test_a_headless_run_does_not_load_xlwings():
+    """xlwings (and numpy) is loaded only where its decorators record anything; scoring and
+    recomputing headless call the same PERF_* functions without it."""
+    code = ("import sys; from xlbridge.cli import main; import xlbridge.batch; "
+            "from xlbridge.udfs import PERF_GRADE; "
+            "print(PERF_GRADE(95, 'bailian-township'), 'xlwings' in sys.modules, "
+            "'numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["优", "False", "False"]
