@@ -186,42 +186,41 @@ def test_the_readme_worked_example_is_what_xlbridge_prints(run, tmp_path):
         assert out.output.strip() == shown.strip(), args
 
 
-def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
-    # `--output /dev/stdout` and the like: the atomic rename must not replace the device
+def written_to_a_pipe(fifo, write) -> str:
+    """What ``write()`` writes into the named pipe ``fifo`` (read by a second thread); the
+    pipe must still be a pipe afterwards."""
     import os
     import stat
     import threading
 
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes().decode("utf-8-sig")))
+    reader.start()
+    write()
+    reader.join(timeout=20)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    return got[0]
+
+
+def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
+    # `--output /dev/stdout` and the like: the atomic rename must not replace the device
     from xlbridge.csvio import write_atomic
 
     fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes().decode("utf-8-sig")))
-    reader.start()
-    write_atomic(fifo, "总分\r\n87.8\r\n")
-    reader.join(timeout=10)
-    assert got == ["总分\r\n87.8\r\n"]
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    got = written_to_a_pipe(fifo, lambda: write_atomic(fifo, "总分\r\n87.8\r\n"))
+    assert got == "总分\r\n87.8\r\n"
 
 
 def test_score_output_to_a_pipe_through_the_cli(tmp_path):
-    import os
-    import stat
-    import threading
-
     fifo = tmp_path / "results"
-    os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes().decode("utf-8-sig")))
-    reader.start()
-    out = CliRunner().invoke(main, ["score", "--scheme", "meiling-street-quarterly",
-                                    "--input", str(MEILING), "--output", str(fifo)])
-    reader.join(timeout=20)
-    assert out.exit_code == 0, out.output
-    header, *rows = got[0].splitlines()
+    outs = []
+    got = written_to_a_pipe(fifo, lambda: outs.append(CliRunner().invoke(
+        main, ["score", "--scheme", "meiling-street-quarterly", "--input", str(MEILING),
+               "--output", str(fifo)])))
+    assert outs[0].exit_code == 0, outs[0].output
+    header, *rows = got.splitlines()
     assert header.endswith("总分,等次,奖金,排名,标记,暂缓原因,计分明细") and len(rows) >= 24
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 @pytest.mark.skipif(sys.platform.startswith("win"), reason="Excel's UDF server needs xlwings")
