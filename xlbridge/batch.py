@@ -283,13 +283,17 @@ def xlwings_shaper(name: str, fn: Callable[..., Any]
     return shape
 
 
+#: Each PERF_* function's argument shaper, built once (perf_functions runs for every file).
+_SHAPERS = {name: xlwings_shaper(name, fn) for name, fn in udfs.FUNCTIONS.items()}
+
+
 def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]:
     """The PERF_* functions for the recalculator, called as xlwings calls them in Excel,
     noting grades and schemes in ``tally``."""
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         position = SCHEME_ARG.get(name)
-        shape = xlwings_shaper(name, fn)
+        shape = _SHAPERS[name]
 
         def call(*raw: Any) -> Any:
             args = shape(raw)
