@@ -18,7 +18,8 @@ from rich.table import Table
 
 from xlbridge import __version__
 from xlbridge.arith import fmt
-from xlbridge.csvio import CsvInputError, read_records, to_csv, write_atomic
+from xlbridge.atomic import write_atomic
+from xlbridge.csvio import CsvInputError, read_records, to_csv
 from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.periods import aggregate_periods, aggregation_inputs
 from xlbridge.engine.trace import render
@@ -40,6 +41,14 @@ class Fail(click.ClickException):
     """An error for the user: printed without a traceback, exit status 2."""
 
     exit_code = 2
+
+
+def _write_output(path: str, text: str, encoding: str) -> None:
+    """An output file, written atomically; a read-only or unwritable target is an error."""
+    try:
+        write_atomic(path, text, encoding=encoding)
+    except OSError as exc:
+        raise Fail(f"{path}：无法写入（{exc.strerror or exc}）") from None
 
 
 def _store(ctx: click.Context) -> SchemeStore:
@@ -200,7 +209,7 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
         header = [*data.header, "总分", "等次", "奖金", "排名", "标记", "暂缓原因", "计分明细"]
         rows = [[*raw, *[""] * (len(data.header) - len(raw)), *_result_row(cs, r)]
                 for raw, r in zip(data.raw_rows, pop.records, strict=True)]
-        write_atomic(output_path, to_csv(header, rows))
+        _write_output(output_path, to_csv(header, rows), "utf-8-sig")
     if as_json:
         out = {"scheme": cs.ref, "summary": pop.summary(),
                "records": [r.to_dict() for r in pop.records],
@@ -354,8 +363,8 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
     _print_batch(report)
     if report_path:
         text = report.to_csv() if report_path.lower().endswith(".csv") else report.to_html()
-        write_atomic(report_path, text, encoding="utf-8-sig" if report_path.lower().endswith(
-            ".csv") else "utf-8")
+        _write_output(report_path, text, "utf-8-sig" if report_path.lower().endswith(".csv")
+                      else "utf-8")
         console.print(f"report written to {escape(report_path)}")
     if not report.ok:
         sys.exit(1)

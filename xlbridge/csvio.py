@@ -3,15 +3,14 @@
 Clerks' CSV files come from Excel: often GB18030 ("ANSI" on a Chinese Windows) rather than
 UTF-8, with headers that are either the input ids (``late``) or the Chinese labels a template
 shows (``迟到(次)``). Both are accepted. Output is UTF-8 with a BOM, which Excel opens
-correctly, and is written to a temporary file first so that a failure never leaves half a file.
+correctly, and is written with :func:`xlbridge.atomic.write_atomic`, so that a failure never
+leaves half a file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,25 +106,6 @@ def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
         records.append({key: row[i] if i < len(row) else "" for i, key in mapping.items()})
     return CsvRecords(str(p), header, records, [r for _n, r in numbered], unknown,
                       [n for n, _r in numbered])
-
-
-def write_atomic(path: str | Path, text: str, encoding: str = "utf-8-sig") -> None:
-    """Write a whole file or nothing: temporary file in the same folder, then rename."""
-    p = Path(path)
-    if p.exists() and not p.is_file():
-        # a device or a pipe (/dev/stdout, /dev/null): write to it; renaming a temporary
-        # file over it would replace the device with a regular file
-        with open(p, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

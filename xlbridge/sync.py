@@ -7,7 +7,7 @@ published — and the sync's own bookkeeping in ``<store>/.sync-state.json`` (ET
 ``synced_at`` per scheme; a dot-file, so the scheme store never reads it as a scheme), and,
 if asked to keep it, the token in ``<store>/.sync-token``.
 
-* Every write is atomic (a temporary dot-file, then ``os.replace``): Excel reading the store
+* Every write is atomic (:func:`xlbridge.atomic.write_atomic`): Excel reading the store
   while a sync runs sees the old file or the new one, never half of one.
 * Published versions are immutable: an existing ``id@version`` file is never overwritten or
   deleted. If the server's bytes differ from it, the sync reports an error and keeps the file.
@@ -30,6 +30,7 @@ from typing import Any
 import requests
 
 from xlbridge import __version__
+from xlbridge.atomic import write_atomic
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.load import load_scheme_file, scheme_from_data
 from xlbridge.scheme.types import SCHEME_ID_PATTERN
@@ -101,30 +102,6 @@ def version_path(store: Path, scheme_id: str, version: int) -> Path:
     return store / scheme_id / f"{scheme_id}@{version}.json"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary dot-file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        for attempt in range(20):
-            try:
-                os.replace(tmp, path)
-                break
-            except PermissionError:
-                # Windows refuses to replace a file another process has open for a moment
-                # (a worksheet function reading the state file): wait and try again
-                if attempt == 19:
-                    raise
-                time.sleep(0.05)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def store_version(store: Path, scheme_id: str, version: int, body: bytes) -> bool:
     """Write ``id@version`` unless it is there already; True if written.
 
@@ -138,6 +115,7 @@ def store_version(store: Path, scheme_id: str, version: int, body: bytes) -> boo
             f"{path} differs from the server's {scheme_id}@{version}. Published versions "
             "never change, so either the file was edited here or the server is not the one "
             "it came from. The local file is kept; move it away to take the server's.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, body)
     return True
 
@@ -154,7 +132,8 @@ def load_state(store: Path) -> dict[str, Any]:
 
 def save_state(store: Path, state: dict[str, Any]) -> None:
     data = json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    write_atomic(store / STATE_FILE, data.encode("utf-8"))
+    store.mkdir(parents=True, exist_ok=True)
+    write_atomic(store / STATE_FILE, data)
 
 
 def save_token(token: str, store_dir: str | Path | None = None) -> Path:
@@ -163,11 +142,7 @@ def save_token(token: str, store_dir: str | Path | None = None) -> Path:
     store = Path(store_dir) if store_dir is not None else user_store_dir()
     path = store / TOKEN_FILE
     store.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TOKEN_FILE}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token.strip() + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, token.strip() + "\n", mode=0o600)
     return path
 
 

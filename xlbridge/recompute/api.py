@@ -6,12 +6,13 @@ import contextlib
 import os
 import shutil
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from xlbridge.atomic import write_atomic
 
 from .book import load_book
 from .core import split_key
@@ -96,35 +97,6 @@ def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.unlink(lp)
 
 
-def _atomic_write(dest: Path, write: Callable[[Any], None], mode_from: Path | None) -> None:
-    """Write through a temporary file in ``dest``'s folder, then rename over ``dest``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".~xlbridge-{dest.name}.", suffix=".tmp",
-                               dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        src = mode_from if mode_from is not None and mode_from.exists() else None
-        if src is not None:
-            os.chmod(tmp, src.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable
-        dfd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
 def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike[str] | None = None,
                     dry_run: bool = False, functions: Functions | None = None,
                     values_only: Callable[[str], bool] | None = None,
@@ -163,8 +135,8 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
             report.status = "dry-run"
             report.notes = [f"(dry run, not written) {n}" for n in report.notes]
         elif out.changes or not same_file:
-            _atomic_write(dest, lambda fh: write_output(ev, out, fh, compress_level),
-                          src if same_file or not dest.exists() else dest)
+            write_atomic(dest, lambda fh: write_output(ev, out, fh, compress_level),
+                         mode_from=src)
             report.written = True
         report.timings["write"] = time.perf_counter() - t2
     finally:
