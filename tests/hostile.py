@@ -1,0 +1,129 @@
+"""Hostile inputs, built from scratch, and a way to run xlbridge on them measured.
+
+Used by the tests (each asserts the outcome: a clear error naming the file, bounded time and
+memory, nothing overwritten or stored) and by ``benchmarks/reliability.py``, which prints the
+hostile-input table of ``docs/reliability.md`` from the same builders.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMES = REPO / "workbooks" / "schemes"
+MEILING_RECORDS = SCHEMES / "meiling-street-quarterly.records.csv"
+
+SCHEME_HEAD = """\
+id: {id}
+version: 1
+title: 测试方案
+unit: 单位
+max_score: {max_score}
+"""
+SCHEME_BODY = """\
+parts:
+  - {id: a, title: 工作, weight: 60%, method: direct}
+  - {id: b, title: 测评, weight: 40%, method: direct}
+tiers:
+  - {label: 优, at_least: 90}
+  - {label: 良, at_least: 60, below: 90}
+  - {label: 差, below: 60}
+"""
+
+
+def scheme_yaml(scheme_id: str = "hostile", max_score: str = "100", body: str = SCHEME_BODY
+                ) -> str:
+    return SCHEME_HEAD.format(id=scheme_id, max_score=max_score) + body
+
+
+# --------------------------------------------------------------------------- schemes
+
+
+def yaml_alias_bomb(levels: int = 9) -> str:
+    """Billion laughs with YAML anchors: 9 levels of 9 aliases → 9⁹ strings if expanded."""
+    lines = [scheme_yaml("alias-bomb").rstrip("\n"), 'l0: &l0 ["lol","lol","lol","lol","lol",'
+                                                  '"lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def json_nested(depth: int = 100_000) -> str:
+    return '{"id": "deep", "parts": ' + "[" * depth + "]" * depth + "}"
+
+
+def yaml_nested(depth: int = 990) -> str:
+    return scheme_yaml("deep") + "note: " + "[" * depth + "]" * depth + "\n"
+
+
+def scheme_max_score(value: str) -> str:
+    return scheme_yaml("big-max", max_score=value)
+
+
+def scheme_tier_bound(bound: str) -> str:
+    return scheme_yaml("inf-tier", body=SCHEME_BODY.replace("at_least: 90", f"at_least: {bound}"))
+
+
+def scheme_weights(a: str, b: str) -> str:
+    return scheme_yaml("bad-weights", body=SCHEME_BODY.replace("weight: 60%", f"weight: {a}")
+                       .replace("weight: 40%", f"weight: {b}"))
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+    timed_out: bool = False
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_measured(args: list[str], *, timeout: float = 60, env: dict[str, str] | None = None,
+                 cwd: str | os.PathLike[str] | None = None) -> Measured:
+    """Run a command; its wall time and peak resident memory (``ru_maxrss`` of that one
+    child, from ``wait4``). A command still running at ``timeout`` is killed."""
+    full_env = {**os.environ, **(env or {})}
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=full_env, cwd=cwd or REPO)
+    chunks: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:
+        chunks[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
+               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    for r in readers:
+        r.join()
+    return Measured(proc.returncode, chunks["out"].decode("utf-8", "replace"),
+                    chunks["err"].decode("utf-8", "replace"), seconds,
+                    usage.ru_maxrss / 1024, timed_out=seconds >= timeout)
+
+
+def xlbridge(*args: str, **kw) -> Measured:
+    """``xlbridge ARGS`` in a fresh process (the installed entry point's code)."""
+    return run_measured([sys.executable, "-m", "xlbridge.cli", *args], **kw)
