@@ -12,10 +12,8 @@ and why.
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
 import inspect
-import io
 import os
 import time
 from collections import Counter
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge import udfs
+from xlbridge.csvio import to_csv
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
 from xlbridge.recompute.functions import current_caller
@@ -102,11 +101,7 @@ class BatchReport:
                    "; ".join(f.issues), f.error or "", f"{f.seconds:.3f}"]
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(self.COLUMNS)
-        writer.writerows(self.rows())
-        return buf.getvalue()
+        return to_csv(self.COLUMNS, self.rows())
 
     def to_html(self) -> str:
         t = self.totals()
