@@ -127,3 +127,136 @@ def run_measured(args: list[str], *, timeout: float = 60, env: dict[str, str] | 
 def xlbridge(*args: str, **kw) -> Measured:
     """``xlbridge ARGS`` in a fresh process (the installed entry point's code)."""
     return run_measured([sys.executable, "-m", "xlbridge.cli", *args], **kw)
+
+
+# --------------------------------------------------------------------------- servers
+
+
+class HostileServer:
+    """A scheme server that misbehaves on purpose, on a free loopback port (``.url``).
+
+    ``routes`` maps a path to ``(status, headers, body)`` or to a function of the request
+    handler that writes the answer itself (to trickle it, or never finish). Requests are
+    counted per path in ``.hits``."""
+
+    def __init__(self, routes: dict[str, object]):
+        import http.server
+
+        self.routes = routes
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                outer.hits[path] = outer.hits.get(path, 0) + 1
+                route = outer.routes.get(path)
+                if route is None:
+                    route = (404, {"Content-Type": "application/problem+json"},
+                             b'{"title": "Not Found", "status": 404, "detail": "no"}')
+                if callable(route):
+                    route(self)
+                    return
+                status, headers, body = route  # type: ignore[misc]
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> HostileServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def listing(*items: dict) -> tuple[int, dict, bytes]:
+    import json
+
+    return 200, {"Content-Type": "application/json"}, json.dumps(
+        {"schemes": list(items)}).encode()
+
+
+def document(doc: dict | bytes, version: int | str, etag: str = '"e1"') -> tuple:
+    import json
+
+    body = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode()
+    return 200, {"Content-Type": "application/json", "X-Scheme-Version": str(version),
+                 "ETag": etag}, body
+
+
+def trickle(every: float, body: bytes = b'{"schemes": []}' + b" " * 10_000,
+            headers_too: bool = False):
+    """An answer sent one byte every ``every`` seconds (headers too, if asked)."""
+
+    def answer(handler) -> None:
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        data = head + body if headers_too else body
+        if not headers_too:
+            handler.wfile.write(head)
+            handler.wfile.flush()
+        try:
+            for i in range(len(data)):
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client hung up: that is the point
+
+    return answer
+
+
+def huge(megabytes: int):
+    """A 200 answer of ``megabytes`` MB of JSON-looking bytes, streamed."""
+
+    def answer(handler) -> None:
+        size = megabytes << 20
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            for _ in range(megabytes):
+                handler.wfile.write(chunk)
+        except OSError:
+            pass
+
+    return answer
+
+
+def huge_chunked(megabytes: int):
+    """The same without Content-Length (chunked), so only counting can stop it."""
+
+    def answer(handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b" " * (1 << 20)
+        try:
+            for _ in range(megabytes):
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+
+    return answer

@@ -324,7 +324,7 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
                           f"{len(synced.unchanged)} unchanged"
                           + (" [yellow](offline: using the last synced schemes)[/yellow]"
                              if synced.offline else ""))
-            for error in synced.errors:
+            for error in [*synced.warnings, *synced.errors]:
                 err_console.print(f"[yellow]{escape(error)}[/yellow]")
         elif Path(schemes_from).is_dir():
             scheme_dirs = (schemes_from,)

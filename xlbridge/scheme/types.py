@@ -179,10 +179,21 @@ def _identifier(value: Any) -> str:
     return value
 
 
+#: Longest scheme id: it names a folder and a file in every office's store.
+MAX_SCHEME_ID = 100
+
+
+def is_scheme_id(text: str) -> bool:
+    """Lowercase letters, digits and dashes, at most :data:`MAX_SCHEME_ID` characters."""
+    return len(text) <= MAX_SCHEME_ID and bool(SCHEME_ID_PATTERN.match(text))
+
+
 def _scheme_id(value: Any) -> str:
     if not isinstance(value, str) or not SCHEME_ID_PATTERN.match(value):
         raise ValueError(f"expected a scheme id of lowercase letters, digits and dashes such as "
                          f"'county-dept-2016', got {value!r}")
+    if len(value) > MAX_SCHEME_ID:
+        raise ValueError(f"方案 id 最多 {MAX_SCHEME_ID} 个字符，这个有 {len(value)} 个")
     return value
 
 
