@@ -260,3 +260,130 @@ def huge_chunked(megabytes: int):
             pass
 
     return answer
+
+
+# --------------------------------------------------------------------------- workbooks
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _deflate(data: bytes, level: int = 6) -> bytes:
+    import zlib
+
+    co = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return co.compress(data) + co.flush()
+
+
+def _deflate_repeated(head: bytes, block: bytes, times: int, tail: bytes
+                      ) -> tuple[bytes, int, int]:
+    """``head + block × times + tail`` deflated without deflating it all: each piece ends on
+    a full flush, so the block's compressed bytes repeat. Returns (raw, CRC, size)."""
+    import zlib
+
+    def piece(data: bytes) -> bytes:
+        co = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return co.compress(data) + co.flush(zlib.Z_FULL_FLUSH)
+
+    crc = zlib.crc32(head)
+    block_raw = piece(block)
+    for _ in range(times):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    end = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+    raw = piece(head) + block_raw * times + piece(tail) + end
+    return raw, crc & 0xFFFFFFFF, len(head) + len(block) * times + len(tail)
+
+
+def write_workbook(path: Path, sheets: list[bytes | tuple[bytes, int, int]], *,
+                   declared: dict[int, int] | None = None) -> Path:
+    """A minimal .xlsx with these sheets, written member by member: each sheet is its XML, or
+    (deflated bytes, CRC, size) made beforehand. ``declared`` lies in the zip directory:
+    sheet index → the uncompressed size it claims."""
+    import zipfile
+    import zlib
+
+    from xlbridge.recompute.package import ZipWriter
+
+    names = "".join(f'<sheet name="S{i + 1}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+                    for i in range(len(sheets)))
+    rels = "".join(f'<Relationship Id="rId{i + 1}" Type="{REL}/worksheet" '
+                   f'Target="worksheets/sheet{i + 1}.xml"/>' for i in range(len(sheets)))
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="'
+                        'application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                        'worksheet+xml"/>' for i in range(len(sheets)))
+    parts: list[tuple[str, bytes]] = [
+        ("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+            '.org/package/2006/content-types"><Default Extension="rels" ContentType="'
+            'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension='
+            '"xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+            f'main+xml"/>{overrides}</Types>').encode()),
+        ("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="'
+            f'{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>').encode()),
+        ("xl/workbook.xml", (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{NS}" '
+                             f'xmlns:r="{REL}"><sheets>{names}</sheets></workbook>').encode()),
+        ("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            f'openxmlformats.org/package/2006/relationships">{rels}</Relationships>').encode()),
+    ]
+    with open(path, "wb") as fh:
+        zw = ZipWriter(fh)
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zw.add_data(info, data)
+        for i, sheet in enumerate(sheets):
+            if isinstance(sheet, bytes):
+                sheet = (_deflate(sheet), zlib.crc32(sheet) & 0xFFFFFFFF, len(sheet))
+            raw, crc, size = sheet
+            info = zipfile.ZipInfo(f"xl/worksheets/sheet{i + 1}.xml", (2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.CRC, info.file_size = crc, (declared or {}).get(i, size)
+            info.compress_size = len(raw)
+            zw.add_raw(info, raw)
+        zw.close()
+    return path
+
+
+_HEAD = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><sheetData>'.encode()
+_TAIL = b"</sheetData></worksheet>"
+#: one row of ten number cells, without the optional r="" attributes (so rows repeat exactly)
+_ROW = b"<row>" + b"<c><v>1</v></c>" * 10 + b"</row>"
+
+
+def sheet_xml(rows: int) -> bytes:
+    """A plain sheet of ``rows`` rows of 10 numbers and a SUM below them."""
+    total = f'<row r="{rows + 1}"><c r="A{rows + 1}"><f>SUM(A1:A{rows})</f></c></row>'
+    return _HEAD + _ROW * rows + total.encode() + _TAIL
+
+
+def repeated_sheet(size: int) -> tuple[bytes, int, int]:
+    """A sheet of about ``size`` bytes — one cell of text, the letter A repeated — deflated
+    at about 1000:1 (the best deflate does), without deflating it all."""
+    head = _HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
+    tail = b"</t></is></c></row>" + _TAIL
+    block = b"A" * min(size, 1 << 20)
+    return _deflate_repeated(head, block, size // len(block), tail)
+
+
+def zip_liar(path: Path, inflated_mb: int = 1500) -> Path:
+    """One sheet whose zip directory says 10 KB while it inflates to ``inflated_mb`` MB (the
+    file is ≈ 1.5 MB): such a file cost 2.15 GB of memory before it was refused."""
+    return write_workbook(path, [repeated_sheet(inflated_mb << 20)], declared={0: 10_000})
+
+
+def many_sheets(path: Path, sheets: int = 250, sheet_bytes: int = 4_000_000) -> Path:
+    """``sheets`` sheets of 4 MB each, all alike, each just under the size above which one
+    member's ratio is checked (the file is ≈ 1 MB): these were recomputed as ok at 1.06 GB of
+    memory."""
+    one = repeated_sheet(sheet_bytes - 200)
+    return write_workbook(path, [one] * sheets)
+
+
+def big_sheets(path: Path, sheets: int, rows: int) -> Path:
+    """An honest workbook of ``sheets`` sheets of ``rows`` rows each (for the read cap)."""
+    return write_workbook(path, [sheet_xml(rows)] * sheets)
