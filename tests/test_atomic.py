@@ -51,7 +51,7 @@ def test_a_failing_write_leaves_the_old_file_and_no_temporary(tmp_path):
         raise ValueError("not a zip")
 
     with pytest.raises(ValueError, match="not a zip"):
-        write_atomic(p, b"new", verify=bad)
+        write_atomic(p, b"new", before_replace=bad)
     assert p.read_bytes() == b"old" and leftovers(tmp_path) == []
 
 

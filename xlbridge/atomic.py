@@ -8,8 +8,8 @@ the old file or the complete new one, never half of one:
 * the new contents go to a temporary file in the target's own folder (a rename across
   folders could cross file systems), named ``.~xlbridge-<name>.<pid>.<random>.tmp`` so that
   folder walks skip it and :func:`remove_stale_temps` can recognise it later;
-* the temporary file is flushed and ``fsync``-ed, optionally checked (``verify``), then
-  renamed over the target with ``os.replace``, and the folder is ``fsync``-ed so that the
+* the temporary file is flushed and ``fsync``-ed, optionally checked (``before_replace``),
+  then renamed over the target with ``os.replace``, and the folder is ``fsync``-ed so that the
   rename itself survives a power cut;
 * on Windows a target another process has open for a moment (Excel, a virus scanner, a
   worksheet function reading the store) refuses the rename with a sharing violation: the
@@ -41,7 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["TEMP_PREFIX", "ReadOnlyTarget", "remove_stale_temps", "write_atomic"]
+__all__ = ["TEMP_PREFIX", "ReadOnlyTarget", "is_read_only", "pid_alive", "remove_stale_temps",
+           "write_atomic"]
 
 #: Every temporary file of xlbridge starts with this (folder walks skip ``.~`` names).
 TEMP_PREFIX = ".~xlbridge-"
@@ -60,7 +61,8 @@ class ReadOnlyTarget(PermissionError):
                                        "如需更新，请先去掉只读属性", str(path))
 
 
-def _is_read_only(st: os.stat_result, path: Path) -> bool:
+def is_read_only(st: os.stat_result, path: Path) -> bool:
+    """True for a file its owner has made read-only."""
     # no write bit at all (chmod 444, the Windows read-only attribute) counts even for root,
     # for whom access() always says yes
     return not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) or \
@@ -109,7 +111,8 @@ def _write_into(fh: BinaryIO, data: Contents, encoding: str) -> None:
 
 def write_atomic(path: str | os.PathLike[str], data: Contents, *, encoding: str = "utf-8",
                  mode: int | None = None, mode_from: str | os.PathLike[str] | None = None,
-                 tag: str | None = None, verify: Callable[[Path], None] | None = None) -> Path:
+                 tag: str | None = None,
+                 before_replace: Callable[[Path], None] | None = None) -> Path:
     """Write ``data`` to ``path`` atomically; returns the file actually written (a symbolic
     link's target).
 
@@ -118,8 +121,9 @@ def write_atomic(path: str | os.PathLike[str], data: Contents, *, encoding: str 
     permission bits (``0o600`` for a secret); otherwise an existing file keeps its own,
     ``mode_from`` names a file to copy them from, and a new file follows the umask. ``tag``
     replaces the target's name inside the temporary file's name (so that the temporary files
-    of a workbook's backup are found with the workbook's). ``verify`` is called with the
-    complete temporary file before it replaces anything; raising there aborts the write.
+    of a workbook's backup are found with the workbook's). ``before_replace`` is called with
+    the complete temporary file just before it replaces the target — to check it, or to do
+    what must happen first (a backup of the old file); raising there aborts the write.
 
     Raises :class:`ReadOnlyTarget` for a read-only target, ``IsADirectoryError`` for a
     folder, and whatever the disk raises (``OSError`` 28 when it is full) — in every case
@@ -140,7 +144,7 @@ def write_atomic(path: str | os.PathLike[str], data: Contents, *, encoding: str 
             with open(target, "wb") as fh:
                 _write_into(fh, data, encoding)
             return target
-        if _is_read_only(st, target):
+        if is_read_only(st, target):
             raise ReadOnlyTarget(path)
     folder = target.parent
     tmp = folder / temp_name(tag or target.name)
@@ -160,8 +164,8 @@ def write_atomic(path: str | os.PathLike[str], data: Contents, *, encoding: str 
             _write_into(fh, data, encoding)
             fh.flush()
             os.fsync(fh.fileno())
-        if verify is not None:
-            verify(tmp)
+        if before_replace is not None:
+            before_replace(tmp)
         if st is not None and st.st_nlink > 1:
             _rewrite_in_place(tmp, target)
         else:
@@ -217,7 +221,9 @@ def _temp_pid(name: str, stem: str) -> int | None:
     return int(pid) if pid.isdigit() else None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is still running (a zombie — dead, waiting
+    for a parent that was killed too — is not)."""
     if pid == os.getpid():
         return True
     try:
@@ -226,6 +232,9 @@ def _pid_alive(pid: int) -> bool:
         return False
     except (PermissionError, OSError):  # someone else's process, or no way to ask: alive
         return True
+    with contextlib.suppress(OSError, IndexError):
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+        return stat_line.rsplit(") ", 1)[1][:1] not in ("Z", "X")
     return True
 
 
@@ -249,7 +258,7 @@ def remove_stale_temps(path: str | os.PathLike[str], *, owned: bool = False) -> 
             continue
         leftover = target.parent / name
         pid = _temp_pid(name, stem)
-        if not owned and pid is not None and _pid_alive(pid):
+        if not owned and pid is not None and pid_alive(pid):
             continue
         with contextlib.suppress(OSError):
             if name.endswith(".inplace") and target.exists():

@@ -300,10 +300,14 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
                    "(for publishing, 公示, to PCs without the add-in).")
 @click.option("--schemes", "schemes_from", metavar="DIR|URL",
               help="Read schemes from DIR first, or sync them from the server at URL first.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=120, show_default=True,
+              metavar="SECONDS",
+              help="Stop a workbook that takes longer than this (it is reported and left "
+                   "unchanged; the others go on). 0 = no limit.")
 @click.pass_context
 def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bool,
               backup: bool, report_path: str | None, values_dir: str | None,
-              schemes_from: str | None) -> None:
+              schemes_from: str | None, timeout: float) -> None:
     """Recompute every formula of the workbooks in PATHS and store the values in the files.
 
     Folders are searched for .xlsx/.xlsm files. The offices' own formulas (SUM, IF, VLOOKUP,
@@ -353,7 +357,8 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
             progress_bar.update(task, advance=1, description=escape(Path(outcome.path).name))
 
     try:
-        report = recompute_files(files, options, jobs=jobs, progress=advance)
+        report = recompute_files(files, options, jobs=jobs, timeout=timeout or None,
+                                 progress=advance)
     finally:
         if progress_bar is not None:
             progress_bar.stop()
