@@ -30,11 +30,11 @@ from flask import (
 from sqlalchemy.exc import IntegrityError
 
 from server import render, schemes
-from server.auth import current_actor, hash_token, lookup
+from server.auth import check_token, current_actor, hash_token, throttle_wait
 from server.cache import MAX_INT, Published
 from server.db import get_db
 from server.models import SettingRow
-from server.problems import NotFound, Problem
+from server.problems import NotFound, Problem, TooManyRequests
 from xlbridge.scheme.load import scheme_from_data
 from xlbridge.scheme.model import Scheme
 
@@ -100,15 +100,21 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status = 200
     if request.method == "POST":
         token = (request.form.get("token") or "").strip()
-        actor = lookup(get_db(), hash_token(token)) if token else None
+        try:
+            actor = check_token(token)
+        except TooManyRequests:
+            actor, status = None, 429
+            error = f"失败次数过多，请 {throttle_wait()} 秒后再试。"
         if actor is not None:
             session.clear()
             session["token_hash"] = hash_token(token)
             return redirect(_safe_next(request.form.get("next")))
-        error = "这个令牌无效或已被撤销。"
-    return render_template("login.html", error=error, next=request.values.get("next", ""))
+        error = error or "这个令牌无效或已被撤销。"
+    return render_template("login.html", error=error,
+                           next=request.values.get("next", "")), status
 
 
 @bp.post("/logout")
