@@ -179,3 +179,16 @@ def test_every_shipped_scheme_still_validates():
     for f in files:
         loaded = load_scheme_file(f)
         assert validate(loaded.scheme, loaded.source).ok, f
+
+
+def test_a_1e400_scheme_in_a_worksheet_function_is_an_error_that_says_why(tmp_path):
+    from xlbridge import udfs
+    from xlbridge.xlvalues import ExcelError
+
+    path = tmp_path / "big.json"
+    path.write_text('{"id": "big", "version": 1, "title": "t", "unit": "u", "max_score": 1e400,'
+                    ' "parts": [{"id": "a", "title": "A", "points": 100, "method": "direct"}]}',
+                    encoding="utf-8")
+    got = udfs.PERF_SCORE(str(path), [[90]])
+    assert isinstance(got, ExcelError) and got.code == "#N/A"
+    assert "max_score" in got.reason and "有限的数" in got.reason  # was an internal error
