@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from server.cache import MAX_INT
 from xlbridge import __version__
 from xlbridge.scheme.model import Scheme
 
@@ -182,7 +183,9 @@ def _components() -> dict[str, Any]:
         "PublishResult": {"allOf": [_ref("VersionInfo"), {"type": "object", "properties": {
             "id": {"type": "string"},
             "warnings": {"type": "array", "items": _ref("Issue")}}}]},
-        "Note": {"type": "object", "properties": {"note": {"type": "string"}}},
+        "Note": {"type": ["object", "null"], "description": "an optional note; `null` or no "
+                                                           "body: none",
+                 "properties": {"note": {"type": "string"}}},
         "Token": token,
         "NewToken": {"allOf": [_ref("Token"), {"type": "object", "required": ["token"],
                                                "properties": {"token": {
@@ -308,9 +311,11 @@ def _paths() -> dict[str, Any]:
             "summary": "Validate any scheme document (nothing is stored)",
             "tags": ["schemes"], "operationId": "validateDocument",
             "description": "Role: reader. The core's validation: errors and warnings, each "
-                           "with its path.",
+                           "with its path. Any JSON value is checked; one that is not an "
+                           "object is reported as not a scheme (`ok: false`).",
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": _ref("DraftDocument")}}},
+                "schema": {"description": "a scheme document (see DraftDocument), or any "
+                                          "JSON value to be told why it is not one"}}}},
             "responses": {"200": _json(_ref("ValidationReport"), "the report"),
                           **_problems(*WRITE_ERRORS)}}},
         "/api/tokens": {
@@ -342,7 +347,7 @@ def _paths() -> dict[str, Any]:
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     {"name": "before", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
                      "description": "entries older than this id (paging)"}]),
     }
     paths["/healthz"] = {"get": {"summary": "Liveness: the server and its database answer",
