@@ -21,6 +21,10 @@ Public Sub XlbridgeCheckSheet(control As Object)
     XlbridgeRun "check_sheet"
 End Sub
 
+Public Sub XlbridgeExportReport(control As Object)
+    XlbridgeRun "export_report"
+End Sub
+
 Public Sub XlbridgeAbout(control As Object)
     XlbridgeRun "about"
 End Sub
