@@ -364,9 +364,10 @@ def _write_output(path: str, kind: str | None, cs: CompiledScheme, data: Any,
 
 def _print_summary(cs: CompiledScheme, pop: Any) -> None:
     s = pop.summary()
-    console.print(escape(f"{cs.ref} {cs.scheme.title}：" + t(
-        "{records} 条记录，{invalid} 条数据有误，{withheld} 条暂缓", records=s["records"],
-        invalid=s["invalid"], withheld=s["withheld"])))
+    console.print(escape(t("{scheme} {title}：{records} 条记录，{invalid} 条数据有误，"
+                           "{withheld} 条暂缓", scheme=cs.ref, title=cs.scheme.title,
+                           records=s["records"], invalid=s["invalid"],
+                           withheld=s["withheld"])))
     grades = [tier.label for tier in cs.tiers] + ["不定等次"]
     counts = s["grades"]
     console.print("  " + "  ".join(f"{g} {counts.get(g, 0)}" for g in grades if g in counts
@@ -455,6 +456,31 @@ def report(ctx: click.Context, ref: str, input_path: str, output_path: str,
     _print_data_errors(input_path, pop)
     if pop.invalid:
         sys.exit(1)
+
+
+# --------------------------------------------------------------------------- template
+
+
+@main.command(help=N_("为任一方案生成空白录入表（.xlsx）。\n\n"
+                      "每个输入一列（中文表头），每列有数据有效性检查（数值范围、下拉列表、是/否）和"
+                      "填写说明（所属规则及其在方案原文中的位置），结果列由 PERF_RESULTS 公式计算；"
+                      "方案版本固定在工作簿中；已设置打印。"))
+@click.option("--scheme", "ref", required=True, help=SCHEME_HELP)
+@click.option("--output", "-o", "output_path", required=True, type=click.Path(dir_okay=False),
+              help=N_("要写出的工作簿（.xlsx）。"))
+@click.option("--rows", type=click.IntRange(1, 10000), default=50, show_default=True,
+              help=N_("空白记录行数。"))
+@click.pass_context
+def template(ctx: click.Context, ref: str, output_path: str, rows: int) -> None:
+    from xlbridge.template import blank_template
+
+    if Path(output_path).suffix.lower() != ".xlsx":
+        raise Fail(t("--output {path}：录入表应为 .xlsx 文件", path=output_path))
+    cs = _compiled(ctx, ref)
+    write_atomic(output_path, blank_template(cs, rows))
+    console.print(escape(t("录入表已写入 {path}：{scheme} {title}，{inputs} 个输入列，{rows} 行",
+                           path=output_path, scheme=cs.ref, title=cs.scheme.title,
+                           inputs=len(cs.inputs), rows=rows)))
 
 
 # --------------------------------------------------------------------------- recompute

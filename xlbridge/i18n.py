@@ -201,13 +201,24 @@ def extract(root: Path | None = None) -> Any:
 
     root = root or Path(__file__).resolve().parent
     catalog = Catalog(domain=DOMAIN, project="xlbridge", charset="utf-8")
+    ours: dict[str, bool] = {}
     for filename, lineno, message, comments, context in extract_from_dir(
             str(root), method_map=[("**.py", "python"), ("**.html", "jinja2")],
             options_map={"**.html": {"trimmed": "false"}}, keywords=KEYWORDS,
             comment_tags=("i18n:",), strip_comment_tags=True):
-        catalog.add(message, None, [(f"xlbridge/{filename}", lineno)],
-                    auto_comments=comments, context=context)
+        if filename not in ours:
+            ours[filename] = _uses_catalogue(root / filename)
+        if ours[filename]:
+            catalog.add(message, None, [(f"xlbridge/{filename}", lineno)],
+                        auto_comments=comments, context=context)
     return catalog
+
+
+def _uses_catalogue(path: Path) -> bool:
+    """A module that imports this one, or a page template rendered with ``t`` (elsewhere,
+    ``t(…)`` is some other function: a tokenizer's, a trace's)."""
+    text = path.read_text(encoding="utf-8")
+    return path.suffix == ".html" or path.name == "i18n.py" or "xlbridge.i18n" in text
 
 
 def update(lang: str = "en") -> tuple[list[str], list[str]]:

@@ -133,7 +133,11 @@ def report_html(report: Report) -> str:
     env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True,
                       lstrip_blocks=True)
     template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    # "第 {page} 页，共 {pages} 页" as CSS generated content: the counters between strings
+    footer = '"' + t("第 {page} 页，共 {pages} 页").replace('"', "") \
+        .replace("{pages}", '" counter(pages) "').replace("{page}", '" counter(page) "') + '"'
     return template.render(r=report, chart=_chart(report.distribution), t=t,
+                           page_footer=footer,
                            fonts=", ".join(FONTS), heading_fonts=", ".join(HEADING_FONTS),
                            lang="zh-CN" if current_language() == "zh" else "en")
 

@@ -203,7 +203,7 @@ class SchemeStore:
         if len(exact) == 1:
             return next(iter(exact))
         partial = exact or {i for title, found in titles.items() if key and key in title
-                            for i in found}
+                            for i in found} | {i for low, i in ids.items() if key and key in low}
         if len(partial) == 1:
             return next(iter(partial))
         if partial:

@@ -21,8 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlbridge.engine import CompiledScheme, RecordResult
 from xlbridge.engine.values import normalize_text, parse_number_text
 from xlbridge.i18n import t
-from xlbridge.results import (as_cell, data_errors, number_format, result_headers,
-                              result_texts)
+from xlbridge.results import as_cell, data_errors, number_format, result_headers, result_texts
 from xlbridge.scheme.inputs import InputSpec
 
 HEAD_FONT = Font(bold=True)
@@ -75,7 +74,6 @@ def _group_key(cs: CompiledScheme, r: RecordResult, inputs: dict[str, str]) -> s
 def results_workbook(cs: CompiledScheme, data: Any, pop: Any) -> bytes:
     """The workbook's bytes for ``data`` (read by :func:`xlbridge.csvio.read_records`) scored
     into ``pop`` by :func:`xlbridge.engine.score_population`."""
-    specs = {s.id: s for s in cs.inputs}
     by_header: dict[str, InputSpec] = {}
     for s in cs.inputs:
         by_header[normalize_text(s.id)] = s
