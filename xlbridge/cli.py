@@ -74,8 +74,9 @@ def _translated_help(command: click.Command, ctx: click.Context) -> Iterator[Non
 class _Translated:
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
+        if option is not None and not getattr(option, "_xlbridge_help", False):
             option.help = N_("显示本帮助并退出。")
+            option._xlbridge_help = True  # type: ignore[attr-defined]
         return option
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -127,7 +128,10 @@ class Group(_Translated, click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # before anything is printed: no UnicodeEncodeError on a GBK console, pipe or file
         configure_streams()
-        return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            set_language(None)     # --lang is for this command only (in-process callers)
 
 
 class Fail(click.ClickException):
@@ -136,8 +140,7 @@ class Fail(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(t("错误：{message}", message=self.format_message()),
-                   file=file or click.get_text_stream("stderr"), err=True)
+        click.echo(t("错误：{message}", message=self.format_message()), file=file, err=True)
 
 
 def _store(ctx: click.Context) -> SchemeStore:

@@ -220,17 +220,28 @@ class SchemeStore:
         """Up to ``n`` schemes whose id or title is closest to ``name`` (difflib)."""
         import difflib
 
-        names: dict[str, str] = {}
-        for scheme_id in self._entries:
-            label = f"{scheme_id}（{self._newest_title(scheme_id)}）"
-            names[scheme_id.casefold()] = label
-            names[normalize_text(self._newest_title(scheme_id)).casefold()] = label
         key = normalize_text(name).casefold()
-        out: list[str] = []
-        for hit in difflib.get_close_matches(key, list(names), n=n * 2, cutoff=0.4):
-            if names[hit] not in out:
-                out.append(names[hit])
-        return out[:n]
+
+        def closeness(text: str) -> float:
+            # the best match of the name against the text or any stretch of it as long: a
+            # misspelt part of a title (白连镇) is near its title (白莲镇政府绩效管理评估)
+            # and a name most of whose characters the text has in order (梅岭街到季度考核)
+            size = len(key)
+            windows = [text] + [text[i:i + size] for i in range(max(0, len(text) - size) + 1)]
+            near = max(difflib.SequenceMatcher(None, key, w).ratio() for w in windows)
+            blocks = difflib.SequenceMatcher(None, key, text).get_matching_blocks()
+            covered = sum(b.size for b in blocks) / size if size >= 3 and not key.isascii() \
+                else 0.0                   # (Latin letters are found in order too easily)
+            return max(near, covered)
+
+        scored = []
+        for scheme_id in self._entries:
+            title = self._newest_title(scheme_id)
+            best = max(closeness(scheme_id.casefold()),
+                       closeness(normalize_text(title).casefold()))
+            if best >= 0.6:
+                scored.append((-best, scheme_id, f"{scheme_id}（{title}）"))
+        return [label for _score, _id, label in sorted(scored)[:n]]
 
     def get(self, ref: str) -> CompiledScheme:
         """A compiled scheme by id, id@version, Chinese title (or a unique part of it) or
