@@ -69,9 +69,11 @@ def test_a_data_error_is_one_clean_sentence_in_either_language():
 
 def test_cli_speaks_english_with_lang_en_or_LANG(tmp_path):
     out = CliRunner().invoke(main, ["--lang", "en", "score", "--help"])
-    assert "Usage: " in out.output and "Show this message" in out.output and "Score a CSV of records" in out.output
+    assert "Usage: " in out.output and "Show this message" in out.output
+    assert "Score a CSV of records" in out.output
     out = CliRunner().invoke(main, ["score", "--help"])
-    assert "用法：" in out.output and "显示本帮助" in out.output and "按方案为 CSV 中的记录计分" in out.output
+    assert "用法：" in out.output and "显示本帮助" in out.output
+    assert "按方案为 CSV 中的记录计分" in out.output
     done = subprocess.run([sys.executable, "-m", "xlbridge.cli", "score", "--scheme", "nope",
                            "--input", str(tmp_path / "x.csv")], capture_output=True,
                           text=True, env={"LANG": "en_US.UTF-8", "PATH": "/usr/bin:/bin"},

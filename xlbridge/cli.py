@@ -283,7 +283,7 @@ def _read(cs: CompiledScheme, input_path: str) -> Any:
 
 
 def _output_kind(path: str, option: str = "--output") -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = Path(path).suffix.lower() or ".csv"     # /dev/stdout, a pipe: CSV as ever
     if suffix not in OUTPUT_SUFFIXES:
         raise Fail(t("{option} {path}：应为 .csv、.xlsx、.html 或 .pdf 文件", option=option,
                      path=path))
