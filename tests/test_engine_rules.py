@@ -627,10 +627,18 @@ def test_tie_broken_by_secondary_key_then_rule():
           rounding: floor
           ties: {rule: keys, keys: [b], then: all_out}
     """)
-    # both total 95: b 38 beats b 36 → first keeps 优秀, no unresolved tie
-    pop = score_population(cs, [{"a": 57, "b": 38}, {"a": 59, "b": 36}, {"a": 50, "b": 30}])
+    # both total 95: b 38 beats b 36 → first keeps 优秀; the tie on the total at the line is
+    # still reported (RULES §7), with the rule that decided it and who got the place
+    pop = score_population(cs, [{"a": 57, "b": 38}, {"a": 59, "b": 36}, {"a": 50, "b": 30}],
+                           explain=True)
     assert [r.grade for r in pop.records] == ["优秀", "合格", "合格"]
-    assert pop.ties == []
+    (tie,) = pop.ties
+    assert (tie.rows, tie.decision, tie.kept, tie.out) == ([1, 2], "keys", [1], [2])
+    assert "测评" in tie.text and "38" in tie.text and "36" in tie.text
+    assert pop.records[0].flags == ["“优秀”名额线并列，入选（名额1）"]
+    assert pop.records[1].flags == ["“优秀”名额线并列，未入选（名额1）"]
+    assert pop.records[2].flags == []
+    assert tie.text in pop.records[1].explain()
     # equal on b too → then all_out: nobody gets 优秀, and the tie is reported
     pop = score_population(cs, [{"a": 57, "b": 38}, {"a": 57, "b": 38}])
     assert [r.grade for r in pop.records] == ["合格", "合格"]
