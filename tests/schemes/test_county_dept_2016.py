@@ -219,7 +219,8 @@ def test_example_records_score_as_published():
     assert flagged == {
         "就业局": ["按干部管理权限抄送有关部门"], "市场办": ["按干部管理权限抄送有关部门"],
         # 标记 says why a unit lost 先进 to the quota: its place and the limit, or the tie
-        "招商局": ["超出“先进”名额（第10名，名额8）"], "农牧局": ["超出“先进”名额（第11名，名额8）"],
+        "招商局": ["超出“先进”名额（第10名，名额8）"],
+        "农牧局": ["超出“先进”名额（第11名，名额8）"],
         "人社局": ["“先进”名额线并列，未入选（名额8）"],
         "卫生局": ["“先进”名额线并列，未入选（名额8）"]}
     by_name = {r.values["unit_name"]: r for r in pop.records}
