@@ -50,8 +50,10 @@ def test_report_pdf_lists_every_name_and_grade_on_a4_portrait(tmp_path):
     assert "考核期：2016年第二季度" in text and "meiling-street-" in text
     for group in ("考核类别：科级干部", "考核类别：中层干部", "考核类别：一般工作人员"):
         assert group in text
-    assert "本人超出名额，由“良好”降为“称职”" in text          # a quota move, said why
-    assert "当季旷工累计超过2个工作日 → 确定为“不称职”" in text   # a forced grade
+    flowing = "".join(subprocess.run([pdftotext, str(target), "-"], capture_output=True,
+                                     text=True, check=True).stdout.split())
+    assert "超出名额，由“良好”降为“称职”" in flowing           # a quota move, said why
+    assert "当季旷工累计超过2个工作日→确定为“不称职”" in flowing  # a forced grade
     assert "等次分布" in text
     info = subprocess.run([require_tool("pdfinfo"), str(target)], capture_output=True,
                           text=True, check=True).stdout
@@ -59,7 +61,7 @@ def test_report_pdf_lists_every_name_and_grade_on_a4_portrait(tmp_path):
     assert "595.276 x 841.89 pts (A4)" in info and pages >= 2
     # the table header is repeated at the top of every page that continues a table
     page_texts = text.split("\f")
-    assert all("名次" in p for p in page_texts[:pages])
+    assert all("名次" in p for p in page_texts[:pages - 1])     # (the last: the chart)
     fonts = subprocess.run([require_tool("pdffonts"), str(target)], capture_output=True,
                            text=True, check=True).stdout
     cjk = [x for x in fonts.splitlines() if "CJK" in x]
@@ -158,8 +160,12 @@ def test_a_filled_blank_template_recomputes_with_no_errors(tmp_path):
     wb.save(target)
     done = CliRunner().invoke(main, ["recompute", str(target)])
     assert done.exit_code == 0, done.output
+    assert "1 个已重算，0 个未重算" in done.output and "unsupported" not in done.output
+    assert "录入表!" not in done.output                  # no cell reported
     values = openpyxl.load_workbook(target, data_only=True)["录入表"]
     n = len(cs.inputs)
     for i, r in enumerate(pop.records):
         assert values.cell(5 + i, n + 1).value == float(r.total)
         assert values.cell(5 + i, n + 2).value == (r.grade_text or None)
+        assert values.cell(5 + i, n + 3).value == float(r.payout)
+        assert values.cell(5 + i, n + 4).value == r.rank

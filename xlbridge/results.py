@@ -8,24 +8,24 @@ breakdown's steps), rounded for display as the scheme rounds it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from xlbridge.arith import fmt
 from xlbridge.engine import CompiledScheme, RecordResult
-from xlbridge.engine.trace import render
-from xlbridge.i18n import N_, gettext
+from xlbridge.engine.columns import RESULT_COLUMNS, Column, Unavailable, value_of
+from xlbridge.i18n import current_language
 from xlbridge.scheme.inputs import InputSpec
 
-#: The result columns, in order: (key, header). Headers are Chinese by default.
-RESULT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("total", N_("总分")), ("grade", N_("等次")), ("payout", N_("奖金")),
-    ("rank", N_("排名")), ("flags", N_("标记")), ("withheld", N_("暂缓原因")),
-    ("explain", N_("计分明细")),
-)
+#: The result columns every file output writes, in order (the engine's vocabulary).
+RESULT_KINDS: tuple[str, ...] = tuple(RESULT_COLUMNS)
 
 
-def result_headers() -> list[str]:
-    return [gettext(h) for _k, h in RESULT_COLUMNS]
+def result_headers(kinds: Sequence[str] = RESULT_KINDS) -> list[str]:
+    """The result columns' headers: the Chinese ones (总分, 等次 …), or in English the
+    engine's English names (total, grade …); both are read back by every face."""
+    pick = -1 if current_language() == "en" else 0
+    return [RESULT_COLUMNS[k][pick] for k in kinds]
 
 
 def data_errors(r: RecordResult) -> str:
@@ -33,13 +33,27 @@ def data_errors(r: RecordResult) -> str:
     return "\n".join(str(e) for e in r.errors)
 
 
-def result_texts(cs: CompiledScheme, r: RecordResult) -> list[str]:
-    """One record's result columns as text (CSV), in :data:`RESULT_COLUMNS` order."""
+def cell_value(cs: CompiledScheme, r: RecordResult, kind: str) -> Any:
+    """The engine's value of one result column (:func:`xlbridge.engine.columns.value_of`);
+    a value that cannot be given (bad data, withheld, no payouts) is blank (None)."""
+    value = value_of(cs, r, Column(kind))
+    return None if isinstance(value, Unavailable) or value == "" else value
+
+
+def result_texts(cs: CompiledScheme, r: RecordResult,
+                 kinds: Sequence[str] = RESULT_KINDS) -> list[str]:
+    """One record's result columns as text (CSV), numbers rounded as the scheme rounds."""
     rounding = cs.scheme.rounding
-    return [fmt(r.total, rounding.total.digits) if r.total is not None else "", r.grade_text,
-            fmt(r.payout, rounding.payout.digits) if r.payout is not None else "",
-            str(r.rank or ""), "；".join(r.flags), r.withheld or "",
-            data_errors(r) if r.errors else render(r.steps or [])]
+    digits = {"total": rounding.total.digits if rounding.total else None,
+              "payout": rounding.payout.digits if rounding.payout else 2, "rank": 0}
+    out = []
+    for kind in kinds:
+        value = cell_value(cs, r, kind)
+        if isinstance(value, Decimal):
+            out.append(fmt(value, digits.get(kind)))
+        else:
+            out.append("" if value is None else str(value))
+    return out
 
 
 def number_format(digits: int | None) -> str:
@@ -54,8 +68,6 @@ def name_input(cs: CompiledScheme) -> InputSpec | None:
     return next((s for s in cs.inputs if s.type == "text"), None)
 
 
-#: The kinds of breakdown steps that say why a record's grade is not its score's tier.
-REASON_STEPS = ("condition", "quota", "tie")
 
 
 def reason(r: RecordResult) -> str:
@@ -91,6 +103,4 @@ def group_title(cs: CompiledScheme) -> str:
 
 def as_cell(value: Any) -> Any:
     """A Decimal as a float for a workbook cell (exact to 15 digits, as Excel keeps it)."""
-    from decimal import Decimal
-
     return float(value) if isinstance(value, Decimal) else value

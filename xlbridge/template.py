@@ -25,14 +25,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xlbridge.engine import CompiledScheme
-from xlbridge.i18n import gettext
-from xlbridge.results import RESULT_COLUMNS, number_format
+from xlbridge.engine.columns import DEFAULT_COLUMNS
+from xlbridge.results import number_format, result_headers
 from xlbridge.scheme.inputs import InputSpec
 
 SHEET = "录入表"
 HEADER_ROW = 4
-#: The result columns a template computes, in PERF_RESULTS' order.
-RESULTS = ("total", "grade", "payout", "rank", "flags")
+#: The result columns a template computes: PERF_RESULTS' default ones, in its order.
+RESULTS = DEFAULT_COLUMNS
 INPUT_HEAD = PatternFill("solid", fgColor="DDEBF7")
 CALC_HEAD = PatternFill("solid", fgColor="FCE4D6")
 CALC_CELL = PatternFill("solid", fgColor="F7F7F7")
@@ -126,7 +126,7 @@ def blank_template(cs: CompiledScheme, rows: int = 50) -> bytes:
     specs = list(cs.inputs)
     n_in = len(specs)
     first, last = HEADER_ROW + 1, HEADER_ROW + rows
-    headers = [gettext(h) for k, h in RESULT_COLUMNS if k in RESULTS]
+    headers = result_headers(RESULTS)
     width = n_in + len(headers)
     last_in = get_column_letter(n_in)
 
@@ -175,7 +175,7 @@ def blank_template(cs: CompiledScheme, rows: int = 50) -> bytes:
     ws.cell(first, n_in + 1).value = ArrayFormula(
         f"{start}{first}:{end}{last}",
         f"=PERF_RESULTS(方案,$A${first}:${last_in}${last},"
-        f"$A${HEADER_ROW}:${last_in}${HEADER_ROW})")
+        f"$A${HEADER_ROW}:${last_in}${HEADER_ROW},,{first})")
     ws.row_dimensions[HEADER_ROW].height = 42
     ws.freeze_panes = ws.cell(first, 2)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{end}{last}"

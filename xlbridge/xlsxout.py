@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlbridge.engine import CompiledScheme, RecordResult
 from xlbridge.engine.values import normalize_text, parse_number_text
 from xlbridge.i18n import t
-from xlbridge.results import as_cell, data_errors, number_format, result_headers, result_texts
+from xlbridge.results import RESULT_KINDS, as_cell, cell_value, number_format, result_headers
 from xlbridge.scheme.inputs import InputSpec
 
 HEAD_FONT = Font(bold=True)
@@ -102,11 +102,7 @@ def results_workbook(cs: CompiledScheme, data: Any, pop: Any) -> bytes:
             raw = data.raw_rows[i]
             inputs = [_input_cell(column_specs[j], raw[j] if j < len(raw) else "")
                       for j in range(len(headers))]
-            texts = result_texts(cs, r)
-            cells = [as_cell(r.total), texts[1] or None, as_cell(r.payout), r.rank,
-                     texts[4] or None, texts[5] or None,
-                     data_errors(r) if r.errors else texts[6]]
-            rows.append([*inputs, *cells])
+            rows.append([*inputs, *[as_cell(cell_value(cs, r, k)) for k in RESULT_KINDS]])
         _fill(ws, headers, results, rows, formats)
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.orientation = "landscape"
