@@ -203,7 +203,8 @@ def readme(python_version: str = PYTHON_VERSION) -> str:
         "整个单位部署（组策略、登录脚本）见 xlbridge 的 README“In Excel”一节。",
         "",
         "没有加载项的电脑打开计算过的工作簿时，单元格显示已保存的结果；修改输入后，PERF_* "
-        "单元格显示 #NAME?。对外发布请用 xlbridge recompute --values-only 生成的纯数值副本。",
+        "单元格显示 #NAME?。对外发布请用 xlbridge recompute <工作簿> --values-only <文件夹> "
+        "生成的纯数值副本。",
         ""])
 
 

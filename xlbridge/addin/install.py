@@ -71,8 +71,8 @@ def install(source: Path | None = None, interpreter: str | None = None,
     try:
         write_atomic(target, data)
     except PermissionError:
-        raise AddinError(f"无法写入 {target}：文件正被使用。请先关闭所有 Excel 窗口再安装。"
-                         ) from None
+        raise AddinError(f"无法写入 {target}：文件正被 Excel 使用或没有权限。"
+                         "请先关闭所有 Excel 窗口再安装。") from None
     except OSError as exc:
         raise AddinError(f"无法写入 {target}：{exc.strerror or exc}") from None
     return target
@@ -86,5 +86,6 @@ def remove(folder: Path | None = None) -> Path | None:
     except FileNotFoundError:
         return None
     except PermissionError:
-        raise AddinError(f"无法删除 {target}：文件正被使用。请先关闭所有 Excel 窗口。") from None
+        raise AddinError(f"无法删除 {target}：文件正被 Excel 使用或没有权限。"
+                         "请先关闭所有 Excel 窗口。") from None
     return target
