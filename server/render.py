@@ -102,14 +102,9 @@ def tier_bands(scheme: Scheme) -> list[Band]:
         span = tier_span(i, tier, top)
         low = ZERO if span.low is None else max(ZERO, min(top, span.low))
         high = top if span.high is None else max(ZERO, min(top, span.high))
-        parts = []
-        if span.low is not None:
-            parts.append(f"{'≥' if span.low_inclusive else '>'}{fmt(span.low)}")
-        if span.high is not None:
-            parts.append(f"{'≤' if span.high_inclusive else '<'}{fmt(span.high)}")
         left = float(low / top * HUNDRED)
         width = float(max(ZERO, high - low) / top * HUNDRED)
-        bands.append(Band(i, tier.label, " 且 ".join(parts) or "任意", round(left, 4),
+        bands.append(Band(i, tier.label, span.text(), round(left, 4),
                           round(width, 4), BAND_COLOURS[i % len(BAND_COLOURS)],
                           bool(tier.requires)))
     return bands

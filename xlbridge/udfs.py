@@ -69,9 +69,11 @@ from xlbridge.engine import (
     payout_for,
     score_record,
 )
-from xlbridge.engine.compiled import ScoringError
-from xlbridge.engine.population import Withheld, grade_column, tie_keys
-from xlbridge.engine.record import NO_GRADE, RecordResult, decide_grade
+from xlbridge.engine.conditions import decide_grade
+from xlbridge.engine.errors import ScoringError
+from xlbridge.engine.population import Withheld, grade_column
+from xlbridge.engine.quotas import tie_keys
+from xlbridge.engine.record import NO_GRADE, RecordResult
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.scheme.issues import SchemeInvalid

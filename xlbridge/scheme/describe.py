@@ -22,13 +22,8 @@ def tier_text(scheme: Scheme) -> list[str]:
     out = []
     for i, tier in enumerate(scheme.tiers):
         s = tier_span(i, tier, scheme.max_score)
-        bounds = []
-        if s.low is not None:
-            bounds.append(f"{'≥' if s.low_inclusive else '>'}{fmt(s.low)}")
-        if s.high is not None:
-            bounds.append(f"{'≤' if s.high_inclusive else '<'}{fmt(s.high)}")
         gates = f"；须：{'，'.join(tier.requires)}" if tier.requires else ""
-        out.append(f"{tier.label}：{' 且 '.join(bounds) or '任意'}{gates}")
+        out.append(f"{tier.label}：{s.text()}{gates}")
     return out
 
 
