@@ -17,7 +17,6 @@ from xlbridge.engine.groups import Group, group_of
 from xlbridge.engine.order import rank_eq
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
-from xlbridge.scheme.names import input_names
 
 if TYPE_CHECKING:
     from xlbridge.engine.compiled import CompiledScheme
@@ -114,7 +113,8 @@ def payout_for(cs: CompiledScheme, grade: str | None, base: Decimal | None = Non
 
     For worksheet functions that pay a grade decided elsewhere; the scheme's payout rules
     read a record's inputs and are applied by score_record/score_population instead (a
-    caller must check :func:`rules_reading_inputs` first). Raises FieldError (coded).
+    caller must check :func:`xlbridge.engine.needs.hidden_payout_rules` first). Raises
+    FieldError (coded).
     """
     payout = cs.scheme.payout
     if payout is None:
@@ -141,13 +141,6 @@ def payout_for(cs: CompiledScheme, grade: str | None, base: Decimal | None = Non
                              months)
         amount = amount * months / period
     return cs.round_payout(amount) if cs.round_payout else amount
-
-
-def rules_reading_inputs(cs: CompiledScheme, grade: str | None) -> list[Any]:
-    """The payout rules that may change what ``grade`` pays and read the record's inputs
-    (leave days, months served…): a grade alone cannot tell whether they apply."""
-    return [rule for rule, _when, needs in cs.payout_rules
-            if (rule.grades is None or grade in rule.grades) and input_names(needs)]
 
 
 def award_prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from xlbridge.arith import ZERO, fmt, from_float
 from xlbridge.engine.compiled import CompiledScheme
-from xlbridge.engine.conditions import decide_grade
+from xlbridge.engine.conditions import changes_grade, decide_grade
 from xlbridge.engine.errors import ScoringError
 from xlbridge.engine.fastpath import PART_PREFIX
 from xlbridge.engine.groups import (
@@ -36,6 +36,7 @@ from xlbridge.engine.groups import (
     withheld_reason,
     withheld_text,
 )
+from xlbridge.engine.needs import TOTAL_ONLY, hidden_gates
 from xlbridge.engine.order import count_places
 from xlbridge.engine.payout import award_prizes
 from xlbridge.engine.quotas import (
@@ -50,6 +51,7 @@ from xlbridge.engine.ranking import rank_and_flag, rank_parts
 from xlbridge.engine.record import RecordResult, finish, row_numbers, score_values
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, make_parser, normalize_text
+from xlbridge.scheme.expr import names_in
 from xlbridge.scheme.inputs import InputSpec
 
 __all__ = ["PopulationResult", "QuotaLine", "TieReport", "Withheld", "grade_column",
@@ -243,13 +245,17 @@ def grade_column(cs: CompiledScheme, totals: Sequence[Any],
     payouts (the usual PERF_GRADES call over thousands of rows), done in a few passes over
     plain lists: each entry is the grade label (None: demoted below the last tier), the
     FieldError of a bad total (or of a tie only the scheme's tie keys can decide), or
-    :class:`Withheld`. Returns None for a scheme that needs the general path (tier gates, or
-    quotas grouped otherwise than the scheme's groups).
+    :class:`Withheld`. Returns None for a scheme that needs the general path (tier gates,
+    conditions decided by the total, or quotas grouped otherwise than the scheme's groups).
+    Conditions that read inputs are taken as not holding: callers that cannot carry them
+    refuse such schemes (see :mod:`xlbridge.engine.needs`).
     ``tests/engine/test_grade_column.py`` checks it against grade_totals on random columns.
     """
     quotas = cs.scheme.quotas
     keys = cs.scheme.groups
-    if any(t.gates for t in cs.tiers) or (
+    by_total = any(changes_grade(c) and names_in(c.when) <= TOTAL_ONLY
+                   for c, _w in cs.conditions)
+    if any(t.gates for t in cs.tiers) or by_total or (
             quotas is not None and quotas.group_by is not None
             and list(quotas.group_by) != list(keys)):
         return None
@@ -323,6 +329,11 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
     for cond in cs.scheme.conditions:
         by_name[normalize_text(cond.id)] = cond.id
         by_name[normalize_text(cond.title)] = cond.id
+    # conditions that read nothing but the total are decided from it; gates too, unless some
+    # gate reads inputs (callers that cannot carry those refuse such schemes, see needs.py)
+    evaluable = frozenset(c.id for c, _w in cs.conditions if names_in(c.when) <= TOTAL_ONLY)
+    gates = not hidden_gates(cs)
+    by_total = bool(evaluable) or (gates and cs.grading.any_gates)
     results: list[RecordResult] = []
     unknown: set[str] = set()
     # a column of thousands of totals holds a few hundred distinct values: look each one's
@@ -358,9 +369,10 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
                     unknown.add(key)
         t = Trace() if explain else None
         try:
-            if named or t is not None:
-                decide_grade(cs, r, values, t, holds=lambda cond, _when, n=named: cond.id in n,
-                             gates=False)
+            if named or t is not None or by_total:
+                decide_grade(cs, r, values, t, gates=gates,
+                             holds=lambda cond, when, n=named, v=values: cond.id in n
+                             or (cond.id in evaluable and bool(when(v))))
             elif cs.tiers:  # no flags: the tier by score alone
                 if total in tier_cache:
                     r.tier = tier_cache[total]
