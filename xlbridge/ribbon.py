@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlwings as xw
 
@@ -46,6 +46,9 @@ from xlbridge.scheme.types import SCHEME_REF_PATTERN
 from xlbridge.sheets import NoLayout, RecordTable, find_table
 from xlbridge.store import SchemeNotFound, SchemeStore, default_store
 from xlbridge.udfs import FUNCTIONS, describe_scheme
+
+if TYPE_CHECKING:
+    from xlbridge.sync import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -457,44 +460,49 @@ def _notes(sheet: Any, report: CheckReport) -> None:
 # --------------------------------------------------------------------------- sync, about
 
 
-def _run_sync_command() -> str:
-    """Run `xlbridge sync` (the sync client) in-process; returns what it printed."""
-    import contextlib
-    import io
+def _sync() -> SyncReport:
+    """The sync client with the settings of the last ``xlbridge sync`` (server, kept token)."""
+    from xlbridge.sync import sync
 
-    import click
-
-    from xlbridge.cli import main
-
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            main.main(args=["sync"], prog_name="xlbridge", standalone_mode=False)
-    except click.UsageError:
-        raise RuntimeError("本机的 xlbridge 没有同步功能（xlbridge sync）") from None
-    except click.ClickException as exc:
-        raise RuntimeError(exc.format_message()) from None
-    return buffer.getvalue()
+    return sync()
 
 
-#: How Sync schemes fetches: replaced in tests.
-sync_command: Callable[[], str] = _run_sync_command
+#: Text of the message when no server has been set up on this PC.
+NO_SERVER = ("同步失败：本机还没有设置方案服务器。请在命令提示符中运行一次 xlbridge sync --server "
+             "<服务器地址> --token <令牌> --remember（或设置环境变量 XLBRIDGE_SERVER），"
+             "以后点“同步方案”即可。")
+
+
+def sync_text(report: SyncReport) -> list[str]:
+    """What a sync did, in the clerk's words."""
+    if report.offline:
+        reason = report.errors[0] if report.errors else "没有响应"
+        return [f"无法连接方案服务器 {report.server}：{reason}",
+                f"继续使用上次同步的方案（{report.store}）。"]
+    lines = [f"已从 {report.server} 同步方案。"]
+    lines.append("新下载的方案/版本：" + "、".join(report.downloaded) if report.downloaded
+                 else "没有新的方案或版本。")
+    if report.deprecated:
+        lines.append("服务器上已停用的方案：" + "、".join(report.deprecated))
+    if report.errors:
+        lines.append(f"{len(report.errors)} 个问题：")
+        lines.extend(f"  {e}" for e in report.errors[:10])
+    return lines
 
 
 def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True) -> list[str]:
-    """Fetch published schemes, then say what is new and which sheets use an older version."""
+    """Fetch published schemes (:func:`xlbridge.sync.sync`), then say what was downloaded
+    and which sheets compute with an older version than the newest. Returns the versions
+    downloaded."""
     store = store or default_store()
-    before = {e.ref for e in store.entries()}
     try:
-        output = sync_command()
-    except Exception as exc:
+        report = _sync()
+    except ValueError:   # no server given, none remembered
         if alert:
-            book.app.alert(f"同步失败：{exc}", TITLE)
+            book.app.alert(NO_SERVER, TITLE)
         return []
     store.refresh(force=True)
-    new = sorted({e.ref for e in store.entries()} - before)
-    lines = ["方案已同步。"]
-    lines.append("新方案/新版本：" + "、".join(new) if new else "没有新的方案或版本。")
+    lines = sync_text(report)
     for sheet in book.sheets:
         bound = bound_scheme(sheet)
         if not bound:
@@ -505,11 +513,15 @@ def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True
             continue
         if newest != bound:
             lines.append(f"工作表“{sheet.name}”按 {bound} 计算，已有 {newest}。")
-    if output.strip():
-        lines.append(output.strip()[-800:])
     if alert:
         book.app.alert("\n".join(lines), TITLE)
-    return new
+    return list(report.downloaded)
+
+
+#: Where a clerk reads what happens on a PC without the add-in (关于, README, templates).
+WITHOUT_ADDIN = ("在没有安装本加载项的电脑上（或在 WPS 中）打开计算过的工作簿，单元格显示保存时的"
+                 "结果；一旦修改输入、引起重算，PERF_* 单元格会显示 #NAME?。对外发布或报送请用 "
+                 "xlbridge recompute <工作簿> --values-only <文件夹> 生成的纯数值副本。")
 
 
 def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> str:
@@ -521,6 +533,7 @@ def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> st
     lines.append("方案：")
     lines.extend(f"  {e.ref} {e.title}" for e in store.entries())
     lines.append("工作表函数：" + "、".join(FUNCTIONS))
+    lines.append(WITHOUT_ADDIN)
     text = "\n".join(lines)
     if alert:
         book.app.alert(text, TITLE)
