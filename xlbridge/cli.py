@@ -584,18 +584,34 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
 
     out = table(t("工作簿"), t("状态"), t("公式"), t("值有变化"), t("等次"), t("方案"))
     for f in report.files:
-        status = f.status if f.ok else f"[red]{f.status}[/red]"
+        status = f.status_text if f.ok else f"[red]{escape(f.status_text)}[/red]"
         out.add_row(escape(f.path), status, f"{f.recomputed}/{f.formulas}", str(f.changed),
                     escape(grade_text(f.grades)), escape(" ".join(f.schemes)))
     console.print(out)
     totals = report.totals()
-    console.print(t("{files} 个文件：{ok} 个已重算，{failed} 个未重算；计算公式单元格 "
-                    "{recomputed} 个，值有变化 {changed} 个，用时 {seconds:.2f} 秒", **totals))
+    console.print(t("{files} 个文件：{ok} 个已重算", **totals)
+                  + (t("（其中 {with_errors} 个有错误值或与方案不一致）", **totals)
+                     if totals["with_errors"] else "")
+                  + t("，{failed} 个未重算；计算公式单元格 {recomputed} 个，值有变化 {changed} 个，"
+                      "用时 {seconds:.2f} 秒", **totals))
     listed = {s.path for s in skipped}
     for f in report.files:
-        if not f.ok and f.path not in listed:
+        if not f.processed and f.path not in listed:
             err_console.print("[red]" + escape(t("未处理 {path}：{reason}", path=f.path,
                                                  reason=f.error or f.status)) + "[/red]")
+        for title, lines in ((t("结果为错误值的单元格"), f.errors),
+                             (t("本表自算结果与方案不一致"), f.differences)):
+            if not lines:
+                continue
+            err_console.print("[red]" + escape(t("{path}：{title} {n} 处", path=f.path,
+                                                 title=title, n=len(lines))) + "[/red]")
+            for line in lines[:20]:
+                err_console.print(f"  [red]{escape(line)}[/red]")
+            if len(lines) > 20:
+                err_console.print("  " + escape(t("…… 另有 {n} 处（见 --report）",
+                                                  n=len(lines) - 20)))
+        for tie in f.ties:
+            console.print(f"  [yellow]{escape(f.path)}: {escape(tie)}[/yellow]")
         for issue in f.issues[:20]:
             console.print(f"  [yellow]{escape(f.path)}: {escape(issue)}[/yellow]")
         if len(f.issues) > 20:

@@ -83,7 +83,7 @@ from xlbridge.engine.needs import (
     hidden_payout_rules,
     quota_group_keys,
 )
-from xlbridge.engine.population import Withheld, grade_column
+from xlbridge.engine.population import PopulationResult, Withheld, grade_column
 from xlbridge.engine.quotas import tie_keys
 from xlbridge.engine.record import NO_GRADE, RecordResult, score_values
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
@@ -729,14 +729,12 @@ def PERF_RESULTS(scheme, records, headers=None, columns=None, first_row=None):
         rows = _rows(records)
         wanted = _result_columns(cs, columns)
         start = _first_row(first_row)
-        raw = (cs.ref, _flat(records), _flat(headers) if not _omitted(headers) else (),
-               start, any(c.kind in ("explain", "part") for c in wanted))
-        graded = _population_memo.get(raw, lambda: _score_rows(cs, rows, headers, start,
-                                                               raw[-1]))
+        explain = any(c.kind in ("explain", "part") for c in wanted)
+        graded = _results(cs, rows, records, headers, start, explain)
         if isinstance(graded, ExcelError):
             return graded
         out: list[list[Any]] = []
-        for r in graded:
+        for r in graded.rows:
             if r is None:
                 out.append([""] * len(wanted))
             else:
@@ -745,6 +743,43 @@ def PERF_RESULTS(scheme, records, headers=None, columns=None, first_row=None):
 
     result = _guard(body)
     return result if isinstance(result, list) else [[result]]
+
+
+class _Scored:
+    """A records range scored once: each row's result (None: a blank row) and the
+    population result (ties, quota lines) — shared by every PERF_RESULTS call over it."""
+
+    def __init__(self, rows: list[Any], population: PopulationResult):
+        self.rows = rows
+        self.population = population
+
+
+def _results(cs: CompiledScheme, rows: list[list[Any]], records: Any, headers: Any,
+             start: int, explain: bool) -> _Scored | ExcelError:
+    key = (cs.ref, _flat(records), _flat(headers) if not _omitted(headers) else (), start,
+           explain)
+    return _population_memo.get(key, lambda: _score_rows(cs, rows, headers, start, explain))
+
+
+def results_population(scheme: Any, records: Any, headers: Any = None,
+                       first_row: Any = None) -> PopulationResult | None:
+    """The population result behind a PERF_RESULTS call with these arguments (its ties and
+    quota lines, for ``xlbridge recompute``'s report); None if the call gives an error."""
+    try:
+        cs = scheme_for(scheme)
+        got = _results(cs, _rows(records), records, headers, _first_row(first_row), False)
+    except _Fail:
+        return None
+    return got.population if isinstance(got, _Scored) else None
+
+
+def results_grade_column(scheme: Any, columns: Any) -> int | None:
+    """Which column of a PERF_RESULTS call's result holds the grade (None: none does)."""
+    try:
+        wanted = _result_columns(scheme_for(scheme), columns)
+    except _Fail:
+        return None
+    return next((i for i, c in enumerate(wanted) if c.kind == "grade"), None)
 
 
 def _result_columns(cs: CompiledScheme, value: Any) -> list[Column]:
@@ -769,7 +804,7 @@ def _first_row(value: Any) -> int:
 
 
 def _score_rows(cs: CompiledScheme, rows: list[list[Any]], headers: Any, start: int,
-                explain: bool) -> list[Any] | ExcelError:
+                explain: bool) -> _Scored | ExcelError:
     """Score every non-blank row of a records range as one population (None: a blank row)."""
     width = max((len(r) for r in rows), default=0)
     if _omitted(headers):
@@ -800,7 +835,7 @@ def _score_rows(cs: CompiledScheme, rows: list[list[Any]], headers: Any, start: 
     out: list[Any] = [None] * len(rows)
     for i, r in zip(present, pop.records, strict=True):
         out[i] = r
-    return out
+    return _Scored(out, pop)
 
 
 # --------------------------------------------------------------------------- payouts

@@ -178,37 +178,6 @@ def test_recompute_workbook_does_every_sheet_with_records(store, make_book):
     assert {a["sheet_position"] for a in set_values(book)} == {0, 2}
 
 
-def test_sync_schemes_reports_new_versions(store, make_book, monkeypatch):
-    header, rows = shipped(BL)
-    names = [{"name": ribbon.SCHEME_NAME, "refers_to": f'="{BL}@1"', "sheet_index": None,
-              "address": None, "book_scope": False, "scope_sheet_name": "白莲",
-              "scope_sheet_index": 0}]
-    book = make_book([sheet_json("白莲", [header, *rows])], names=names)
-    text = (REPO_SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
-
-    def fake_sync() -> str:
-        (Path(store.dirs[0]) / "bl2.yaml").write_text(
-            text.replace("version: 1", "version: 2", 1), encoding="utf-8")
-        return "synced 1 scheme"
-
-    monkeypatch.setattr(ribbon, "sync_command", fake_sync)
-    store.recheck_seconds = 3600        # the handler must force the re-read itself
-    assert ribbon.sync_schemes(book) == [f"{BL}@2"]
-    alert = actions(book, "alert")[0]["args"][0]
-    assert f"新方案/新版本：{BL}@2" in alert and f"按 {BL}@1 计算，已有 {BL}@2" in alert
-
-
-def test_sync_failure_is_a_message(store, make_book, monkeypatch):
-    book = make_book([sheet_json("x", [["a"]])])
-
-    def fail() -> str:
-        raise RuntimeError("连接服务器失败")
-
-    monkeypatch.setattr(ribbon, "sync_command", fail)
-    assert ribbon.sync_schemes(book) == []
-    assert actions(book, "alert")[0]["args"][0] == "同步失败：连接服务器失败"
-
-
 def test_about_lists_versions_schemes_and_functions(store, make_book):
     book = make_book([sheet_json("x", [["a"]])])
     text = ribbon.about(book)

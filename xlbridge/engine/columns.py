@@ -10,6 +10,7 @@ with its kind and reason; each face shows it its own way (an Excel error, a blan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,11 +45,16 @@ _BY_HEADER = {normalize_text(h).lower(): kind for kind, hs in RESULT_COLUMNS.ite
 MAX_CELL_TEXT = 32767
 
 
+#: A trailing remark in a header: 总分（百分制）, 考评得分(表内公式).
+_REMARK = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
 def kind_of_header(header: Any) -> str | None:
-    """The result kind a header names (总分 → total), or None."""
+    """The result kind a header names (总分 → total; 总分（百分制） too), or None."""
     if header is None:
         return None
-    return _BY_HEADER.get(normalize_text(str(header)).lower())
+    text = normalize_text(str(header)).lower()
+    return _BY_HEADER.get(text) or _BY_HEADER.get(_REMARK.sub("", text))
 
 
 @dataclass(frozen=True)
