@@ -98,7 +98,7 @@ def test_diff_page(client, auth, two_versions):
                       r'<td class="r">([^<]*)</td>', html)
     rows = [(kind, unescape(left), unescape(right)) for kind, left, right in rows]
     assert ("replace", "  优：≥90", "  优：≥92") in rows
-    assert any("累计不超过3分" in left and "累计不超过5分" in right for _, left, right in rows)
+    assert any("累计不超过 3 分" in left and "累计不超过 5 分" in right for _, left, right in rows)
     assert any('"at_least": 90' in left and '"at_least": 92' in right
                for _, left, right in rows)
 
