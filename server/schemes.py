@@ -74,12 +74,15 @@ def valid_scheme_id(scheme_id: str) -> bool:
     return len(scheme_id) <= 100 and bool(SCHEME_ID_PATTERN.match(scheme_id))
 
 
-def check_document(doc: Any, scheme_id: str | None = None,
-                   version: int | None = None) -> tuple[Scheme | None, list[Issue]]:
+def check_document(doc: Any, scheme_id: str | None = None, version: int | None = None,
+                   previous: Scheme | None = None, source: SchemeSource | None = None
+                   ) -> tuple[Scheme | None, list[Issue]]:
     """Structural and semantic validation: the scheme (if it parsed) and every issue.
 
     ``scheme_id``/``version``, when given, are what the document must say (the id) and what
-    the server sets (the version) before checking.
+    the server sets (the version) before checking; ``previous`` is the published version a
+    draft would replace (see :func:`xlbridge.scheme.validate.validate`); ``source`` where the
+    document's keys were written (a YAML text's lines), for messages.
     """
     if not isinstance(doc, dict):
         return None, [Issue("error", "", "a scheme must be a JSON object (id, version, title, "
@@ -92,7 +95,7 @@ def check_document(doc: Any, scheme_id: str | None = None,
         issues.append(Issue("error", "id", f"the id must be '{scheme_id}', the scheme this "
                                            f"draft belongs to; got {doc.get('id')!r}",
                             "id_mismatch"))
-    source = SchemeSource("<document>")
+    source = source or SchemeSource("<document>")
     try:
         scheme = scheme_from_data(doc, source)
     except SchemeInvalid as exc:
@@ -100,7 +103,7 @@ def check_document(doc: Any, scheme_id: str | None = None,
     except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
         return None, [*issues, Issue("error", "", f"cannot read the document: {exc}", "unreadable")]
     try:
-        report = validate(scheme, source)
+        report = validate(scheme, source, previous)
     except Exception as exc:  # a validator bug must not become a 500 for the editor
         log.exception("validator failed on %s", scheme.id)
         return None, [*issues, Issue("error", "", "the validator failed on this document "
@@ -177,6 +180,16 @@ def history(db: Session, scheme_id: str) -> list[dict[str, Any]]:
                       .where(VersionRow.scheme_id == scheme_id)
                       .order_by(VersionRow.version))
     return [version_dict(r) for r in rows]  # type: ignore[arg-type]
+
+
+def latest_scheme(db: Session, scheme_id: str) -> Scheme | None:
+    """The latest published version of a scheme as a model (None before the first)."""
+    row = db.get(SchemeRow, scheme_id) if valid_scheme_id(scheme_id) else None
+    if row is None or row.latest_version is None:
+        return None
+    version = db.get(VersionRow, (scheme_id, row.latest_version))
+    assert version is not None
+    return scheme_from_data(json.loads(version.body))
 
 
 def draft_row(db: Session, scheme_id: str) -> DraftRow:
@@ -304,7 +317,8 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
                                  "same moment; read it and redo your change") from None
     row = db.get(DraftRow, scheme_id)
     db.refresh(row)
-    _, issues = check_document(json.loads(row.body), scheme_id, doc["version"])
+    _, issues = check_document(json.loads(row.body), scheme_id, doc["version"],
+                               latest_scheme(db, scheme_id))
     return DraftResult(row, created, issues)
 
 
@@ -333,7 +347,8 @@ def validate_draft(db: Session, scheme_id: str) -> list[Issue]:
     row = draft_row(db, scheme_id)
     scheme = db.get(SchemeRow, scheme_id)
     version = ((scheme.latest_version if scheme else None) or 0) + 1
-    return check_document(json.loads(row.body), scheme_id, version)[1]
+    return check_document(json.loads(row.body), scheme_id, version,
+                          latest_scheme(db, scheme_id))[1]
 
 
 # --------------------------------------------------------------------------- publishing
@@ -352,7 +367,8 @@ def publish_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | N
         raise Conflict(f"scheme '{scheme_id}' is deprecated; lift the deprecation first")
     previous = scheme.latest_version
     version = (previous or 0) + 1
-    parsed, issues = check_document(json.loads(draft.body), scheme_id, version)
+    parsed, issues = check_document(json.loads(draft.body), scheme_id, version,
+                                    latest_scheme(db, scheme_id))
     if parsed is None:
         n = sum(1 for i in issues if i.severity == "error")
         raise Invalid(f"the draft of '{scheme_id}' has {n} error{'s' if n != 1 else ''}; "
