@@ -146,6 +146,8 @@ class Field:
     keys: tuple[str, ...] = ()  # bound/outcome: the keys the operator chooses among
     covers: tuple[str, ...] = ()  # other paths whose messages belong here
     checked: bool = False
+    optional: bool = True  # may be left empty (the model has a default, or none is needed)
+    default: str = ""  # what an empty choice means, as the model's default says
 
     @property
     def name(self) -> str:
@@ -220,9 +222,13 @@ def make(model: type[BaseModel], name: str, base: Path, doc: Any, label: str | N
         f.checked = bool(value)
     else:
         f.value = shown(value)
+    info = model.model_fields[name]
+    f.optional = not info.is_required()
     if kind == "choice":
         names = CHOICE_NAMES.get(name, {})
         f.choices = choices or [(c, names.get(c, c)) for c in literal]
+        if f.optional and isinstance(info.default, str) and info.default:
+            f.default = dict(f.choices).get(info.default, info.default)
     if model is Scheme and name == "description":
         f.kind = "longtext"
     return f
@@ -352,7 +358,7 @@ def _parts(doc: dict) -> Section:
             method = make(DirectPart, "method", path, doc,
                           choices=[(m, METHOD_NAMES[m]) for m in LEAF_METHODS])
             if composite:
-                method = None
+                method = Field(format_path(path) + "~method", "static", "计分方法", "组合")
             cells: list[Field | None] = [
                 make(DirectPart, "title", path, doc), make(DirectPart, "id", path, doc), method,
                 make(DirectPart, "points", path, doc), make(DirectPart, "weight", path, doc),
@@ -361,8 +367,7 @@ def _parts(doc: dict) -> Section:
             actions = [(f"del:{format_path(path)}", "删除")]
             if composite:
                 actions.insert(0, (f"add:{format_path((*path, 'parts'))}", "添加子项"))
-            rows.append(Row(format_path(path), cells, depth, actions,
-                            head="组合" if composite else ""))
+            rows.append(Row(format_path(path), cells, depth, actions))
             if composite:
                 walk(_list(doc, (*path, "parts")), (*path, "parts"), depth + 1)
 
@@ -503,8 +508,8 @@ def _payout(doc: dict) -> Section:
         path = ("payout", key, label)
         f = Field(format_path(path), "amount", label, shown(table_map.get(label)),
                   help=Payout.model_fields[key].description or "")
-        rows.append(Row(format_path(path), [Field(format_path(path) + "~label", "static",
-                                                  "等次", label), f]))
+        rows.append(Row(format_path(path) + "~row", [Field(format_path(path) + "~label",
+                                                         "static", "等次", label), f]))
     unit = "个月" if key == "base_months" else shown(p.get("unit")) or "元"
     amounts = Table(f"payout.{key}", ["等次", f"金额（{unit}）"], rows,
                     title="按月基本工资的倍数" if key == "base_months" else "")

@@ -35,7 +35,7 @@ from server.audit import record
 from server.auth import Actor
 from server.cache import Published, PublishedCache, from_row
 from server.db import begin_write
-from server.models import DraftRow, SchemeRow, VersionRow, utcnow
+from server.models import AuditRow, DraftRow, SchemeRow, VersionRow, utcnow
 from server.problems import (
     Conflict,
     Invalid,
@@ -349,6 +349,45 @@ def validate_draft(db: Session, scheme_id: str) -> list[Issue]:
     version = ((scheme.latest_version if scheme else None) or 0) + 1
     return check_document(json.loads(row.body), scheme_id, version,
                           latest_scheme(db, scheme_id))[1]
+
+
+@dataclass
+class Submission:
+    """An editor's request that an admin publish the draft as it stood (its ETag)."""
+
+    etag: str
+    by: str
+    at: Any
+    note: str
+
+
+def submit_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | None,
+                 note: str) -> Submission:
+    """Mark the draft, exactly as it is now, as ready for an admin to review and publish.
+
+    Kept in the audit log (``draft.submit``, before = the draft's ETag): a later save changes
+    the ETag, and the submission no longer applies to the draft."""
+    begin_write(db)
+    draft = draft_row(db, scheme_id)
+    if not _matches(if_match, draft.etag):
+        raise PreconditionFailed("the draft changed since you read it; review it again",
+                                 current_etag=draft.etag)
+    row = record(db, actor, "draft.submit", scheme_id, before=draft.etag,
+                 detail={"note": note})
+    db.commit()
+    return Submission(draft.etag, actor.name, row.at, note)
+
+
+def submission(db: Session, draft: DraftRow) -> Submission | None:
+    """The submission of the draft as it is now, if an editor submitted it."""
+    row = db.scalar(select(AuditRow).where(AuditRow.scheme_id == draft.scheme_id,
+                                           AuditRow.action == "draft.submit",
+                                           AuditRow.before == draft.etag)
+                    .order_by(AuditRow.id.desc()).limit(1))
+    if row is None:
+        return None
+    note = (json.loads(row.detail) or {}).get("note", "") if row.detail else ""
+    return Submission(draft.etag, row.actor, row.at, note)
 
 
 # --------------------------------------------------------------------------- publishing

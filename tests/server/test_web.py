@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from external_tools import missing
-from srvtest import publish, shipped_doc
+from srvtest import csrf_of, form_post, publish, shipped_doc, sign_in
 
 SID = "bailian-township"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,7 @@ def two_versions(client, auth):
 
 
 def login(client, token: str):
-    return client.post("/login", data={"token": token, "next": "/"})
+    return sign_in(client, token)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -58,13 +58,15 @@ def test_pages_need_a_token(client, tokens):
     assert r.status_code == 302 and r.headers["Location"] == "/"
     assert client.get("/").status_code == 200
     # the session keeps only the hash; signing out ends it
-    client.post("/logout")
+    form_post(client, "/logout", {})
     assert client.get("/").status_code == 302
 
 
 def test_login_never_redirects_elsewhere(client, tokens):
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        r = client.post("/login", data={"token": tokens["reader"], "next": target})
+        csrf = csrf_of(client.get("/login").get_data(as_text=True))
+        r = client.post("/login", data={"token": tokens["reader"], "next": target,
+                                        "csrf_token": csrf})
         assert r.headers["Location"] == "/"
 
 

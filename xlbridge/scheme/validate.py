@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
 from xlbridge.scheme.expr import ExprError, compile_expr
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
@@ -632,12 +634,12 @@ def _aspects(scheme: Scheme) -> dict[str, object]:
         if isinstance(obj, list):
             for i, x in enumerate(obj):
                 found += caps(x, f"{path}[{i}]")
-        elif hasattr(obj, "model_fields"):
+        elif isinstance(obj, BaseModel):
             for name in type(obj).model_fields:
                 value = getattr(obj, name)
                 if name in ("cap", "cap_share", "floor") and value is not None:
                     found.append((f"{path}.{name}", str(value)))
-                elif isinstance(value, (list, Adjustments)) or hasattr(value, "model_fields"):
+                elif isinstance(value, (list, BaseModel)):
                     found += caps(value, f"{path}.{name}")
         return found
 
