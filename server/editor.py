@@ -436,10 +436,11 @@ def _review(scheme_id: str, note_error: str | None = None, status: int = 200) ->
     published = schemes.latest_scheme(db, scheme_id)
     rules = document = None
     if published is not None:
-        left_body = schemes.published_bytes(published)
-        document = render.side_by_side(render.document_lines(left_body),
-                                       render.document_lines(json.dumps(state.doc).encode()),
-                                       3)
+        # both as a draft starts (defaults left out), so that only real changes show
+        left = draft_document(published.model_copy(update={"version": state.version}))
+        right = draft_document(state.scheme) if state.scheme is not None else state.doc
+        document = render.side_by_side(*(render.document_lines(json.dumps(d).encode())
+                                         for d in (left, right)), 3)
         if state.scheme is not None:
             rules = render.side_by_side(render.rules_lines(published),
                                         render.rules_lines(state.scheme), 3)

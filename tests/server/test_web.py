@@ -11,13 +11,9 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from external_tools import missing
 from srvtest import csrf_of, form_post, publish, shipped_doc, sign_in
 
 SID = "bailian-township"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -113,18 +109,6 @@ def test_unknown_pages_are_html_errors(client, auth, two_versions):
 
 
 # --------------------------------------------------------------------------- Chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        missing(CHROMIUM, " (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
