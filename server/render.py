@@ -16,7 +16,6 @@ from xlbridge.scheme.describe import (
     PERIOD_NAMES,
     Names,
     aggregation_lines,
-    bounds_text,
     cap_text,
     category_text,
     condition_text,
@@ -103,7 +102,7 @@ def tier_bands(scheme: Scheme) -> list[Band]:
         high = top if span.high is None else max(ZERO, min(top, span.high))
         left = float(low / top * HUNDRED)
         width = float(max(ZERO, high - low) / top * HUNDRED)
-        bands.append(Band(i, tier.label, bounds_text(span), round(left, 4),
+        bands.append(Band(i, tier.label, span.text(), round(left, 4),
                           round(width, 4), BAND_COLOURS[i % len(BAND_COLOURS)],
                           bool(tier.requires)))
     return bands

@@ -1,11 +1,11 @@
 """A scheme in plain Chinese-and-numbers text, generated from its rules: what
 `xlbridge schemes show` prints and what the web pages say about a scheme.
 
-One text per rule kind lives here — a tier's bounds, an item, a cap, a condition, a quota, a
-payout, a part's details — and both :func:`describe` (the full text) and the web pages
-(``server/render.py``) are built from these functions, so no two places word a rule
-differently. Names a clerk types (input ids, part ids) are shown by their labels
-(:class:`Names`); the id only where it is what gets typed (the list of input columns).
+One text per rule kind lives here — a tier (its bounds: ``TierSpan.text``), an item, a cap,
+a condition, a quota, a payout, a part's details — and both :func:`describe` (the full
+text) and the web pages (``server/render.py``) are built from these functions, so no two
+places word a rule differently. Names a clerk types (input ids, part ids) are shown by their
+labels (:class:`Names`); the id only where it is what gets typed (the list of input columns).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from xlbridge.scheme.model import (
     Item,
     Scheme,
 )
-from xlbridge.scheme.validate import TierSpan, resolve_parts, tier_span
+from xlbridge.scheme.validate import resolve_parts, tier_span
 
 METHOD_NAMES = {"direct": "直接评分", "ratio": "完成比例", "rate": "比率", "rating": "定性评价",
                 "grade": "等次折分", "rank": "组内排名", "deduction": "减分制",
@@ -132,16 +132,6 @@ def _title_at(scheme: Scheme, path: str) -> str:
 # --------------------------------------------------------------------------- one rule each
 
 
-def bounds_text(span: TierSpan) -> str:
-    """A tier's interval: ``≥85 且 <90``; ``任意`` when it has no bound."""
-    bounds = []
-    if span.low is not None:
-        bounds.append(f"{'≥' if span.low_inclusive else '>'}{fmt(span.low)}")
-    if span.high is not None:
-        bounds.append(f"{'≤' if span.high_inclusive else '<'}{fmt(span.high)}")
-    return " 且 ".join(bounds) or "任意"
-
-
 def tier_text(scheme: Scheme, names: Names | None = None) -> list[str]:
     names = names or Names(scheme)
     out = []
@@ -149,7 +139,7 @@ def tier_text(scheme: Scheme, names: Names | None = None) -> list[str]:
         span = tier_span(i, tier, scheme.max_score)
         gates = (f"；须：{'，'.join(names.expr(g) for g in tier.requires)}"
                  if tier.requires else "")
-        out.append(f"{tier.label}：{bounds_text(span)}{gates}")
+        out.append(f"{tier.label}：{span.text()}{gates}")
     return out
 
 

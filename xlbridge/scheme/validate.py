@@ -35,13 +35,10 @@ from xlbridge.scheme.model import (
     Scheme,
     Tier,
 )
+from xlbridge.scheme.names import known_names
 
 INF = Decimal("Infinity")
 
-#: Names the engine provides to conditions beside the inputs, by where the condition sits.
-RESULT_NAMES = {"total", "subtotal", "bonus", "deduction"}
-PAYOUT_NAMES = RESULT_NAMES | {"grade"}
-RANK_NAMES = RESULT_NAMES | {"grade", "rank", "group_size"}
 
 
 @dataclass
@@ -71,6 +68,16 @@ class TierSpan:
             return False
         return not (self.high is not None and
                     (x > self.high or (x == self.high and not self.high_inclusive)))
+
+    def text(self) -> str:
+        """The bounds as a clerk reads them, ``≥90 且 <95`` — the one text of a tier's bounds
+        (explanations, ``schemes show`` and the web pages all show this)."""
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'≥' if self.low_inclusive else '>'}{fmt(self.low)}")
+        if self.high is not None:
+            bounds.append(f"{'≤' if self.high_inclusive else '<'}{fmt(self.high)}")
+        return " 且 ".join(bounds) or "任意分数"
 
 
 def tier_span(index: int, tier: Tier, max_score: Decimal) -> TierSpan:
@@ -452,11 +459,11 @@ class _Checker:
         for _part_id, path in res.paths.items():
             part = self._part_at(path)
             if part.applies_when:
-                expr(part.applies_when, f"{path}.applies_when", set(by_id))
+                expr(part.applies_when, f"{path}.applies_when", known_names("inputs", by_id))
         items_by_id = {item.id: item for _path, item in self._all_items()}
         for path, item in self._all_items():
             if item.when:
-                expr(item.when, f"{path}.when", set(by_id))
+                expr(item.when, f"{path}.when", known_names("inputs", by_id))
             if item.reads is not None:
                 source = items_by_id.get(item.reads)
                 if source is None or source.reads is not None:
@@ -469,9 +476,9 @@ class _Checker:
                                "the same way", "reads")
         for i, tier in enumerate(scheme.tiers):
             for j, gate in enumerate(tier.requires):
-                expr(gate, f"tiers[{i}].requires[{j}]", names | RESULT_NAMES)
+                expr(gate, f"tiers[{i}].requires[{j}]", known_names("result", names))
         for i, cond in enumerate(scheme.conditions):
-            expr(cond.when, f"conditions[{i}].when", names | RESULT_NAMES)
+            expr(cond.when, f"conditions[{i}].when", known_names("result", names))
             tier_ref(cond.then.grade, f"conditions[{i}].then.grade")
             tier_ref(cond.then.at_most, f"conditions[{i}].then.at_most")
             if (cond.then.grade or cond.then.no_grade or cond.then.at_most) and not tiers:
@@ -502,9 +509,9 @@ class _Checker:
                                "unknown_ref")
         for i, rule in enumerate(scheme.rank_rules):
             if rule.when:
-                expr(rule.when, f"rank_rules[{i}].when", names | RANK_NAMES)
+                expr(rule.when, f"rank_rules[{i}].when", known_names("rank", names))
             if rule.eligible:
-                expr(rule.eligible, f"rank_rules[{i}].eligible", names | RANK_NAMES)
+                expr(rule.eligible, f"rank_rules[{i}].eligible", known_names("rank", names))
             for j, group in enumerate(rule.group_by or []):
                 self._check_group_field(group, f"rank_rules[{i}].group_by[{j}]", by_id)
         if scheme.payout:
@@ -547,7 +554,7 @@ class _Checker:
                 self.error("payout.base", f"'{payout.base}' must be a number input declared "
                            "under `inputs`", "unknown_ref")
         for j, rule in enumerate(payout.rules):
-            expr(rule.when, f"payout.rules[{j}].when", names | PAYOUT_NAMES)
+            expr(rule.when, f"payout.rules[{j}].when", known_names("payout", names))
             for k, g in enumerate(rule.grades or []):
                 tier_ref(g, f"payout.rules[{j}].grades[{k}]")
             if rule.pay_as not in (None, "none"):
