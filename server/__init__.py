@@ -12,6 +12,7 @@ pages for people). ``serving`` runs it under waitress: ``xlbridge serve``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, render_template, request
@@ -53,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("XLBRIDGE_SERVER")
     else:
         app.config.from_mapping(test_config)
+    # the session cookie is re-signed on every request and refused this long after the last
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        minutes=float(app.config["SESSION_IDLE_MINUTES"]))
     url = app.config["DATABASE_URL"]
     app.config["DATABASE_URL"] = db.database_url(url) if url else db.default_database_url()
 

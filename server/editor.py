@@ -265,15 +265,15 @@ def check(scheme_id: str) -> Response:
     form = state.form()
     placed = forms.place(form, state.issues)
     source = request.form.get("source") or "form"
+    examples = previews.example_table(scheme_id)
     out: dict[str, Any] = {
         "errors": len(state.errors), "warnings": len(state.warnings),
         "slots": {slot: render_template("_messages.html", issues=issues)
                   for slot, issues in placed.items() if slot},
         "summary": render_template("_summary.html", state=state),
         "yaml_messages": render_template("_yaml_messages.html", state=state),
-        "preview": render_template("_preview.html", preview=_preview(
-            state, previews.example_table(scheme_id)), has_examples=previews.example_table(
-            scheme_id) is not None, state=state),
+        "preview": render_template("_preview.html", preview=_preview(state, examples),
+                                   has_examples=examples is not None, state=state),
         "doc": json.dumps(state.doc, ensure_ascii=False),
     }
     if source == "form":

@@ -17,7 +17,6 @@ import json
 import secrets
 import threading
 import time
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -92,9 +91,6 @@ def _session_expired() -> bool:
 def require_session() -> Response | None:
     """Before every page: the signing key, the session (or a bearer token), CSRF on POST."""
     _ensure_secret_key()
-    app = current_app
-    app.permanent_session_lifetime = timedelta(
-        minutes=float(app.config["SESSION_IDLE_MINUTES"]))
     g.allow_session = True
     if "token_hash" in session and _session_expired():
         session.clear()

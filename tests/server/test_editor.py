@@ -370,3 +370,14 @@ def test_sessions_expire_and_an_edit_posted_after_is_kept(database, tokens, clie
     assert r.status_code == 401 and "登录已过期" in body and "unit: 科室" in body
     assert draft_doc(client, auth)["unit"] == "个人"
     app.extensions["xlbridge_engine"].dispose()
+
+
+def test_an_idle_session_ends(database, tokens, published):
+    app = make_app(database, SESSION_IDLE_MINUTES=1 / 60)  # one second
+    c = app.test_client()
+    sign_in(c, tokens["editor"])
+    assert c.get("/").status_code == 200  # each request re-signs the cookie …
+    time.sleep(2.1)
+    r = c.get("/")  # … and one that comes too late is refused
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    app.extensions["xlbridge_engine"].dispose()
