@@ -158,3 +158,31 @@ def test_edit_preview_submit_publish_sync_score(browser, live_server, client, au
         (r.to_dict()["total"], r.grade, r.to_dict()["payout"]) for r in engine.records]
     wang = next(r for r in out["records"] if r["inputs"].get("name") == "王建国")
     assert wang["total"] == "89.7"
+
+
+def test_the_editor_works_without_javascript(browser, live_server, client, auth, tokens,
+                                             shots):
+    publish(client, auth, shipped_doc(SID), note="首版")
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + f"/schemes/{SID}")
+    page.fill("input[name=token]", tokens["editor"])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(re.compile(f"/schemes/{SID}$"))
+    page.click("#edit-actions button[type=submit]")
+    page.wait_for_url(re.compile("/draft$"))
+    assert page.locator(".tabs").is_hidden() and page.locator("#yaml").is_visible()
+    page.fill("input[name='f:parts[0].weight']", "70%")
+    page.click("button[value=check]")  # the whole form is posted; nothing is stored
+    assert "110%" in page.inner_text("[id='msg:parts']")
+    assert "有未保存的修改" in page.inner_text("main")
+    page.fill("input[name='f:parts[1].weight']", "30%")
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/draft\?saved=1$"))
+    assert "没有错误" in page.inner_text("#summary")
+    assert "条结果改变" in page.inner_text("#preview")
+    page.screenshot(path=str(shots / "08-without-javascript.png"), full_page=False)
+    context.close()
+    draft = client.get(f"/api/schemes/{SID}/draft", headers=auth("editor")).get_json()
+    assert (draft["parts"][0]["weight"], draft["parts"][1]["weight"]) == ("70%", "30%")
