@@ -14,20 +14,10 @@ from xlbridge.csvio import FIRST_ROW, read_records
 from xlbridge.engine import score_population
 from xlbridge.store import REPO_SCHEMES
 
-from .conftest import actions, sheet_json
+from .conftest import actions, number, sheet_json
 
 BL = "bailian-township"
 ML = "meiling-street-quarterly"
-
-
-def number(text: str) -> Any:
-    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
-    if text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def shipped(scheme_id: str) -> tuple[list[str], list[list[Any]]]:

@@ -37,20 +37,10 @@ from xlbridge.cli import main
 from xlbridge.store import REPO_SCHEMES, default_store
 from xlbridge.xlvalues import ExcelError
 
-from .conftest import actions, sheet_json
+from .conftest import actions, number, sheet_json
 
 RESULTS = ["总分", "等次", "奖金", "排名", "标记"]
 ERROR = "#ERROR"
-
-
-def _cell(text: str) -> Any:
-    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
-    if text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def _norm(kind: str, value: Any) -> Any:
@@ -210,7 +200,7 @@ SHIPPED = sorted(p.name.removesuffix(".records.csv")
 def test_shipped_examples_agree_on_every_surface(scheme_id, store, make_book, tmp_path):
     path = REPO_SCHEMES / f"{scheme_id}.records.csv"
     lines = list(csv.reader(path.open(encoding="utf-8-sig")))
-    header, rows = lines[0], [[_cell(c) for c in r] for r in lines[1:] if any(r)]
+    header, rows = lines[0], [[number(c) for c in r] for r in lines[1:] if any(r)]
     cli = check_every_surface(scheme_id, header, rows, tmp_path, make_book)
     assert (len(cli) == len(rows) and any(r[1] not in ("", ERROR) for r in cli)) or \
         not default_store().get(scheme_id).tiers
