@@ -169,7 +169,8 @@ def build_rank(cs: CompiledScheme, part: RankPart, pid: str, title: str,
         ranks = v.get(RANK_KEY)
         if not ranks or pid not in ranks:
             raise _bad(cs, title, pid, "needs_population",
-                       "按组内排名计分，需对全组一起计算（PERF_RESULTS、重算本表或 xlbridge score）",
+                       "按组内排名计分，需对全组一起计算"
+                       "（PERF_RESULTS、重算本表或 xlbridge score）",
                        "the whole group: this part scores by rank within the group (score a "
                        "population: PERF_RESULTS, 重算本表 or xlbridge score)", v.get(pid))
         score, explanation = ranks[pid]
