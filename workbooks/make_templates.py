@@ -32,25 +32,29 @@ holds the pinned scheme, the payout and band tables read by VLOOKUP, and the con
 
 Formulas are what a clerk would write, mixed with the PERF_* add-in functions:
 
-* totals: ``PERF_SCORE(方案, B6:AG6, 表头)``; breakdown: ``PERF_EXPLAIN`` (same arguments);
+* totals: ``PERF_SCORE(方案, B6:AG6, 表头)`` (one row knows its total);
 * part subtotals: native (MIN/AVERAGE/SUMPRODUCT over the 扣分标准 row), with ``PERF_DEDUCT``
   (扣完为止) and ``PERF_CAP`` (累计不超过) as building blocks;
-* grades: ``PERF_GRADES(方案, 总分列, 条件列, [分组列], [并列比较分])`` entered as a legacy
-  array formula (Ctrl+Shift+Enter, ``t="array"``) over the whole grade column — Excel 2013+
-  computes it, and it is the only form that applies quotas per group with every record's
-  conditions (a per-row ``PERF_GRADE`` with a population does not know the other records'
-  vetoes); a second column
-  ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a yellow fill marks the
-  records a quota moved;
-* conditions (条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's conditions;
+* results that depend on the other records — 等次 (quotas per group, every record's vetoes,
+  ties broken by part scores), 标记, 计分明细, and 奖金 where payout rules read the record —
+  are columns of ``PERF_RESULTS(方案, 输入区域, 表头, "等次", 首行)``, each entered as a legacy
+  array formula (Ctrl+Shift+Enter, ``t="array"``) over the column: the form that always gives
+  exactly what ``xlbridge score`` gives; ``PERF_BONUS`` of that final grade where the scheme
+  has no payout rules;
+* a second column ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a
+  yellow fill marks the records a quota moved;
+* conditions (适用条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's
+  conditions;
 * ranks: ``RANK.EQ`` (stored as ``_xlfn.RANK.EQ``, as Excel writes it) or ``COUNTIFS`` within
-  the group; payouts: ``PERF_BONUS`` beside a ``VLOOKUP`` of the 参数 payout table.
+  the group — the office's own formulas, which ``xlbridge recompute`` and 检查本表 audit
+  against the scheme's ranks.
 
 The 梅岭 scheme scores 党政领导测评 by rank within the staff category, which one row cannot
-know, so PERF_SCORE/PERF_EXPLAIN give #N/A there: that template computes its total natively
-(band by COUNTIFS rank and the 参数 band table) and uses PERF_DEDUCT/PERF_GRADE/PERF_GRADES/
-PERF_BONUS. The hospital scheme has no tiers or payout: its templates (one sheet per 科室类别)
-chart score bands (VLOOKUP into 参数), not grades.
+know, so PERF_SCORE gives #N/A there: that template's 总分 is a PERF_RESULTS column, and its
+own native arithmetic (band by COUNTIFS rank and the 参数 band table, 工作考评 × 60% + 测评 ×
+40%) stays beside it as 考评得分（表内公式）, audited row by row. The hospital scheme has no
+tiers or payout: its templates (one sheet per 科室类别) chart score bands (VLOOKUP into 参数),
+not grades, and explain each row with ``PERF_EXPLAIN``.
 
 openpyxl stores formulas without cached values (and asks for a full recalculation on open,
 ``fullCalcOnLoad``); the generator then runs ``xlbridge recompute`` on each file, which stores
@@ -911,8 +915,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
              std=dict(zip(pen_ids, pen_amounts, strict=True)))
     c = t.c
     std = t.std_row
-    # The part subtotals in the order of the scheme's tie keys (重点工作, 常规工作, 考勤工作),
-    # so that one range of three columns hands them to PERF_GRADES's tiebreak.
+    # The part subtotals, in the order of the scheme's tie keys (重点工作, 常规工作, 考勤工作).
     for part in ("key_work", "routine", "attendance", "democratic"):
         _group, points, ids, _amounts = FINANCE_PARTS[part]
         header = {"attendance": "考勤工作", "routine": "常规工作", "key_work": "重点工作",

@@ -40,6 +40,7 @@ import xlwings as xw
 
 from xlbridge import __version__
 from xlbridge.arith import fmt
+from xlbridge.audit import audit_table
 from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.columns import RESULT_COLUMNS, Column, Unavailable, value_of
 from xlbridge.scheme.issues import SchemeInvalid
@@ -47,6 +48,7 @@ from xlbridge.scheme.types import SCHEME_REF_PATTERN
 from xlbridge.sheets import NoLayout, RecordTable, find_table
 from xlbridge.store import SchemeNotFound, SchemeStore, default_store
 from xlbridge.udfs import FUNCTIONS, describe_scheme
+from xlbridge.xlvalues import ERROR_CODES
 
 if TYPE_CHECKING:
     from xlbridge.sync import SyncReport
@@ -336,6 +338,8 @@ class CheckReport:
     invalid: list[tuple[str, str, str]] = field(default_factory=list)  # address, label, msg
     sheets: list[tuple[str, str]] = field(default_factory=list)        # sheet, scheme info
     problem: str | None = None
+    error_cells: list[tuple[str, str]] = field(default_factory=list)   # address, error
+    differences: list[str] = field(default_factory=list)               # the audit's rows
 
     @property
     def outdated(self) -> bool:
@@ -352,6 +356,12 @@ class CheckReport:
         out.append(["", "", ""])
         out.append(["单元格", "输入", "问题"])
         out.extend([list(x) for x in self.invalid] or [["—", "", "没有发现数据问题"]])
+        out.append(["", "", ""])
+        out.append(["错误值单元格", "错误", "原因见该行的计分明细（PERF_EXPLAIN）或上表"])
+        out.extend([[a, code, ""] for a, code in self.error_cells] or [["—", "", "没有"]])
+        out.append(["", "", ""])
+        out.append(["本表自算结果与方案不一致", "", ""])
+        out.extend([[d, "", ""] for d in self.differences] or [["—", "没有", ""]])
         out.append(["", "", ""])
         out.append(["各工作表", "所用方案", ""])
         out.extend([[name, info, ""] for name, info in self.sheets])
@@ -370,6 +380,13 @@ class CheckReport:
             lines.extend(f"  {a} {label}：{msg}" for a, label, msg in self.invalid[:10])
         elif not self.problem:
             lines.append("没有发现数据问题。")
+        if self.error_cells:
+            lines.append(f"{len(self.error_cells)} 个单元格的结果是错误值："
+                         + "、".join(f"{a} {code}" for a, code in self.error_cells[:10])
+                         + ("……" if len(self.error_cells) > 10 else ""))
+        if self.differences:
+            lines.append(f"{len(self.differences)} 处本表自算结果与方案不一致：")
+            lines.extend(f"  {d}" for d in self.differences[:10])
         lines.append(f"详见工作表“{REPORT_SHEET}”。")
         return "\n".join(lines)
 
@@ -417,6 +434,15 @@ def check_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
         except SchemeNotFound:
             report.newest = None
         column_of = {key: i for i, key in layout.inputs.items()}
+        formulas = _formulas(sheet.used_range)
+        computed = None if formulas is None else (
+            lambda i, c: i < len(formulas) and c < len(formulas[i])
+            and isinstance(formulas[i][c], str) and formulas[i][c].startswith("="))
+        report.differences = [str(d) for d in audit_table(layout, computed)]
+        for i, row in enumerate(layout.values):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.strip().upper() in ERROR_CODES:
+                    report.error_cells.append((layout.address(i, c), value.strip().upper()))
         pop = score_population(cs, layout.rows(), first_row=layout.first_row)
         for r in pop.invalid:
             index = (r.row or layout.first_row) - layout.origin[0]

@@ -14,20 +14,10 @@ from xlbridge.csvio import FIRST_ROW, read_records
 from xlbridge.engine import score_population
 from xlbridge.store import REPO_SCHEMES
 
-from .conftest import actions, sheet_json
+from .conftest import actions, number, sheet_json
 
 BL = "bailian-township"
 ML = "meiling-street-quarterly"
-
-
-def number(text: str) -> Any:
-    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
-    if text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def shipped(scheme_id: str) -> tuple[list[str], list[list[Any]]]:
@@ -194,15 +184,23 @@ def template_book(make_book, path: Path):
     import openpyxl
 
     wb = openpyxl.load_workbook(path, data_only=True)
+    return book_of(make_book, wb), wb
+
+
+def book_of(make_book, wb, edit=None):
+    """An openpyxl workbook's values and defined names as an xw.Book; ``edit(sheets)`` may
+    change the sheets' values first."""
     sheets = [sheet_json(ws.title, [list(r) for r in ws.iter_rows(values_only=True)] or [[]])
               for ws in wb.worksheets]
+    if edit is not None:
+        edit(sheets)
     names = []
     for name, dn in wb.defined_names.items():
         (sheet, address), = dn.destinations
         names.append({"name": name, "sheet_index": wb.sheetnames.index(sheet),
                       "address": address, "book_scope": True, "scope_sheet_name": None,
                       "scope_sheet_index": None, "refers_to": f"={dn.attr_text}"})
-    return make_book(sheets, names=names), wb
+    return make_book(sheets, names=names)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
@@ -255,6 +253,34 @@ def test_check_sheet_warns_about_a_template_pinned_to_an_older_version(store, ma
     assert report.scheme == f"{ML}@1" and report.newest == f"{ML}@2" and report.outdated
     assert not report.invalid, report.invalid
     assert ribbon.recompute_sheet(book, alert=False).scheme == f"{ML}@1"
+
+
+def test_check_sheet_audits_the_sheets_own_results_and_lists_error_cells(store, make_book):
+    """检查本表 compares each row's own 总分/等次/奖金/排名 with the scheme's result: a template
+    whose 方案 cell now names a version with other weights lists every row that differs, and
+    cells showing an error value are listed by address."""
+    template = next(t for t in TEMPLATES if "梅岭" in t.name)
+    text = (REPO_SCHEMES / f"{ML}.yaml").read_text(encoding="utf-8")
+    v2 = text.replace("version: 1", "version: 2", 1).replace(
+        "weight: 60%", "weight: 70%", 1).replace("weight: 40%", "weight: 30%", 1)
+    (Path(store.dirs[0]) / "ml2.yaml").write_text(v2, encoding="utf-8")
+    book, wb = template_book(make_book, template)
+    report = ribbon.check_sheet(book, alert=False)
+    assert report.scheme == f"{ML}@1" and not report.differences, report.differences
+    # the same sheet pinned to version 2: its stored results are version 1's
+    wb["参数"]["B3"] = f"{ML}@2"
+
+    def error_cell(sheets):                                    # a cell showing an error
+        first = sheets[0]["values"]
+        header_row = next(i for i, r in enumerate(first) if "考评得分（表内公式）" in r)
+        first[header_row + 1][first[header_row].index("奖金标准(元)")] = "#VALUE!"
+
+    report = ribbon.check_sheet(book_of(make_book, wb, error_cell), alert=False)
+    assert report.scheme == f"{ML}@2"
+    assert any("考评得分（表内公式）" in d and f"方案 {ML}@2 算得" in d
+               for d in report.differences), report.differences
+    assert any(code == "#VALUE!" for _a, code in report.error_cells)
+    assert "处本表自算结果与方案不一致" in report.summary()
 
 
 def test_export_report_writes_the_sheets_notice_as_pdf_and_html(store, meiling_book, tmp_path):

@@ -346,7 +346,7 @@ def test_templates_use_every_perf_function_and_only_supported_natives(
                 used[fn.removeprefix("_xlfn.")] += 1
     perf = {f for f in used if f.startswith("PERF_")}
     # the templates grade with PERF_RESULTS, the form that is always right; PERF_GRADES (a
-    # column of bare totals) is recomputed in workbooks by tests/test_surfaces.py
+    # column of bare totals) is recomputed in workbooks by tests/addin/test_surfaces.py
     assert perf == set(udfs.FUNCTIONS) - {"PERF_GRADES"}
     natives = set(used) - perf
     assert natives <= set(recompute.NATIVE_FUNCTIONS), natives - set(recompute.NATIVE_FUNCTIONS)

@@ -40,6 +40,11 @@ PartFn = Callable[[dict[str, Any], Trace | None], Decimal]
 RANK_KEY = "__rank__"
 
 
+def _pct(share: Decimal) -> str:
+    """A share as an explanation shows it: ``92.31%`` (two places, for reading only)."""
+    return f"{show(round_decimal(share * HUNDRED, 2))}%"
+
+
 def _bad(cs: CompiledScheme, title: str, field: str, code: str, zh: str, en: str,
          got: Any) -> ScoringError:
     spec = cs.input_by_id.get(field)
@@ -74,7 +79,7 @@ def build_ratio(cs: CompiledScheme, part: RatioPart, pid: str, title: str,
             note = "，达到或超过目标计满分" if kept != share else ""
             t.add("input", pid, title, kept * scale,
                   f"{title}：实际 {show(actual)} ÷ 目标 {show(target)} = "
-                  f"{show(round_decimal(share * HUNDRED, 2))}%{note} → "
+                  f"{_pct(share)}{note} → "
                   f"{show(kept * scale)}")
         return kept * scale
     return ratio
@@ -89,11 +94,11 @@ def build_rate(cs: CompiledScheme, part: RatePart, pid: str, title: str,
         num, den = v[num_id], v[den_id]
         if num > den:
             raise _bad(cs, title, num_id, "rate_over", f"不能大于{part.denominator}",
-                      f"at most the {part.denominator}", num)
+                       f"at most the {part.denominator}", num)
         if den == 0:
             if part.zero_denominator == "error":
-                raise _bad(cs, title, den_id, "zero_denominator", f"{part.denominator}不能为0",
-                          f"a {part.denominator} > 0", den)
+                raise _bad(cs, title, den_id, "zero_denominator",
+                           f"{part.denominator}不能为0", f"a {part.denominator} > 0", den)
             if t:
                 t.add("input", pid, title, scale,
                       f"{title}：{part.denominator}为0，无应计事项，计满分")
@@ -107,7 +112,7 @@ def build_rate(cs: CompiledScheme, part: RatePart, pid: str, title: str,
                      if allowance is not None else "")
             t.add("input", pid, title, share * scale,
                   f"{title}：({show(num)}{extra}) ÷ {show(den)} = "
-                  f"{show(round_decimal(share * HUNDRED, 2))}% → {show(share * scale)}")
+                  f"{_pct(share)} → {show(share * scale)}")
         return share * scale
     return rate
 
@@ -121,15 +126,15 @@ def build_rating(cs: CompiledScheme, part: RatingPart, pid: str, title: str,
         def votes(v: dict[str, Any], t: Trace | None) -> Decimal:
             n = sum((v[k] for k, _, _ in keys), ZERO)
             if n == 0:
-                raise _bad(cs, title, keys[0][0], "no_votes", "至少需要一票", "at least one vote",
-                          0)
+                raise _bad(cs, title, keys[0][0], "no_votes", "至少需要一票",
+                           "at least one vote", 0)
             share = sum((v[k] * s for k, _, s in keys), ZERO) / n
             if t:
                 terms = " + ".join(f"{lab}{show(v[k])}票×{show(s * HUNDRED)}%"
                                    for k, lab, s in keys)
                 t.add("input", pid, title, share * scale,
                       f"{title}：({terms}) ÷ {show(n)}票 = "
-                      f"{show(round_decimal(share * HUNDRED, 2))}% → {show(share * scale)}")
+                      f"{_pct(share)} → {show(share * scale)}")
             return share * scale
         return votes
 
@@ -163,9 +168,11 @@ def build_rank(cs: CompiledScheme, part: RankPart, pid: str, title: str,
     def ranked(v: dict[str, Any], t: Trace | None) -> Decimal:
         ranks = v.get(RANK_KEY)
         if not ranks or pid not in ranks:
-            raise _bad(cs, title, pid, "needs_population", "按组内排名计分，需对全组一起计算",
-                      "the whole group: this part scores by rank within the group "
-                      "(score a population, e.g. a CSV file or PERF_GRADES)", v.get(pid))
+            raise _bad(cs, title, pid, "needs_population",
+                       "按组内排名计分，需对全组一起计算"
+                       "（PERF_RESULTS、重算本表或 xlbridge score）",
+                       "the whole group: this part scores by rank within the group (score a "
+                       "population: PERF_RESULTS, 重算本表 or xlbridge score)", v.get(pid))
         score, explanation = ranks[pid]
         if t:
             t.add("input", pid, title, score, f"{title}：{explanation} → {show(score)}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xlbridge.arith import fmt
+from xlbridge.arith import fmt, show
 from xlbridge.engine.compiled import CompiledScheme
 from xlbridge.engine.conditions import decide_grade
 from xlbridge.engine.errors import ScoringError
@@ -149,7 +149,7 @@ def score_values(cs: CompiledScheme, v: dict[str, Any], row: int | None,
 
 
 def finish(cs: CompiledScheme, r: RecordResult, explain: bool) -> None:
-    """The payout stage, once the grade is final."""
+    """The payout stage, once the grade is final; an explanation ends with the result."""
     if r.errors or r.withheld:
         return
     t: Trace | None = None
@@ -157,6 +157,24 @@ def finish(cs: CompiledScheme, r: RecordResult, explain: bool) -> None:
         t = Trace()
         t.steps = r.steps if r.steps is not None else []
     compute_payout(cs, r, r.values, t)
+    if t is not None:
+        t.add("result", "result", "结果", r.payout, result_text(cs, r))
+
+
+def result_text(cs: CompiledScheme, r: RecordResult) -> str:
+    """The last line of a breakdown: the final grade (after conditions and quotas), the
+    payout of that grade, the rank and the flags — what the record's cells show."""
+    parts = [f"总分 {show(r.total)}"]
+    if cs.tiers:
+        parts.append(f"等次“{r.grade}”" if r.grade else
+                     f"{NO_GRADE}（{r.no_grade}）" if r.no_grade else "无等次")
+    payout = cs.scheme.payout
+    if payout is not None and r.payout is not None:
+        parts.append(f"奖金 {show(r.payout)} {payout.unit}")
+    if r.rank is not None and r.group_size is not None:
+        parts.append(f"{'组内' if cs.scheme.groups else ''}第 {r.rank} 名/共 {r.group_size} 人")
+    text = "结果：" + "，".join(parts)
+    return text + ("；标记：" + "；".join(r.flags) if r.flags else "")
 
 
 def score_record(cs: CompiledScheme, raw: Mapping[str, Any], *, row: int | None = None,

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
 from xlbridge.scheme.expr import ExprError, compile_expr
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
@@ -625,8 +627,55 @@ def _split_path(path: str) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
-    """All semantic checks of one scheme."""
+#: what a free-text description usually restates, in the words of the warning below
+RULE_ASPECTS = ("权重", "等次", "封顶", "名额", "奖金")
+
+
+def _aspects(scheme: Scheme) -> dict[str, object]:
+    def parts(items: list) -> list:
+        return [(p.id, p.points, p.weight, p.scale,
+                 parts(p.parts) if isinstance(p, CompositePart) else None) for p in items]
+
+    def caps(obj: object, path: str = "") -> list:
+        found = []
+        if isinstance(obj, list):
+            for i, x in enumerate(obj):
+                found += caps(x, f"{path}[{i}]")
+        elif isinstance(obj, BaseModel):
+            for name in type(obj).model_fields:
+                value = getattr(obj, name)
+                if name in ("cap", "cap_share", "floor") and value is not None:
+                    found.append((f"{path}.{name}", str(value)))
+                elif isinstance(value, (list, BaseModel)):
+                    found += caps(value, f"{path}.{name}")
+        return found
+
+    quiet = {"source", "note"}
+    payout = scheme.payout
+    return {
+        "权重": parts(scheme.parts),
+        "等次": [t.model_dump(mode="json", exclude=quiet) for t in scheme.tiers],
+        "封顶": caps([scheme.parts, scheme.bonuses, scheme.deductions]),
+        "名额": scheme.quotas.model_dump(mode="json", exclude=quiet) if scheme.quotas else None,
+        "奖金": (payout.amounts, payout.base_months) if payout else None,
+    }
+
+
+def rule_changes(old: Scheme, new: Scheme) -> list[str]:
+    """Which of the rules a description restates (:data:`RULE_ASPECTS`) differ between two
+    versions of a scheme."""
+    a, b = _aspects(old), _aspects(new)
+    return [k for k in RULE_ASPECTS if a[k] != b[k]]
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+
+def validate(scheme: Scheme, source: SchemeSource | None = None,
+             previous: Scheme | None = None) -> Report:
+    """All semantic checks of one scheme; ``previous``, when given, is the published version
+    it would replace (a description kept from it while the rules changed is stale)."""
     checker = _Checker(scheme, source)
     res = checker.resolve()
     checker.check_parts(res)
@@ -636,6 +685,12 @@ def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
         if adj:
             checker.check_adjustments(adj, path, res)
     checker.check_tiers(inputs, res)
+    if previous is not None and _same_text(scheme.description, previous.description):
+        changed = rule_changes(previous, scheme)
+        if changed:
+            checker.warning("description", f"说明文字沿用第 {previous.version} 版的原文，但"
+                            f"{'、'.join(changed)}已改变：请按新规则改写说明，否则读者看到的"
+                            "说明与规则不符", "stale_description")
     return Report(checker.issues)
 
 
