@@ -238,7 +238,9 @@ def update(lang: str = "en") -> tuple[list[str], list[str]]:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
 
     before = ids()
+    created = catalog.creation_date
     catalog.update(template, no_fuzzy_matching=True)
+    catalog.creation_date = created    # an unchanged catalogue stays byte for byte the same
     catalog.obsolete.clear()
     catalog.fuzzy = False
     catalog.project, catalog.version = "xlbridge", "1"
