@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -28,16 +28,15 @@ from xlbridge.engine import CompiledScheme
 from xlbridge.engine.columns import DEFAULT_COLUMNS
 from xlbridge.results import number_format, result_headers
 from xlbridge.scheme.inputs import InputSpec
+from xlbridge.xlsxout import BOX, INPUT_HEAD, RESULT_HEAD
 
 SHEET = "录入表"
 HEADER_ROW = 4
 #: The result columns a template computes: PERF_RESULTS' default ones, in its order.
 RESULTS = DEFAULT_COLUMNS
-INPUT_HEAD = PatternFill("solid", fgColor="DDEBF7")
-CALC_HEAD = PatternFill("solid", fgColor="FCE4D6")
+# the colours of every workbook xlbridge writes: blue = filled in, orange = computed
+CALC_HEAD = RESULT_HEAD
 CALC_CELL = PatternFill("solid", fgColor="F7F7F7")
-THIN = Side(style="thin", color="808080")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _STEP = re.compile(r"([A-Za-z_]\w*)(?:\[(\d+)\])?")
 
