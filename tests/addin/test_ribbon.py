@@ -14,20 +14,10 @@ from xlbridge.csvio import FIRST_ROW, read_records
 from xlbridge.engine import score_population
 from xlbridge.store import REPO_SCHEMES
 
-from .conftest import actions, sheet_json
+from .conftest import actions, number, sheet_json
 
 BL = "bailian-township"
 ML = "meiling-street-quarterly"
-
-
-def number(text: str) -> Any:
-    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
-    if text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def shipped(scheme_id: str) -> tuple[list[str], list[list[Any]]]:
@@ -111,7 +101,7 @@ def test_bad_data_is_reported_not_computed(store, make_book):
     assert [row for row, _msg in result.invalid] == [4, 6]
     total, grade, explain = set_values(book)
     assert total["values"][2] == [""] and grade["values"][2] == [""]   # None is written empty
-    assert explain["values"][2][0].startswith("数据有误：指标考核 [indicator]")
+    assert explain["values"][2][0].startswith("数据有误：[指标考核]：应为数字，实际为“九十三”")
     report = ribbon.check_sheet(book, alert=False)
     assert [(a, label) for a, label, _m in report.invalid] == [("B4", "指标考核"),
                                                                  ("C6", "公众评议")]
@@ -178,37 +168,6 @@ def test_recompute_workbook_does_every_sheet_with_records(store, make_book):
     assert {a["sheet_position"] for a in set_values(book)} == {0, 2}
 
 
-def test_sync_schemes_reports_new_versions(store, make_book, monkeypatch):
-    header, rows = shipped(BL)
-    names = [{"name": ribbon.SCHEME_NAME, "refers_to": f'="{BL}@1"', "sheet_index": None,
-              "address": None, "book_scope": False, "scope_sheet_name": "白莲",
-              "scope_sheet_index": 0}]
-    book = make_book([sheet_json("白莲", [header, *rows])], names=names)
-    text = (REPO_SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
-
-    def fake_sync() -> str:
-        (Path(store.dirs[0]) / "bl2.yaml").write_text(
-            text.replace("version: 1", "version: 2", 1), encoding="utf-8")
-        return "synced 1 scheme"
-
-    monkeypatch.setattr(ribbon, "sync_command", fake_sync)
-    store.recheck_seconds = 3600        # the handler must force the re-read itself
-    assert ribbon.sync_schemes(book) == [f"{BL}@2"]
-    alert = actions(book, "alert")[0]["args"][0]
-    assert f"新方案/新版本：{BL}@2" in alert and f"按 {BL}@1 计算，已有 {BL}@2" in alert
-
-
-def test_sync_failure_is_a_message(store, make_book, monkeypatch):
-    book = make_book([sheet_json("x", [["a"]])])
-
-    def fail() -> str:
-        raise RuntimeError("连接服务器失败")
-
-    monkeypatch.setattr(ribbon, "sync_command", fail)
-    assert ribbon.sync_schemes(book) == []
-    assert actions(book, "alert")[0]["args"][0] == "同步失败：连接服务器失败"
-
-
 def test_about_lists_versions_schemes_and_functions(store, make_book):
     book = make_book([sheet_json("x", [["a"]])])
     text = ribbon.about(book)
@@ -225,15 +184,23 @@ def template_book(make_book, path: Path):
     import openpyxl
 
     wb = openpyxl.load_workbook(path, data_only=True)
+    return book_of(make_book, wb), wb
+
+
+def book_of(make_book, wb, edit=None):
+    """An openpyxl workbook's values and defined names as an xw.Book; ``edit(sheets)`` may
+    change the sheets' values first."""
     sheets = [sheet_json(ws.title, [list(r) for r in ws.iter_rows(values_only=True)] or [[]])
               for ws in wb.worksheets]
+    if edit is not None:
+        edit(sheets)
     names = []
     for name, dn in wb.defined_names.items():
         (sheet, address), = dn.destinations
         names.append({"name": name, "sheet_index": wb.sheetnames.index(sheet),
                       "address": address, "book_scope": True, "scope_sheet_name": None,
                       "scope_sheet_index": None, "refers_to": f"={dn.attr_text}"})
-    return make_book(sheets, names=names), wb
+    return make_book(sheets, names=names)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
@@ -286,3 +253,51 @@ def test_check_sheet_warns_about_a_template_pinned_to_an_older_version(store, ma
     assert report.scheme == f"{ML}@1" and report.newest == f"{ML}@2" and report.outdated
     assert not report.invalid, report.invalid
     assert ribbon.recompute_sheet(book, alert=False).scheme == f"{ML}@1"
+
+
+def test_check_sheet_audits_the_sheets_own_results_and_lists_error_cells(store, make_book):
+    """检查本表 compares each row's own 总分/等次/奖金/排名 with the scheme's result: a template
+    whose 方案 cell now names a version with other weights lists every row that differs, and
+    cells showing an error value are listed by address."""
+    template = next(t for t in TEMPLATES if "梅岭" in t.name)
+    text = (REPO_SCHEMES / f"{ML}.yaml").read_text(encoding="utf-8")
+    v2 = text.replace("version: 1", "version: 2", 1).replace(
+        "weight: 60%", "weight: 70%", 1).replace("weight: 40%", "weight: 30%", 1)
+    (Path(store.dirs[0]) / "ml2.yaml").write_text(v2, encoding="utf-8")
+    book, wb = template_book(make_book, template)
+    report = ribbon.check_sheet(book, alert=False)
+    assert report.scheme == f"{ML}@1" and not report.differences, report.differences
+    # the same sheet pinned to version 2: its stored results are version 1's
+    wb["参数"]["B3"] = f"{ML}@2"
+
+    def error_cell(sheets):                                    # a cell showing an error
+        first = sheets[0]["values"]
+        header_row = next(i for i, r in enumerate(first) if "考评得分（表内公式）" in r)
+        first[header_row + 1][first[header_row].index("奖金标准(元)")] = "#VALUE!"
+
+    report = ribbon.check_sheet(book_of(make_book, wb, error_cell), alert=False)
+    assert report.scheme == f"{ML}@2"
+    assert any("考评得分（表内公式）" in d and f"方案 {ML}@2 算得" in d
+               for d in report.differences), report.differences
+    assert any(code == "#VALUE!" for _a, code in report.error_cells)
+    assert "处本表自算结果与方案不一致" in report.summary()
+
+
+def test_export_report_writes_the_sheets_notice_as_pdf_and_html(store, meiling_book, tmp_path):
+    from tests.external_tools import require_tool
+
+    pdftotext = require_tool("pdftotext")
+    written = ribbon.export_report(meiling_book, store=store, alert=False, out_dir=tmp_path)
+    assert [p.suffix for p in written] == [".pdf", ".html"]
+    assert written[0].name == "考核表-一季度-公示.pdf"
+    import subprocess
+
+    text = subprocess.run([pdftotext, "-layout", str(written[0]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "梅岭街道2026年第一季度绩效考核结果公示" in text       # the sheet's own title
+    expected = engine_results(store, ML)
+    header, rows = shipped(ML)
+    names = [r[header.index("姓名")] for r in rows]
+    for name, r in zip(names, expected.records, strict=True):
+        line = next(x for x in text.splitlines() if f" {name} " in f" {x} ")
+        assert r.grade_text in line, line

@@ -164,16 +164,21 @@ def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
 
 def parse_scheme(text: str, origin: str = "<scheme>", fmt: str | None = None) -> LoadedScheme:
     """Parse and structurally validate a scheme document (YAML or JSON text)."""
+    data, source = read_document(text, origin, fmt)
+    return LoadedScheme(scheme_from_data(data, source), source, text)
+
+
+def read_document(text: str, origin: str = "<scheme>", fmt: str | None = None
+                  ) -> tuple[Any, SchemeSource]:
+    """YAML or JSON text as data, with the line of every key; not yet a scheme (an editor
+    validates the data itself). Raises SchemeInvalid when the text is not YAML/JSON."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
         raise SchemeInvalid(Report([Issue("error", "", f"larger than {MAX_SCHEME_BYTES} bytes; "
                                           "not a scheme", "too_large", origin)]), origin)
     fmt = fmt or ("json" if origin.endswith(".json") else "yaml")
     if fmt == "json":
-        data = _parse_json(text, origin)
-        source = SchemeSource(origin)
-    else:
-        data, source = _parse_yaml(text, origin)
-    return LoadedScheme(scheme_from_data(data, source), source, text)
+        return _parse_json(text, origin), SchemeSource(origin)
+    return _parse_yaml(text, origin)
 
 
 def _reject_constant(name: str) -> Any:
