@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -347,12 +346,19 @@ def _guess_rate(url: str, seconds: float, login: bool = False) -> tuple[float, C
     http = requests.Session()
     source = ("127.0.0.2", 0) if login else ("127.0.0.1", 0)
     http.mount("http://", _SourceAdapter(source))
+    csrf = ""
+    if login:  # the sign-in form carries a CSRF token, tied to the session cookie
+        # (a first page request makes the server's session key: see docs/reliability.md)
+        http.get(f"{url}/", timeout=10, allow_redirects=False)
+        page = http.get(f"{url}/login", timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     end = time.monotonic() + seconds
     n = 0
     while time.monotonic() < end:
         n += 1
         if login:
-            r = http.post(f"{url}/login", data={"token": f"xlb_guess{n}"}, timeout=10)
+            r = http.post(f"{url}/login", data={"token": f"xlb_guess{n}", "csrf_token": csrf},
+                          timeout=10)
         else:
             r = http.get(f"{url}/api/me", headers={"Authorization": f"Bearer xlb_guess{n}"},
                          timeout=10)
@@ -403,7 +409,7 @@ def cmd_schemathesis(args: argparse.Namespace) -> None:
                      "--max-examples", str(args.max_examples), "--seed", "13", "--workers",
                      "1", "--report", "ndjson", "--report-ndjson-path", str(report),
                      "--no-color", "--suppress-health-check", "all", *extra],
-                    capture_output=True, text=True)
+                    capture_output=True, text=True, cwd=tmp)  # its cache stays in tmp
                 took += time.perf_counter() - start
                 n, st = _read_ndjson(report.read_text("utf-8") if report.exists() else "")
         requests_sent += n
@@ -518,7 +524,6 @@ def main() -> None:
     args = parser.parse_args()
     {"kill": cmd_kill, "hostile": cmd_hostile, "schemathesis": cmd_schemathesis,
      "authz": cmd_authz, "throttle": cmd_throttle}[args.cmd](args)
-    shutil.rmtree(REPO / "schemathesis-report", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def test_a_bomb_in_a_schemes_folder_does_not_stop_the_other_schemes(tmp_path):
     r = xlbridge("--schemes", str(tmp_path), "score", "--scheme", "meiling-street-quarterly",
                  "--input", str(MEILING_RECORDS), timeout=60)
     assert r.returncode == 0, r.output
-    assert "24 records" in r.output
+    assert "24 条记录" in r.output
     assert r.seconds < SECONDS and r.peak_mb < PEAK_MB, (r.seconds, r.peak_mb)
     listing = xlbridge("--schemes", str(tmp_path), "schemes", "list", timeout=60)
     assert listing.returncode == 0 and "meiling-street-quarterly@1" in listing.output

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from xlbridge.arith import HUNDRED
 
@@ -87,10 +87,9 @@ def _share(value: Any) -> Decimal:
     return share
 
 
-def _weight(value: Any) -> Decimal:
-    weight = _percentage(value)
-    if not 0 <= weight <= 1:
-        raise ValueError(f"权重须在 0% 到 100% 之间，得到 {value!r}")
+def _at_most_all(weight: Decimal) -> Decimal:
+    if weight > 1:
+        raise ValueError(f"权重须在 0% 到 100% 之间，得到 {_serialize_share(weight)}")
     return weight
 
 
@@ -127,7 +126,8 @@ Share = Annotated[
 #: A weight (权重): a share of the parent's points from 0% to 100%.
 Weight = Annotated[
     Decimal,
-    BeforeValidator(_weight),
+    BeforeValidator(_share),
+    AfterValidator(_at_most_all),
     PlainSerializer(_serialize_share, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\+?\d+(\.\d+)?%$",
                     "description": "0% to 100%", "examples": ["60%", "40%"]}),

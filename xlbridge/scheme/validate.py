@@ -440,6 +440,8 @@ class _Checker:
         """The parts themselves (bonuses aside) may not score above max_score, unless the
         scheme declares ``bonus_headroom``: weights or values adding up to more than full
         marks are a mistake, and a total of 120 against 满分100 would be paid as computed."""
+        if any(i.code == "weights_sum" for i in self.issues):
+            return  # weights that do not add up are reported already; this would repeat it
         scheme = self.scheme
         _low, high = self._parts_range(scheme.parts, res, adjustments=False)
         headroom = scheme.bonus_headroom or ZERO
