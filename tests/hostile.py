@@ -92,36 +92,51 @@ class Measured:
         return self.stdout + self.stderr
 
 
+#: Runs the measured command as its own child and writes the child's peak resident memory
+#: (KB) to a file: ru_maxrss of a child forked straight from a big process (pytest) would
+#: count the pages it shared with that parent before exec.
+_LAUNCHER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_pid, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+"""
+
+
 def run_measured(args: list[str], *, timeout: float = 60, env: dict[str, str] | None = None,
                  cwd: str | os.PathLike[str] | None = None) -> Measured:
     """Run a command; its wall time and peak resident memory (``ru_maxrss`` of that one
-    child, from ``wait4``). A command still running at ``timeout`` is killed."""
+    process, through a small launcher). A command still running at ``timeout`` is killed."""
+    import signal
+    import tempfile
+
     full_env = {**os.environ, **(env or {})}
+    fd, peak_file = tempfile.mkstemp(suffix=".peak")
+    os.close(fd)
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=full_env, cwd=cwd or REPO)
-    chunks: dict[str, bytes] = {}
-
-    def drain(name: str, stream) -> None:
-        chunks[name] = stream.read()
-
-    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
-    for r in readers:
-        r.start()
-    timer = threading.Timer(timeout, proc.kill)
-    timer.start()
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, peak_file, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=full_env, cwd=cwd or REPO,
+                            start_new_session=True)
+    timed_out = False
     try:
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    for r in readers:
-        r.join()
-    return Measured(proc.returncode, chunks["out"].decode("utf-8", "replace"),
-                    chunks["err"].decode("utf-8", "replace"), seconds,
-                    usage.ru_maxrss / 1024, timed_out=seconds >= timeout)
+    try:
+        peak_kb = int(Path(peak_file).read_text() or 0)
+    except (OSError, ValueError):
+        peak_kb = 0
+    finally:
+        Path(peak_file).unlink(missing_ok=True)
+    code = proc.returncode
+    return Measured(code - 256 if code > 127 else code, out.decode("utf-8", "replace"),
+                    err.decode("utf-8", "replace"), seconds, peak_kb / 1024, timed_out)
 
 
 def xlbridge(*args: str, **kw) -> Measured:
