@@ -453,7 +453,10 @@ def sync(server_url: str | None = None, token: str | None = None,
         r = client.request("GET", "/api/schemes", limit=MAX_LIST_BYTES)
     except requests.RequestException as exc:
         report.offline = True
-        report.errors.append(f"cannot reach {client.base}: {_reason(exc)}")
+        if isinstance(exc, RequestTimeout | AnswerTooLarge):  # it answered, but not usably
+            report.errors.append(f"no usable answer from {client.base}: {_reason(exc)}")
+        else:
+            report.errors.append(f"cannot reach {client.base}: {_reason(exc)}")
         return report
     finally:
         report.requests = client.count
