@@ -47,7 +47,8 @@ def summary(m: Measured, limit: int = 160) -> str:
     and temporary-folder paths."""
     lines = [ln.strip() for ln in (m.stderr + "\n" + m.stdout).splitlines() if ln.strip()
              and not ln.startswith(("┏", "┃", "┡", "│", "└", "━"))]
-    for words in ((" error: ", "error: "), ("skipped ",), ("warning: ",), ("Error: ",)):
+    for words in ((" error: ", "error: "), ("未处理 ", "skipped "), ("warning: ",),
+                  ("Error: ", "错误：")):
         keep = [ln for ln in lines if any(w in ln for w in words)]
         if keep:
             break
