@@ -309,7 +309,7 @@ def _recompute(tmp: Path, row) -> None:
         f"links: {a.stat().st_nlink}", command="recompute hard-a.xlsx")
     slow = tmp / "slow"
     slow.mkdir()
-    hostile.slow_workbook(slow / "a-slow.xlsx")
+    hostile.slow_workbook(slow / "a-slow.xlsx", rows=200_000)
     hostile.small_workbook(slow / "b-quick.xlsx")
     m = xlbridge("recompute", str(slow), "--timeout", "2")
     row("a workbook slower than --timeout 2, beside a quick one", "(no budget)", m,

@@ -88,7 +88,9 @@ def _leftovers(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
 
 
 def kill_trials(runs: int, *, backup: bool, work: Path, seed: int = 13) -> KillResults:
-    """``runs`` trials of kill -9 during `xlbridge recompute DIR [--backup]`."""
+    """Trials of kill -9 during `xlbridge recompute DIR [--backup]` until ``runs`` kills
+    have landed while the command was still running (a kill after it finished proves
+    nothing; those trials are counted too)."""
     rng = random.Random(seed)
     originals = _sources(work)
     reference = work / "reference"
@@ -105,13 +107,17 @@ def kill_trials(runs: int, *, backup: bool, work: Path, seed: int = 13) -> KillR
     if any((again / n).read_bytes() != expected[n] for n in originals):
         raise RuntimeError("recompute is not deterministic: cannot tell new bytes from bad ones")
     results = KillResults()
-    for trial in range(runs):
+    trial = -1
+    while results.killed_while_running < runs and trial < 3 * runs:
+        trial += 1
         folder = work / f"trial-{trial}"
         shutil.copytree(work / "sources", folder)
-        jobs = 1 if trial % 2 == 0 else 2
+        jobs = 1 if trial % 2 == 0 else 2  # with one job the worker writes, with two both do
         proc = subprocess.Popen(_command(folder, backup, jobs), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        at = rng.uniform(0.0, duration * 1.1)
+        # any moment of the run; every other trial in its second half, where files are written
+        at = rng.uniform(0.0, duration) if trial % 4 < 2 else rng.uniform(duration * 0.5,
+                                                                          duration)
         workers: set[int] = set()
         deadline = time.perf_counter() + at
         while time.perf_counter() < deadline and proc.poll() is None:

@@ -18,5 +18,5 @@ pytestmark = [pytest.mark.slow,
 @pytest.mark.parametrize("backup", [False, True], ids=["recompute", "backup"])
 def test_kill_9_at_random_leaves_nothing_broken(tmp_path, backup):
     results = kill_trials(12, backup=backup, work=tmp_path, seed=1 + backup)
-    assert results.trials == 12 and results.killed_while_running >= 6
+    assert results.killed_while_running == 12 and results.trials >= 12
     assert results.failures() == {}, results.notes
