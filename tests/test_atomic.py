@@ -183,12 +183,13 @@ def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
     p.write_bytes(b"x")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    stale = tmp_path / f"{TEMP_PREFIX}a.xlsx.{dead}.0000.tmp"
-    alive = tmp_path / f"{TEMP_PREFIX}a.xlsx.{os.getppid()}.0000.tmp"
-    other = tmp_path / f"{TEMP_PREFIX}b.xlsx.{dead}.0000.tmp"
+    stale = tmp_path / f"{TEMP_PREFIX}a.xlsx.{dead}.0a1b2c3d.tmp"
+    alive = tmp_path / f"{TEMP_PREFIX}a.xlsx.{os.getppid()}.0a1b2c3d.tmp"
+    other = tmp_path / f"{TEMP_PREFIX}b.xlsx.{dead}.00000000.tmp"
+    longer = tmp_path / f"{TEMP_PREFIX}a.xlsx.old.xlsx.{dead}.00000000.tmp"  # a.xlsx.old.xlsx's
     lock = tmp_path / f"{TEMP_PREFIX}a.xlsx.lock"
-    for f in (stale, alive, other, lock):
+    for f in (stale, alive, other, longer, lock):
         f.write_bytes(b"")
     assert remove_stale_temps(p) == [stale]
     assert remove_stale_temps(p, owned=True) == [alive]
-    assert other.exists() and lock.exists()
+    assert other.exists() and longer.exists() and lock.exists()

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -215,10 +216,6 @@ def _copy_into(source: Path, target: Path) -> None:
     _retry(copy)
 
 
-def _temp_pid(name: str, stem: str) -> int | None:
-    rest = name[len(stem):]
-    pid = rest.split(".", 1)[0]
-    return int(pid) if pid.isdigit() else None
 
 
 def pid_alive(pid: int) -> bool:
@@ -247,18 +244,20 @@ def remove_stale_temps(path: str | os.PathLike[str], *, owned: bool = False) -> 
     target = Path(path)
     if target.is_symlink():
         target = Path(os.path.realpath(target))
-    stem = f"{TEMP_PREFIX}{target.name}."
+    # exactly what temp_name() makes for this name: not the temporaries of "a.xlsx.old.xlsx"
+    ours = re.compile(re.escape(f"{TEMP_PREFIX}{target.name}.") +
+                      r"(\d+)\.[0-9a-f]{8}\.(?:tmp|inplace)")
     removed: list[Path] = []
     try:
         names = os.listdir(target.parent or ".")
     except OSError:
         return removed
     for name in sorted(names):
-        if not name.startswith(stem) or not name.endswith((".tmp", ".inplace")):
+        m = ours.fullmatch(name)
+        if m is None:
             continue
         leftover = target.parent / name
-        pid = _temp_pid(name, stem)
-        if not owned and pid is not None and pid_alive(pid):
+        if not owned and pid_alive(int(m.group(1))):
             continue
         with contextlib.suppress(OSError):
             if name.endswith(".inplace") and target.exists():
