@@ -633,8 +633,8 @@ def put_table(ws: Worksheet, top: int, left: int, rows: Sequence[Sequence[Any]],
 
 
 def conditions_table(ws: Worksheet, top: int, cs: CompiledScheme) -> int:
-    """The scheme's conditions: the codes the 适用条件 column writes, and what they do."""
-    rows: list[list[Any]] = [["条件代码", "条件", "结果"]]
+    """The scheme's conditions: the titles the 适用条件 column writes, and what they do."""
+    rows: list[list[Any]] = [["条件", "结果"]]
     for cond in cs.scheme.conditions:
         then = cond.then
         if then.grade:
@@ -645,10 +645,11 @@ def conditions_table(ws: Worksheet, top: int, cs: CompiledScheme) -> int:
             what = f"最高{then.at_most}"
         else:
             what = then.flag or ""
-        rows.append([cond.id, cond.title, what])
-    end = put_table(ws, top, 1, rows, "适用条件（“适用条件”列填写条件代码，多个以、分隔）")
+        rows.append([cond.title, what])
+    end = put_table(ws, top, 1, rows,
+                    "适用条件（“适用条件”列由公式列出本人适用的条件，多个以、分隔）")
     for r in range(top + 2, end):
-        ws.cell(r, 2).alignment = LEFT
+        ws.cell(r, 1).alignment = LEFT
     return end
 
 
@@ -685,10 +686,12 @@ def bar_chart(ws: Worksheet, title: str, *, cats: Reference, data: Reference, an
     return chart
 
 
-def flags_formula(parts: Sequence[tuple[str, str]]) -> str:
-    """``MID(IF(test,"、id","")&…,2,200)``: the conditions that hold, separated by 、."""
-    pieces = "&".join(f'IF({test},"、{cid}","")' for test, cid in parts)
-    return f"=MID({pieces},2,200)"
+def flags_formula(cs: CompiledScheme, parts: Sequence[tuple[str, str]]) -> str:
+    """``MID(IF(test,"、title","")&…,2,1000)``: the titles of the conditions that hold,
+    separated by 、 (the worksheet functions read titles whole, 、 and ， inside them too)."""
+    titles = {c.id: c.title for c in cs.scheme.conditions}
+    pieces = "&".join(f'IF({test},"、{titles[cid]}","")' for test, cid in parts)
+    return f"=MID({pieces},2,1000)"
 
 
 def finish(wb: Workbook, path: Path, *, title: str, subject: str, created: dt.datetime,
@@ -782,7 +785,7 @@ def county(store: SchemeStore, out: Path) -> Template:
         f"参数!$B$19:$G$19),参数!$B$20)"), fmt=SCORE2, width=7, total="avg")
     t.calc("total", "总分", lambda r: f"=PERF_SCORE(方案,{t.input_span(r)},表头)",
            fmt=SCORE2, total="avg")
-    t.calc("flags", "适用条件", lambda r: flags_formula(
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs,
         [(f'{c(k)}{r}="是"', k) for k in ("judged_unqualified", "major_accident",
                                           "order_veto", "corruption")]), width=14)
     t.calc("tier", "分数等次（未计名额）",
@@ -938,7 +941,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
     t.calc("group_rank", "排名", lambda r: (
         f'=COUNTIFS({t.col("leader")},{c("leader")}{r},{t.col("total")},">"&{c("total")}{r})+1'),
         fmt=WHOLE, width=6)
-    t.calc("flags", "适用条件", lambda r: flags_formula([
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs, [
         (f'{c("refused")}{r}="是"', "refused"), (f"{c('leave_days')}{r}>12", "long_leave"),
         (f"{c('time_limit')}{r}>0", "time_limit")]), width=12)
     t.calc("tier", "分数等次（未计名额）",
@@ -1082,7 +1085,7 @@ def meiling(store: SchemeStore, out: Path) -> Template:
     def yes(k: str, r: int) -> str:
         return f'{c(k)}{r}="是"'
 
-    t.calc("flags", "适用条件", lambda r: flags_formula([
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs, [
         (f"{c('absent_days')}{r}>2", "absent_over_2"), (yes("disciplined", r), "disciplined"),
         (f"AND({yes('new_staff', r)},{c('workdays')}{r}<20)", "new_staff"),
         (f"{c('sick_days')}{r}>40", "long_sick"), (yes("warned", r), "warned"),
