@@ -31,6 +31,7 @@ class Book:
     shared_strings: list[str] = field(default_factory=list)
     rels: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → (type, part)
     full_calc_on_load: bool = False
+    date1904: bool = False   # dates count from 1904-01-01 (old Mac Excel files)
 
     @property
     def path(self) -> str:
@@ -118,6 +119,7 @@ def _load(pkg: Package) -> Book:
     sheets: list[SheetInfo] = []
     names: dict[tuple[int | None, str], str] = {}
     full_calc = False
+    date1904 = False
     for el in wb:
         ln = _local(el.tag)
         if ln == "sheets":
@@ -147,6 +149,8 @@ def _load(pkg: Package) -> Book:
                 except ValueError:
                     sc = None
                 names[(sc, nm.upper())] = dn.text or ""
+        elif ln == "workbookPr":
+            date1904 = (el.get("date1904") or "").lower() in ("1", "true")
         elif ln == "calcPr":
             v = (el.get("fullCalcOnLoad") or "").lower()
             full_calc = v in ("1", "true")
@@ -155,4 +159,4 @@ def _load(pkg: Package) -> Book:
         if typ == "sharedStrings" and pkg.has(target):
             sst = _shared_strings(pkg, target)
             break
-    return Book(pkg, wb_part, sheets, names, sst, rels, full_calc)
+    return Book(pkg, wb_part, sheets, names, sst, rels, full_calc, date1904)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .book import Book, SheetInfo
@@ -217,8 +218,8 @@ class _Run:
 
 
 def evaluate_book(book: Book, report: WorkbookReport,
-                  functions: Mapping[str, Callable[..., Any] | FunctionSpec] | None = None
-                  ) -> Evaluation:
+                  functions: Mapping[str, Callable[..., Any] | FunctionSpec] | None = None,
+                  clock: datetime | None = None) -> Evaluation:
     t0 = time.perf_counter()
     values: dict[int, Any] = {}
     states: list[SheetState] = []
@@ -236,7 +237,8 @@ def evaluate_book(book: Book, report: WorkbookReport,
     t1 = time.perf_counter()
     report.timings["read"] = t1 - t0
 
-    ctx = Context(values, [s.name for s in book.sheets], max_row, max_col)
+    ctx = Context(values, [s.name for s in book.sheets], max_row, max_col, now=clock,
+                  date1904=book.date1904)
     names = NameTable(book.names)
     extra: dict[str, FunctionSpec] | None = None
     if functions:
