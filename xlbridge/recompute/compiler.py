@@ -50,7 +50,7 @@ from .operators import (
     neg,
     pct,
 )
-from .values import ERRORS
+from .values import ERRORS, VALUE
 
 Fn = Callable[[int], Any]
 
@@ -122,6 +122,16 @@ class Compiler:
                 return v
 
             return root_array
+        if node[0] == "fn":
+            # an array result in a single cell (not an array formula): its top-left value,
+            # as Excel shows it there
+            def root_single(base: int) -> Any:
+                v = f(base)
+                if type(v) is list:
+                    return v[0][0] if v and v[0] else VALUE
+                return v
+
+            return root_single
         return f
 
     # ---------------------------------------------------------------- literals

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Context, Ref
+from ..core import (
+    Context,
+    Ref,
+)
 from ..operators import arith_pow
 from ..values import (
+    DIV0,
+    NUM,
     VALUE,
     approx_equal,
     checked,
+    dec15,
     to_number,
     xl_floor15,
     xl_round,
 )
-from .args import _values
+from .args import (
+    _number_args,
+    _values,
+    numeric,
+)
 from .criteria import (
     _aligned,
     _crit,
@@ -219,3 +230,430 @@ def fn_sumifs(ctx: Context, sum_rng: Any, *args: Any) -> Any:
     return _sum_at(ctx, sum_rng, got[1], got[2], got[0], False)  # type: ignore[index]
 
 
+
+
+# --------------------------------------------------------------------------- more arithmetic
+
+@register("PRODUCT", 1, 255, "R", ctx=True)
+def fn_product(ctx: Context, *args: Any) -> Any:
+    nums = _number_args(ctx, [a for a in args if a is not None])
+    if type(nums) is ExcelError:
+        return nums
+    if not nums:
+        return 0.0
+    p = 1.0
+    for x in nums:  # type: ignore[union-attr]
+        p *= x
+    return checked(p)
+
+
+@register("SUMSQ", 1, 255, "R", ctx=True)
+def fn_sumsq(ctx: Context, *args: Any) -> Any:
+    nums = _number_args(ctx, [a for a in args if a is not None])
+    if type(nums) is ExcelError:
+        return nums
+    return checked(math.fsum(x * x for x in nums))  # type: ignore[union-attr]
+
+
+def _pairs_of(ctx: Context, a: Any, b: Any) -> list[tuple[float, float]] | ExcelError:
+    """Aligned numbers of two same-shaped ranges (pairs where both are numbers)."""
+    ga, gb = ctx.array(a), ctx.array(b)
+    if (len(ga), len(ga[0])) != (len(gb), len(gb[0])):
+        return ExcelError("#N/A", "ranges differ in size")
+    out = []
+    for ra, rb in zip(ga, gb, strict=True):
+        for x, y in zip(ra, rb, strict=True):
+            if type(x) is ExcelError:
+                return x
+            if type(y) is ExcelError:
+                return y
+            if type(x) is float and type(y) is float:
+                out.append((x, y))
+    return out
+
+
+def _sumx(f: Callable[[float, float], float]) -> Callable[..., Any]:
+    def impl(ctx: Context, a: Any, b: Any) -> Any:
+        pairs = _pairs_of(ctx, a, b)
+        if type(pairs) is ExcelError:
+            return pairs
+        return checked(math.fsum(f(x, y) for x, y in pairs))  # type: ignore[union-attr]
+
+    return impl
+
+
+register("SUMX2MY2", 2, 2, "A", ctx=True)(_sumx(lambda x, y: x * x - y * y))
+register("SUMX2PY2", 2, 2, "A", ctx=True)(_sumx(lambda x, y: x * x + y * y))
+register("SUMXMY2", 2, 2, "A", ctx=True)(_sumx(lambda x, y: (x - y) ** 2))
+
+
+@register("PI", 0, 0)
+def fn_pi() -> Any:
+    return math.pi
+
+
+@register("SIGN", 1, 1, lift=True)
+@numeric
+def fn_sign(x: float) -> Any:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+@register("EXP", 1, 1, lift=True)
+@numeric
+def fn_exp(x: float) -> Any:
+    return math.exp(x)
+
+
+@register("LN", 1, 1, lift=True)
+@numeric
+def fn_ln(x: float) -> Any:
+    return math.log(x)
+
+
+@register("LOG10", 1, 1, lift=True)
+@numeric
+def fn_log10(x: float) -> Any:
+    return math.log10(x)
+
+
+@register("LOG", 1, 2, lift=True)
+@numeric
+def fn_log(x: float, base: float = 10.0) -> Any:
+    if base == 1.0:
+        return DIV0
+    if base == 10.0:
+        return math.log10(x)
+    return math.log(x) / math.log(base)
+
+
+@register("DEGREES", 1, 1, lift=True)
+@numeric
+def fn_degrees(x: float) -> Any:
+    return math.degrees(x)
+
+
+@register("RADIANS", 1, 1, lift=True)
+@numeric
+def fn_radians(x: float) -> Any:
+    return math.radians(x)
+
+
+@register("SQRTPI", 1, 1, lift=True)
+@numeric
+def fn_sqrtpi(x: float) -> Any:
+    return math.sqrt(x * math.pi)
+
+
+_TRIG_LIMIT = 134217728.0  # Excel: |x| ≥ 2^27 is #NUM! for SIN/COS/TAN
+
+
+def _trig(name: str, f: Callable[[float], float], limit: float | None = _TRIG_LIMIT,
+          zero_div: bool = False) -> None:
+    @numeric
+    def impl(x: float) -> Any:
+        if limit is not None and abs(x) >= limit:
+            return NUM
+        if zero_div and x == 0.0:
+            return DIV0
+        return f(x)
+
+    impl.__name__ = f"fn_{name.lower()}"
+    register(name, 1, 1, lift=True)(impl)
+
+
+_trig("SIN", math.sin)
+_trig("COS", math.cos)
+_trig("TAN", math.tan)
+_trig("ASIN", math.asin, None)
+_trig("ACOS", math.acos, None)
+_trig("ATAN", math.atan, None)
+_trig("SINH", math.sinh, None)
+_trig("COSH", math.cosh, None)
+_trig("TANH", math.tanh, None)
+_trig("ASINH", math.asinh, None)
+_trig("ACOSH", math.acosh, None)
+_trig("ATANH", math.atanh, None)
+_trig("COT", lambda x: 1.0 / math.tan(x), _TRIG_LIMIT, True)
+_trig("CSC", lambda x: 1.0 / math.sin(x), _TRIG_LIMIT, True)
+_trig("SEC", lambda x: 1.0 / math.cos(x), _TRIG_LIMIT)
+_trig("COTH", lambda x: 1.0 / math.tanh(x), None, True)
+_trig("CSCH", lambda x: 1.0 / math.sinh(x), None, True)
+_trig("SECH", lambda x: 1.0 / math.cosh(x), None)
+_trig("ACOT", lambda x: math.pi / 2 - math.atan(x), None)
+
+
+@register("ACOTH", 1, 1, lift=True)
+@numeric
+def fn_acoth(x: float) -> Any:
+    if abs(x) <= 1.0:
+        return NUM
+    return 0.5 * math.log((x + 1.0) / (x - 1.0))
+
+
+@register("ATAN2", 2, 2, lift=True)
+@numeric
+def fn_atan2(x: float, y: float) -> Any:
+    if x == 0.0 and y == 0.0:
+        return DIV0
+    return math.atan2(y, x)
+
+
+def _away(x: float, step: float) -> float:
+    """x rounded away from zero to a multiple of step (EVEN/ODD)."""
+    return math.ceil(abs(x) / step - 1e-12) * step
+
+
+@register("EVEN", 1, 1, lift=True)
+@numeric
+def fn_even(x: float) -> Any:
+    r = math.ceil(abs(x) / 2.0) * 2.0
+    return r if x >= 0 else -r
+
+
+@register("ODD", 1, 1, lift=True)
+@numeric
+def fn_odd(x: float) -> Any:
+    a = math.ceil(abs(x))
+    if a % 2 == 0:
+        a += 1
+    return float(a) if x >= 0 else -float(a)
+
+
+@register("FACT", 1, 1, lift=True)
+@numeric
+def fn_fact(x: float) -> Any:
+    if x < 0:
+        return NUM
+    n = int(x)
+    if n > 170:
+        return NUM
+    return float(math.factorial(n))
+
+
+@register("FACTDOUBLE", 1, 1, lift=True)
+@numeric
+def fn_factdouble(x: float) -> Any:
+    if x < -1:
+        return NUM
+    n = int(x)
+    p = 1.0
+    while n > 1:
+        p *= n
+        n -= 2
+    return p
+
+
+@register("COMBIN", 2, 2, lift=True)
+@numeric
+def fn_combin(n: float, k: float) -> Any:
+    n, k = math.trunc(n), math.trunc(k)  # type: ignore[assignment]
+    if n < 0 or k < 0 or k > n:
+        return NUM
+    return float(math.comb(int(n), int(k)))
+
+
+@register("COMBINA", 2, 2, lift=True)
+@numeric
+def fn_combina(n: float, k: float) -> Any:
+    n, k = math.trunc(n), math.trunc(k)  # type: ignore[assignment]
+    if n < 0 or k < 0 or (n == 0 and k > 0):
+        return NUM
+    if n == 0 and k == 0:
+        return 1.0
+    return float(math.comb(int(n + k - 1), int(k)))
+
+
+@register("PERMUT", 2, 2, lift=True)
+@numeric
+def fn_permut(n: float, k: float) -> Any:
+    n, k = math.trunc(n), math.trunc(k)  # type: ignore[assignment]
+    if n < 0 or k < 0 or k > n:
+        return NUM
+    return float(math.perm(int(n), int(k)))
+
+
+@register("MULTINOMIAL", 1, 255, "R", ctx=True)
+def fn_multinomial(ctx: Context, *args: Any) -> Any:
+    nums = _number_args(ctx, args)
+    if type(nums) is ExcelError:
+        return nums
+    ks = [math.trunc(x) for x in nums]  # type: ignore[union-attr]
+    if any(k < 0 for k in ks):
+        return NUM
+    r = math.factorial(sum(ks))
+    for k in ks:
+        r //= math.factorial(k)
+    return checked(float(r))
+
+
+def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
+    out = []
+    for a in args:
+        vals = _values(ctx, a)
+        for v in (vals if vals is not None else [a]):
+            if v is None and vals is not None:
+                continue
+            x = to_number(v)
+            if type(x) is ExcelError:
+                return x
+            if x < 0 or x >= 2.0 ** 53:  # type: ignore[operator]
+                return NUM
+            out.append(int(x))  # type: ignore[arg-type]
+    return out
+
+
+@register("GCD", 1, 255, "R", ctx=True)
+def fn_gcd(ctx: Context, *args: Any) -> Any:
+    ns = _integers(ctx, args)
+    if type(ns) is ExcelError:
+        return ns
+    return float(math.gcd(*ns)) if ns else 0.0  # type: ignore[misc]
+
+
+@register("LCM", 1, 255, "R", ctx=True)
+def fn_lcm(ctx: Context, *args: Any) -> Any:
+    ns = _integers(ctx, args)
+    if type(ns) is ExcelError:
+        return ns
+    if not ns or 0 in ns:  # type: ignore[operator]
+        return 0.0
+    return checked(float(math.lcm(*ns)))  # type: ignore[misc]
+
+
+@register("QUOTIENT", 2, 2, lift=True)
+@numeric
+def fn_quotient(n: float, d: float) -> Any:
+    if d == 0.0:
+        return DIV0
+    return float(math.trunc(n / d))
+
+
+@register("MROUND", 2, 2, lift=True)
+@numeric
+def fn_mround(x: float, m: float) -> Any:
+    if m == 0.0:
+        return 0.0
+    if (x > 0 and m < 0) or (x < 0 and m > 0):
+        return NUM
+    q = dec15(x / m)
+    return float(q.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * m
+
+
+def _to_multiple(x: float, m: float, up: bool) -> float:
+    """x rounded to a multiple of m: toward +inf (up) or -inf, on 15-digit decimals."""
+    q = dec15(x / m)
+    n = math.ceil(q) if up else math.floor(q)
+    return float(Decimal(n) * dec15(m))
+
+
+@register("CEILING", 2, 2, lift=True)
+@numeric
+def fn_ceiling(x: float, m: float) -> Any:
+    if m == 0.0:
+        return 0.0
+    if x > 0 and m < 0:
+        return NUM
+    if x < 0 and m < 0:
+        return -_to_multiple(-x, -m, True)
+    return _to_multiple(x, m, True)
+
+
+@register("FLOOR", 2, 2, lift=True)
+@numeric
+def fn_floor(x: float, m: float) -> Any:
+    if m == 0.0:
+        return DIV0 if x != 0 else 0.0
+    if x > 0 and m < 0:
+        return NUM
+    if x < 0 and m < 0:
+        return -_to_multiple(-x, -m, False)
+    return _to_multiple(x, m, False)
+
+
+@register("CEILING.MATH", 1, 3, lift=True)
+@numeric
+def fn_ceiling_math(x: float, m: float = 1.0, mode: float = 0.0) -> Any:
+    if m == 0.0:
+        return 0.0
+    m = abs(m)
+    if x < 0 and mode != 0:
+        return -_to_multiple(-x, m, True)
+    return _to_multiple(x, m, True)
+
+
+@register("FLOOR.MATH", 1, 3, lift=True)
+@numeric
+def fn_floor_math(x: float, m: float = 1.0, mode: float = 0.0) -> Any:
+    if m == 0.0:
+        return 0.0
+    m = abs(m)
+    if x < 0 and mode != 0:
+        return -_to_multiple(-x, m, False)
+    return _to_multiple(x, m, False)
+
+
+@register("CEILING.PRECISE", 1, 2, lift=True)
+@register("ISO.CEILING", 1, 2, lift=True)
+@numeric
+def fn_ceiling_precise(x: float, m: float = 1.0) -> Any:
+    if m == 0.0:
+        return 0.0
+    return _to_multiple(x, abs(m), True)
+
+
+@register("FLOOR.PRECISE", 1, 2, lift=True)
+@numeric
+def fn_floor_precise(x: float, m: float = 1.0) -> Any:
+    if m == 0.0:
+        return 0.0
+    return _to_multiple(x, abs(m), False)
+
+
+@register("RAND", 0, 0, volatile=True)
+def fn_rand() -> Any:
+    return random.random()
+
+
+@register("RANDBETWEEN", 2, 2, lift=True, volatile=True)
+@numeric
+def fn_randbetween(lo: float, hi: float) -> Any:
+    a, b = math.ceil(lo), math.floor(hi)
+    if a > b:
+        return NUM
+    return float(random.randint(a, b))
+
+
+# --------------------------------------------------------------------------- matrices
+
+@register("MMULT", 2, 2, "A", ctx=True)
+def fn_mmult(ctx: Context, a: Any, b: Any) -> Any:
+    ga, gb = ctx.array(a), ctx.array(b)
+    for g in (ga, gb):
+        for row in g:
+            for v in row:
+                if type(v) is ExcelError:
+                    return v
+                if type(v) is not float:
+                    return VALUE
+    n, m, p = len(ga), len(ga[0]), len(gb[0])
+    if m != len(gb):
+        return VALUE
+    return [[checked(math.fsum(ga[i][k] * gb[k][j] for k in range(m))) for j in range(p)]
+            for i in range(n)]
+
+
+@register("SEQUENCE", 1, 4)
+def fn_sequence(rows: Any, cols: Any = None, start: Any = None, step: Any = None) -> Any:
+    vals = []
+    for v, d in ((rows, 1.0), (cols, 1.0), (start, 1.0), (step, 1.0)):
+        x = d if v is None else to_number(v)
+        if type(x) is ExcelError:
+            return x
+        vals.append(x)
+    r, c = int(vals[0]), int(vals[1])
+    if r < 1 or c < 1:
+        return ExcelError("#CALC!", "SEQUENCE of no cells")
+    if r * c > 1048576:
+        return NUM
+    s, st = vals[2], vals[3]
+    return [[s + (i * c + j) * st for j in range(c)] for i in range(r)]
