@@ -99,6 +99,8 @@ class Compiler:
         self.unknown: list[str] = []    # unsupported functions met while compiling
         self.unsupported: list[str] = []  # other unsupported features
         self._name_stack: list[str] = []
+        #: LET's names, innermost last: NAME → closure reading the bound value
+        self.scopes: list[dict[str, Callable[[str], Fn]]] = []
 
     # ---------------------------------------------------------------- entry points
 
@@ -308,6 +310,11 @@ class Compiler:
 
     def c_name(self, node: tuple, mode: str) -> Fn:
         _, sheet_name, name = node
+        if sheet_name is None and self.scopes:
+            up = name.upper()
+            for scope in reversed(self.scopes):
+                if up in scope:
+                    return scope[up](mode)
         explicit = None
         if sheet_name is not None:
             explicit = self._sheet_of(sheet_name)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Context, Ref
-from ..operators import Fn, const, lift_apply, select, truth
+from ..core import (
+    Context,
+    Ref,
+    scalar,
+)
+from ..operators import Fn, array_scalars, const, lift_apply, select, truth
 from ..values import (
+    compare,
     to_bool,
 )
-from .args import _values
+from .args import (
+    _values,
+)
 from .registry import registrar
 
 register = registrar("Logical")
@@ -28,6 +35,8 @@ def _logic_values(ctx: Context, args: Iterable[Any]) -> list[bool] | ExcelError:
             if a is None:
                 out.append(False)
                 continue
+            if type(a) is str and a.upper() not in ("TRUE", "FALSE"):
+                continue  # other text typed as an argument is skipped (OR("", TRUE) is TRUE)
             b = to_bool(a)
             if type(b) is not bool:
                 return b  # type: ignore[return-value]
@@ -187,3 +196,82 @@ def form_ifs(comp: Any, args: list[tuple], mode: str) -> Fn:
         return ExcelError("#N/A", "IFS: no condition was TRUE")
 
     return ifs
+
+
+@register("XOR", 1, 254, "R", ctx=True)
+def fn_xor(ctx: Context, *args: Any) -> Any:
+    vals = _logic_values(ctx, args)
+    if type(vals) is ExcelError:
+        return vals
+    if not vals:
+        return ExcelError("#VALUE!", "XOR of no logical values")
+    return sum(vals) % 2 == 1  # type: ignore[arg-type]
+
+
+@register("SWITCH", 3, 254, form=True)
+def form_switch(comp: Any, args: list[tuple], mode: str) -> Fn:
+    fx = comp.compile(args[0], "S")
+    rest = args[1:]
+    default = comp.branch(rest[-1], mode) if len(rest) % 2 else None
+    cases = [(comp.compile(rest[i], "S"), comp.branch(rest[i + 1], mode))
+             for i in range(0, len(rest) - 1, 2)]
+
+    def switch(base: int) -> Any:
+        x = fx(base)
+        if type(x) is ExcelError:
+            return x
+        for fv, fr in cases:
+            v = fv(base)
+            if type(v) is ExcelError:
+                return v
+            if type(x) is type(v) or (x is None or v is None):
+                c = compare(x, v)
+                if c == 0 and type(c) is int:
+                    return fr(base)
+        if default is not None:
+            return default(base)
+        return ExcelError("#N/A", "SWITCH: no value matched")
+
+    return switch
+
+
+@register("LET", 3, 253, form=True)
+def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
+    """LET(name, value, …, calculation): each value evaluated once per evaluation, in
+    order, each name visible to the values after it and to the calculation."""
+    if len(args) % 2 == 0:
+        return const(ExcelError("#VALUE!", "LET needs name/value pairs and a calculation"))
+    ctx = comp.ctx
+    scope: dict[str, Callable[[str], Fn]] = {}
+    binds: list[tuple[list[Any], Fn]] = []
+    comp.scopes.append(scope)
+    try:
+        for i in range(0, len(args) - 1, 2):
+            nm = args[i]
+            if nm[0] != "name" or nm[1] is not None:
+                return const(ExcelError("#NAME?", "LET: expected a name"))
+            fv = comp.compile(args[i + 1], "A" if mode == "A" else "R")
+            slot: list[Any] = [None]
+            binds.append((slot, fv))
+            scope[nm[2].upper()] = _reader(ctx, slot)
+        fbody = comp.compile(args[-1], mode)
+    finally:
+        comp.scopes.pop()
+
+    def let(base: int) -> Any:
+        for slot, fv in binds:
+            slot[0] = fv(base)
+        return fbody(base)
+
+    return let
+
+
+def _reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:
+    def read(mode: str) -> Fn:
+        if mode == "S":
+            return lambda base: scalar(ctx, slot[0], base)
+        if mode == "A":
+            return lambda base: array_scalars(ctx, slot[0])
+        return lambda base: slot[0]
+
+    return read
