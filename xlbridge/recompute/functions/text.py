@@ -8,13 +8,28 @@ from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Unsupported
+from ..core import (
+    Context,
+    Unsupported,
+)
 from ..values import (
+    NA,
+    VALUE,
     dec15,
     number_text,
     parse_number,
+    to_bool,
     to_number,
     to_text,
+)
+from .args import (
+    flat_values,
+    numeric,
+    textual,
+)
+from .criteria import (
+    _has_wild,
+    _wild_re,
 )
 from .registry import registrar
 
@@ -268,3 +283,329 @@ def fn_text(value: Any, fmt: Any) -> Any:
     return text
 
 
+
+
+# --------------------------------------------------------------------------- joining
+
+@register("CONCAT", 1, 253, "R", ctx=True)
+def fn_concat_ranges(ctx: Context, *args: Any) -> Any:
+    parts = []
+    for v in flat_values(ctx, args):
+        s = to_text(v)
+        if type(s) is ExcelError:
+            return s
+        parts.append(s)
+    out = "".join(parts)  # type: ignore[arg-type]
+    if len(out) > 32767:
+        return ExcelError("#VALUE!", "text longer than 32767 characters")
+    return out
+
+
+@register("TEXTJOIN", 3, 254, "SSR", ctx=True)
+def fn_textjoin(ctx: Context, delim: Any, ignore_empty: Any, *args: Any) -> Any:
+    d = to_text(delim)
+    if type(d) is ExcelError:
+        return d
+    ig = to_bool(ignore_empty)
+    if type(ig) is ExcelError:
+        return ig
+    parts = []
+    for v in flat_values(ctx, args):
+        s = to_text(v)
+        if type(s) is ExcelError:
+            return s
+        if ig and s == "":
+            continue
+        parts.append(s)
+    out = d.join(parts)  # type: ignore[union-attr, arg-type]
+    if len(out) > 32767:
+        return ExcelError("#VALUE!", "text longer than 32767 characters")
+    return out
+
+
+# --------------------------------------------------------------------------- case, search
+
+@register("UPPER", 1, 1, lift=True)
+@textual
+def fn_upper(s: str) -> Any:
+    return s.upper()
+
+
+@register("LOWER", 1, 1, lift=True)
+@textual
+def fn_lower(s: str) -> Any:
+    return s.lower()
+
+
+
+
+@register("PROPER", 1, 1, lift=True)
+@textual
+def fn_proper(s: str) -> Any:
+    out = []
+    prev_letter = False
+    for ch in s:
+        if ch.isalpha():
+            out.append(ch.lower() if prev_letter else ch.upper())
+            prev_letter = True
+        else:
+            out.append(ch)
+            prev_letter = False
+    return "".join(out)
+
+
+@register("EXACT", 2, 2, lift=True)
+@textual
+def fn_exact(a: str, b: str) -> Any:
+    return a == b
+
+
+@register("REPT", 2, 2, lift=True)
+@textual
+def fn_rept(s: str, n: float) -> Any:
+    if n < 0 or len(s) * int(n) > 32767:
+        return VALUE
+    return s * int(n)
+
+
+def _find(s: str, within: str, start: float, fold: bool) -> Any:
+    i = int(start)
+    if i < 1 or i > len(within) + 1:
+        return VALUE
+    if fold:
+        if _has_wild(s):
+            rx = _wild_re(s)
+            m = rx.search(within, i - 1)
+            return float(m.start() + 1) if m else VALUE
+        pos = within.casefold().find(s.casefold(), i - 1)
+    else:
+        pos = within.find(s, i - 1)
+    return VALUE if pos < 0 else float(pos + 1)
+
+
+@register("FIND", 2, 3, lift=True)
+@textual
+def fn_find(s: str, within: str, start: float = 1.0) -> Any:
+    return _find(s, within, start, False)
+
+
+@register("SEARCH", 2, 3, lift=True)
+@textual
+def fn_search(s: str, within: str, start: float = 1.0) -> Any:
+    return _find(s, within, start, True)
+
+
+@register("SUBSTITUTE", 3, 4, lift=True)
+@textual
+def fn_substitute(s: str, old: str, new: str, nth: float | None = None) -> Any:
+    if old == "":
+        return s
+    if nth is None:
+        return s.replace(old, new)
+    k = int(nth)
+    if k < 1:
+        return VALUE
+    pos = -1
+    for _ in range(k):
+        pos = s.find(old, pos + 1)
+        if pos < 0:
+            return s
+    return s[:pos] + new + s[pos + len(old):]
+
+
+@register("REPLACE", 4, 4, lift=True)
+@textual
+def fn_replace(s: str, start: float, n: float, new: str) -> Any:
+    i, k = int(start), int(n)
+    if i < 1 or k < 0:
+        return VALUE
+    return s[:i - 1] + new + s[i - 1 + k:]
+
+
+@register("CLEAN", 1, 1, lift=True)
+@textual
+def fn_clean(s: str) -> Any:
+    return "".join(ch for ch in s if ord(ch) >= 32)
+
+
+@register("CHAR", 1, 1, lift=True)
+@numeric
+def fn_char(n: float) -> Any:
+    k = int(n)
+    if not 1 <= k <= 255:
+        return VALUE
+    return bytes([k]).decode("cp1252", errors="replace") if k >= 128 else chr(k)
+
+
+@register("UNICHAR", 1, 1, lift=True)
+@numeric
+def fn_unichar(n: float) -> Any:
+    k = int(n)
+    if not 1 <= k <= 0x10FFFF or 0xD800 <= k <= 0xDFFF:
+        return VALUE
+    return chr(k)
+
+
+@register("CODE", 1, 1, lift=True)
+@textual
+def fn_code(s: str) -> Any:
+    if not s:
+        return VALUE
+    b = s[0].encode("cp1252", errors="replace")
+    return float(b[0])
+
+
+@register("UNICODE", 1, 1, lift=True)
+@textual
+def fn_unicode(s: str) -> Any:
+    if not s:
+        return VALUE
+    return float(ord(s[0]))
+
+
+@register("T", 1, 1, lift=True)
+def fn_t(x: Any) -> Any:
+    if type(x) is str or type(x) is ExcelError:
+        return x
+    return ""
+
+
+@register("NUMBERVALUE", 1, 3, lift=True)
+@textual
+def fn_numbervalue(s: str, dec: str = ".", group: str = ",") -> Any:
+    if not dec or not group:
+        return VALUE
+    dec, group = dec[0], group[0]
+    t = "".join(s.split())
+    if not t:
+        return 0.0
+    pct = 0
+    while t.endswith("%"):
+        pct += 1
+        t = t[:-1]
+    if dec in t[t.find(dec) + 1:] if dec in t else False:
+        return VALUE
+    ipart, _, fpart = t.partition(dec)
+    if group in fpart:
+        return VALUE
+    ipart = ipart.replace(group, "")
+    try:
+        x = float(f"{ipart or '0'}.{fpart or '0'}")
+    except ValueError:
+        return VALUE
+    return x / (100.0 ** pct)
+
+
+@register("VALUETOTEXT", 1, 2, lift=True)
+def fn_valuetotext(x: Any, fmt: Any = None) -> Any:
+    strict = to_number(fmt) == 1.0 if fmt is not None else False
+    if type(x) is str:
+        return '"' + x.replace('"', '""') + '"' if strict else x
+    if type(x) is ExcelError:
+        return x.code
+    s = to_text(x)
+    return s
+
+
+def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
+    """Start of the n-th (negative: from the end) occurrence of needle, or -1."""
+    h = haystack.casefold() if fold else haystack
+    nd = needle.casefold() if fold else needle
+    if n > 0:
+        pos = -1
+        for _ in range(n):
+            pos = h.find(nd, pos + 1)
+            if pos < 0:
+                return -1
+        return pos
+    pos = len(h) + 1
+    for _ in range(-n):
+        pos = h.rfind(nd, 0, pos - 1 + len(nd) - 1) if pos > 0 else -1
+        if pos < 0:
+            return -1
+    return pos
+
+
+def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default: Any,
+                  after: bool) -> Any:
+    s = to_text(text)
+    if type(s) is ExcelError:
+        return s
+    d = to_text(delim)
+    if type(d) is ExcelError:
+        return d
+    n = 1.0 if inst is None else to_number(inst)
+    if type(n) is ExcelError:
+        return n
+    fold = False if mode is None else bool(to_number(mode) == 1.0)
+    match_end = False if end is None else bool(to_number(end) == 1.0)
+    k = int(n)  # type: ignore[arg-type]
+    if k == 0 or abs(k) > len(s) + 1:  # type: ignore[arg-type]
+        return VALUE
+    if d == "":
+        pos, dl = (0 if k > 0 else len(s)), 0  # type: ignore[arg-type]
+    else:
+        pos = _nth(s, d, k, fold)  # type: ignore[arg-type]
+        dl = len(d)  # type: ignore[arg-type]
+        if pos < 0 and match_end:
+            pos, dl = (len(s), 0) if k > 0 else (0, 0)  # type: ignore[arg-type]
+    if pos < 0:
+        return NA if default is None else default
+    return s[pos + dl:] if after else s[:pos]  # type: ignore[index]
+
+
+@register("TEXTBEFORE", 2, 6, lift=True)
+def fn_textbefore(text: Any, delim: Any, inst: Any = None, mode: Any = None, end: Any = None,
+                  default: Any = None) -> Any:
+    return _before_after(text, delim, inst, mode, end, default, False)
+
+
+@register("TEXTAFTER", 2, 6, lift=True)
+def fn_textafter(text: Any, delim: Any, inst: Any = None, mode: Any = None, end: Any = None,
+                 default: Any = None) -> Any:
+    return _before_after(text, delim, inst, mode, end, default, True)
+
+
+@register("TEXTSPLIT", 2, 6, "SAASSS", ctx=True)
+def fn_textsplit(ctx: Context, text: Any, col_delim: Any, row_delim: Any = None,
+                 ignore_empty: Any = None, mode: Any = None, pad: Any = None) -> Any:
+    s = to_text(text if type(text) is not list else text[0][0])
+    if type(s) is ExcelError:
+        return s
+
+    def delims(d: Any) -> list[str] | ExcelError:
+        if d is None:
+            return []
+        vals = [v for row in d for v in row] if type(d) is list else [d]
+        out = []
+        for v in vals:
+            t = to_text(v)
+            if type(t) is ExcelError:
+                return t
+            if t:
+                out.append(t)
+        return out  # type: ignore[return-value]
+
+    cd, rd = delims(col_delim), delims(row_delim)
+    if type(cd) is ExcelError:
+        return cd
+    if type(rd) is ExcelError:
+        return rd
+    if not cd and not rd:
+        return VALUE
+    flags = re.IGNORECASE if mode is not None and to_number(mode) == 1.0 else 0
+    ig = ignore_empty is not None and to_bool(ignore_empty) is True
+
+    def split(t: str, ds: list[str]) -> list[str]:
+        if not ds:
+            return [t]
+        parts = re.split("|".join(re.escape(x) for x in sorted(ds, key=len, reverse=True)), t,
+                         flags=flags)
+        return [p for p in parts if p] if ig else parts
+
+    rows = [split(r, cd) for r in split(s, rd)]  # type: ignore[arg-type]
+    if not rows:
+        return VALUE
+    w = max(len(r) for r in rows)
+    fill = NA if pad is None else pad
+    return [[*r, *([fill] * (w - len(r)))] for r in rows]
