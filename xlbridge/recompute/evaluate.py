@@ -40,6 +40,7 @@ from .formula import (
     col_letters,
     parse_key,
     relative_key,
+    render_key,
 )
 from .functions import FunctionSpec, external_spec
 from .report import CellIssue, WorkbookReport
@@ -246,6 +247,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
         for name, fn in functions.items():
             extra[name.upper()] = fn if isinstance(fn, FunctionSpec) else external_spec(name, fn)
     run = _Run(ctx, table, report)
+    ctx.formula_text = lambda key: _formula_text(run, states, key)
     cache: dict[tuple[int, Any, bool], tuple[Fn | None, list[str]]] = {}
     templates = KeyTemplates()
 
@@ -305,6 +307,10 @@ def evaluate_book(book: Book, report: WorkbookReport,
                         continue
                     fn, problems = got
             elif kind == ARRAY:
+                if i in table.dynamic:
+                    rng = parse_ref_range(table.refs.get(i) or "")
+                    if rng is not None:
+                        ctx.spills[key] = rng
                 fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, True)
                 if fn is not None:
                     fn, problems = _array_root(run, st, i, fn)
@@ -398,3 +404,33 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
         return out
 
     return array_root, []
+
+
+def _formula_text(run: _Run, states: list[SheetState], key: int) -> str | None:
+    """The formula of a formula cell as Excel shows it (without ``=``), for FORMULATEXT and
+    ISFORMULA; None for other cells. Shared-formula members get their master's formula
+    moved to their own position. Found on demand: only those functions need it."""
+    table = run.table
+    if run._row_of is None:
+        run._row_of = {k: i for i, k in enumerate(table.keys)}
+    i = run._row_of.get(key)
+    sheet, row, col = split_key(key)
+    if i is None:
+        anchor = run.member_of.get(key)
+        return None if anchor is None else _formula_text(run, states, anchor)
+    st = next((s for s in states if s.info.index == sheet), None)
+    if st is None:
+        return None
+    raw = table.text(i, st.data)
+    if raw:
+        return decode_text(raw)
+    si = table.si[i]
+    if table.kind(i) != SHARED or si < 0:
+        return None
+    for j in range(st.scan.lo, st.scan.hi):
+        if table.si[j] == si and table.kind(j) == SHARED:
+            text = table.text(j, st.data)
+            if text:
+                _s, mr, mc = split_key(table.keys[j])
+                return render_key(relative_key(decode_text(text), mr, mc), row, col)
+    return None

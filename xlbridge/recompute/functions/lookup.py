@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Context, Ref, scalar
+from ..core import (
+    MAX_COL,
+    MAX_ROW,
+    ROW_SHIFT,
+    SHEET_SHIFT,
+    Context,
+    Ref,
+    scalar,
+    split_key,
+)
+from ..formula import col_index, col_letters
 from ..operators import Fn, const
 from ..values import (
     NA,
+    REF,
     VALUE,
     compare,
     to_bool,
     to_number,
     to_text,
 )
-from .args import _lookup_scalar
+from .args import (
+    _lookup_scalar,
+    to_int,
+)
 from .criteria import (
     _has_wild,
     _norm,
@@ -327,3 +343,360 @@ def form_single(comp: Any, args: list[tuple], mode: str) -> Fn:
     return single
 
 
+
+
+# --------------------------------------------------------------------------- references
+
+@register("ROW", 0, 1, "R", ctx=True)
+def fn_row(ctx: Context, ref: Any = None) -> Any:
+    if ref is None:
+        return float(split_key(ctx.caller)[1])
+    if type(ref) is not Ref:
+        return VALUE
+    if ref.r1 == ref.r2:
+        return float(ref.r1)
+    r2 = min(ref.r2, ctx.max_row) if ref.r2 - ref.r1 > 100000 else ref.r2
+    return [[float(r)] for r in range(ref.r1, r2 + 1)]
+
+
+@register("COLUMN", 0, 1, "R", ctx=True)
+def fn_column(ctx: Context, ref: Any = None) -> Any:
+    if ref is None:
+        return float(split_key(ctx.caller)[2])
+    if type(ref) is not Ref:
+        return VALUE
+    if ref.c1 == ref.c2:
+        return float(ref.c1)
+    return [[float(c) for c in range(ref.c1, ref.c2 + 1)]]
+
+
+@register("ROWS", 1, 1, "A", ctx=True)
+def fn_rows(ctx: Context, a: Any) -> Any:
+    if type(a) is Ref:
+        return float(a.height)
+    if type(a) is list:
+        return float(len(a))
+    return 1.0
+
+
+@register("COLUMNS", 1, 1, "A", ctx=True)
+def fn_columns(ctx: Context, a: Any) -> Any:
+    if type(a) is Ref:
+        return float(a.width)
+    if type(a) is list:
+        return float(len(a[0]))
+    return 1.0
+
+
+@register("OFFSET", 3, 5, "RSSSS", ctx=True, returns_ref=True)
+def fn_offset(ctx: Context, ref: Any, rows: Any, cols: Any, height: Any = None,
+              width: Any = None) -> Any:
+    if type(ref) is not Ref:
+        return ExcelError("#VALUE!", "OFFSET needs a reference")
+    vals = []
+    for v, d in ((rows, 0), (cols, 0), (height, ref.height), (width, ref.width)):
+        if v is None:
+            vals.append(d)
+            continue
+        n = to_int(v)
+        if type(n) is ExcelError:
+            return n
+        vals.append(n)
+    dr, dc, h, w = vals
+    if h == 0 or w == 0:
+        return REF
+    r1, c1 = ref.r1 + dr, ref.c1 + dc  # type: ignore[operator]
+    r2, c2 = r1 + h - 1 if h > 0 else r1 + h + 1, c1 + w - 1 if w > 0 else c1 + w + 1  # type: ignore
+    if min(r1, r2) < 1 or min(c1, c2) < 1 or max(r1, r2) > MAX_ROW or max(c1, c2) > MAX_COL:
+        return ExcelError("#REF!", "OFFSET beyond the sheet")
+    return Ref(ref.sheet, r1, c1, r2, c2)
+
+
+_A1 = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
+_R1C1 = re.compile(r"[Rr](\[-?\d+\]|\d+)?[Cc](\[-?\d+\]|\d+)?")
+
+
+def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelError:
+    """A reference written as text (INDIRECT): ``B5``, ``B5:D9``, ``A:A``, ``3:3``,
+    ``'Sheet 2'!B5``, a defined name for a range is not followed; R1C1 when ``a1`` is false.
+    The policy: only references inside this workbook; anything else is #REF!."""
+    s = text.strip()
+    sheet = split_key(ctx.caller)[0]
+    if "!" in s:
+        name, _, s = s.rpartition("!")
+        if name.startswith("'") and name.endswith("'"):
+            name = name[1:-1].replace("''", "'")
+        if "[" in name:
+            return ExcelError("#REF!", "INDIRECT to another workbook is not followed")
+        idx = ctx.sheet_index.get(name.casefold())
+        if idx is None:
+            return ExcelError("#REF!", f"INDIRECT: no sheet named {name}")
+        sheet = idx
+    parts = s.split(":")
+    if len(parts) > 2 or not s:
+        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+    caller = split_key(ctx.caller)
+    cells = []
+    for p in parts:
+        if a1:
+            m = _A1.fullmatch(p)
+            if m is not None:
+                cells.append((int(m.group(2)), col_index(m.group(1))))
+                continue
+            if re.fullmatch(r"\$?[A-Za-z]{1,3}", p):
+                cells.append((None, col_index(p.replace("$", ""))))
+                continue
+            if re.fullmatch(r"\$?\d{1,7}", p):
+                cells.append((int(p.replace("$", "")), None))
+                continue
+        else:
+            m = _R1C1.fullmatch(p)
+            if m is not None:
+                def part(g: str | None, here: int) -> int:
+                    if g is None:
+                        return here
+                    if g.startswith("["):
+                        return here + int(g[1:-1])
+                    return int(g)
+
+                cells.append((part(m.group(1), caller[1]), part(m.group(2), caller[2])))
+                continue
+        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+    (ra, ca), (rb, cb) = cells[0], cells[-1]
+    if (ra is None) != (rb is None) or (ca is None) != (cb is None):
+        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+    r1, r2 = (1, MAX_ROW) if ra is None else (ra, rb)
+    c1, c2 = (1, MAX_COL) if ca is None else (ca, cb)
+    if not (min(r1, r2) >= 1 and max(r1, r2) <= MAX_ROW and min(c1, c2) >= 1  # type: ignore
+            and max(c1, c2) <= MAX_COL):  # type: ignore[type-var]
+        return REF
+    return Ref(sheet, r1, c1, r2, c2)  # type: ignore[arg-type]
+
+
+@register("INDIRECT", 1, 2, ctx=True, returns_ref=True, volatile=True)
+def fn_indirect(ctx: Context, text: Any, a1: Any = None) -> Any:
+    if type(text) is ExcelError:
+        return text
+    if type(text) is not str:
+        return REF
+    style = True if a1 is None else to_bool(a1)
+    if type(style) is ExcelError:
+        return style
+    return parse_reference(ctx, text, bool(style))
+
+
+@register("ADDRESS", 2, 5, lift=True)
+def fn_address(row: Any, col: Any, kind: Any = None, a1: Any = None, sheet: Any = None) -> Any:
+    r, c = to_int(row), to_int(col)
+    if type(r) is ExcelError:
+        return r
+    if type(c) is ExcelError:
+        return c
+    k = 1 if kind is None else to_int(kind)
+    if type(k) is ExcelError:
+        return k
+    style = True if a1 is None else to_bool(a1)
+    if type(style) is ExcelError:
+        return style
+    if not (1 <= r <= MAX_ROW and 1 <= c <= MAX_COL and 1 <= k <= 4):  # type: ignore
+        return VALUE
+    ar, ac = k in (1, 2), k in (1, 3)
+    if style:
+        out = f"{'$' if ac else ''}{col_letters(c)}{'$' if ar else ''}{r}"  # type: ignore
+    else:
+        out = (f"R{r}" if ar else f"R[{r}]") + (f"C{c}" if ac else f"C[{c}]")
+    if sheet is not None:
+        sn = to_text(sheet)
+        if type(sn) is ExcelError:
+            return sn
+        if sn:
+            if not re.fullmatch(r"[A-Za-z_][\w.]*", sn):  # type: ignore[arg-type]
+                sn = "'" + sn.replace("'", "''") + "'"  # type: ignore[union-attr]
+            out = f"{sn}!{out}"
+    return out
+
+
+@register("ANCHORARRAY", 1, 1, "R", ctx=True, returns_ref=True)
+def fn_anchorarray(ctx: Context, ref: Any) -> Any:
+    """``A1#``: the range the dynamic array anchored at A1 spills into."""
+    if type(ref) is not Ref:
+        return REF
+    key = (ref.sheet << SHEET_SHIFT) | (ref.r1 << ROW_SHIFT) | ref.c1
+    rng = ctx.spills.get(key)
+    if rng is None:
+        return ExcelError("#REF!", "no dynamic array is anchored there")
+    return Ref(ref.sheet, *rng)
+
+
+@register("FORMULATEXT", 1, 1, "R", ctx=True)
+def fn_formulatext(ctx: Context, ref: Any) -> Any:
+    if type(ref) is not Ref:
+        return NA
+    key = (ref.sheet << SHEET_SHIFT) | (ref.r1 << ROW_SHIFT) | ref.c1
+    text = ctx.formula_text(key)
+    if text is None:
+        return ExcelError("#N/A", "not a formula cell")
+    return "=" + text
+
+
+# --------------------------------------------------------------------------- XLOOKUP
+
+def _xfind(ctx: Context, x: Any, vals: list[Any], match: int, search: int,
+           cache_key: tuple | None) -> int:
+    """XMATCH/XLOOKUP: the position of x in vals, or -1."""
+    if x is None:
+        x = 0.0
+    if search in (2, -2):
+        cand = [i for i, v in enumerate(vals) if type(v) is type(x)]
+        keys = [vals[i] for i in cand]
+        lo, hi = 0, len(keys)
+        desc = search == -2
+        while lo < hi:
+            mid = (lo + hi) // 2
+            c = compare(keys[mid], x)
+            if (c < 0) if not desc else (c > 0):  # type: ignore[operator]
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(keys) and compare(keys[lo], x) == 0:
+            return cand[lo]
+        if match == 0:
+            return -1
+        if match == -1:
+            j = lo - 1 if not desc else lo
+        else:
+            j = lo if not desc else lo - 1
+        return cand[j] if 0 <= j < len(cand) else -1
+    order = range(len(vals)) if search >= 0 else range(len(vals) - 1, -1, -1)
+    if match == 2 and type(x) is str:
+        rx = _wild_re(x).fullmatch
+        for i in order:
+            v = vals[i]
+            if type(v) is str and rx(v):
+                return i
+        return -1
+    if match in (0, 2):
+        if search >= 0 and cache_key is not None:
+            return _exact_find(ctx, x, vals, cache_key) if not (
+                type(x) is str and _has_wild(x)) else _plain_find(x, vals, order)
+        return _plain_find(x, vals, order)
+    best, best_v = -1, None
+    tx = type(x)
+    for i in order:
+        v = vals[i]
+        if type(v) is not tx:
+            continue
+        c = compare(v, x)
+        if c == 0:
+            return i
+        if (match == -1 and c < 0 and (best_v is None or compare(v, best_v) > 0)) or (
+                match == 1 and c > 0 and (best_v is None or compare(v, best_v) < 0)):
+            best, best_v = i, v
+    return best
+
+
+def _plain_find(x: Any, vals: list[Any], order: Iterable[int]) -> int:
+    k = _norm(x)
+    for i in order:
+        if _norm(vals[i]) == k:
+            return i
+    return -1
+
+
+def _x_modes(match: Any, search: Any) -> tuple[int, int] | ExcelError:
+    m = 0 if match is None else to_int(match)
+    s = 1 if search is None else to_int(search)
+    if type(m) is ExcelError:
+        return m
+    if type(s) is ExcelError:
+        return s
+    if m not in (-1, 0, 1, 2) or s not in (-2, -1, 1, 2):
+        return VALUE
+    return m, s  # type: ignore[return-value]
+
+
+@register("XMATCH", 2, 4, "AASS", ctx=True)
+def fn_xmatch(ctx: Context, x: Any, arr: Any, match: Any = None, search: Any = None) -> Any:
+    modes = _x_modes(match, search)
+    if type(modes) is ExcelError:
+        return modes
+    got = _vector(ctx, arr)
+    if type(got) is ExcelError:
+        return got
+    vals, ref, _row = got  # type: ignore[misc]
+    rid = _range_id(ref)
+
+    def one(v: Any) -> Any:
+        if type(v) is ExcelError:
+            return v
+        i = _xfind(ctx, v, vals, *modes, ("xm", *rid) if rid else None)  # type: ignore
+        return float(i + 1) if i >= 0 else ExcelError("#N/A", "XMATCH: not found")
+
+    if type(x) is Ref:
+        x = ctx.array(x) if not x.is_cell else ctx.cell(x.sheet, x.r1, x.c1)
+    if type(x) is list:
+        return [[one(v) for v in row] for row in x]
+    return one(x)
+
+
+@register("XLOOKUP", 3, 6, "AAASSS", ctx=True, returns_ref=True)
+def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = None,
+               match: Any = None, search: Any = None) -> Any:
+    modes = _x_modes(match, search)
+    if type(modes) is ExcelError:
+        return modes
+    got = _vector(ctx, look)
+    if type(got) is ExcelError:
+        return ExcelError("#VALUE!", "XLOOKUP: the lookup array must be one row or column")
+    vals, ref, is_row = got  # type: ignore[misc]
+    n = len(vals)
+    if type(ret) is Ref:
+        rh, rw = ret.height, ret.width
+    elif type(ret) is list:
+        rh, rw = len(ret), len(ret[0])
+    else:
+        rh = rw = 1
+    if ((is_row and rw != n) or (not is_row and rh != n)) and not (n == 1 and rh == rw == 1):
+        return ExcelError("#VALUE!", "XLOOKUP: arrays differ in size")
+    rid = _range_id(ref)
+
+    def pick(i: int) -> Any:
+        if type(ret) is Ref:
+            if is_row:
+                return Ref(ret.sheet, ret.r1, ret.c1 + i, ret.r2, ret.c1 + i)
+            return Ref(ret.sheet, ret.r1 + i, ret.c1, ret.r1 + i, ret.c2)
+        if type(ret) is list:
+            if is_row:
+                col = [[r[i]] for r in ret]
+                return col if len(col) > 1 else col[0][0]
+            row = ret[i]
+            return [list(row)] if len(row) > 1 else row[0]
+        return ret
+
+    def one(v: Any) -> Any:
+        if type(v) is ExcelError:
+            return v
+        i = _xfind(ctx, v, vals, *modes, ("xm", *rid) if rid else None)  # type: ignore
+        if i < 0:
+            return if_not_found if if_not_found is not None else ExcelError(
+                "#N/A", "XLOOKUP: not found")
+        return pick(i)
+
+    if type(x) is Ref:
+        x = ctx.array(x) if not x.is_cell else ctx.cell(x.sheet, x.r1, x.c1)
+    if type(x) is list:
+        if len(x) == 1 and len(x[0]) == 1:
+            return one(x[0][0])
+        out = []
+        for row in x:
+            line = []
+            for v in row:
+                r = one(v)
+                if type(r) is Ref:
+                    r = ctx.cell(r.sheet, r.r1, r.c1) if r.is_cell else ctx.array(r)[0][0]
+                elif type(r) is list:
+                    r = r[0][0]
+                line.append(r)
+            out.append(line)
+        return out
+    return one(x)
