@@ -50,7 +50,7 @@ Calling convention of a registered function ``fn(*args)``:
 from __future__ import annotations
 
 # the category modules register their functions on import
-from . import dates, information, logical, mathtrig, statistical, text  # noqa: F401
+from . import arrays, dates, information, logical, mathtrig, statistical, text  # noqa: F401
 from . import lookup as _lookup_mod  # noqa: F401
 from .registry import (
     CATEGORIES,
