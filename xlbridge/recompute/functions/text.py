@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
     Context,
-    Unsupported,
 )
 from ..values import (
     NA,
     VALUE,
-    dec15,
     number_text,
     parse_number,
     to_bool,
     to_number,
     to_text,
 )
+from . import numfmt
 from .args import (
     flat_values,
     numeric,
@@ -137,113 +135,6 @@ def fn_value(x: Any) -> Any:
     return y
 
 
-_DATE_CODES = re.compile(r"[yYdDhHsS]|\b[mM]{1,4}\b|AM/PM|am/pm|\[")
-
-
-def _split_sections(fmt: str) -> list[str]:
-    out, cur, i, quote = [], [], 0, False
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch == '"':
-            quote = not quote
-        elif ch == "\\" and not quote and i + 1 < len(fmt):
-            cur.append(fmt[i:i + 2])
-            i += 2
-            continue
-        elif ch == ";" and not quote:
-            out.append("".join(cur))
-            cur = []
-            i += 1
-            continue
-        cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out
-
-
-def _format_number(x: float, section: str) -> str:
-    """Format with a simple numeric section: 0 # . , % and literal text."""
-    # tokenize literals vs placeholders
-    literal_before: list[str] = []
-    literal_after: list[str] = []
-    placeholders = []
-    i = 0
-    seen_digit = False
-    percent = 0
-    while i < len(section):
-        ch = section[i]
-        if ch == '"':
-            j = section.find('"', i + 1)
-            if j < 0:
-                j = len(section)
-            (literal_after if seen_digit else literal_before).append(section[i + 1:j])
-            i = j + 1
-            continue
-        if ch == "\\" and i + 1 < len(section):
-            (literal_after if seen_digit else literal_before).append(section[i + 1])
-            i += 2
-            continue
-        if ch in "0#?.,":
-            if literal_after and ch in "0#?":
-                raise Unsupported(f"TEXT format {section!r}")
-            placeholders.append(ch)
-            if ch in "0#?":
-                seen_digit = True
-            i += 1
-            continue
-        if ch == "%":
-            percent += 1
-            (literal_after if seen_digit else literal_before).append("%")
-            i += 1
-            continue
-        if ch in "_*":
-            raise Unsupported(f"TEXT format {section!r}")
-        if ch.isalpha() and ch not in "元角分万":
-            raise Unsupported(f"TEXT format {section!r}")
-        (literal_after if seen_digit else literal_before).append(ch)
-        i += 1
-    ph = "".join(placeholders)
-    if "." in ph:
-        int_part, _, frac_part = ph.partition(".")
-    else:
-        int_part, frac_part = ph, ""
-    # trailing commas scale by 1000
-    scale = 0
-    while int_part.endswith(","):
-        scale += 1
-        int_part = int_part[:-1]
-    thousands = "," in int_part
-    int_part = int_part.replace(",", "")
-    frac_part = frac_part.replace(",", "")
-    for _ in range(percent):
-        x *= 100.0
-    for _ in range(scale):
-        x /= 1000.0
-    d = dec15(x) if x else Decimal(0)
-    nfrac = len(frac_part)
-    q = d.quantize(Decimal(1).scaleb(-nfrac), rounding=ROUND_HALF_UP)
-    text = format(abs(q), "f")
-    ipart, _, fpart = text.partition(".")
-    # fraction: '0' forces digits, '#' drops trailing zeros, '?' pads with spaces
-    if nfrac:
-        fl = list(fpart.ljust(nfrac, "0"))
-        k = nfrac - 1
-        while k >= 0 and frac_part[k] != "0" and fl[k] == "0":
-            fl[k] = " " if frac_part[k] == "?" else ""
-            k -= 1
-        fpart = "".join(fl)
-    min_int = int_part.count("0")
-    if ipart == "0" and min_int == 0:
-        ipart = ""
-    ipart = ipart.rjust(min_int, "0")
-    if thousands and ipart:
-        ipart = f"{int(ipart):,}".rjust(len(ipart), "0") if ipart.strip("0") else ipart
-    out = ipart
-    if "." in ph:
-        out += "." + fpart if fpart or frac_part else "."
-    return "".join(literal_before) + out + "".join(literal_after), q
-
-
 @register("TEXT", 2, 2, lift=True)
 def fn_text(value: Any, fmt: Any) -> Any:
     if type(value) is ExcelError:
@@ -258,31 +149,16 @@ def fn_text(value: Any, fmt: Any) -> Any:
     if type(value) is str:
         y = parse_number(value)
         if y is None:
-            return value
+            return numfmt.format_text(value, f)  # type: ignore[arg-type]
         value = y
-    x: float = value  # type: ignore[assignment]
-    # General, also as a Chinese Excel writes it (G/通用格式)
-    if f == "" or f.upper() in ("GENERAL", "G/通用格式"):  # type: ignore[union-attr]
-        return number_text(x) if f else ""
+    if f == "":
+        return ""
     if f == "@":
-        return number_text(x)
-    sections = _split_sections(f)  # type: ignore[arg-type]
-    if any(_DATE_CODES.search(re.sub(r'"[^"]*"|\\.', "", s)) for s in sections):
-        raise Unsupported(f"TEXT format {f!r}")
-    if len(sections) > 3:
-        sections = sections[:3]
-    if x < 0 and len(sections) >= 2:
-        text, _ = _format_number(-x, sections[1])
-        return text
-    if x == 0 and len(sections) >= 3:
-        text, _ = _format_number(0.0, sections[2])
-        return text
-    text, q = _format_number(abs(x), sections[0])
-    if x < 0 and q != 0:
-        text = "-" + text
-    return text
-
-
+        return number_text(value)  # type: ignore[arg-type]
+    try:
+        return numfmt.format_number(value, f)  # type: ignore[arg-type]
+    except numfmt.InvalidFormat:
+        return ExcelError("#VALUE!", f"TEXT: {f!r} is not a format for this value")
 
 
 # --------------------------------------------------------------------------- joining
