@@ -402,6 +402,9 @@ class Compiler:
         _, name, args, _written = node
         spec = lookup(name, self.extra)
         if spec is None:
+            named = self._named_lambda(name, args, mode)
+            if named is not None:
+                return named
             self.unknown.append(name)
             return _raiser(f"unsupported function {name}")
         n = len(args)
@@ -575,7 +578,45 @@ class Compiler:
 
         return sumproduct_fast
 
+    def _named_lambda(self, name: str, args: list[tuple], mode: str) -> Fn | None:
+        """A call of a defined name that holds a LAMBDA (``=cal_month(1)`` with cal_month
+        defined as ``LAMBDA(mo, …)``): the arguments bound to the parameters, like LET."""
+        try:
+            tree = self.names.find(name, self.sheet, None)
+        except Unsupported:
+            return None
+        if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
+            return None
+        params, body = tree[2][:-1], tree[2][-1]
+        if any(p[0] != "name" for p in params) or len(args) > len(params):
+            return const(ExcelError("#VALUE!", f"{name}: wrong number of arguments"))
+        if name.upper() in self._name_stack:
+            return const(ExcelError("#NUM!", f"{name} calls itself"))
+        argf = [self.compile(a, "A" if mode == "A" else "R") for a in args]
+        slots: list[list[Any]] = [[None] for _ in params]
+        scope = {p[2].upper(): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
+                                                                         strict=True)}
+        self.scopes.append(scope)
+        self._name_stack.append(name.upper())
+        try:
+            fbody = self.compile(body, mode)
+        finally:
+            self._name_stack.pop()
+            self.scopes.pop()
+        pairs = list(zip(slots, argf, strict=False))
+
+        def named_lambda(base: int) -> Any:
+            for slot, f in pairs:
+                slot[0] = f(base)
+            return fbody(base)
+
+        return named_lambda
+
     # ---------------------------------------------------------------- for forms
+
+    def slot_reader(self, slot: list[Any]) -> Callable[[str], Fn]:
+        """For LET: how a name reads the value bound in ``slot``."""
+        return _slot_reader(self.ctx, slot)
 
     def cond(self, node: tuple) -> Fn:
         """A condition argument of IF/IFS: one value."""
@@ -589,6 +630,18 @@ class Compiler:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _slot_reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:
+    """How a LET/LAMBDA name reads its bound value in each compile mode."""
+    def read(mode: str) -> Fn:
+        if mode == "S":
+            return lambda base: scalar(ctx, slot[0], base)
+        if mode == "A":
+            return lambda base: array_scalars(ctx, slot[0])
+        return lambda base: slot[0]
+
+    return read
+
 
 def _raiser(msg: str) -> Fn:
     def unsupported(base: int) -> Any:

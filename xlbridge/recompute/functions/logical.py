@@ -10,9 +10,8 @@ from xlbridge.xlvalues import ExcelError
 from ..core import (
     Context,
     Ref,
-    scalar,
 )
-from ..operators import Fn, array_scalars, const, lift_apply, select, truth
+from ..operators import Fn, const, lift_apply, select, truth
 from ..values import (
     compare,
     to_bool,
@@ -241,7 +240,6 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
     order, each name visible to the values after it and to the calculation."""
     if len(args) % 2 == 0:
         return const(ExcelError("#VALUE!", "LET needs name/value pairs and a calculation"))
-    ctx = comp.ctx
     scope: dict[str, Callable[[str], Fn]] = {}
     binds: list[tuple[list[Any], Fn]] = []
     comp.scopes.append(scope)
@@ -253,7 +251,7 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
             fv = comp.compile(args[i + 1], "A" if mode == "A" else "R")
             slot: list[Any] = [None]
             binds.append((slot, fv))
-            scope[nm[2].upper()] = _reader(ctx, slot)
+            scope[nm[2].upper()] = comp.slot_reader(slot)
         fbody = comp.compile(args[-1], mode)
     finally:
         comp.scopes.pop()
@@ -265,13 +263,3 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
 
     return let
 
-
-def _reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:
-    def read(mode: str) -> Fn:
-        if mode == "S":
-            return lambda base: scalar(ctx, slot[0], base)
-        if mode == "A":
-            return lambda base: array_scalars(ctx, slot[0])
-        return lambda base: slot[0]
-
-    return read

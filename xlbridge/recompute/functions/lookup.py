@@ -542,19 +542,22 @@ def fn_formulatext(ctx: Context, ref: Any) -> Any:
 # --------------------------------------------------------------------------- XLOOKUP
 
 def _xfind(ctx: Context, x: Any, vals: list[Any], match: int, search: int,
-           cache_key: tuple | None) -> int:
+           cache_key: tuple | None, blank_beyond: bool = False) -> int:
     """XMATCH/XLOOKUP: the position of x in vals, or -1."""
-    if x is None:
-        x = 0.0
+    if x is None:  # an empty lookup value finds the first empty cell
+        i = next((i for i, v in enumerate(vals) if v is None), -1)
+        return i if i >= 0 or not blank_beyond else len(vals)
     if search in (2, -2):
-        cand = [i for i, v in enumerate(vals) if type(v) is type(x)]
+        # binary search over a sorted array (descending: the reversed array ascending, so
+        # among equal values the last one is found, as in Excel)
+        cand = [i for i, v in enumerate(vals) if v is not None and type(v) is not ExcelError]
+        if search == -2:
+            cand.reverse()
         keys = [vals[i] for i in cand]
         lo, hi = 0, len(keys)
-        desc = search == -2
         while lo < hi:
             mid = (lo + hi) // 2
-            c = compare(keys[mid], x)
-            if (c < 0) if not desc else (c > 0):  # type: ignore[operator]
+            if compare(keys[mid], x) < 0:  # type: ignore[operator]
                 lo = mid + 1
             else:
                 hi = mid
@@ -562,10 +565,8 @@ def _xfind(ctx: Context, x: Any, vals: list[Any], match: int, search: int,
             return cand[lo]
         if match == 0:
             return -1
-        if match == -1:
-            j = lo - 1 if not desc else lo
-        else:
-            j = lo if not desc else lo - 1
+        smaller, larger = lo - 1, lo
+        j = smaller if match == -1 else larger
         return cand[j] if 0 <= j < len(cand) else -1
     order = range(len(vals)) if search >= 0 else range(len(vals) - 1, -1, -1)
     if match == 2 and type(x) is str:
@@ -581,12 +582,11 @@ def _xfind(ctx: Context, x: Any, vals: list[Any], match: int, search: int,
                 type(x) is str and _has_wild(x)) else _plain_find(x, vals, order)
         return _plain_find(x, vals, order)
     best, best_v = -1, None
-    tx = type(x)
     for i in order:
         v = vals[i]
-        if type(v) is not tx:
+        if v is None or type(v) is ExcelError:
             continue
-        c = compare(v, x)
+        c = compare(v, x)  # across types too: numbers < text < logicals
         if c == 0:
             return i
         if (match == -1 and c < 0 and (best_v is None or compare(v, best_v) > 0)) or (
@@ -610,8 +610,8 @@ def _x_modes(match: Any, search: Any) -> tuple[int, int] | ExcelError:
         return m
     if type(s) is ExcelError:
         return s
-    if m not in (-1, 0, 1, 2) or s not in (-2, -1, 1, 2):
-        return VALUE
+    if m not in (-1, 0, 1, 2) or s not in (-2, -1, 1, 2) or (m == 2 and s in (-2, 2)):
+        return VALUE  # wildcards cannot be searched for by bisection
     return m, s  # type: ignore[return-value]
 
 
@@ -651,7 +651,8 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
     vals, ref, is_row = got  # type: ignore[misc]
     n = len(vals)
     if type(ret) is Ref:
-        rh, rw = ret.height, ret.width
+        r1, c1, r2, c2 = ctx.clamp(ret)  # whole columns are cut to the used rows, as look
+        rh, rw = max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0)
     elif type(ret) is list:
         rh, rw = len(ret), len(ret[0])
     else:
@@ -659,6 +660,7 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
     if ((is_row and rw != n) or (not is_row and rh != n)) and not (n == 1 and rh == rw == 1):
         return ExcelError("#VALUE!", "XLOOKUP: arrays differ in size")
     rid = _range_id(ref)
+    beyond = type(look) is Ref and ctx.clamp(look)[2] < look.r2
 
     def pick(i: int) -> Any:
         if type(ret) is Ref:
@@ -676,7 +678,8 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
     def one(v: Any) -> Any:
         if type(v) is ExcelError:
             return v
-        i = _xfind(ctx, v, vals, *modes, ("xm", *rid) if rid else None)  # type: ignore
+        i = _xfind(ctx, v, vals, *modes, ("xm", *rid) if rid else None,  # type: ignore
+                   beyond)
         if i < 0:
             return if_not_found if if_not_found is not None else ExcelError(
                 "#N/A", "XLOOKUP: not found")
