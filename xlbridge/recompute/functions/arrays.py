@@ -17,6 +17,8 @@ from .registry import registrar
 register = registrar("Lookup & Reference")
 
 CALC_EMPTY = ExcelError("#CALC!", "the result is empty")
+#: TAKE/DROP leaving nothing: the Excel that saved the corpus files gives #VALUE! there
+NOTHING_LEFT = ExcelError("#VALUE!", "nothing left to return")
 
 
 def _grid(ctx: Context, a: Any) -> list[list[Any]]:
@@ -198,7 +200,7 @@ def fn_take(ctx: Context, a: Any, rows: Any, cols: Any = None) -> Any:
     if type(c) is ExcelError:
         return c
     if r == 0 or c == 0:
-        return CALC_EMPTY
+        return NOTHING_LEFT
     g = g[:r] if r > 0 else g[r:]  # type: ignore[operator]
     return [row[:c] if c > 0 else row[c:] for row in g]  # type: ignore[operator]
 
@@ -214,7 +216,7 @@ def fn_drop(ctx: Context, a: Any, rows: Any, cols: Any = None) -> Any:
     g = g[r:] if r >= 0 else g[:r]  # type: ignore[operator]
     g = [row[c:] if c >= 0 else row[:c] for row in g]  # type: ignore[operator]
     if not g or not g[0]:
-        return CALC_EMPTY
+        return NOTHING_LEFT
     return g
 
 

@@ -99,17 +99,15 @@ class Criterion:
             elif op == "<>":
                 self.match = lambda v: v is not None
             else:
-                self._compare(op, "")
+                self.match = lambda v: False  # "<" with nothing after it matches nothing
             return
         x = parse_number(s)
         if x is not None:
             if op in ("", "="):
                 self._equal_value(x)
             elif op == "<>":
-                self._equal_value(x)
-                m = self.match
-                self.match = lambda v: not m(v)
-                self.eq_key = None
+                # only the number itself is excluded: the text "23" is not equal to 23
+                self.match = lambda v: not (type(v) is float and approx_equal(v, x))
             else:
                 self._compare(op, x)
             return

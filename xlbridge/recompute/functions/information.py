@@ -123,8 +123,12 @@ def fn_n(x: Any) -> Any:
 _TYPE_CODES = {float: 1.0, str: 2.0, bool: 4.0, ExcelError: 16.0}
 
 
-@register("TYPE", 1, 1, "A")
-def fn_type(x: Any) -> Any:
+@register("TYPE", 1, 1, "R", ctx=True)
+def fn_type(ctx: Context, x: Any) -> Any:
+    if type(x) is Ref and x.is_cell:
+        x = ctx.cell(x.sheet, x.r1, x.c1)
+    if type(x) is Ref:
+        return 64.0
     if type(x) is list:
         return 64.0 if len(x) > 1 or len(x[0]) > 1 else _TYPE_CODES.get(type(x[0][0]), 1.0)
     return _TYPE_CODES.get(type(x), 1.0)
@@ -151,7 +155,9 @@ def fn_sheet(ctx: Context, x: Any = None) -> Any:
     if type(x) is str:
         i = ctx.sheet_index.get(x.casefold())
         return NA if i is None else float(i + 1)
-    return VALUE
+    if type(x) is ExcelError:
+        return x
+    return NA
 
 
 @register("SHEETS", 0, 1, "R", ctx=True)

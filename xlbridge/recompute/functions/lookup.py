@@ -349,6 +349,8 @@ def form_single(comp: Any, args: list[tuple], mode: str) -> Fn:
 
 @register("ROW", 0, 1, "R", ctx=True)
 def fn_row(ctx: Context, ref: Any = None) -> Any:
+    if type(ref) is ExcelError:
+        return ref
     if ref is None:
         return float(split_key(ctx.caller)[1])
     if type(ref) is not Ref:
@@ -361,6 +363,8 @@ def fn_row(ctx: Context, ref: Any = None) -> Any:
 
 @register("COLUMN", 0, 1, "R", ctx=True)
 def fn_column(ctx: Context, ref: Any = None) -> Any:
+    if type(ref) is ExcelError:
+        return ref
     if ref is None:
         return float(split_key(ctx.caller)[2])
     if type(ref) is not Ref:
@@ -398,9 +402,12 @@ def fn_offset(ctx: Context, ref: Any, rows: Any, cols: Any, height: Any = None,
         if v is None:
             vals.append(d)
             continue
-        n = to_int(v)
-        if type(n) is ExcelError:
-            return n
+        x = to_number(v)
+        if type(x) is ExcelError:
+            return x
+        n = int(x)  # type: ignore[arg-type]
+        if n == 0 and x != 0 and v is not rows and v is not cols:
+            n = 1 if x > 0 else -1  # type: ignore[operator]  # a size below 1 is one cell
         vals.append(n)
     dr, dc, h, w = vals
     if h == 0 or w == 0:

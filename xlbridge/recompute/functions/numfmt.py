@@ -14,8 +14,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..core import Unsupported
+from ..serials import ymd_of
 from ..values import dec15, number_text
-from .dates import ymd_of
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
