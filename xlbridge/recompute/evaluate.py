@@ -307,10 +307,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
                         continue
                     fn, problems = got
             elif kind == ARRAY:
-                if i in table.dynamic:
-                    rng = parse_ref_range(table.refs.get(i) or "")
-                    if rng is not None:
-                        ctx.spills[key] = rng
+                rng = parse_ref_range(table.refs.get(i) or "")
+                if rng is not None:
+                    ctx.spills[key] = rng
                 fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, True)
                 if fn is not None:
                     fn, problems = _array_root(run, st, i, fn)

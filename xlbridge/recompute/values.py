@@ -72,7 +72,7 @@ def checked(x: float) -> float | ExcelError:
 
 _NOT_EXCEL = re.compile(r"[nNiI_]")
 _NUM_RE = re.compile(
-    r"\s*([+-]?)\s*(\$|¥|￥)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*\Z"
+    r"\s*([+-]?)\s*(\$|¥|￥|€|£)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*\Z"
 )
 
 
@@ -107,9 +107,9 @@ def parse_number(text: str) -> float | None:
 
 def _date_text(text: str) -> float | None:
     """A date or time typed as text, as arithmetic reads it (Excel: ="2024-01-10"+1)."""
-    if not text or (not any(ch in text for ch in "-/:年月日") and not any(
+    if not text or text != text.strip() or (not any(ch in text for ch in "-/:年月日") and not any(
             ch.isalpha() for ch in text)):
-        return None
+        return None  # (with spaces around it, Excel does not read text as a date)
     from datetime import date
 
     from .serials import parse_datetime

@@ -26,6 +26,10 @@ def _grid(ctx: Context, a: Any) -> list[list[Any]]:
     return [[0.0 if v is None else v for v in row] for row in g]
 
 
+_ERROR_ORDER = {"#NULL!": 1, "#DIV/0!": 2, "#VALUE!": 3, "#REF!": 4, "#NAME?": 5, "#NUM!": 6,
+                "#N/A": 7, "#GETTING_DATA": 8, "#SPILL!": 9, "#CALC!": 14}
+
+
 def _sort_key(v: Any) -> tuple:
     """Excel's sort order: numbers, text (case-insensitive), logicals, errors; blanks last."""
     t = type(v)
@@ -36,7 +40,7 @@ def _sort_key(v: Any) -> tuple:
     if t is bool:
         return (2, v)
     if t is ExcelError:
-        return (3, 0)
+        return (3, _ERROR_ORDER.get(v.code, 99))
     return (4, 0)
 
 
@@ -78,8 +82,8 @@ def fn_filter(ctx: Context, a: Any, include: Any, if_empty: Any = None) -> Any:
             out = []
     else:
         return ExcelError("#VALUE!", "FILTER: include does not match the array")
-    if not out:
-        return CALC_EMPTY if if_empty is None else if_empty
+    if not out:  # the Excel that saved the corpus gives #VALUE! here (newer ones #CALC!)
+        return NOTHING_LEFT if if_empty is None else if_empty
     return out
 
 

@@ -186,7 +186,7 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
         if i < 0:
             return ExcelError("#N/A", f"{name}: {to_text(x)} not found")
         return g[i][idx - 1]
-    return ExcelError("#N/A", f"{name} needs a table")
+    return ExcelError("#VALUE!", f"{name} needs a table")
 
 
 @register("HLOOKUP", 3, 4, "SRSS", ctx=True)
@@ -543,7 +543,7 @@ def fn_formulatext(ctx: Context, ref: Any) -> Any:
     text = ctx.formula_text(key)
     if text is None:
         return ExcelError("#N/A", "not a formula cell")
-    return "=" + text
+    return "=" + re.sub(r"_xlfn\.(?:_xlws\.)?|_xlws\.", "", text)
 
 
 # --------------------------------------------------------------------------- XLOOKUP

@@ -257,18 +257,18 @@ def fn_sumsq(ctx: Context, *args: Any) -> Any:
 
 def _pairs_of(ctx: Context, a: Any, b: Any) -> list[tuple[float, float]] | ExcelError:
     """Aligned numbers of two same-shaped ranges (pairs where both are numbers)."""
-    ga, gb = ctx.array(a), ctx.array(b)
-    if (len(ga), len(ga[0])) != (len(gb), len(gb[0])):
+    fa = [v for row in ctx.array(a) for v in row]
+    fb = [v for row in ctx.array(b) for v in row]
+    if len(fa) != len(fb):
         return ExcelError("#N/A", "ranges differ in size")
     out = []
-    for ra, rb in zip(ga, gb, strict=True):
-        for x, y in zip(ra, rb, strict=True):
-            if type(x) is ExcelError:
-                return x
-            if type(y) is ExcelError:
-                return y
-            if type(x) is float and type(y) is float:
-                out.append((x, y))
+    for x, y in zip(fa, fb, strict=True):
+        if type(x) is ExcelError:
+            return x
+        if type(y) is ExcelError:
+            return y
+        if type(x) is float and type(y) is float:
+            out.append((x, y))
     return out
 
 
@@ -474,10 +474,9 @@ def fn_permut(n: float, k: float) -> Any:
 
 @register("MULTINOMIAL", 1, 255, "R", ctx=True)
 def fn_multinomial(ctx: Context, *args: Any) -> Any:
-    nums = _number_args(ctx, args)
-    if type(nums) is ExcelError:
-        return nums
-    ks = [math.trunc(x) for x in nums]  # type: ignore[union-attr]
+    ks = _integers(ctx, args)
+    if type(ks) is ExcelError:
+        return ks
     if any(k < 0 for k in ks):
         return NUM
     r = math.factorial(sum(ks))
@@ -493,6 +492,8 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
         for v in (vals if vals is not None else [a]):
             if v is None and vals is not None:
                 continue
+            if type(v) is bool:
+                return ExcelError("#VALUE!", "a logical value where an integer was expected")
             x = to_number(v)
             if type(x) is ExcelError:
                 return x
@@ -507,7 +508,9 @@ def fn_gcd(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
         return ns
-    return float(math.gcd(*ns)) if ns else 0.0  # type: ignore[misc]
+    if not ns:
+        return VALUE
+    return float(math.gcd(*ns))  # type: ignore[misc]
 
 
 @register("LCM", 1, 255, "R", ctx=True)
@@ -515,7 +518,9 @@ def fn_lcm(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
         return ns
-    if not ns or 0 in ns:  # type: ignore[operator]
+    if not ns:
+        return VALUE
+    if 0 in ns:  # type: ignore[operator]
         return 0.0
     return checked(float(math.lcm(*ns)))  # type: ignore[misc]
 
@@ -652,7 +657,7 @@ def fn_sequence(rows: Any, cols: Any = None, start: Any = None, step: Any = None
         vals.append(x)
     r, c = int(vals[0]), int(vals[1])
     if r < 1 or c < 1:
-        return ExcelError("#CALC!", "SEQUENCE of no cells")
+        return ExcelError("#VALUE!", "SEQUENCE of no cells")
     if r * c > 1048576:
         return NUM
     s, st = vals[2], vals[3]

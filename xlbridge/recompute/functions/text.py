@@ -129,8 +129,8 @@ def fn_value(x: Any) -> Any:
         return 0.0
     if type(x) is bool:
         return ExcelError("#VALUE!", "VALUE of a logical value")
-    y = parse_number(str(x))
-    if y is None:
+    y = to_number(x)  # numbers, "1,234", "50%", "€100", dates and times as text
+    if type(y) is ExcelError:
         return ExcelError("#VALUE!", f"“{x}” is not a number")
     return y
 
@@ -249,6 +249,8 @@ def _find(s: str, within: str, start: float, fold: bool) -> Any:
     if i < 1 or i > len(within) + 1:
         return VALUE
     if fold:
+        if s.endswith("~") and not s.endswith("~~"):
+            s = s[:-1]  # an escape with nothing after it: Excel drops it
         if _has_wild(s):
             rx = _wild_re(s)
             m = rx.search(within, i - 1)
@@ -310,7 +312,10 @@ def fn_char(n: float) -> Any:
     k = int(n)
     if not 1 <= k <= 255:
         return VALUE
-    return bytes([k]).decode("cp1252", errors="replace") if k >= 128 else chr(k)
+    try:
+        return bytes([k]).decode("cp1252") if k >= 128 else chr(k)
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: Excel gives the code point
+        return chr(k)
 
 
 @register("UNICHAR", 1, 1, lift=True)
@@ -384,22 +389,16 @@ def fn_valuetotext(x: Any, fmt: Any = None) -> Any:
 
 
 def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
-    """Start of the n-th (negative: from the end) occurrence of needle, or -1."""
+    """Start of the n-th (negative: n-th from the end) occurrence of needle, or -1."""
     h = haystack.casefold() if fold else haystack
     nd = needle.casefold() if fold else needle
-    if n > 0:
-        pos = -1
-        for _ in range(n):
-            pos = h.find(nd, pos + 1)
-            if pos < 0:
-                return -1
-        return pos
-    pos = len(h) + 1
-    for _ in range(-n):
-        pos = h.rfind(nd, 0, pos - 1 + len(nd) - 1) if pos > 0 else -1
-        if pos < 0:
-            return -1
-    return pos
+    starts = []
+    pos = h.find(nd)
+    while pos >= 0:
+        starts.append(pos)
+        pos = h.find(nd, pos + len(nd))
+    k = n - 1 if n > 0 else len(starts) + n
+    return starts[k] if 0 <= k < len(starts) else -1
 
 
 def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default: Any,
