@@ -73,9 +73,17 @@ def _shared_strings(z: zipfile.ZipFile) -> list[str]:
     root = etree.fromstring(z.read("xl/sharedStrings.xml"))
     out = []
     for si in root.iter(f"{{{NS}}}si"):
-        out.append("".join(t.text or "" for t in si.iter(f"{{{NS}}}t")
-                           if t.getparent().tag != f"{{{NS}}}rPh"))
+        out.append(_unescape("".join(t.text or "" for t in si.iter(f"{{{NS}}}t")
+                                     if t.getparent().tag != f"{{{NS}}}rPh")))
     return out
+
+
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(s: str) -> str:
+    """Excel's ``_xHHHH_`` escapes (a carriage return is stored as ``_x000D_``)."""
+    return _XESC.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
 
 
 def _value(c: etree._Element, sst: list[str]) -> Any:
@@ -91,7 +99,7 @@ def _value(c: etree._Element, sst: list[str]) -> Any:
     if t == "s":
         return sst[int(text)]
     if t == "str":
-        return text
+        return _unescape(text)
     if t == "b":
         return text.strip() in ("1", "true")
     if t == "e":

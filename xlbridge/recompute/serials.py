@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from .core import Unsupported
+
 _BASE = dt.date(1899, 12, 30)
 Ymd = tuple[int, int, int]
 
@@ -81,6 +83,15 @@ def parse_datetime(text: str, today: dt.date) -> float | None:
         if m is None:
             continue
         g = m.groupdict()
+        if g.get("m") and g.get("d") and rx.pattern.lstrip("\\s*").startswith("(?P<m>") and (
+                int(g["m"]) <= 12 and int(g["d"]) <= 12 and g["m"] != g["d"]):
+            # 2/3/2023 is 3 February in the US and 2 March in Europe: the PC's regional
+            # settings decide, which a file does not record — not guessed
+            raise Unsupported(f"date text “{text}”: day and month order depends on the "
+                              "regional settings")
+        if g.get("m") and g.get("d") and int(g["m"]) > 12 >= int(g["d"]) and (
+                rx.pattern.lstrip("\\s*").startswith("(?P<m>")):
+            g["m"], g["d"] = g["d"], g["m"]  # 25/12/2023: day first
         try:
             mon = int(g["m"]) if g.get("m") else _MONTHS.get((g.get("mon") or "").lower())
             if mon is None:

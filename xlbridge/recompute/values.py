@@ -72,7 +72,7 @@ def checked(x: float) -> float | ExcelError:
 
 _NOT_EXCEL = re.compile(r"[nNiI_]")
 _NUM_RE = re.compile(
-    r"\s*([+-]?)\s*(\$|¥|￥|€|£)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*\Z"
+    r"\s*([+-]?)\s*(\$|¥|￥|€|£)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*(?:€|元)?\s*\Z"
 )
 
 

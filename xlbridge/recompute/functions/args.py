@@ -76,6 +76,20 @@ def _defaults(fn: Callable[..., Any]) -> list[Any]:
     return [p.default for p in params]
 
 
+def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`numeric` for the functions that came from the Analysis ToolPak (MROUND,
+    QUOTIENT…): a logical value is #VALUE! there, not 1 or 0."""
+    inner = numeric(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        if any(type(a) is bool for a in args):
+            return ExcelError("#VALUE!", "a logical value where a number was expected")
+        return inner(*args)
+
+    return wrapper
+
+
 def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A function of numbers, as Excel's scalar math functions read their arguments: each
     coerced as arithmetic does (blank → 0, "3" → 3, TRUE → 1, "abc" → #VALUE!), an omitted

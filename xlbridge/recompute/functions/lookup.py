@@ -186,7 +186,9 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
         if i < 0:
             return ExcelError("#N/A", f"{name}: {to_text(x)} not found")
         return g[i][idx - 1]
-    return ExcelError("#VALUE!", f"{name} needs a table")
+    if type(table) is str:
+        return ExcelError("#VALUE!", f"{name} needs a table")
+    return ExcelError("#N/A", f"{name} needs a table")
 
 
 @register("HLOOKUP", 3, 4, "SRSS", ctx=True)
@@ -264,8 +266,15 @@ def fn_lookup(ctx: Context, x: Any, vec: Any, result: Any = None) -> Any:
     return rvals[i]
 
 
-@register("INDEX", 2, 3, "ASS", ctx=True, returns_ref=True)
-def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None) -> Any:
+@register("INDEX", 2, 4, "ASSS", ctx=True, returns_ref=True)
+def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
+             area: Any = None) -> Any:
+    if area is not None:
+        a = to_number(area)
+        if type(a) is ExcelError:
+            return a
+        if int(a) != 1:  # type: ignore[arg-type]
+            return ExcelError("#REF!", "INDEX: only one area")
     rn = to_number(_lookup_scalar(ctx, row)) if row is not None else 0.0
     if type(rn) is not float:
         return rn
@@ -576,6 +585,18 @@ def _xfind(ctx: Context, x: Any, vals: list[Any], match: int, search: int,
         j = smaller if match == -1 else larger
         return cand[j] if 0 <= j < len(cand) else -1
     order = range(len(vals)) if search >= 0 else range(len(vals) - 1, -1, -1)
+    if match == 3:  # a regular expression (Excel 365), case-sensitive, anywhere in the text
+        if type(x) is not str:
+            return -1
+        try:
+            rs = re.compile(x).search
+        except re.error:
+            return -1
+        for i in order:
+            v = vals[i]
+            if type(v) is str and rs(v):
+                return i
+        return -1
     if match == 2 and type(x) is str:
         rx = _wild_re(x).fullmatch
         for i in order:
@@ -617,7 +638,7 @@ def _x_modes(match: Any, search: Any) -> tuple[int, int] | ExcelError:
         return m
     if type(s) is ExcelError:
         return s
-    if m not in (-1, 0, 1, 2) or s not in (-2, -1, 1, 2) or (m == 2 and s in (-2, 2)):
+    if m not in (-1, 0, 1, 2, 3) or s not in (-2, -1, 1, 2) or (m >= 2 and s in (-2, 2)):
         return VALUE  # wildcards cannot be searched for by bisection
     return m, s  # type: ignore[return-value]
 

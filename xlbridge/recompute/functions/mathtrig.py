@@ -30,6 +30,7 @@ from .args import (
     _number_args,
     _values,
     numeric,
+    strict_numeric,
 )
 from .criteria import (
     _aligned,
@@ -377,8 +378,8 @@ _trig("COT", lambda x: 1.0 / math.tan(x), _TRIG_LIMIT, True)
 _trig("CSC", lambda x: 1.0 / math.sin(x), _TRIG_LIMIT, True)
 _trig("SEC", lambda x: 1.0 / math.cos(x), _TRIG_LIMIT)
 _trig("COTH", lambda x: 1.0 / math.tanh(x), None, True)
-_trig("CSCH", lambda x: 1.0 / math.sinh(x), None, True)
-_trig("SECH", lambda x: 1.0 / math.cosh(x), None)
+_trig("CSCH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.sinh(x), None, True)
+_trig("SECH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.cosh(x), None)
 _trig("ACOT", lambda x: math.pi / 2 - math.atan(x), None)
 
 
@@ -526,7 +527,7 @@ def fn_lcm(ctx: Context, *args: Any) -> Any:
 
 
 @register("QUOTIENT", 2, 2, lift=True)
-@numeric
+@strict_numeric
 def fn_quotient(n: float, d: float) -> Any:
     if d == 0.0:
         return DIV0
@@ -534,7 +535,7 @@ def fn_quotient(n: float, d: float) -> Any:
 
 
 @register("MROUND", 2, 2, lift=True)
-@numeric
+@strict_numeric
 def fn_mround(x: float, m: float) -> Any:
     if m == 0.0:
         return 0.0

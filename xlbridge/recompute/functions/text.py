@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -414,8 +415,8 @@ def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default
         return n
     fold = False if mode is None else bool(to_number(mode) == 1.0)
     match_end = False if end is None else bool(to_number(end) == 1.0)
-    k = int(n)  # type: ignore[arg-type]
-    if k == 0 or abs(k) > len(s) + 1:  # type: ignore[arg-type]
+    k = math.floor(n)  # type: ignore[arg-type]
+    if k == 0 or abs(k) > len(s) + 1 or len(d) > len(s):  # type: ignore[arg-type]
         return VALUE
     if d == "":
         pos, dl = (0 if k > 0 else len(s)), 0  # type: ignore[arg-type]
