@@ -339,6 +339,9 @@ class Compiler:
 
     def c_op(self, node: tuple, mode: str) -> Fn:
         _, op, a, b = node
+        chain = _left_chain(node)
+        if len(chain) > _CHAIN_MIN:
+            return self._chain(chain, mode)
         scalar_op = SCALAR_OPS[op]
         if mode == "A":
             fa = self.compile(a, "A")
@@ -356,6 +359,27 @@ class Compiler:
         fa = self.compile(a, "S")
         fb = self.compile(b, "S")
         return fast_binop(op, fa, fb, a, b, scalar_op)
+
+    def _chain(self, chain: list[tuple[str | None, tuple]], mode: str) -> Fn:
+        """``A1+A2+…+A600``: a long run of operators of one precedence, compiled and
+        evaluated in a loop, left to right as Excel does, instead of 600 nested closures
+        (which would exhaust Python's recursion limit)."""
+        m = "A" if mode == "A" else "S"
+        first = self.compile(chain[0][1], m)
+        rest = [(SCALAR_OPS[op], op, self.compile(n, m)) for op, n in chain[1:]]  # type: ignore
+        ctx = self.ctx
+
+        def chained(base: int) -> Any:
+            v = first(base)
+            for slow, op, f in rest:
+                w = f(base)
+                if m == "A" and (type(v) in (Ref, list) or type(w) in (Ref, list)):
+                    v = array_binop(ctx, op, slow, v, w)
+                else:
+                    v = slow(v, w)
+            return v
+
+        return chained
 
     def c_neg(self, node: tuple, mode: str) -> Fn:
         return self._unary(node[1], mode, neg)
@@ -630,6 +654,25 @@ class Compiler:
 
 
 # --------------------------------------------------------------------------- helpers
+
+_CHAIN_MIN = 32
+_LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2, "&": 3}
+
+
+def _left_chain(node: tuple) -> list[tuple[str | None, tuple]]:
+    """The operands of a left-nested run of operators of one precedence level, walked
+    without recursion: ((a+b)-c)+d → [(None, a), ("+", b), ("-", c), ("+", d)]."""
+    level = _LEVEL.get(node[1])
+    if level is None:
+        return [(None, node)]
+    out: list[tuple[str | None, tuple]] = []
+    while node[0] == "op" and _LEVEL.get(node[1]) == level:
+        out.append((node[1], node[3]))
+        node = node[2]
+    out.append((None, node))
+    out.reverse()
+    return out
+
 
 def _slot_reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:
     """How a LET/LAMBDA name reads its bound value in each compile mode."""

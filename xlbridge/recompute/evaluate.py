@@ -54,7 +54,7 @@ from .sheetxml import (
     T_OTHER,
     FormulaTable,
     SheetScan,
-    find_cell,
+    find_cells,
     parse_ref_range,
     scan_sheet,
 )
@@ -99,6 +99,7 @@ class _Run:
         self.member_of: dict[int, int] = {}  # array-formula member → anchor
         self.kept: set[int] = set()
         self._row_of: dict[int, int] | None = None
+        self._members_of: dict[int, list[int]] | None = None
 
     def cached(self, key: int) -> Any:
         if self._row_of is None:
@@ -121,15 +122,26 @@ class _Run:
 
     def keep(self, key: int, msg: str, kind: str = "unsupported") -> None:
         """The formula cannot be computed: the cell (and its array range) keep stored values."""
+        self._restore(key)
+        s, c = _addr(self.ctx, key)
+        self.report.unsupported.append(CellIssue(s, c, kind, msg))
+
+    def _restore(self, key: int) -> None:
+        """A formula cell that is not computed gets its stored value back — an array
+        formula's whole range with it, so that no member is left waiting."""
         values = self.ctx.values
         values[key] = self.cached(key)
         self.kept.add(key)
-        for m, anchor in self.member_of.items():
-            if anchor == key and values.get(m) is PENDING:
+        members = self._members_of.get(key) if self._members_of is not None else None
+        if members is None and self.member_of:
+            self._members_of = {}
+            for m, anchor in self.member_of.items():
+                self._members_of.setdefault(anchor, []).append(m)
+            members = self._members_of.get(key)
+        for m in members or ():
+            if values.get(m) is PENDING:
                 values[m] = self.cached(m)
                 self.kept.add(m)
-        s, c = _addr(self.ctx, key)
-        self.report.unsupported.append(CellIssue(s, c, kind, msg))
 
     # ------------------------------------------------------------------ scheduling
 
@@ -178,7 +190,14 @@ class _Run:
                     values[d] = None
 
         push(need.keys)
+        # a safety net: every cell is evaluated a bounded number of times; a stack that
+        # keeps growing back means an ordering this scheduler cannot find (it is reported)
+        budget = 64 * (len(fn_of) + 16)
         while stack:
+            budget -= 1
+            if budget < 0:
+                self.circle(stack, stack[0], set(stack) | blocked)
+                return
             k = stack[-1]
             if get(k) is not PENDING:
                 stack.pop()
@@ -210,8 +229,7 @@ class _Run:
         names = [f"{s}!{c}" for s, c in (_addr(self.ctx, k) for k in members)]
         path = " → ".join([*names, names[0]]) if names else "?"
         for k in members:
-            self.ctx.values[k] = self.cached(k)
-            self.kept.add(k)
+            self._restore(k)
             blocked.discard(k)
             s, c = _addr(self.ctx, k)
             self.report.circular.append(
@@ -231,7 +249,8 @@ def evaluate_book(book: Book, report: WorkbookReport,
         if info.part is None:
             continue
         data = book.pkg.read(info.part)
-        scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part)
+        scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part,
+                          info.name)
         states.append(SheetState(info, data, scan))
         max_row = max(max_row, scan.max_row)
         max_col = max(max_col, scan.max_col)
@@ -356,13 +375,14 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
     sb = st.info.index << SHEET_SHIFT
     cells = []
     found_rows = []
+    spans = find_cells(st.data, st.scan.prefix, r1, c1, r2, c2)
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
             key = sb | (r << ROW_SHIFT) | c
             if key == anchor:
                 cells.append((0, 0, key))
                 continue
-            found = find_cell(st.data, st.scan.prefix, 0, len(st.data), r, c)
+            found = spans.get((r, c))
             if found is None:
                 return None, ["array formula range has cells missing in the file; not "
                               "recomputed"]
