@@ -278,7 +278,7 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Recompute files in this many parallel processes.")
 @click.option("--dry-run", is_flag=True, help="Compute and report, write nothing.")
@@ -291,16 +291,27 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
                    "(for publishing, 公示, to PCs without the add-in).")
 @click.option("--schemes", "schemes_from", metavar="DIR|URL",
               help="Read schemes from DIR first, or sync them from the server at URL first.")
+@click.option("--functions", "list_functions", is_flag=True,
+              help="List the worksheet functions recompute computes, by Excel's category, and "
+                   "exit.")
 @click.pass_context
 def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bool,
               backup: bool, report_path: str | None, values_dir: str | None,
-              schemes_from: str | None) -> None:
+              schemes_from: str | None, list_functions: bool) -> None:
     """Recompute every formula of the workbooks in PATHS and store the values in the files.
 
     Folders are searched for .xlsx/.xlsm files. The offices' own formulas (SUM, IF, VLOOKUP,
     RANK…) and the PERF_* functions are evaluated in dependency order; each file is written
     atomically and keeps everything else. Exit status 1 if any file could not be processed.
     """
+    if list_functions:
+        from xlbridge.recompute.functions import function_listing
+
+        click.echo(function_listing())
+        return
+    if not paths:
+        raise click.UsageError("缺少要重算的工作簿或文件夹（missing PATHS: workbooks or folders "
+                               "to recompute）")
     from xlbridge.batch import Options, find_workbooks, frozen_targets, recompute_files
 
     if report_path and Path(report_path).suffix.lower() not in (".csv", ".html", ".htm"):

@@ -33,6 +33,7 @@ from .core import (
     Context,
     NeedCells,
     Ref,
+    RefList,
     Unsupported,
     scalar,
 )
@@ -307,6 +308,22 @@ class Compiler:
 
             return range_scalar
         return range_op
+
+    def c_3d(self, node: tuple, mode: str) -> Fn:
+        _, first, last, inner = node
+        a, b = self._sheet_of(first), self._sheet_of(last)
+        if a is None or b is None:
+            return const(ExcelError("#REF!", f"no sheet named {first if a is None else last}"))
+        names = self.ctx.sheet_names
+        parts = [self.compile((inner[0], names[s], *inner[2:]), "R")
+                 for s in range(min(a, b), max(a, b) + 1)]
+        if mode == "S":
+            return const(ExcelError("#VALUE!", "a 3-D reference where one value was expected"))
+
+        def three_d(base: int) -> Any:
+            return RefList(f(base) for f in parts)
+
+        return three_d
 
     def c_name(self, node: tuple, mode: str) -> Fn:
         _, sheet_name, name = node

@@ -105,6 +105,13 @@ class Ref:
         return hash(self.key)
 
 
+class RefList(tuple):
+    """A 3-D reference (``Sheet1:Sheet3!B5``): the same rectangle on consecutive sheets. The
+    functions that take several ranges (SUM, COUNT, AVERAGE, MAX…) read all of them."""
+
+    __slots__ = ()
+
+
 Grid = list[list[Any]]
 
 _CACHE_MIN_CELLS = 24
@@ -135,6 +142,8 @@ class Context:
         self.date1904 = date1904
         #: array formulas' ranges by anchor key (for ANCHORARRAY, the ``A1#`` spill reference)
         self.spills: dict[int, tuple[int, int, int, int]] = {}
+        #: hidden rows by sheet (SUBTOTAL/AGGREGATE leave them out when asked)
+        self.hidden_rows: dict[int, set[int]] = {}
         #: formula cells' text by key, when a function needs it (FORMULATEXT, ISFORMULA)
         self.formula_text: Callable[[int], str | None] = lambda key: None
 

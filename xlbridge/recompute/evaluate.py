@@ -58,6 +58,7 @@ from .sheetxml import (
     parse_ref_range,
     scan_sheet,
 )
+from .tables import rewrite_structured
 from .values import NA
 from .xmltext import decode_text
 
@@ -266,7 +267,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
         for name, fn in functions.items():
             extra[name.upper()] = fn if isinstance(fn, FunctionSpec) else external_spec(name, fn)
     run = _Run(ctx, table, report)
+    tables = book.tables
     ctx.formula_text = lambda key: _formula_text(run, states, key)
+    ctx.hidden_rows = {st.info.index: st.scan.hidden_rows for st in states if st.scan.hidden_rows}
     cache: dict[tuple[int, Any, bool], tuple[Fn | None, list[str]]] = {}
     templates = KeyTemplates()
 
@@ -274,8 +277,15 @@ def evaluate_book(book: Book, report: WorkbookReport,
               array: bool, exact: bool = False) -> tuple[Fn | None, list[str]]:
         # shared-formula masters are keyed on the decoded text: their key is applied to
         # other cells, so every reference must be recognised; other formulas need not be
-        key = relative_key(decode_text(text), row, col) if exact else templates.key(
-            text, row, col)
+        if tables and b"[" in text:
+            a1 = rewrite_structured(decode_text(text), row, tables, sheet, ctx.sheet_names)
+            if a1 is None:
+                return None, ["unsupported formula syntax: a structured reference to a table "
+                              "or column this workbook does not have"]
+            key = relative_key(a1, row, col)
+        else:
+            key = relative_key(decode_text(text), row, col) if exact else templates.key(
+                text, row, col)
         ck = (sheet, key, array)
         got = cache.get(ck)
         if got is not None:

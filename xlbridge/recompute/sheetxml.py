@@ -102,6 +102,7 @@ class SheetScan:
     max_row: int = 0
     max_col: int = 0
     cells: int = 0
+    hidden_rows: set[int] = field(default_factory=set)  # <row hidden="1"> (SUBTOTAL 10x)
 
 
 _SHEETDATA_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData\b[^>]*?(/?)>")
@@ -111,6 +112,7 @@ _ATTR_ROW_R = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _ATTR_SI = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 _ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
 _SHARED_CHILD = re.compile(rb"""\s+t="shared"\s+si="([0-9]+)"\s*/?""")
+_HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
@@ -298,6 +300,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 rm = _ATTR_ROW_R.search(rowattrs)
                 row = int(rm.group(1)) if rm else row + 1
                 col = 0
+                if b"hidden" in rowattrs and _HIDDEN.search(rowattrs):
+                    scan.hidden_rows.add(row)
                 continue
             else:
                 rm = _ATTR_R.search(attrs)

@@ -76,6 +76,32 @@ SPECIAL_FORMS = frozenset(n for n, s in NATIVE.items() if s.form)
 #: Every Excel function name the recalculator computes itself.
 NATIVE_FUNCTIONS = frozenset(n for n, s in NATIVE.items() if s.category != "Internal")
 
+_CATEGORY_ZH = {"Math & Trig": "数学和三角", "Statistical": "统计", "Logical": "逻辑",
+                "Text": "文本", "Lookup & Reference": "查找和引用", "Information": "信息",
+                "Date & Time": "日期和时间"}
+
+
+def function_listing(arity: bool = True) -> str:
+    """The functions recompute computes, by Excel category, from the registry itself
+    (``xlbridge recompute --functions``; the README's list is checked against it)."""
+    groups = natives_by_category()
+    groups.pop("Internal", None)
+    n = sum(len(v) for v in groups.values())
+    lines = [f"xlbridge recompute 计算以下 {n} 个 Excel 函数（functions computed, by Excel's "
+             "category）；", "用到其他函数的单元格保留文件中的值，并逐格报告。"]
+    for cat, specs in groups.items():
+        lines.append(f"\n{_CATEGORY_ZH.get(cat, cat)} {cat} ({len(specs)}):")
+        names = [f"{s.name}({s.arity})" if arity else s.name for s in specs]
+        line = " "
+        for n in names:
+            if len(line) + len(n) + 1 > 96:
+                lines.append(line)
+                line = " "
+            line += " " + n
+        lines.append(line)
+    return "\n".join(lines)
+
+
 __all__ = [
     "CATEGORIES",
     "FUNCTIONS",
@@ -88,6 +114,7 @@ __all__ = [
     "call_external",
     "current_caller",
     "external_spec",
+    "function_listing",
     "is_supported",
     "lookup",
     "natives_by_category",

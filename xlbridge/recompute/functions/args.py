@@ -9,7 +9,7 @@ from typing import Any
 
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Context, Ref
+from ..core import Context, Ref, RefList
 from ..values import DIV0, NUM, VALUE, checked, to_number, to_text
 
 # --------------------------------------------------------------------------- helpers
@@ -25,6 +25,8 @@ def _values(ctx: Context, a: Any) -> list[Any] | None:
         return ctx.flat(a)
     if t is list:
         return [v for row in a for v in row]
+    if t is RefList:
+        return [v for r in a for v in ctx.flat(r)]
     return None
 
 

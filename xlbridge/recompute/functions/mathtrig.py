@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
@@ -11,6 +12,9 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
+    PENDING,
+    ROW_SHIFT,
+    SHEET_SHIFT,
     Context,
     Ref,
 )
@@ -31,6 +35,7 @@ from .args import (
     _values,
     numeric,
     strict_numeric,
+    to_int,
 )
 from .criteria import (
     _aligned,
@@ -41,7 +46,7 @@ from .criteria import (
     _pairs,
     _sum_at,
 )
-from .registry import registrar
+from .registry import NATIVE, registrar
 
 register = registrar("Math & Trig")
 
@@ -663,3 +668,85 @@ def fn_sequence(rows: Any, cols: Any = None, start: Any = None, step: Any = None
         return NUM
     s, st = vals[2], vals[3]
     return [[s + (i * c + j) * st for j in range(c)] for i in range(r)]
+
+
+# --------------------------------------------------------------------------- SUBTOTAL, AGGREGATE
+
+_AGGREGATES = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PRODUCT",
+               7: "STDEV.S", 8: "STDEV.P", 9: "SUM", 10: "VAR.S", 11: "VAR.P", 12: "MEDIAN",
+               13: "MODE.SNGL", 14: "LARGE", 15: "SMALL", 16: "PERCENTILE.INC",
+               17: "QUARTILE.INC", 18: "PERCENTILE.EXC", 19: "QUARTILE.EXC"}
+_NESTED = re.compile(r"\b(?:_xlfn\.)?(?:SUBTOTAL|AGGREGATE)\s*\(", re.I)
+
+
+def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool) -> Any:
+    """The values of a SUBTOTAL/AGGREGATE argument without what it is told to leave out:
+    hidden rows, cells that are themselves SUBTOTAL/AGGREGATE formulas, error values."""
+    if type(a) is not Ref:
+        if type(a) is list and errors:
+            vals = [v for row in a for v in row if type(v) is not ExcelError]
+            return [vals or [None]]
+        return a
+    r1, c1, r2, c2 = ctx.clamp(a)
+    hidden_rows = ctx.hidden_rows.get(a.sheet, ()) if hidden else ()
+    out = []
+    sb = a.sheet << SHEET_SHIFT
+    get = ctx.values.get
+    for r in range(r1, r2 + 1):
+        if r in hidden_rows:
+            continue
+        for c in range(c1, c2 + 1):
+            key = sb | (r << ROW_SHIFT) | c
+            v = get(key)
+            if v is PENDING:
+                ctx.cell(a.sheet, r, c)  # raises NeedCells: computed first
+            if nested and v is not None:
+                text = ctx.formula_text(key)
+                if text is not None and _NESTED.search(text):
+                    continue
+            if errors and type(v) is ExcelError:
+                continue
+            out.append(v)
+    return [out or [None]]
+
+
+def _aggregate(ctx: Context, fn: int, args: tuple[Any, ...], hidden: bool, nested: bool,
+               errors: bool) -> Any:
+    name = _AGGREGATES.get(fn)
+    if name is None:
+        return VALUE
+    impl = NATIVE[name].impl
+    if fn >= 14:
+        if len(args) < 2:
+            return VALUE
+        return impl(ctx, _kept(ctx, args[0], hidden, nested, errors), args[1])
+    return impl(ctx, *[_kept(ctx, a, hidden, nested, errors) for a in args])
+
+
+@register("SUBTOTAL", 2, 255, "SR", ctx=True)
+def fn_subtotal(ctx: Context, fn: Any, *refs: Any) -> Any:
+    """SUBTOTAL(1–11, …) counts hidden rows, SUBTOTAL(101–111, …) leaves them out; cells that
+    are SUBTOTAL/AGGREGATE formulas themselves are never counted twice."""
+    n = to_int(fn)
+    if type(n) is ExcelError:
+        return n
+    hidden = n > 100  # type: ignore[operator]
+    k = n - 100 if hidden else n  # type: ignore[operator]
+    if not 1 <= k <= 11 or any(type(r) is not Ref for r in refs):
+        return VALUE
+    return _aggregate(ctx, k, refs, hidden, True, False)  # type: ignore[arg-type]
+
+
+@register("AGGREGATE", 3, 255, "SSA", ctx=True)
+def fn_aggregate(ctx: Context, fn: Any, options: Any, *args: Any) -> Any:
+    """AGGREGATE(function 1–19, options 0–7, …): options 0–3 leave out nested SUBTOTAL/
+    AGGREGATE cells, 1/3/5/7 hidden rows, 2/3/6/7 error values."""
+    n, o = to_int(fn), to_int(0.0 if options is None else options)
+    if type(n) is ExcelError:
+        return n
+    if type(o) is ExcelError:
+        return o
+    if not 0 <= o <= 7:  # type: ignore[operator]
+        return VALUE
+    return _aggregate(ctx, n, args, o in (1, 3, 5, 7), o <= 3,  # type: ignore[arg-type]
+                      o in (2, 3, 6, 7))
