@@ -102,6 +102,13 @@ def function_listing(arity: bool = True) -> str:
     return "\n".join(lines)
 
 
+def readme_list() -> str:
+    """The README's list (one Markdown bullet per category), generated from the registry;
+    a test checks that the README holds exactly this."""
+    return "\n".join(f"  - **{cat}** ({len(specs)}): " + " ".join(s.name for s in specs)
+                     for cat, specs in natives_by_category().items() if cat != "Internal")
+
+
 __all__ = [
     "CATEGORIES",
     "FUNCTIONS",
@@ -118,6 +125,7 @@ __all__ = [
     "is_supported",
     "lookup",
     "natives_by_category",
+    "readme_list",
     "register_function",
     "sumproduct_conditional",
     "to_decimal",
