@@ -109,6 +109,8 @@ register("DAY", 1, 1, ctx=True, lift=True)(_part(2))
 
 
 def _add_months(ctx: Context, start: Any, months: Any, end_of_month: bool) -> Any:
+    if type(start) is bool or type(months) is bool:  # Analysis ToolPak functions
+        return ExcelError("#VALUE!", "a logical value where a date or number was expected")
     n = _day(ctx, start)
     if type(n) is ExcelError:
         return n

@@ -402,8 +402,13 @@ def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
     return starts[k] if 0 <= k < len(starts) else -1
 
 
-def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default: Any,
-                  after: bool) -> Any:
+def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> Any:
+    """TEXTBEFORE/TEXTAFTER(text, delimiter, [instance], [match_mode], [match_end],
+    [if_not_found]); an if_not_found argument that is an empty cell gives "" (only an
+    omitted one gives #N/A), and a delimiter longer than the text is #VALUE! once an
+    instance is given."""
+    inst, mode, end, default = (*rest, None, None, None, None)[:4]
+    given_default = len(rest) >= 4
     s = to_text(text)
     if type(s) is ExcelError:
         return s
@@ -416,7 +421,7 @@ def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default
     fold = False if mode is None else bool(to_number(mode) == 1.0)
     match_end = False if end is None else bool(to_number(end) == 1.0)
     k = math.floor(n)  # type: ignore[arg-type]
-    if k == 0 or abs(k) > len(s) + 1 or len(d) > len(s):  # type: ignore[arg-type]
+    if k == 0 or abs(k) > len(s) + 1 or (inst is not None and len(d) > len(s)):  # type: ignore
         return VALUE
     if d == "":
         pos, dl = (0 if k > 0 else len(s)), 0  # type: ignore[arg-type]
@@ -426,20 +431,20 @@ def _before_after(text: Any, delim: Any, inst: Any, mode: Any, end: Any, default
         if pos < 0 and match_end:
             pos, dl = (len(s), 0) if k > 0 else (0, 0)  # type: ignore[arg-type]
     if pos < 0:
-        return NA if default is None else default
+        if not given_default:
+            return ExcelError("#N/A", "delimiter not found")
+        return "" if default is None else default
     return s[pos + dl:] if after else s[:pos]  # type: ignore[index]
 
 
 @register("TEXTBEFORE", 2, 6, lift=True)
-def fn_textbefore(text: Any, delim: Any, inst: Any = None, mode: Any = None, end: Any = None,
-                  default: Any = None) -> Any:
-    return _before_after(text, delim, inst, mode, end, default, False)
+def fn_textbefore(text: Any, delim: Any, *rest: Any) -> Any:
+    return _before_after(text, delim, rest, False)
 
 
 @register("TEXTAFTER", 2, 6, lift=True)
-def fn_textafter(text: Any, delim: Any, inst: Any = None, mode: Any = None, end: Any = None,
-                 default: Any = None) -> Any:
-    return _before_after(text, delim, inst, mode, end, default, True)
+def fn_textafter(text: Any, delim: Any, *rest: Any) -> Any:
+    return _before_after(text, delim, rest, True)
 
 
 @register("TEXTSPLIT", 2, 6, "SAASSS", ctx=True)
