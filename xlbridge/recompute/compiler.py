@@ -477,11 +477,16 @@ class Compiler:
                 am = "A" if mode == "A" else "R"
             elif m == "A":
                 am = "A"
+            elif m == "L":  # one value; in an array formula, each value of an array
+                am = "A" if mode == "A" else "S"
             else:  # external: single cells as values, everything else as references
                 am = "S" if a[0] in ("cell", "n", "s", "b", "e", "miss", "op", "neg",
                                      "pct", "pos") else ("A" if mode == "A" else "R")
             fs.append(self.compile(a, am))
         impl = spec.impl
+        lifted_at = [i for i in range(len(args)) if spec.mode(i) == "L"]
+        if mode == "A" and lifted_at and not spec.external:
+            return self._lift_some(spec, fs, lifted_at)
         if spec.external:
             def ext(base: int) -> Any:
                 return call_external(ctx, spec, [f(base) for f in fs], base)
@@ -513,6 +518,38 @@ class Compiler:
 
             return to_array
         return call
+
+    def _lift_some(self, spec: FunctionSpec, fs: list[Fn], at: list[int]) -> Fn:
+        """A function called once per value of its ``L`` arguments when they are arrays
+        (``SUM(SUMIF(A:A, E1:E3, C:C))`` in an array formula: three criteria, three sums)."""
+        ctx = self.ctx
+        impl = spec.impl
+
+        def lift_some(base: int) -> Any:
+            vals = [f(base) for f in fs]
+            grids = {}
+            for i in at:
+                v = vals[i]
+                if (type(v) is Ref and not v.is_cell) or type(v) is list:
+                    grids[i] = ctx.array(v)
+                elif type(v) is Ref:
+                    vals[i] = ctx.cell(v.sheet, v.r1, v.c1)
+            if not grids:
+                return impl(ctx, *vals) if spec.ctx else impl(*vals)
+            h = max(len(g) for g in grids.values())
+            w = max(len(g[0]) for g in grids.values())
+            out = []
+            for r in range(h):
+                row = []
+                for c in range(w):
+                    call = list(vals)
+                    for i, g in grids.items():
+                        call[i] = g[r if len(g) > 1 else 0][c if len(g[0]) > 1 else 0]
+                    row.append(impl(ctx, *call) if spec.ctx else impl(*call))
+                out.append(row)
+            return out
+
+        return lift_some
 
     # ---------------------------------------------------------------- SUMPRODUCT fast path
 

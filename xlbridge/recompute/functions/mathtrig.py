@@ -190,7 +190,7 @@ def fn_sumproduct(ctx: Context, *args: Any) -> Any:
 
 
 
-@register("SUMIF", 2, 3, "R", ctx=True)
+@register("SUMIF", 2, 3, "RLR", ctx=True)
 def fn_sumif(ctx: Context, rng: Any, crit: Any, sum_rng: Any = None) -> Any:
     if type(crit) is Ref:
         crit = ctx.intersect(crit, ctx.caller)
@@ -385,7 +385,7 @@ _trig("SEC", lambda x: 1.0 / math.cos(x), _TRIG_LIMIT)
 _trig("COTH", lambda x: 1.0 / math.tanh(x), None, True)
 _trig("CSCH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.sinh(x), None, True)
 _trig("SECH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.cosh(x), None)
-_trig("ACOT", lambda x: math.pi / 2 - math.atan(x), None)
+_trig("ACOT", lambda x: math.atan(1.0 / x) if x > 0 else math.pi / 2 - math.atan(x), None)
 
 
 @register("ACOTH", 1, 1, lift=True)
@@ -393,7 +393,7 @@ _trig("ACOT", lambda x: math.pi / 2 - math.atan(x), None)
 def fn_acoth(x: float) -> Any:
     if abs(x) <= 1.0:
         return NUM
-    return 0.5 * math.log((x + 1.0) / (x - 1.0))
+    return math.atanh(1.0 / x)
 
 
 @register("ATAN2", 2, 2, lift=True)
@@ -497,7 +497,7 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
         vals = _values(ctx, a)
         for v in (vals if vals is not None else [a]):
             if v is None and vals is not None:
-                continue
+                continue  # an empty cell in a range is left out; one named directly is 0
             if type(v) is bool:
                 return ExcelError("#VALUE!", "a logical value where an integer was expected")
             x = to_number(v)
@@ -528,7 +528,8 @@ def fn_lcm(ctx: Context, *args: Any) -> Any:
         return VALUE
     if 0 in ns:  # type: ignore[operator]
         return 0.0
-    return checked(float(math.lcm(*ns)))  # type: ignore[misc]
+    r = math.lcm(*ns)  # type: ignore[misc]
+    return NUM if r >= 2 ** 53 else float(r)
 
 
 @register("QUOTIENT", 2, 2, lift=True)

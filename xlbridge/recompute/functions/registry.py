@@ -39,10 +39,11 @@ class FunctionSpec:
 
     ``modes`` gives one letter per argument, the last one repeating: ``S`` a single value
     (a range is implicitly intersected), ``R`` a reference or value (ranges stay ranges),
-    ``A`` an array (operators inside act element-wise, as in SUMPRODUCT); ``X`` is the
-    external calling convention. A *form* (``form=True``: IF, IFERROR, CHOOSE, LET…) gets
-    its arguments unevaluated: ``impl(compiler, args, mode)`` returns the call's closure, so
-    that only the branch taken is evaluated, as in Excel.
+    ``A`` an array (operators inside act element-wise, as in SUMPRODUCT), ``L`` one value that
+    in an array formula may be an array, the function then called once per value (SUMIF's
+    criteria); ``X`` is the external calling convention. A *form* (``form=True``: IF,
+    IFERROR, CHOOSE, LET…) gets its arguments unevaluated: ``impl(compiler, args, mode)``
+    returns the call's closure, so that only the branch taken is evaluated, as in Excel.
     """
 
     name: str

@@ -115,7 +115,7 @@ def fn_countblank(ctx: Context, rng: Any) -> Any:
 
 
 
-@register("COUNTIF", 2, 2, "R", ctx=True)
+@register("COUNTIF", 2, 2, "RL", ctx=True)
 def fn_countif(ctx: Context, rng: Any, crit: Any) -> Any:
     if type(crit) is Ref:
         crit = ctx.intersect(crit, ctx.caller)
@@ -170,7 +170,7 @@ def fn_averageifs(ctx: Context, avg_rng: Any, *args: Any) -> Any:
     return _sum_at(ctx, avg_rng, got[1], got[2], got[0], True)  # type: ignore[index]
 
 
-@register("AVERAGEIF", 2, 3, "R", ctx=True)
+@register("AVERAGEIF", 2, 3, "RLR", ctx=True)
 def fn_averageif(ctx: Context, rng: Any, crit: Any, avg_rng: Any = None) -> Any:
     if type(crit) is Ref:
         crit = ctx.intersect(crit, ctx.caller)

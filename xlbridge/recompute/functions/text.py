@@ -64,8 +64,8 @@ def _text_arg(x: Any) -> Any:
 
 
 def _count_arg(n: Any, default: float) -> Any:
-    if n is None:
-        return default
+    if n is None:  # an empty cell, or an argument left empty (LEFT(A1,)): 0 characters
+        return 0.0
     k = to_number(n)
     if type(k) is not float:
         return k
