@@ -12,6 +12,7 @@ pages for people). ``serving`` runs it under waitress: ``xlbridge serve``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, render_template, request
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from server import db
 from server.auth import TokenCache
 from server.cache import PublishedCache
+from server.csrf import CSRFError
 from server.fastpath import FastPath
 from server.problems import Problem, from_http_exception
 from server.ratelimit import TokenBuckets
@@ -36,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "FAST_PATH": True,  # serve cached published documents without Flask (server/fastpath.py)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_MINUTES": 120,  # a web-page session ends this long after its last request …
+    "SESSION_MAX_HOURS": 12,  # … and this long after signing in, whatever happens
+    "WTF_CSRF_CHECK_DEFAULT": False,  # the pages check CSRF themselves (server/csrf.py) …
+    "WTF_CSRF_TIME_LIMIT": None,  # … with a token as long-lived as the session
 }
 
 
@@ -48,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("XLBRIDGE_SERVER")
     else:
         app.config.from_mapping(test_config)
+    # the session cookie is re-signed on every request and refused this long after the last
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        minutes=float(app.config["SESSION_IDLE_MINUTES"]))
     url = app.config["DATABASE_URL"]
     app.config["DATABASE_URL"] = db.database_url(url) if url else db.default_database_url()
 
@@ -57,11 +66,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["xlbridge_ratelimit"] = TokenBuckets(
         float(app.config["WRITE_RATE_PER_MINUTE"]), int(app.config["WRITE_BURST"]))
 
-    from server import api, openapi, web
+    from server import api, editor, openapi, web
+    from server.csrf import csrf
 
+    csrf.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(editor.bp)
     _error_handlers(app)
     if app.config["FAST_PATH"]:
         app.wsgi_app = FastPath(app.wsgi_app, app.extensions["xlbridge_cache"],  # type: ignore[method-assign]
@@ -94,6 +106,15 @@ def _error_handlers(app: Flask) -> None:
         resp = page(exc.status, body["title"], exc.detail)
         resp.headers.update(exc.headers)
         return resp
+
+    @app.errorhandler(CSRFError)
+    def on_csrf(exc: CSRFError) -> Response:
+        if (request.endpoint or "").startswith("editor."):
+            from server.editor import kept_on_sign_out
+
+            return kept_on_sign_out()
+        return page(400, "表单已失效", "这个页面的表单已过期（例如期间重新登录过）。"
+                                       "请返回、刷新页面后再提交。")
 
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException) -> Response:

@@ -14,7 +14,7 @@ from server.models import AuditRow
 if TYPE_CHECKING:
     from server.auth import Actor
 
-ACTIONS = ("draft.create", "draft.update", "draft.delete", "scheme.publish",
+ACTIONS = ("draft.create", "draft.update", "draft.delete", "draft.submit", "scheme.publish",
            "scheme.deprecate", "scheme.undeprecate", "token.create", "token.revoke")
 
 

@@ -11,18 +11,30 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
-from xlbridge.scheme.describe import METHOD_NAMES, PERIOD_NAMES, describe, item_text
-from xlbridge.scheme.inputs import part_periods
+from xlbridge.scheme.describe import (
+    METHOD_NAMES,
+    PERIOD_NAMES,
+    Names,
+    aggregation_lines,
+    cap_text,
+    category_text,
+    condition_text,
+    describe,
+    item_text,
+    part_scoring,
+    part_terms,
+    payout_lines,
+    pct,
+    quota_head,
+    quota_lines,
+    rank_rule_text,
+)
 from xlbridge.scheme.model import Adjustments, CompositePart, Scheme
 from xlbridge.scheme.validate import resolve_parts, tier_span
 
 #: best tier first; distinct in hue so a screenshot can tell them apart
 BAND_COLOURS = ("#2e7d32", "#1565c0", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a",
                 "#00838f", "#5d4037")
-
-
-def pct(x: Decimal) -> str:
-    return f"{fmt(x * HUNDRED)}%"
 
 
 @dataclass
@@ -38,8 +50,9 @@ class PartRow:
     bar: float  # 0…100, width of the little share bar
 
 
-def part_rows(scheme: Scheme) -> list[PartRow]:
+def part_rows(scheme: Scheme, names: Names | None = None) -> list[PartRow]:
     res = resolve_parts(scheme)
+    names = names or Names(scheme)
     rows: list[PartRow] = []
 
     def walk(parts: list, depth: int, per_point: Decimal) -> None:
@@ -54,26 +67,11 @@ def part_rows(scheme: Scheme) -> list[PartRow]:
             bits = []
             if scale is not None and scale != pts:
                 bits.append(f"按{fmt(scale)}分制折算")
-            periods = part_periods(scheme, part)
-            if periods:
-                bits.append("、".join(f"{p.label}{pct(p.weight)}" for p in periods))
-            if part.applies_when:
-                bits.append(f"适用：{part.applies_when}")
-            method = part.method
-            if method in ("rating", "grade"):
-                bits.append("、".join(f"{k}→{pct(v) if method == 'rating' else fmt(v)}"
-                                     for k, v in part.values.items()))
-            elif method == "rank":
-                bits.append("、".join(f"前{pct(b.top)}→{fmt(b.score)}" if b.top is not None
-                                     else f"其余→{fmt(b.score)}" for b in part.bands))
-            elif method == "ratio" and part.target is not None:
-                bits.append(f"目标 {fmt(part.target)}")
-            elif method == "deduction":
-                bits.extend(item_text(i) for i in part.items)
-                if part.cap is not None:
-                    bits.append(f"最多扣{fmt(part.cap)}分")
-            rows.append(PartRow(depth, part.id, part.title, METHOD_NAMES.get(method, method),
-                                fmt(pts), f"{fmt(share.quantize(Decimal('0.1')))}%", written,
+            bits.extend(part_terms(scheme, part, names))
+            bits.extend(part_scoring(part, names))
+            rows.append(PartRow(depth, part.id, part.title,
+                                METHOD_NAMES.get(part.method, part.method), fmt(pts),
+                                f"{fmt(share.quantize(Decimal('0.1')))}%", written,
                                 "；".join(bits), float(min(share, HUNDRED))))
             if isinstance(part, CompositePart):
                 inner = scale if scale else pts
@@ -102,14 +100,9 @@ def tier_bands(scheme: Scheme) -> list[Band]:
         span = tier_span(i, tier, top)
         low = ZERO if span.low is None else max(ZERO, min(top, span.low))
         high = top if span.high is None else max(ZERO, min(top, span.high))
-        parts = []
-        if span.low is not None:
-            parts.append(f"{'≥' if span.low_inclusive else '>'}{fmt(span.low)}")
-        if span.high is not None:
-            parts.append(f"{'≤' if span.high_inclusive else '<'}{fmt(span.high)}")
         left = float(low / top * HUNDRED)
         width = float(max(ZERO, high - low) / top * HUNDRED)
-        bands.append(Band(i, tier.label, " 且 ".join(parts) or "任意", round(left, 4),
+        bands.append(Band(i, tier.label, span.text(), round(left, 4),
                           round(width, 4), BAND_COLOURS[i % len(BAND_COLOURS)],
                           bool(tier.requires)))
     return bands
@@ -131,18 +124,16 @@ class Section:
     lines: list[str] = field(default_factory=list)
 
 
-def _adjustment_section(adj: Adjustments, word: str, where: str = "") -> Section:
-    cap = f"累计不超过 {fmt(adj.cap)} 分" if adj.cap is not None else "不封顶"
-    sec = Section(f"{where}{adj.title or word}（{cap}）")
-    sec.lines.extend(item_text(i) for i in adj.items)
-    for cat in adj.categories:
-        head = f"{cat.title}" + (f"（封顶 {fmt(cat.cap)} 分）" if cat.cap is not None else "")
-        sec.lines.append(head + "：" + "；".join(item_text(i) for i in cat.items))
+def _adjustment_section(adj: Adjustments, word: str, names: Names, where: str = "") -> Section:
+    sec = Section(f"{where}{adj.title or word}（{cap_text(adj)}）")
+    sec.lines.extend(item_text(i, names) for i in adj.items)
+    sec.lines.extend(category_text(cat, names) for cat in adj.categories)
     return sec
 
 
-def rule_sections(scheme: Scheme) -> list[Section]:
+def rule_sections(scheme: Scheme, names: Names | None = None) -> list[Section]:
     """Caps, conditions, quotas and payouts, each as a titled list of short lines."""
+    names = names or Names(scheme)
     out: list[Section] = []
 
     def composites(parts: list):
@@ -155,64 +146,35 @@ def rule_sections(scheme: Scheme) -> list[Section]:
         for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
             adj = getattr(part, name)
             if adj:
-                out.append(_adjustment_section(adj, word, f"{part.title} · "))
+                out.append(_adjustment_section(adj, word, names, f"{part.title} · "))
     for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
         adj = getattr(scheme, name)
         if adj:
-            out.append(_adjustment_section(adj, word))
+            out.append(_adjustment_section(adj, word, names))
     if scheme.conditions:
-        sec = Section("否决、门槛与等次条件")
-        for c in scheme.conditions:
-            t = c.then
-            what = (f"确定为{t.grade}" if t.grade else "不确定等次" if t.no_grade
-                    else f"最高{t.at_most}" if t.at_most else f"标记：{t.flag}")
-            sec.lines.append(f"{'一票否决：' if c.veto else ''}{c.title}（{c.when}）→ {what}")
-        out.append(sec)
+        out.append(Section("否决、门槛与等次条件",
+                           [condition_text(c, names) for c in scheme.conditions]))
     gates = [(t.label, t.requires) for t in scheme.tiers if t.requires]
     if gates:
-        out.append(Section("等次门槛", [f"{label}须：{'，'.join(req)}" for label, req in gates]))
+        out.append(Section("等次门槛", [f"{label}须：{'，'.join(names.expr(r) for r in req)}"
+                                        for label, req in gates]))
     if scheme.quotas:
-        q = scheme.quotas
-        rounding = {"half_up": "四舍五入", "floor": "向下取整", "ceiling": "向上取整"}
-        ties = {"all_in": "并列者全部入选", "all_out": "并列者全部不入选",
-                "keys": f"依次比较 {', '.join(q.ties.keys)}，仍并列则"
-                        f"{'全部入选' if q.ties.then == 'all_in' else '全部不入选'}"}
-        group = "、".join(q.group_by if q.group_by is not None else scheme.groups) or "全体"
-        sec = Section(f"名额（按{group}分组）")
-        sec.lines.extend(f"{lim.tier} 不超过 "
-                         f"{pct(lim.share) if lim.share is not None else f'{lim.count} 名'}"
-                         for lim in q.limits)
-        sec.lines.append(f"人数{rounding[q.rounding]}；{ties[q.ties.rule]}")
-        out.append(sec)
+        out.append(Section(quota_head(scheme, names), quota_lines(scheme, names)))
     for r in scheme.rank_rules:
-        which = (f"前{pct(r.top) if isinstance(r.top, Decimal) else r.top}" if r.top is not None
-                 else f"后{pct(r.bottom) if isinstance(r.bottom, Decimal) else r.bottom}")
-        out.append(Section(r.title, [f"{which}：{r.flag}" + (f"（{r.when}）" if r.when else "")]))
+        out.append(Section(r.title, [rank_rule_text(r, names)]))
     if scheme.payout:
-        p = scheme.payout
-        sec = Section("奖金")
-        if p.amounts:
-            sec.lines.append("、".join(f"{k} {fmt(v)}{p.unit}" for k, v in p.amounts.items()))
-        if p.base_months:
-            sec.lines.append("、".join(f"{k} {fmt(v)} 个月{p.base}"
-                                      for k, v in p.base_months.items()))
-        sec.lines.extend(f"{rule.title}（{rule.when}）" for rule in p.rules)
-        if p.rank_prizes:
-            sec.lines.append(f"{p.rank_prizes.title}：" + "、".join(
-                f"第{z.rank}名 {fmt(z.amount)}" for z in p.rank_prizes.prizes))
-        out.append(sec)
+        out.append(Section("奖金", payout_lines(scheme, names)))
     if scheme.aggregation:
-        a = scheme.aggregation
-        out.append(Section(a.title, [f"{r.when} → {r.grade}" for r in a.rules]
-                           + [f"其余 → {a.otherwise}"]))
+        out.append(Section(scheme.aggregation.title, aggregation_lines(scheme, names)))
     return out
 
 
-def facts(scheme: Scheme) -> list[tuple[str, str]]:
+def facts(scheme: Scheme, names: Names | None = None) -> list[tuple[str, str]]:
+    names = names or Names(scheme)
     out = [("考核对象", scheme.unit), ("周期", PERIOD_NAMES.get(scheme.period, scheme.period)),
            ("满分", fmt(scheme.max_score))]
     if scheme.groups:
-        out.append(("分组", "、".join(scheme.groups)))
+        out.append(("分组", names.join(scheme.groups)))
     if scheme.source:
         out.append(("依据", scheme.source))
     return out

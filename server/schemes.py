@@ -35,7 +35,7 @@ from server.audit import record
 from server.auth import Actor
 from server.cache import Published, PublishedCache, from_row
 from server.db import begin_write
-from server.models import DraftRow, SchemeRow, VersionRow, utcnow
+from server.models import AuditRow, DraftRow, SchemeRow, VersionRow, utcnow
 from server.problems import (
     Conflict,
     Invalid,
@@ -74,12 +74,15 @@ def valid_scheme_id(scheme_id: str) -> bool:
     return len(scheme_id) <= 100 and bool(SCHEME_ID_PATTERN.match(scheme_id))
 
 
-def check_document(doc: Any, scheme_id: str | None = None,
-                   version: int | None = None) -> tuple[Scheme | None, list[Issue]]:
+def check_document(doc: Any, scheme_id: str | None = None, version: int | None = None,
+                   previous: Scheme | None = None, source: SchemeSource | None = None
+                   ) -> tuple[Scheme | None, list[Issue]]:
     """Structural and semantic validation: the scheme (if it parsed) and every issue.
 
     ``scheme_id``/``version``, when given, are what the document must say (the id) and what
-    the server sets (the version) before checking.
+    the server sets (the version) before checking; ``previous`` is the published version a
+    draft would replace (see :func:`xlbridge.scheme.validate.validate`); ``source`` where the
+    document's keys were written (a YAML text's lines), for messages.
     """
     if not isinstance(doc, dict):
         return None, [Issue("error", "", "a scheme must be a JSON object (id, version, title, "
@@ -92,7 +95,7 @@ def check_document(doc: Any, scheme_id: str | None = None,
         issues.append(Issue("error", "id", f"the id must be '{scheme_id}', the scheme this "
                                            f"draft belongs to; got {doc.get('id')!r}",
                             "id_mismatch"))
-    source = SchemeSource("<document>")
+    source = source or SchemeSource("<document>")
     try:
         scheme = scheme_from_data(doc, source)
     except SchemeInvalid as exc:
@@ -100,7 +103,7 @@ def check_document(doc: Any, scheme_id: str | None = None,
     except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
         return None, [*issues, Issue("error", "", f"cannot read the document: {exc}", "unreadable")]
     try:
-        report = validate(scheme, source)
+        report = validate(scheme, source, previous)
     except Exception as exc:  # a validator bug must not become a 500 for the editor
         log.exception("validator failed on %s", scheme.id)
         return None, [*issues, Issue("error", "", "the validator failed on this document "
@@ -177,6 +180,16 @@ def history(db: Session, scheme_id: str) -> list[dict[str, Any]]:
                       .where(VersionRow.scheme_id == scheme_id)
                       .order_by(VersionRow.version))
     return [version_dict(r) for r in rows]  # type: ignore[arg-type]
+
+
+def latest_scheme(db: Session, scheme_id: str) -> Scheme | None:
+    """The latest published version of a scheme as a model (None before the first)."""
+    row = db.get(SchemeRow, scheme_id) if valid_scheme_id(scheme_id) else None
+    if row is None or row.latest_version is None:
+        return None
+    version = db.get(VersionRow, (scheme_id, row.latest_version))
+    assert version is not None
+    return scheme_from_data(json.loads(version.body))
 
 
 def draft_row(db: Session, scheme_id: str) -> DraftRow:
@@ -304,7 +317,8 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
                                  "same moment; read it and redo your change") from None
     row = db.get(DraftRow, scheme_id)
     db.refresh(row)
-    _, issues = check_document(json.loads(row.body), scheme_id, doc["version"])
+    _, issues = check_document(json.loads(row.body), scheme_id, doc["version"],
+                               latest_scheme(db, scheme_id))
     return DraftResult(row, created, issues)
 
 
@@ -333,7 +347,47 @@ def validate_draft(db: Session, scheme_id: str) -> list[Issue]:
     row = draft_row(db, scheme_id)
     scheme = db.get(SchemeRow, scheme_id)
     version = ((scheme.latest_version if scheme else None) or 0) + 1
-    return check_document(json.loads(row.body), scheme_id, version)[1]
+    return check_document(json.loads(row.body), scheme_id, version,
+                          latest_scheme(db, scheme_id))[1]
+
+
+@dataclass
+class Submission:
+    """An editor's request that an admin publish the draft as it stood (its ETag)."""
+
+    etag: str
+    by: str
+    at: Any
+    note: str
+
+
+def submit_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | None,
+                 note: str) -> Submission:
+    """Mark the draft, exactly as it is now, as ready for an admin to review and publish.
+
+    Kept in the audit log (``draft.submit``, before = the draft's ETag): a later save changes
+    the ETag, and the submission no longer applies to the draft."""
+    begin_write(db)
+    draft = draft_row(db, scheme_id)
+    if not _matches(if_match, draft.etag):
+        raise PreconditionFailed("the draft changed since you read it; review it again",
+                                 current_etag=draft.etag)
+    row = record(db, actor, "draft.submit", scheme_id, before=draft.etag,
+                 detail={"note": note})
+    db.commit()
+    return Submission(draft.etag, actor.name, row.at, note)
+
+
+def submission(db: Session, draft: DraftRow) -> Submission | None:
+    """The submission of the draft as it is now, if an editor submitted it."""
+    row = db.scalar(select(AuditRow).where(AuditRow.scheme_id == draft.scheme_id,
+                                           AuditRow.action == "draft.submit",
+                                           AuditRow.before == draft.etag)
+                    .order_by(AuditRow.id.desc()).limit(1))
+    if row is None:
+        return None
+    note = (json.loads(row.detail) or {}).get("note", "") if row.detail else ""
+    return Submission(draft.etag, row.actor, row.at, note)
 
 
 # --------------------------------------------------------------------------- publishing
@@ -352,7 +406,8 @@ def publish_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | N
         raise Conflict(f"scheme '{scheme_id}' is deprecated; lift the deprecation first")
     previous = scheme.latest_version
     version = (previous or 0) + 1
-    parsed, issues = check_document(json.loads(draft.body), scheme_id, version)
+    parsed, issues = check_document(json.loads(draft.body), scheme_id, version,
+                                    latest_scheme(db, scheme_id))
     if parsed is None:
         n = sum(1 for i in issues if i.severity == "error")
         raise Invalid(f"the draft of '{scheme_id}' has {n} error{'s' if n != 1 else ''}; "

@@ -1,10 +1,13 @@
 """Pages for people who would rather look than read JSON: the schemes, one scheme's versions
 with its rules drawn (parts and weights as a table, tiers as a banded bar, caps, quotas,
-payouts), and a side-by-side diff of two versions.
+payouts), and a side-by-side diff of two versions. Editing is :mod:`server.editor`.
 
 The pages need a token like the API (any role). A browser signs in once on ``/login``; the
-signed session cookie keeps only the token's hash. An ``Authorization: Bearer`` header works
-too.
+signed session cookie keeps only the token's hash and when it was signed in. A session ends
+after ``SESSION_IDLE_MINUTES`` without a request and ``SESSION_MAX_HOURS`` after signing in,
+or at once when its token is revoked. Every form carries a CSRF token (Flask-WTF). An
+``Authorization: Bearer`` header works too (no session, no CSRF: nothing a browser sends by
+itself).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import functools
 import json
 import secrets
 import threading
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,21 +31,32 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server import render, schemes
 from server.auth import current_actor, hash_token, lookup
 from server.cache import MAX_INT, Published
+from server.csrf import csrf
 from server.db import get_db
-from server.models import SettingRow
+from server.models import DraftRow, SettingRow
 from server.problems import NotFound, Problem
+from xlbridge.scheme.describe import Names, formula_lines
 from xlbridge.scheme.load import scheme_from_data
 from xlbridge.scheme.model import Scheme
+from xlbridge.scheme.validate import rule_changes
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
 
 _key_lock = threading.Lock()
+
+ROLE_NAMES = {"reader": "读者", "editor": "编辑", "admin": "管理员"}
+
+
+@bp.app_context_processor
+def _template_names() -> dict[str, Any]:
+    return {"role_name": lambda role: ROLE_NAMES.get(role, role)}
 
 
 def _ensure_secret_key() -> None:
@@ -66,15 +81,36 @@ def _ensure_secret_key() -> None:
         app.secret_key = row.value
 
 
-@bp.before_request
-def _session_auth() -> Response | None:
+def _session_expired() -> bool:
+    signed_in = session.get("signed_in_at")
+    if not isinstance(signed_in, (int, float)):
+        return True
+    return time.time() - signed_in > float(current_app.config["SESSION_MAX_HOURS"]) * 3600
+
+
+def require_session() -> Response | None:
+    """Before every page: the signing key, the session (or a bearer token), CSRF on POST."""
     _ensure_secret_key()
     g.allow_session = True
+    if "token_hash" in session and _session_expired():
+        session.clear()
+        g.session_expired = True
+    if request.method == "POST" and not request.headers.get("Authorization"):
+        csrf.protect()
     if request.endpoint in ("web.login", "web.static"):
         return None
     if current_actor() is None:
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        if request.method == "POST" and request.endpoint and \
+                request.endpoint.startswith("editor."):
+            from server.editor import kept_on_sign_out
+
+            return kept_on_sign_out()
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?"),
+                                expired=1 if g.get("session_expired") else None))
     return None
+
+
+bp.before_request(require_session)
 
 
 @bp.after_request
@@ -105,9 +141,13 @@ def login() -> Any:
         actor = lookup(get_db(), hash_token(token)) if token else None
         if actor is not None:
             session.clear()
+            session.permanent = True  # the cookie lives SESSION_IDLE_MINUTES past each request
             session["token_hash"] = hash_token(token)
+            session["signed_in_at"] = int(time.time())
             return redirect(_safe_next(request.form.get("next")))
         error = "这个令牌无效或已被撤销。"
+    elif request.args.get("expired"):
+        error = "登录已过期，请重新登录。"
     return render_template("login.html", error=error, next=request.values.get("next", ""))
 
 
@@ -119,8 +159,13 @@ def logout() -> Response:
 
 @bp.get("/")
 def index() -> str:
-    items = schemes.list_schemes(get_db(), with_drafts=False)
-    return render_template("index.html", schemes=items, actor=g.actor)
+    db = get_db()
+    items = schemes.list_schemes(db, with_drafts=False)
+    drafts = []
+    if g.actor.can("editor"):
+        for row in db.scalars(select(DraftRow).order_by(DraftRow.updated_at.desc())):
+            drafts.append((row, schemes.submission(db, row)))
+    return render_template("index.html", schemes=items, drafts=drafts, actor=g.actor)
 
 
 def _published(scheme_id: str, version: int | None) -> Published:
@@ -143,18 +188,45 @@ def _scheme(pub: Published) -> Scheme:
     return _parse(pub.scheme_id, pub.version, pub.etag, pub.body)
 
 
+def published_scheme(scheme_id: str, version: int | None = None) -> tuple[Published, Scheme]:
+    """A published version (the latest when ``version`` is None) and its scheme; 404 if none."""
+    pub = _published(scheme_id, version)
+    return pub, _scheme(pub)
+
+
+def _note_origin(scheme_id: str, pub: Published, scheme: Scheme
+                 ) -> tuple[int, list[str]] | None:
+    """For a version's description: the version it was written for (the first of the run of
+    versions with the same text up to this one) and what has changed in the rules since."""
+    if not scheme.description:
+        return None
+    origin, first = pub.version, scheme
+    for v in range(pub.version - 1, 0, -1):
+        try:
+            _, older = published_scheme(scheme_id, v)
+        except NotFound:
+            break
+        if " ".join((older.description or "").split()) != " ".join(scheme.description.split()):
+            break
+        origin, first = v, older
+    return origin, rule_changes(first, scheme) if origin != pub.version else []
+
+
 @bp.get("/schemes/<scheme_id>")
 @bp.get("/schemes/<scheme_id>/versions/<int:version>")
 def scheme_page(scheme_id: str, version: int | None = None) -> str:
-    pub = _published(scheme_id, version)
-    scheme = _scheme(pub)
-    info = schemes.detail(get_db(), scheme_id, with_draft=False)
+    pub, scheme = published_scheme(scheme_id, version)
+    db = get_db()
+    info = schemes.detail(db, scheme_id, with_draft=g.actor.can("editor"))
     bands = render.tier_bands(scheme)
+    names = Names(scheme)
     return render_template(
-        "scheme.html", info=info, pub=pub, scheme=scheme, facts=render.facts(scheme),
-        parts=render.part_rows(scheme), bands=bands, ticks=render.bar_ticks(scheme, bands),
-        sections=render.rule_sections(scheme), actor=g.actor,
-        text=render.describe(scheme))
+        "scheme.html", info=info, pub=pub, scheme=scheme, facts=render.facts(scheme, names),
+        parts=render.part_rows(scheme, names), bands=bands,
+        ticks=render.bar_ticks(scheme, bands), sections=render.rule_sections(scheme, names),
+        formula=formula_lines(scheme, names), note_origin=_note_origin(scheme_id, pub, scheme),
+        actor=g.actor, text=render.describe(scheme),
+        just_published=request.args.get("published") == "1")
 
 
 @bp.get("/schemes/<scheme_id>/diff")

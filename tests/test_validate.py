@@ -218,3 +218,32 @@ tiers:
         assert "e.yaml" in str(exc) and exc.report.errors
     else:  # pragma: no cover
         raise AssertionError("an invalid scheme compiled")
+
+
+def test_a_description_kept_while_weights_or_tiers_change_is_stale():
+    from tests.conftest import SCHEMES
+    from xlbridge.scheme.load import load_scheme_file, scheme_from_data
+    from xlbridge.scheme.validate import rule_changes
+
+    v1 = load_scheme_file(SCHEMES / "meiling-street-quarterly.yaml").scheme
+    doc = v1.model_dump(mode="json", exclude_none=True)
+    doc["version"] = 2
+    doc["parts"][0]["weight"], doc["parts"][1]["weight"] = "70%", "30%"
+    v2 = scheme_from_data(doc)
+    stale = [i for i in validate(v2, previous=v1).issues if i.code == "stale_description"]
+    assert len(stale) == 1 and stale[0].severity == "warning"
+    assert stale[0].path == "description" and "第 1 版" in stale[0].message
+    assert "权重" in stale[0].message
+    # a tier line moved too: both are named
+    doc["tiers"][0]["at_least"] = 92
+    doc["tiers"][1]["below"] = 92
+    assert rule_changes(v1, scheme_from_data(doc)) == ["权重", "等次"]
+    # a rewritten description, an unchanged scheme, or no previous version: no warning
+    doc["description"] = "考评得分 = 工作考评 × 70% + 党政领导测评 × 30%。"
+    for scheme, previous in ((scheme_from_data(doc), v1), (v1, v1), (v2, None)):
+        assert not [i for i in validate(scheme, previous=previous).issues
+                    if i.code == "stale_description"]
+    # a change of wording only (titles, notes) is not a change of the rules
+    doc = v1.model_dump(mode="json", exclude_none=True)
+    doc["parts"][0]["title"] = "工作实绩考评"
+    assert rule_changes(v1, scheme_from_data(doc)) == []

@@ -32,25 +32,29 @@ holds the pinned scheme, the payout and band tables read by VLOOKUP, and the con
 
 Formulas are what a clerk would write, mixed with the PERF_* add-in functions:
 
-* totals: ``PERF_SCORE(方案, B6:AG6, 表头)``; breakdown: ``PERF_EXPLAIN`` (same arguments);
+* totals: ``PERF_SCORE(方案, B6:AG6, 表头)`` (one row knows its total);
 * part subtotals: native (MIN/AVERAGE/SUMPRODUCT over the 扣分标准 row), with ``PERF_DEDUCT``
   (扣完为止) and ``PERF_CAP`` (累计不超过) as building blocks;
-* grades: ``PERF_GRADES(方案, 总分列, 条件列, [分组列], [并列比较分])`` entered as a legacy
-  array formula (Ctrl+Shift+Enter, ``t="array"``) over the whole grade column — Excel 2013+
-  computes it, and it is the only form that applies quotas per group with every record's
-  conditions (a per-row ``PERF_GRADE`` with a population does not know the other records'
-  vetoes); a second column
-  ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a yellow fill marks the
-  records a quota moved;
-* conditions (条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's conditions;
+* results that depend on the other records — 等次 (quotas per group, every record's vetoes,
+  ties broken by part scores), 标记, 计分明细, and 奖金 where payout rules read the record —
+  are columns of ``PERF_RESULTS(方案, 输入区域, 表头, "等次", 首行)``, each entered as a legacy
+  array formula (Ctrl+Shift+Enter, ``t="array"``) over the column: the form that always gives
+  exactly what ``xlbridge score`` gives; ``PERF_BONUS`` of that final grade where the scheme
+  has no payout rules;
+* a second column ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a
+  yellow fill marks the records a quota moved;
+* conditions (适用条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's
+  conditions;
 * ranks: ``RANK.EQ`` (stored as ``_xlfn.RANK.EQ``, as Excel writes it) or ``COUNTIFS`` within
-  the group; payouts: ``PERF_BONUS`` beside a ``VLOOKUP`` of the 参数 payout table.
+  the group — the office's own formulas, which ``xlbridge recompute`` and 检查本表 audit
+  against the scheme's ranks.
 
 The 梅岭 scheme scores 党政领导测评 by rank within the staff category, which one row cannot
-know, so PERF_SCORE/PERF_EXPLAIN give #N/A there: that template computes its total natively
-(band by COUNTIFS rank and the 参数 band table) and uses PERF_DEDUCT/PERF_GRADE/PERF_GRADES/
-PERF_BONUS. The hospital scheme has no tiers or payout: its templates (one sheet per 科室类别)
-chart score bands (VLOOKUP into 参数), not grades.
+know, so PERF_SCORE gives #N/A there: that template's 总分 is a PERF_RESULTS column, and its
+own native arithmetic (band by COUNTIFS rank and the 参数 band table, 工作考评 × 60% + 测评 ×
+40%) stays beside it as 考评得分（表内公式）, audited row by row. The hospital scheme has no
+tiers or payout: its templates (one sheet per 科室类别) chart score bands (VLOOKUP into 参数),
+not grades, and explain each row with ``PERF_EXPLAIN``.
 
 openpyxl stores formulas without cached values (and asks for a full recalculation on open,
 ``fullCalcOnLoad``); the generator then runs ``xlbridge recompute`` on each file, which stores
@@ -228,6 +232,23 @@ class Table:
     def input_span(self, r: int | str) -> str:
         keys = self.input_keys
         return self.span(keys[0], keys[-1], r)
+
+    def input_block(self) -> str:
+        """Every record's input cells, absolute: ``$B$6:$AG$37`` (valid once written)."""
+        keys = self.input_keys
+        a, b = self.c(keys[0]), self.c(keys[-1])
+        return f"${a}${self.first}:${b}${self.last}"
+
+    def results(self, key: str, header: str, column: str | None = None, **kw: Any) -> None:
+        """A result column computed by the engine for the whole table at once — the form
+        that is always right (quotas, groups, conditions, gates, ties): an array formula
+        ``PERF_RESULTS(方案, inputs, 表头, "等次", first row)`` over the column."""
+        wanted = column or header
+
+        def formula() -> str:
+            return (f'=PERF_RESULTS(方案,{self.input_block()},表头,"{wanted}",{self.first})')
+
+        self.calc(key, header, array=formula, **kw)
 
     def header_ref(self) -> str:
         keys = self.input_keys
@@ -709,8 +730,7 @@ def county(store: SchemeStore, out: Path) -> Template:
                                           "order_veto", "corruption")]), width=14)
     t.calc("tier", "分数等次（未计名额）",
            lambda r: f"=PERF_GRADE({c('total')}{r},方案,,{c('flags')}{r})", width=9)
-    t.calc("grade", "等次", array=lambda: (
-        f"=PERF_GRADES(方案,{t.col('total')},{t.col('flags')})"), width=8)
+    t.results("grade", "等次", width=8)
     t.calc("rank", "排名", lambda r: f"=_xlfn.RANK.EQ({c('total')}{r},{t.col('total')})",
            fmt=WHOLE, width=6)
     t.calc("months", "奖励月数", lambda r: (
@@ -718,11 +738,8 @@ def county(store: SchemeStore, out: Path) -> Template:
     t.calc("payout", "奖金", lambda r: (
         f"=PERF_BONUS({c('grade')}{r},方案,{c('payroll')}{r})"), fmt=MONEY, width=13,
         total="sum")
-    t.calc("mark", "标记", lambda r: (
-        f'=IF(AND({c("total")}{r}<60,_xlfn.RANK.EQ({c("total")}{r},{t.col("total")},1)<=3),'
-        f'"按干部管理权限抄送有关部门","")'), width=16)
-    t.calc("explain", "计分明细", lambda r: (
-        f"=PERF_EXPLAIN(方案,{t.input_span(r)},表头)"), width=60, align=WRAP_TOP)
+    t.results("mark", "标记", width=22)
+    t.results("explain", "计分明细", width=60, align=WRAP_TOP)
     ws_width = len(t.cols)
     title_block(ws, ws_width, title, "正定县人民政府绩效管理办公室（盖章）", "2017年1月10日",
                 "说明：蓝色表头为填报项，橙色表头为公式计算项；先进名额按参评单位数25%四舍五入，"
@@ -841,8 +858,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
              std=dict(zip(pen_ids, pen_amounts, strict=True)))
     c = t.c
     std = t.std_row
-    # The part subtotals in the order of the scheme's tie keys (重点工作, 常规工作, 考勤工作),
-    # so that one range of three columns hands them to PERF_GRADES's tiebreak.
+    # The part subtotals, in the order of the scheme's tie keys (重点工作, 常规工作, 考勤工作).
     for part in ("key_work", "routine", "attendance", "democratic"):
         _group, points, ids, _amounts = FINANCE_PARTS[part]
         header = {"attendance": "考勤工作", "routine": "常规工作", "key_work": "重点工作",
@@ -870,20 +886,14 @@ def finance(store: SchemeStore, out: Path) -> Template:
         (f"{c('time_limit')}{r}>0", "time_limit")]), width=12)
     t.calc("tier", "分数等次（未计名额）",
            lambda r: f"=PERF_GRADE({c('total')}{r},方案,,{c('flags')}{r})", width=9)
-    t.calc("grade", "等次", array=lambda: (
-        f"=PERF_GRADES(方案,{t.col('total')},{t.col('flags')},{t.col('leader')},"
-        f"${c('key_work')}${t.first}:${c('attendance')}${t.last})"), width=8)
+    t.results("grade", "等次", width=8)
     t.calc("standard", "奖金标准(元)", lambda r: (
         f"=IFERROR(VLOOKUP({c('grade')}{r},参数!$A$14:$D$17,4,FALSE),0)"), fmt=MONEY,
         width=10)
     t.calc("payout", "奖金", lambda r: f"=PERF_BONUS({c('grade')}{r},方案)", fmt=MONEY,
            width=10, total="sum")
-    t.calc("mark", "标记", lambda r: (
-        f"=IF(_xlfn.RANK.EQ({c('total')}{r},{t.col('total')},1)"
-        f"<=ROUNDDOWN(COUNT({t.col('total')})*20%,0),"
-        f'"不得作为评优评先及综合性表彰推荐人选","")'), width=16)
-    t.calc("explain", "计分明细", lambda r: f"=PERF_EXPLAIN(方案,{t.input_span(r)},表头)",
-           width=60, align=WRAP_TOP)
+    t.results("mark", "标记", width=22)
+    t.results("explain", "计分明细", width=60, align=WRAP_TOP)
     title_block(ws, len(t.cols), title, "市财政局人事教育科", "2016年7月5日",
                 "说明：扣分项填次数（没有发生的留空），每次分值见第5行；奖励加分填级别，"
                 "同一事项多个级别用逗号分隔、不同事项用分号分隔，并填书面依据。"
@@ -1001,9 +1011,13 @@ def meiling(store: SchemeStore, out: Path) -> Template:
         "IF({rank}<=ROUND({n}*参数!$B$8,0),参数!$C$8,参数!$C$9))").format(
             rank=f"{c('leaders_rank')}{r}",
             n=f"COUNTIF({t.col('category')},{c('category')}{r})"), fmt=WHOLE, width=8)
-    t.calc("total", "总分", lambda r: (
-        f"=ROUND({c('work')}{r}*60%+{c('leaders_band')}{r}*40%,1)"), fmt=SCORE1, width=7,
+    # The office's own arithmetic (工作考评×60% + 测评×40%), kept beside the scheme's total:
+    # xlbridge recompute and 检查本表 compare them row by row and list any difference (a
+    # sheet pointed at a version with other weights, a broken formula).
+    t.calc("own_total", "考评得分（表内公式）", lambda r: (
+        f"=ROUND({c('work')}{r}*60%+{c('leaders_band')}{r}*40%,1)"), fmt=SCORE1, width=8,
         total="avg")
+    t.results("total", "总分", fmt=SCORE1, width=7, total="avg")
     t.calc("group_rank", "排名", lambda r: (
         f'=COUNTIFS({t.col("category")},{c("category")}{r},{t.col("total")},'
         f'">"&{c("total")}{r})+1'), fmt=WHOLE, width=6)
@@ -1018,16 +1032,15 @@ def meiling(store: SchemeStore, out: Path) -> Template:
         (yes("investigated", r), "investigated"), (yes("leaving", r), "leaving")]), width=12)
     t.calc("tier", "分数等次（未计名额）",
            lambda r: f"=PERF_GRADE({c('total')}{r},方案,,{c('flags')}{r})", width=9)
-    t.calc("grade", "等次", array=lambda: (
-        f"=PERF_GRADES(方案,{t.col('total')},{t.col('flags')},{t.col('category')})"), width=8)
+    t.results("grade", "等次", width=8)
     t.calc("standard", "奖金标准(元)", lambda r: (
         f"=IFERROR(VLOOKUP({c('grade')}{r},参数!$A$12:$D$15,4,FALSE),0)"), fmt=MONEY,
         width=10)
-    t.calc("payout", "奖金", lambda r: (
-        f'=IF({yes("leaving", r)},PERF_BONUS("称职",方案,,{c("months_served")}{r}),'
-        f'IF(AND({c("grade")}{r}="优秀",{c("leave_days")}{r}>参数!$B$17),'
-        f'PERF_BONUS("良好",方案),PERF_BONUS({c("grade")}{r},方案)))'), fmt=MONEY, width=10,
-        total="sum")
+    # the payout rules (请假超过15天不享受优秀奖金, 退休调离按月折算) read the record: the engine
+    # pays them, PERF_BONUS of a grade alone would refuse
+    t.results("payout", "奖金", fmt=MONEY, width=10, total="sum")
+    t.results("mark", "标记", width=22)
+    t.results("explain", "计分明细", width=60, align=WRAP_TOP)
     title_block(ws, len(t.cols), title, "梅岭街道党政办（考核办）", "2016年7月8日",
                 "说明：考评得分=工作考评×60%+党政领导测评×40%；测评按考核类别组内排名计分"
                 "（前25%得90分，25%～55%得80分，其余70分）；优秀≤25%、良好≤30%，按类别分别控制。")

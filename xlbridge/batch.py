@@ -26,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge import udfs
+from xlbridge.audit import Difference, audit_table
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
+from xlbridge.recompute.core import make_key, split_key
 from xlbridge.recompute.functions import current_caller
 from xlbridge.scheme.types import SCHEME_REF_PATTERN
+from xlbridge.sheets import HEADER_ROWS, NoLayout, find_table
 from xlbridge.store import SchemeStore, default_store, reset_default_store, using_store
 from xlbridge.xlvalues import ExcelError
 
@@ -59,10 +62,30 @@ class FileOutcome:
     backup: str | None = None
     frozen: str | None = None
     seconds: float = 0.0
+    #: formula cells that ended as an Excel error: ``sheet!cell: #N/A reason``
+    errors: list[str] = field(default_factory=list)
+    #: rows where the sheet's own total/grade/payout/rank differs from the scheme's
+    differences: list[str] = field(default_factory=list)
+    #: ties at quota lines in the populations the workbook's PERF_RESULTS scored
+    ties: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status in ("ok", "dry-run")
+
+    @property
+    def processed(self) -> bool:
+        """Recomputed (and written unless a dry run), whether or not its results are clean."""
+        return self.ok or self.status in ("errors", "differs")
+
+    @property
+    def status_text(self) -> str:
+        """The status with its count: ``errors (31)``, ``differs (2)``."""
+        if self.status == "errors":
+            return f"errors ({len(self.errors)})"
+        if self.status == "differs":
+            return f"differs ({len(self.differences)})"
+        return self.status
 
 
 @dataclass
@@ -72,11 +95,13 @@ class BatchReport:
 
     @property
     def failed(self) -> list[FileOutcome]:
-        return [f for f in self.files if not f.ok]
+        """Files that could not be recomputed at all."""
+        return [f for f in self.files if not f.processed]
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        """Every file recomputed, with no error cells and no differences."""
+        return all(f.ok for f in self.files)
 
     def totals(self) -> dict[str, Any]:
         grades: Counter[str] = Counter()
@@ -84,6 +109,9 @@ class BatchReport:
             grades.update(f.grades)
         return {"files": len(self.files), "ok": sum(f.ok for f in self.files),
                 "failed": len(self.failed),
+                "with_errors": sum(f.status in ("errors", "differs") for f in self.files),
+                "errors": sum(len(f.errors) for f in self.files),
+                "differences": sum(len(f.differences) for f in self.files),
                 "formulas": sum(f.formulas for f in self.files),
                 "recomputed": sum(f.recomputed for f in self.files),
                 "changed": sum(f.changed for f in self.files),
@@ -93,12 +121,13 @@ class BatchReport:
     # ------------------------------------------------------------------ reports
 
     COLUMNS = ("file", "status", "formulas", "recomputed", "changed", "kept_cached", "grades",
-               "schemes", "issues", "error", "seconds")
+               "schemes", "errors", "differences", "ties", "issues", "error", "seconds")
 
     def rows(self) -> Iterator[list[str]]:
         for f in self.files:
-            yield [f.path, f.status, str(f.formulas), str(f.recomputed), str(f.changed),
+            yield [f.path, f.status_text, str(f.formulas), str(f.recomputed), str(f.changed),
                    str(f.kept_cached), grade_text(f.grades), " ".join(f.schemes),
+                   "\n".join(f.errors), "\n".join(f.differences), "\n".join(f.ties),
                    "; ".join(f.issues), f.error or "", f"{f.seconds:.3f}"]
 
     def to_csv(self) -> str:
@@ -204,7 +233,22 @@ class _Tally:
     def __init__(self) -> None:
         self.grades: dict[tuple[str, str, str], Any] = {}   # (function, sheet, cell) → result
         self.schemes: set[str] = set()
+        self.ties: dict[str, None] = {}                     # tie texts, in order, once each
         self._noted: set[tuple[str, SchemeStore, int]] = set()
+
+    def note_results(self, args: tuple[Any, ...], result: Any, cell: tuple[str, str] | None
+                     ) -> None:
+        """A PERF_RESULTS call: its grade column (if it returns one) and its ties."""
+        scheme, records, headers, columns, first_row = (*args, None, None, None)[:5]
+        index = udfs.results_grade_column(scheme, columns)
+        if index is not None and cell is not None and isinstance(result, list):
+            self.grades[("PERF_RESULTS", *cell)] = [
+                row[index] if isinstance(row, list) and index < len(row) else None
+                for row in result]
+        pop = udfs.results_population(scheme, records, headers, first_row)
+        if pop is not None:
+            for tie in pop.ties:
+                self.ties.setdefault(tie.text, None)
 
     def note_scheme(self, ref: Any) -> None:
         """Note the scheme version a call used. A scheme id (or id@version) is looked up once
@@ -226,7 +270,8 @@ class _Tally:
 
     def grade_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        column_graded = {sheet for fn, sheet, _ in self.grades if fn == "PERF_GRADES"}
+        column_graded = {sheet for fn, sheet, _ in self.grades
+                         if fn in ("PERF_GRADES", "PERF_RESULTS")}
         for (fn, sheet, _), value in self.grades.items():
             if fn == "PERF_GRADE" and sheet in column_graded:
                 continue
@@ -306,11 +351,52 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
                 caller = current_caller()
                 if caller is not None:
                     tally.grades[(name, caller.sheet, caller.cell)] = result
+            elif name == "PERF_RESULTS":
+                caller = current_caller()
+                tally.note_results(args, result,
+                                   (caller.sheet, caller.cell) if caller is not None else None)
             return result
 
         return call
 
     return {name: wrap(name, fn) for name, fn in udfs.FUNCTIONS.items()}
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit_workbook(ev: Any, schemes: Iterable[str]) -> list[Difference]:
+    """The audit of a recalculated workbook's own results (:mod:`xlbridge.audit`): every
+    sheet holding records of a scheme the workbook's PERF_* formulas use."""
+    candidates = []
+    for ref in sorted(schemes):
+        with contextlib.suppress(Exception):  # a bad reference is already a cell's error
+            candidates.append(udfs.scheme_for(ref))
+    if not candidates:
+        return []
+    out: list[Difference] = []
+    for st in ev.sheets:
+        if not st.scan.max_row:
+            continue
+        s = st.info.index
+        grid = _grid(ev.ctx, s, 1, min(st.scan.max_row, HEADER_ROWS), st.scan.max_col)
+        try:
+            head = find_table(st.info.name, (1, 1), grid, candidates)
+        except NoLayout:
+            continue
+        width = max(len(row) for row in grid)
+        values = grid + _grid(ev.ctx, s, len(grid) + 1, st.scan.max_row, width)
+        table = find_table(st.info.name, (1, 1), values, [head.scheme])
+        keys = ev.table.keys
+        formulas = {split_key(keys[i])[1:] for i in range(st.scan.lo, st.scan.hi)}
+        out.extend(audit_table(table, lambda i, c, f=formulas: (i + 1, c + 1) in f))
+    return out
+
+
+def _grid(ctx: Any, sheet: int, first: int, last: int, width: int) -> list[list[Any]]:
+    """Rows ``first``…``last`` (1-based) of a sheet's computed values, ``width`` columns."""
+    return [[ctx.values.get(make_key(sheet, r, c)) for c in range(1, width + 1)]
+            for r in range(first, last + 1)]
 
 
 # --------------------------------------------------------------------------- one file
@@ -328,12 +414,24 @@ def recompute_one(path: Path, options: Options) -> FileOutcome:
     """Recompute one workbook (in this process), and optionally write its frozen copy."""
     start = time.perf_counter()
     tally = _Tally()
+    differences: list[str] = []
+
+    def audit(ev: Any) -> None:
+        differences.extend(str(d) for d in audit_workbook(ev, tally.schemes))
+
     report = recompute_file(path, dry_run=options.dry_run, backup=options.backup,
-                            functions=perf_functions(tally))
+                            functions=perf_functions(tally), inspect=audit)
     outcome = FileOutcome(str(path), report.status, report.error, report.formulas,
                           report.recomputed, report.changed, report.kept_cached,
                           [str(i) for i in report.issues()], tally.grade_counts(),
                           sorted(tally.schemes), list(report.notes), report.backup_path)
+    outcome.errors = [str(e) for e in report.error_values]
+    outcome.differences = differences
+    outcome.ties = list(tally.ties)
+    if report.ok and outcome.errors:
+        outcome.status = "errors"
+    elif report.ok and differences:
+        outcome.status = "differs"
     target_name = options.frozen.get(str(path)) if options.frozen else None
     if report.ok and target_name and not options.dry_run:
         target = Path(target_name)

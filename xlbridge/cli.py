@@ -377,17 +377,31 @@ def _print_batch(report: Any) -> None:
 
     table = Table("workbook", "status", "formulas", "changed", "grades", "schemes")
     for f in report.files:
-        status = f.status if f.ok else f"[red]{f.status}[/red]"
+        status = f.status_text if f.ok else f"[red]{escape(f.status_text)}[/red]"
         table.add_row(escape(f.path), status, f"{f.recomputed}/{f.formulas}", str(f.changed),
                       escape(grade_text(f.grades)), escape(" ".join(f.schemes)))
     console.print(table)
     t = report.totals()
-    console.print(f"{t['files']} files: {t['ok']} recomputed, {t['failed']} not; "
+    console.print(f"{t['files']} files: {t['ok']} recomputed, "
+                  + (f"{t['with_errors']} with errors or differences, "
+                     if t["with_errors"] else "")
+                  + f"{t['failed']} not; "
                   f"{t['recomputed']} formula cells computed, {t['changed']} values changed "
                   f"in {t['seconds']:.2f} s")
     for f in report.files:
-        if not f.ok:
+        if not f.processed:
             err_console.print(f"[red]skipped[/red] {escape(f.path)}: {escape(f.error or f.status)}")
+        for title, lines in (("结果为错误值的单元格", f.errors),
+                             ("本表自算结果与方案不一致", f.differences)):
+            if not lines:
+                continue
+            err_console.print(f"[red]{escape(f.path)}: {title} {len(lines)} 处[/red]")
+            for line in lines[:20]:
+                err_console.print(f"  [red]{escape(line)}[/red]")
+            if len(lines) > 20:
+                err_console.print(f"  … 另有 {len(lines) - 20} 处（见 --report）")
+        for tie in f.ties:
+            console.print(f"  [yellow]{escape(f.path)}: {escape(tie)}[/yellow]")
         for issue in f.issues[:20]:
             console.print(f"  [yellow]{escape(f.path)}: {escape(issue)}[/yellow]")
         if len(f.issues) > 20:

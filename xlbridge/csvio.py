@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xlbridge.engine.values import normalize_text
 from xlbridge.scheme.inputs import InputSpec
@@ -83,29 +84,41 @@ def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
 def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
     p = Path(path)
     try:
-        text = decode(p.read_bytes(), str(p))
+        data = p.read_bytes()
     except OSError as exc:
         raise CsvInputError(f"{p}: cannot read ({exc.strerror})") from None
-    reader = csv.reader(io.StringIO(text))
+    return records_from_rows(csv_rows(data, str(p)), str(p), specs)
+
+
+def csv_rows(data: bytes, path: str) -> list[list[str]]:
+    """The rows of a CSV file's bytes (UTF-8 or GB18030)."""
+    reader = csv.reader(io.StringIO(decode(data, path)))
     try:
-        rows = list(reader)
+        return list(reader)
     except csv.Error as exc:
-        raise CsvInputError(f"{p}: line {reader.line_num}: not valid CSV ({exc}); save the "
+        raise CsvInputError(f"{path}: line {reader.line_num}: not valid CSV ({exc}); save the "
                             "sheet again as CSV (UTF-8)") from None
+
+
+def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[InputSpec]
+                      ) -> CsvRecords:
+    """Records from a table's rows (a header row, then one record per row), by input id.
+    Cells are text (CSV) or a sheet's values (numbers, None for an empty cell)."""
     if not rows:
-        raise CsvInputError(f"{p}: the file is empty; expected a header row")
-    header = rows[0]
+        raise CsvInputError(f"{path}: the file is empty; expected a header row")
+    header = ["" if c is None else str(c) for c in rows[0]]
     # Excel's row numbers: a blank line is skipped but keeps its number
-    numbered = [(n, r) for n, r in enumerate(rows[1:], start=FIRST_ROW)
-                if any(c.strip() for c in r)]
-    mapping, unknown = header_map(header, specs, str(p))
+    numbered = [(n, list(r)) for n, r in enumerate(rows[1:], start=FIRST_ROW)
+                if any(c is not None and str(c).strip() for c in r)]
+    mapping, unknown = header_map(header, specs, path)
     records = []
     for line_no, row in numbered:
         if len(row) > len(header):
-            raise CsvInputError(f"{p}: line {line_no} has {len(row)} fields, the header "
+            raise CsvInputError(f"{path}: line {line_no} has {len(row)} fields, the header "
                                 f"{len(header)}")
-        records.append({key: row[i] if i < len(row) else "" for i, key in mapping.items()})
-    return CsvRecords(str(p), header, records, [r for _n, r in numbered], unknown,
+        records.append({key: row[i] if i < len(row) and row[i] is not None else ""
+                        for i, key in mapping.items()})
+    return CsvRecords(path, header, records, [r for _n, r in numbered], unknown,
                       [n for n, _r in numbered])
 
 

@@ -31,22 +31,26 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import xlwings as xw
 
 from xlbridge import __version__
 from xlbridge.arith import fmt
-from xlbridge.csvio import CsvInputError, header_map
+from xlbridge.audit import audit_table
 from xlbridge.engine import CompiledScheme, score_population
-from xlbridge.engine.trace import render
-from xlbridge.engine.values import normalize_text
+from xlbridge.engine.columns import RESULT_COLUMNS, Column, Unavailable, value_of
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.types import SCHEME_REF_PATTERN
+from xlbridge.sheets import NoLayout, RecordTable, find_table
 from xlbridge.store import SchemeNotFound, SchemeStore, default_store
 from xlbridge.udfs import FUNCTIONS, describe_scheme
-from xlbridge.xlvalues import ERROR_CODES, ExcelError
+from xlbridge.xlvalues import ERROR_CODES
+
+if TYPE_CHECKING:
+    from xlbridge.sync import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -56,74 +60,20 @@ COMPUTED_NAME = "XLBRIDGE_COMPUTED"
 REPORT_SHEET = "xlbridge检查"
 #: The defined name the shipped templates keep their pinned scheme under (参数!$B$3).
 TEMPLATE_SCHEME_NAME = "方案"
-HEADER_ROWS = 20
-
 #: Output column kinds, in the order they are appended, with the headers that name them.
-OUTPUT_HEADERS: dict[str, tuple[str, ...]] = {
-    "total": ("总分", "得分", "考核得分", "综合得分", "考评得分", "绩效得分", "total"),
-    "grade": ("等次", "考核等次", "档次", "格次", "评定等次", "grade"),
-    "payout": ("奖金", "绩效奖金", "奖励金额", "payout"),
-    "rank": ("排名", "名次", "rank"),
-    "flags": ("标记", "备注标记", "flags"),
-    "withheld": ("暂缓原因", "withheld"),
-    "explain": ("计分明细", "明细", "计分说明", "explain"),
-}
-_OUTPUT_BY_HEADER = {normalize_text(h): kind for kind, hs in OUTPUT_HEADERS.items() for h in hs}
+OUTPUT_HEADERS = RESULT_COLUMNS
 
 
 # --------------------------------------------------------------------------- layout
 
 
 @dataclass
-class Layout:
-    """Where a sheet keeps its records for one scheme."""
+class Layout(RecordTable):
+    """Where a sheet keeps its records for one scheme (a :class:`RecordTable` of the xlwings
+    sheet it was read from)."""
 
-    sheet: Any                         # xw.Sheet
-    scheme: CompiledScheme
-    origin: tuple[int, int]            # row, column (1-based) of values[0][0]
-    values: list[list[Any]]            # the used range, as read once
-    header_index: int                  # index in values of the header row
-    inputs: dict[int, str]             # column index → input id
-    outputs: dict[str, int]            # output kind → column index
-    records: int                       # how many rows of records follow the header
-    bound: str | None                  # the XLBRIDGE_SCHEME the sheet names, if any
-
-    @property
-    def header_row(self) -> int:
-        return self.origin[0] + self.header_index
-
-    @property
-    def first_row(self) -> int:
-        return self.header_row + 1
-
-    def address(self, index: int, column: int) -> str:
-        """A1 address of values[index][column]."""
-        return f"{_column_letter(self.origin[1] + column)}{self.origin[0] + index}"
-
-    def rows(self) -> list[dict[str, Any]]:
-        body = self.values[self.header_index + 1:self.header_index + 1 + self.records]
-        return [{key: _cell(row[i]) if i < len(row) else None for i, key in self.inputs.items()}
-                for row in body]
-
-
-class NoLayout(Exception):
-    """A sheet that does not hold records of any known scheme (the message says why)."""
-
-
-def _column_letter(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str):
-        code = value.strip().upper()
-        if code in ERROR_CODES:
-            return ExcelError(code)
-    return value
+    sheet_obj: Any = None              # xw.Sheet
+    bound: str | None = None           # the XLBRIDGE_SCHEME the sheet names, if any
 
 
 def _read(sheet: Any) -> tuple[tuple[int, int], list[list[Any]]]:
@@ -211,54 +161,9 @@ def find_layout(sheet: Any, store: SchemeStore | None = None,
     except (SchemeNotFound, SchemeInvalid, ValueError) as exc:
         raise NoLayout(f"工作表“{sheet.name}”指定的方案 {bound} 无法使用：{exc}") from None
     origin, values = read or _read(sheet)
-    best: tuple[int, Any, int, dict[int, str]] | None = None
-    closest = ""
-    for cs in candidates:
-        names = {normalize_text(s.id) for s in cs.inputs} | \
-            {normalize_text(s.label) for s in cs.inputs}
-        for index, row in enumerate(values[:HEADER_ROWS]):
-            header = ["" if c is None else str(c) for c in row]
-            hits = sum(1 for h in header if normalize_text(h) in names)
-            if not hits:
-                continue
-            try:
-                mapping, _unknown = header_map(header, cs.inputs, f"第{origin[0] + index}行")
-            except CsvInputError as exc:
-                if hits > 1 and (not closest or bound):
-                    closest = str(exc)
-                continue
-            if best is None or hits > best[0]:
-                best = (hits, cs, index, mapping)
-    if best is None:
-        where = f"（方案 {bound}）" if bound else ""
-        raise NoLayout(f"工作表“{sheet.name}”{where}找不到表头行：表头应以方案输入的 id 或中文名"
-                       f"命名各列（见 xlbridge schemes show）。{closest}".strip())
-    _hits, cs, index, mapping = best
-    header = values[index]
-    outputs = {}
-    for i, c in enumerate(header):
-        kind = _OUTPUT_BY_HEADER.get(normalize_text(str(c))) if c is not None else None
-        if kind and kind not in outputs and i not in mapping:
-            outputs[kind] = i
-    records = 0
-    for row in values[index + 1:]:
-        if all(_blank(row[i]) for i in mapping if i < len(row)) or _is_summary_row(row):
-            break
-        records += 1
-    return Layout(sheet, cs, origin, values, index, mapping, outputs, records, bound)
-
-
-#: Labels of the rows that close a table of records (合计/平均 rows under the last record).
-SUMMARY_LABELS = frozenset(normalize_text(x) for x in (
-    "合计", "总计", "小计", "平均", "平均分", "平均值", "汇总", "合计/平均", "total", "average"))
-
-
-def _is_summary_row(row: Sequence[Any]) -> bool:
-    return any(isinstance(c, str) and normalize_text(c) in SUMMARY_LABELS for c in row)
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    table = find_table(sheet.name, origin, values, candidates, bound)
+    return Layout(**{f.name: getattr(table, f.name) for f in fields(RecordTable)},
+                  sheet_obj=sheet, bound=bound)
 
 
 # --------------------------------------------------------------------------- recompute
@@ -329,7 +234,7 @@ def recompute_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = No
     if cs.scheme.payout:
         result.payout_total = f"{fmt(pop.payout_total())} {cs.scheme.payout.unit}"
 
-    columns = {kind: [_output(kind, r) for r in pop.records] for kind in OUTPUT_HEADERS}
+    columns = {kind: [_output(cs, kind, r) for r in pop.records] for kind in OUTPUT_HEADERS}
     outputs = dict(layout.outputs)
     n = len(pop.records)
     if not outputs:  # append every output after the used range
@@ -357,21 +262,15 @@ def recompute_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = No
     return result
 
 
-def _output(kind: str, r: Any) -> Any:
-    if kind == "total":
-        return float(r.total) if r.total is not None and not r.errors else None
-    if kind == "grade":
-        return r.grade_text if r.ok and not r.withheld else None
-    if kind == "payout":
-        return float(r.payout) if r.payout is not None and r.ok and not r.withheld else None
-    if kind == "rank":
-        return r.rank
-    if kind == "flags":
-        return "；".join(r.flags) or None
-    if kind == "withheld":
-        return r.withheld
-    text = "\n".join(f"数据有误：{e}" for e in r.errors) if r.errors else render(r.steps or [])
-    return text[:32767] or None
+def _output(cs: CompiledScheme, kind: str, r: Any) -> Any:
+    """A result cell as the ribbon writes it: the value of :func:`value_of`, a number as a
+    float, and nothing where the result cannot be given (the summary says why)."""
+    value = value_of(cs, r, Column(kind))
+    if value.__class__ is Unavailable:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    return value if value != "" else None
 
 
 def _formats(sheet: Any, layout: Layout, outputs: dict[str, int], n: int,
@@ -438,6 +337,8 @@ class CheckReport:
     invalid: list[tuple[str, str, str]] = field(default_factory=list)  # address, label, msg
     sheets: list[tuple[str, str]] = field(default_factory=list)        # sheet, scheme info
     problem: str | None = None
+    error_cells: list[tuple[str, str]] = field(default_factory=list)   # address, error
+    differences: list[str] = field(default_factory=list)               # the audit's rows
 
     @property
     def outdated(self) -> bool:
@@ -454,6 +355,12 @@ class CheckReport:
         out.append(["", "", ""])
         out.append(["单元格", "输入", "问题"])
         out.extend([list(x) for x in self.invalid] or [["—", "", "没有发现数据问题"]])
+        out.append(["", "", ""])
+        out.append(["错误值单元格", "错误", "原因见该行的计分明细（PERF_EXPLAIN）或上表"])
+        out.extend([[a, code, ""] for a, code in self.error_cells] or [["—", "", "没有"]])
+        out.append(["", "", ""])
+        out.append(["本表自算结果与方案不一致", "", ""])
+        out.extend([[d, "", ""] for d in self.differences] or [["—", "没有", ""]])
         out.append(["", "", ""])
         out.append(["各工作表", "所用方案", ""])
         out.extend([[name, info, ""] for name, info in self.sheets])
@@ -472,6 +379,13 @@ class CheckReport:
             lines.extend(f"  {a} {label}：{msg}" for a, label, msg in self.invalid[:10])
         elif not self.problem:
             lines.append("没有发现数据问题。")
+        if self.error_cells:
+            lines.append(f"{len(self.error_cells)} 个单元格的结果是错误值："
+                         + "、".join(f"{a} {code}" for a, code in self.error_cells[:10])
+                         + ("……" if len(self.error_cells) > 10 else ""))
+        if self.differences:
+            lines.append(f"{len(self.differences)} 处本表自算结果与方案不一致：")
+            lines.extend(f"  {d}" for d in self.differences[:10])
         lines.append(f"详见工作表“{REPORT_SHEET}”。")
         return "\n".join(lines)
 
@@ -519,6 +433,15 @@ def check_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
         except SchemeNotFound:
             report.newest = None
         column_of = {key: i for i, key in layout.inputs.items()}
+        formulas = _formulas(sheet.used_range)
+        computed = None if formulas is None else (
+            lambda i, c: i < len(formulas) and c < len(formulas[i])
+            and isinstance(formulas[i][c], str) and formulas[i][c].startswith("="))
+        report.differences = [str(d) for d in audit_table(layout, computed)]
+        for i, row in enumerate(layout.values):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.strip().upper() in ERROR_CODES:
+                    report.error_cells.append((layout.address(i, c), value.strip().upper()))
         pop = score_population(cs, layout.rows(), first_row=layout.first_row)
         for r in pop.invalid:
             index = (r.row or layout.first_row) - layout.origin[0]
@@ -563,44 +486,49 @@ def _notes(sheet: Any, report: CheckReport) -> None:
 # --------------------------------------------------------------------------- sync, about
 
 
-def _run_sync_command() -> str:
-    """Run `xlbridge sync` (the sync client) in-process; returns what it printed."""
-    import contextlib
-    import io
+def _sync() -> SyncReport:
+    """The sync client with the settings of the last ``xlbridge sync`` (server, kept token)."""
+    from xlbridge.sync import sync
 
-    import click
-
-    from xlbridge.cli import main
-
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            main.main(args=["sync"], prog_name="xlbridge", standalone_mode=False)
-    except click.UsageError:
-        raise RuntimeError("本机的 xlbridge 没有同步功能（xlbridge sync）") from None
-    except click.ClickException as exc:
-        raise RuntimeError(exc.format_message()) from None
-    return buffer.getvalue()
+    return sync()
 
 
-#: How Sync schemes fetches: replaced in tests.
-sync_command: Callable[[], str] = _run_sync_command
+#: Text of the message when no server has been set up on this PC.
+NO_SERVER = ("同步失败：本机还没有设置方案服务器。请在命令提示符中运行一次 xlbridge sync --server "
+             "<服务器地址> --token <令牌> --remember（或设置环境变量 XLBRIDGE_SERVER），"
+             "以后点“同步方案”即可。")
+
+
+def sync_text(report: SyncReport) -> list[str]:
+    """What a sync did, in the clerk's words."""
+    if report.offline:
+        reason = report.errors[0] if report.errors else "没有响应"
+        return [f"无法连接方案服务器 {report.server}：{reason}",
+                f"继续使用上次同步的方案（{report.store}）。"]
+    lines = [f"已从 {report.server} 同步方案。"]
+    lines.append("新下载的方案/版本：" + "、".join(report.downloaded) if report.downloaded
+                 else "没有新的方案或版本。")
+    if report.deprecated:
+        lines.append("服务器上已停用的方案：" + "、".join(report.deprecated))
+    if report.errors:
+        lines.append(f"{len(report.errors)} 个问题：")
+        lines.extend(f"  {e}" for e in report.errors[:10])
+    return lines
 
 
 def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True) -> list[str]:
-    """Fetch published schemes, then say what is new and which sheets use an older version."""
+    """Fetch published schemes (:func:`xlbridge.sync.sync`), then say what was downloaded
+    and which sheets compute with an older version than the newest. Returns the versions
+    downloaded."""
     store = store or default_store()
-    before = {e.ref for e in store.entries()}
     try:
-        output = sync_command()
-    except Exception as exc:
+        report = _sync()
+    except ValueError:   # no server given, none remembered
         if alert:
-            book.app.alert(f"同步失败：{exc}", TITLE)
+            book.app.alert(NO_SERVER, TITLE)
         return []
     store.refresh(force=True)
-    new = sorted({e.ref for e in store.entries()} - before)
-    lines = ["方案已同步。"]
-    lines.append("新方案/新版本：" + "、".join(new) if new else "没有新的方案或版本。")
+    lines = sync_text(report)
     for sheet in book.sheets:
         bound = bound_scheme(sheet)
         if not bound:
@@ -611,11 +539,15 @@ def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True
             continue
         if newest != bound:
             lines.append(f"工作表“{sheet.name}”按 {bound} 计算，已有 {newest}。")
-    if output.strip():
-        lines.append(output.strip()[-800:])
     if alert:
         book.app.alert("\n".join(lines), TITLE)
-    return new
+    return list(report.downloaded)
+
+
+#: Where a clerk reads what happens on a PC without the add-in (关于, README, templates).
+WITHOUT_ADDIN = ("在没有安装本加载项的电脑上（或在 WPS 中）打开计算过的工作簿，单元格显示保存时的"
+                 "结果；一旦修改输入、引起重算，PERF_* 单元格会显示 #NAME?。对外发布或报送请用 "
+                 "xlbridge recompute <工作簿> --values-only <文件夹> 生成的纯数值副本。")
 
 
 def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> str:
@@ -627,6 +559,7 @@ def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> st
     lines.append("方案：")
     lines.extend(f"  {e.ref} {e.title}" for e in store.entries())
     lines.append("工作表函数：" + "、".join(FUNCTIONS))
+    lines.append(WITHOUT_ADDIN)
     text = "\n".join(lines)
     if alert:
         book.app.alert(text, TITLE)

@@ -60,18 +60,32 @@ else:
 
     Converter = object
 
-from xlbridge.arith import ZERO, fmt
+from xlbridge.arith import fmt
 from xlbridge.csvio import CsvInputError, header_map
 from xlbridge.engine import (
     CompiledScheme,
+    ErrorKind,
     FieldError,
     grade_totals,
     payout_for,
+    score_population,
     score_record,
 )
-from xlbridge.engine.compiled import ScoringError
-from xlbridge.engine.population import Withheld, grade_column, tie_keys
-from xlbridge.engine.record import NO_GRADE, RecordResult, decide_grade
+from xlbridge.engine.adjustments import capped_sum, deducted
+from xlbridge.engine.columns import DEFAULT_COLUMNS, Column, Unavailable, columns_for, value_of
+from xlbridge.engine.conditions import decide_grade
+from xlbridge.engine.errors import ScoringError
+from xlbridge.engine.needs import (
+    Hidden,
+    group_labels,
+    hidden_conditions,
+    hidden_gates,
+    hidden_payout_rules,
+    quota_group_keys,
+)
+from xlbridge.engine.population import PopulationResult, Withheld, grade_column
+from xlbridge.engine.quotas import tie_keys
+from xlbridge.engine.record import NO_GRADE, RecordResult, score_values
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.scheme.issues import SchemeInvalid
@@ -86,10 +100,8 @@ CATEGORY = "绩效考核 xlbridge"
 #: Excel's limit on the text of one cell.
 MAX_CELL_TEXT = 32767
 
-# Field error codes that mean "a number, but outside what is allowed" → #NUM!
-_NUM_CODES = {"out_of_range", "negative", "not_whole"}
-# … and "cannot be computed here" → #N/A (a rank part needs the whole group)
-_NA_CODES = {"needs_population", "no_tier"}
+#: The Excel error each kind of engine error shows as (see :mod:`xlbridge.engine.errors`).
+_ERROR_OF_KIND = {ErrorKind.value: "#VALUE!", ErrorKind.num: "#NUM!", ErrorKind.na: "#N/A"}
 
 
 # --------------------------------------------------------------------------- the wire
@@ -286,11 +298,16 @@ def _record(cs: CompiledScheme, inputs: Any, headers: Any) -> dict[str, Any]:
 
 
 def _field_error(error: FieldError) -> ExcelError:
-    if error.code in _NUM_CODES:
-        return num_error(str(error))
-    if error.code in _NA_CODES:
-        return na_error(str(error))
-    return value_error(str(error))
+    """An engine error as the cell's error value: the code by the error's kind, never by
+    its text."""
+    return ExcelError(_ERROR_OF_KIND[error.kind], str(error))
+
+
+def _unavailable(value: Any) -> Any:
+    """A result-column value as a cell shows it (an Unavailable becomes its error)."""
+    if value.__class__ is Unavailable:
+        return ExcelError(_ERROR_OF_KIND[value.kind], value.reason)
+    return "" if value is None else value
 
 
 _parsers: dict[str, Callable[[Any], Any]] = {}
@@ -410,27 +427,102 @@ def PERF_SCORE(scheme, inputs, headers=None):
     return _guard(body)
 
 
+# --------------------------------------------------------------------------- what a call lacks
+
+#: The form that always gives the engine's result for a record: the whole population.
+RESULTS_FORM = "PERF_RESULTS(方案, 记录区域, 表头)"
+
+
+def _omitted(value: Any) -> bool:
+    """An optional argument left out (a blank *cell* given for it is not omitted)."""
+    return value is None or value == [] or value == [[]]
+
+
+def _refuse(cs: CompiledScheme, hidden: list[Hidden], how: str) -> None:
+    """#VALUE! naming what this call cannot see, if anything, and how to pass it."""
+    if hidden:
+        raise _Fail(value_error(f"方案 {cs.ref} 的结果还取决于 {_hidden_text(hidden)}，{how}"))
+
+
+def _hidden_text(hidden: list[Hidden]) -> str:
+    """The rules a call cannot see: the first three in full, then how many more."""
+    text = "；".join(h.text() for h in hidden[:3])
+    return text + (f" 等 {len(hidden)} 项" if len(hidden) > 3 else "")
+
+
+def _refuse_gates(cs: CompiledScheme) -> None:
+    _refuse(cs, hidden_gates(cs), f"仅凭总分无法判断；请改用 {RESULTS_FORM} 按整条记录计算")
+
+
+def _refuse_conditions(cs: CompiledScheme, argument: str) -> None:
+    _refuse(cs, hidden_conditions(cs),
+            f"仅凭总分无法判断是否适用；请在 {argument} 中写明适用的条件"
+            "（都不适用时引用空白单元格），"
+            f"或改用 {RESULTS_FORM}")
+
+
+def _holds(cs: CompiledScheme, named: Iterable[str], total: Decimal) -> Callable[..., bool]:
+    """Which conditions hold for a record known by its total and its named conditions: the
+    named ones, and those that read nothing but the total and hold for it."""
+    names = set(named)
+    env = {"total": total}
+    hidden = {h.id for h in hidden_conditions(cs)}
+
+    def holds(cond: Any, when: Any) -> bool:
+        if normalize_text(cond.id) in names or normalize_text(cond.title) in names:
+            return True
+        return cond.id not in hidden and cond.then.flag is None and bool(when(env))
+
+    return holds
+
+
+# --------------------------------------------------------------------------- grades
+
+
 @xw.func(category=CATEGORY)
 @xw.arg("score", err_to_str=True, doc="总分。The total score.")
 @xw.arg("scheme", err_to_str=True,
         doc="方案：id 或 id@版本。Scheme: id or id@version.")
 @range_arg("population",
-           doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用。"
+           doc="可选：全体总分（含本人），按方案的名额和并列规则定等次，如 RANK 的引用；名额分组"
+           "计算或有否决条件的方案请用 PERF_GRADES 或 PERF_RESULTS。"
            "Optional: every total (this one included) to apply the scheme's quotas.")
 @range_arg("flags",
-           doc="可选：本人适用的条件（id 或标题，用、分隔），如一票否决。"
-           "Optional: conditions that hold for this record (ids or titles).")
+           doc="本人适用的条件（id 或标题，用、分隔），如一票否决；"
+           "方案有读取其他数据的条件时必须给出"
+           "（都不适用时引用空白单元格）。Conditions that hold for this record (ids or titles); "
+           "required where the scheme has conditions on other inputs (a blank cell: none hold).")
 @xw.ret(ExcelCell)
 def PERF_GRADE(score, scheme, population=None, flags=None):
-    """等次：按分数（及名额）定等次。Grade tier of a score, with quotas given a population."""
+    """等次：按分数定等次（给出全体总分时计名额）。
+    Grade tier of a score; with a population, after the scheme's quotas."""
 
     def body() -> Any:
         cs = scheme_for(scheme)
-        named = _flags_of(flags) if flags is not None else []
+        flags_given = not _omitted(flags)
+        named = _flags_of(flags) if flags_given else []
         if named:
             _check_flags(cs, named)
-        if population is None or population == [] or population == [[]]:
-            return _grade_alone(cs, _total(cs, score), named)
+        total = _total(cs, score)
+        _refuse_gates(cs)
+        if not flags_given:
+            _refuse_conditions(cs, "flags")
+        if _omitted(population):
+            return _grade_alone(cs, total, named)
+        if cs.scheme.quotas is not None:
+            keys = quota_group_keys(cs)
+            if keys:
+                raise _Fail(value_error(
+                    f"方案 {cs.ref} 的名额按“{group_labels(cs, keys)}”分组计算，逐行的 PERF_GRADE "
+                    "不知道各条记录的分组；请改用 PERF_GRADES(方案, 总分列, 条件列, 分组列) "
+                    f"或 {RESULTS_FORM}"))
+            others = hidden_conditions(cs)
+            if others:
+                raise _Fail(value_error(
+                    f"方案 {cs.ref} 中其他记录是否符合 {_hidden_text(others)} "
+                    "也影响名额，逐行的 PERF_GRADE 无法得知；"
+                    "请改用 PERF_GRADES(方案, 总分列, 条件列) "
+                    f"或 {RESULTS_FORM}"))
         return _grade_in(cs, score, population, named)
 
     return _guard(body)
@@ -439,20 +531,12 @@ def PERF_GRADE(score, scheme, population=None, flags=None):
 def _grade_alone(cs: CompiledScheme, total: Decimal, named: list[str]) -> Any:
     """The tier of a score with its conditions, before quotas (there is no population)."""
     rounded = cs.round_total(total) if cs.round_total else total
-    if not named:
-        tier = cs.tier_for(rounded, None)
-        if tier is None:
-            return na_error(f"{fmt(rounded)} 分没有对应的等次 (no tier holds the score)")
-        return tier
     r = RecordResult(None, {})
     r.total = rounded
-    holding = set(named)
     try:
-        decide_grade(cs, r, {"total": rounded}, None,
-                     holds=lambda cond, _when: normalize_text(cond.id) in holding
-                     or normalize_text(cond.title) in holding, gates=False)
+        decide_grade(cs, r, {"total": rounded}, None, holds=_holds(cs, named, rounded))
     except ScoringError as exc:
-        return na_error(str(exc.error))
+        return _field_error(exc.error)
     r.grade = r.tier
     return r.grade_text
 
@@ -503,14 +587,15 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
 @range_arg("scores",
            doc="一列总分（空行不计）。A column of totals (blank rows are not records).")
 @range_arg("flags",
-           doc="可选：与总分对齐的一列（或几列）条件。Optional: conditions per row, aligned.")
+           doc="与总分对齐的一列（或几列）条件；方案有读取其他数据的条件时必须给出。"
+           "Conditions per row, aligned; required where the scheme has conditions on inputs.")
 @range_arg("groups",
-           doc="可选：与总分对齐的分组（如考核类别），名额按组计算。"
-           "Optional: each row's group (e.g. category); quotas apply per group.")
+           doc="与总分对齐的分组（如考核类别），名额按组计算；名额分组计算的方案必须给出。"
+           "Each row's group (e.g. category); required where quotas apply per group.")
 @range_arg("tiebreak",
            doc="可选：名额线上总分并列时依次比较的分项得分，每项一列，按方案并列规则"
-           "（ties.keys）的顺序。Optional: the part scores that break a tie at a quota line, "
-           "one column per tie key, in the scheme's order.")
+           "（ties.keys）的顺序；缺少时这类并列显示 #VALUE!。Optional: the part scores that break "
+           "a tie at a quota line, one column per tie key, in the scheme's order.")
 @xw.ret(ExcelCell)
 def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
     """一列等次（按名额和并列规则），作为动态数组溢出。
@@ -526,6 +611,20 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
         cells = [r[0] for r in rows]
         flag_rows = _aligned(flags, len(cells), "flags 条件")
         group_rows = _aligned(groups, len(cells), "groups 分组")
+        _refuse_gates(cs)
+        if flag_rows is None:
+            _refuse_conditions(cs, "flags（条件列）")
+        keys = quota_group_keys(cs)
+        if keys and group_rows is None:
+            raise _Fail(value_error(
+                f"方案 {cs.ref} 的名额按“{group_labels(cs, keys)}”分组计算，"
+                f"请给出与总分对齐的分组列 "
+                f"groups，或改用 {RESULTS_FORM}"))
+        if keys and cs.scheme.groups and keys != list(cs.scheme.groups):
+            raise _Fail(value_error(
+                f"方案 {cs.ref} 的名额分组（{group_labels(cs, keys)}）与排名分组"
+                f"（{group_labels(cs, list(cs.scheme.groups))}）不同，一列分组无法同时表示；"
+                f"请改用 {RESULTS_FORM}"))
         present = [i for i, c in enumerate(cells) if c is not None]
         totals = [cells[i] for i in present]
         named = [_flags_of(flag_rows[i]) for i in present] if flag_rows else None
@@ -576,7 +675,7 @@ def _tie_scores(cs: CompiledScheme, value: Any, n: int) -> list[list[Any]] | Non
 
 
 def _aligned(value: Any, n: int, what: str) -> list[list[Any]] | None:
-    if value is None or value == [] or value == [[]]:
+    if _omitted(value):
         return None
     rows = _rows(value)
     if len(rows) == 1 and n > 1 and len(rows[0]) == n:
@@ -597,6 +696,151 @@ def _group_text(row: list[Any]) -> str:
     return "/".join(parts)
 
 
+# --------------------------------------------------------------------------- whole records
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("scheme", err_to_str=True,
+        doc="方案：id 或 id@版本。Scheme: id or id@version.")
+@range_arg("records",
+           doc="全部记录的输入区域，每行一条记录（与方案的输入列对应）；空白行不计。"
+           "Every record's input cells, one row per record; blank rows are not records.")
+@range_arg("headers",
+           doc="可选：记录区域上方的表头行（输入的 id 或中文名）；省略时按方案的输入顺序对应。"
+           "Optional header row over the records; omitted: the scheme's input order.")
+@range_arg("columns",
+           doc="可选：要返回的结果列及顺序，如 \"总分,等次,奖金\" 或结果列的表头单元格；"
+           "可用 总分、等次、奖金、排名、标记、暂缓原因、计分明细 或考核项目名称；"
+           "默认 总分、等次、奖金、排名、标记。Optional: the result columns wanted, in order "
+           "(default total, grade, pay, rank, flags).")
+@xw.arg("first_row", err_to_str=True,
+        doc="可选：首条记录所在的行号（用于提示中的行号），如 ROW(B6)；"
+        "省略时按区域内的顺序编号。"
+        "Optional: the sheet row of the first record, for messages.")
+@xw.ret(ExcelCell)
+def PERF_RESULTS(scheme, records, headers=None, columns=None, first_row=None):
+    """整表结果：每条记录的总分、等次、奖金、排名、标记（计名额、分组、条件、门槛和并列），
+    与 xlbridge score 完全一致；作为动态数组溢出，每条记录一行。
+    Every record's results, exactly as xlbridge score gives them (quotas, groups,
+    conditions, gates, ties), spilled one row per record."""
+
+    def body() -> Any:
+        cs = scheme_for(scheme)
+        rows = _rows(records)
+        wanted = _result_columns(cs, columns)
+        start = _first_row(first_row)
+        explain = any(c.kind in ("explain", "part") for c in wanted)
+        graded = _results(cs, rows, records, headers, start, explain)
+        if isinstance(graded, ExcelError):
+            return graded
+        out: list[list[Any]] = []
+        for r in graded.rows:
+            if r is None:
+                out.append([""] * len(wanted))
+            else:
+                out.append([_unavailable(value_of(cs, r, c)) for c in wanted])
+        return out or [[""] * len(wanted)]
+
+    result = _guard(body)
+    return result if isinstance(result, list) else [[result]]
+
+
+class _Scored:
+    """A records range scored once: each row's result (None: a blank row) and the
+    population result (ties, quota lines) — shared by every PERF_RESULTS call over it."""
+
+    def __init__(self, rows: list[Any], population: PopulationResult):
+        self.rows = rows
+        self.population = population
+
+
+def _results(cs: CompiledScheme, rows: list[list[Any]], records: Any, headers: Any,
+             start: int, explain: bool) -> _Scored | ExcelError:
+    key = (cs.ref, _flat(records), _flat(headers) if not _omitted(headers) else (), start,
+           explain)
+    return _population_memo.get(key, lambda: _score_rows(cs, rows, headers, start, explain))
+
+
+def results_population(scheme: Any, records: Any, headers: Any = None,
+                       first_row: Any = None) -> PopulationResult | None:
+    """The population result behind a PERF_RESULTS call with these arguments (its ties and
+    quota lines, for ``xlbridge recompute``'s report); None if the call gives an error."""
+    try:
+        cs = scheme_for(scheme)
+        got = _results(cs, _rows(records), records, headers, _first_row(first_row), False)
+    except _Fail:
+        return None
+    return got.population if isinstance(got, _Scored) else None
+
+
+def results_grade_column(scheme: Any, columns: Any) -> int | None:
+    """Which column of a PERF_RESULTS call's result holds the grade (None: none does)."""
+    try:
+        wanted = _result_columns(scheme_for(scheme), columns)
+    except _Fail:
+        return None
+    return next((i for i, c in enumerate(wanted) if c.kind == "grade"), None)
+
+
+def _result_columns(cs: CompiledScheme, value: Any) -> list[Column]:
+    if _omitted(value):
+        names = [c for c in DEFAULT_COLUMNS]
+        return [Column(k) for k in names]
+    names = [x for cell in _all_cells(value) if cell is not None
+             for x in _FLAG_SPLIT.split(str(cell).replace(" ", "、")) if x.strip()]
+    try:
+        return columns_for(cs, names)
+    except ValueError as exc:
+        raise _Fail(value_error(str(exc))) from None
+
+
+def _first_row(value: Any) -> int:
+    number = _number(value, "首行行号", blank_ok=True)
+    if number is None:
+        return 1
+    if number != number.to_integral_value() or number < 1:
+        raise _Fail(num_error(f"首行行号应为正整数，实际为 {fmt(number)}"))
+    return int(number)
+
+
+def _score_rows(cs: CompiledScheme, rows: list[list[Any]], headers: Any, start: int,
+                explain: bool) -> _Scored | ExcelError:
+    """Score every non-blank row of a records range as one population (None: a blank row)."""
+    width = max((len(r) for r in rows), default=0)
+    if _omitted(headers):
+        specs = cs.inputs
+        if width != len(specs):
+            order = "、".join(s.label for s in specs)
+            return value_error(f"按位置对应时记录区域应有 {len(specs)} 列（{order}），"
+                               f"实际 {width} 列；"
+                               "或给出表头行 headers")
+        mapping = {i: s.id for i, s in enumerate(specs)}
+    else:
+        names = tuple("" if h is None else str(h) for h in _cells(headers))
+        if len(names) != width:
+            return value_error(f"表头有 {len(names)} 个单元格，记录区域有 {width} 列，应一样多")
+        try:
+            mapping = header_map(names, cs.inputs, "表头 headers")[0]
+        except CsvInputError as exc:
+            return value_error(str(exc))
+    present: list[int] = []
+    raws: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        rec = {key: row[j] if j < len(row) else None for j, key in mapping.items()}
+        if all(v is None for v in rec.values()):
+            continue
+        present.append(i)
+        raws.append(rec)
+    pop = score_population(cs, raws, explain=explain, first_row=[start + i for i in present])
+    out: list[Any] = [None] * len(rows)
+    for i, r in zip(present, pop.records, strict=True):
+        out[i] = r
+    return _Scored(out, pop)
+
+
+# --------------------------------------------------------------------------- payouts
+
+
 @xw.func(category=CATEGORY)
 @xw.arg("grade_or_score", err_to_str=True,
         doc="等次（如“优秀”）或总分（按分数定等次）。A grade label, or a score to grade.")
@@ -612,7 +856,8 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
 
     def body() -> Any:
         cs = scheme_for(scheme)
-        if cs.scheme.payout is None:
+        payout = cs.scheme.payout
+        if payout is None:
             return na_error(f"方案 {cs.ref} 没有规定奖金 (the scheme defines no payout)")
         value = _cell(grade_or_score)
         if isinstance(value, ExcelError):
@@ -621,8 +866,14 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
         if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or (
                 isinstance(value, str) and parse_number_text(value) is not None):
             total = _total(cs, value)
+            if cs.scheme.quotas is not None:
+                return value_error(f"方案 {cs.ref} 有名额限制，按分数无法确定最终等次；"
+                                   "请给出最终等次"
+                                   f"（PERF_GRADES 的结果），或改用 {RESULTS_FORM}")
+            _refuse_gates(cs)
+            _refuse_conditions(cs, "等次（先用 PERF_GRADE 定等次）")
             rounded = cs.round_total(total) if cs.round_total else total
-            grade = cs.tier_for(rounded, None)
+            grade = cs.tier_for(rounded, {"total": rounded})
             if grade is None:
                 return na_error(f"{fmt(rounded)} 分没有对应的等次 (no tier holds the score)")
         elif value is None or normalize_text(str(value)) == NO_GRADE:
@@ -633,15 +884,22 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
                 labels = "、".join(t.label for t in cs.tiers)
                 return value_error(f"“{grade}”不是方案 {cs.ref} 的等次；应为：{labels} "
                                    "(not a grade of the scheme)")
+        if payout.rank_prizes is not None:
+            return value_error(f"方案 {cs.ref} 另按组内名次发奖（{payout.rank_prizes.title}），"
+                               f"仅凭等次无法确定；请改用 {RESULTS_FORM}")
+        _refuse(cs, hidden_payout_rules(cs, grade),
+                "仅凭等次无法判断是否适用；请改用 PERF_RESULTS(方案, 记录区域, 表头, \"奖金\")")
         base_value = _number(base, "月基本工资", blank_ok=True)
         months_value = _number(months, "在职月数", blank_ok=True)
         try:
             return payout_for(cs, grade, base_value, months_value)
-        except ValueError as exc:
-            code = "#NUM!" if "between" in str(exc) else "#VALUE!"
-            return ExcelError(code, str(exc))
+        except FieldError as exc:
+            return _field_error(exc)
 
     return _guard(body)
+
+
+# --------------------------------------------------------------------------- building blocks
 
 
 @xw.func(category=CATEGORY)
@@ -657,18 +915,8 @@ def PERF_CAP(values, cap, per_item_cap=None):
     def body() -> Any:
         limit = _limit(cap, "封顶分值")
         item_limit = _limit(per_item_cap, "单项封顶")
-        total = ZERO
-        for c in _all_cells(values):
-            if c is None:
-                continue
-            x = _number(c, "加分")
-            assert x is not None
-            if item_limit is not None and x > item_limit:
-                x = item_limit
-            total += x
-        if limit is not None and total > limit:
-            total = limit
-        return total
+        items = [_number(c, "加分") for c in _all_cells(values) if c is not None]
+        return capped_sum(items, limit, item_limit)  # type: ignore[arg-type]
 
     return _guard(body)
 
@@ -687,7 +935,7 @@ def PERF_DEDUCT(full, deductions, cap=None):
     def body() -> Any:
         top = _limit(full, "满分", blank_ok=False)
         limit = _limit(cap, "扣分上限")
-        total = ZERO
+        items = []
         for c in _all_cells(deductions):
             if c is None:
                 continue
@@ -695,17 +943,17 @@ def PERF_DEDUCT(full, deductions, cap=None):
             assert x is not None
             if x < 0:
                 return num_error(f"扣分不能为负：{fmt(x)} (a deduction must be ≥ 0)")
-            total += x
-        if limit is not None and total > limit:
-            total = limit
-        score = top - total  # type: ignore[operator]
-        return score if score > 0 else ZERO
+            items.append(x)
+        return deducted(top, capped_sum(items, limit))  # type: ignore[arg-type]
 
     return _guard(body)
 
 
 def _all_cells(value: Any) -> list[Any]:
     return [c for row in _rows(value) for c in row]
+
+
+# --------------------------------------------------------------------------- explanations
 
 
 @xw.func(category=CATEGORY)
@@ -722,16 +970,52 @@ def PERF_EXPLAIN(scheme, inputs, headers=None):
 
     def body() -> Any:
         cs = scheme_for(scheme)
-        r = score_record(cs, _record(cs, inputs, headers), explain=True)
-        lines = [f"{cs.ref} {cs.scheme.title}", r.explain()]
-        if r.ok and cs.scheme.quotas is not None:
-            lines.append("（单条记录计算，未计名额；名额见 PERF_GRADES 或“重算本表”）")
+        record = _record(cs, inputs, headers)
+        lines = [f"{cs.ref} {cs.scheme.title}"]
+        if _needs_population(cs):
+            # one record cannot know its place: the grade by score only, no payout
+            values, errors = cs.parse(record)
+            r = score_values(cs, values, None, True, errors)
+            lines.append(r.explain())
+            if r.ok:
+                lines.append("（以上为单条记录按分数的等次，未计名额和排名；最终等次、奖金须与全组一起计算："
+                             f"{RESULTS_FORM} 的“计分明细”列，或“重算本表”）")
+        else:
+            r = score_record(cs, record, explain=True)
+            lines.append(r.explain())
+        lines.extend(_how_to_pass(cs))
         return "\n".join(lines)
 
     result = _guard(body)
     if isinstance(result, ExcelError):
         return f"{result.code} {result.reason}"[:MAX_CELL_TEXT]
     return result[:MAX_CELL_TEXT]
+
+
+def _needs_population(cs: CompiledScheme) -> bool:
+    """Does a record's final grade or payout depend on the other records?"""
+    payout = cs.scheme.payout
+    return bool(cs.scheme.quotas or cs.rank_parts or (payout and payout.rank_prizes))
+
+
+def _how_to_pass(cs: CompiledScheme) -> list[str]:
+    """For the grade functions: what they need besides a total, and how to pass it."""
+    lines = []
+    conditions = hidden_conditions(cs)
+    if conditions:
+        lines.append("PERF_GRADE/PERF_GRADES 须在 flags 中写明适用的条件："
+                     + "；".join(h.text() for h in conditions))
+    gates = hidden_gates(cs)
+    if gates:
+        lines.append("等次门槛 " + "；".join(h.text() for h in gates)
+                     + f" 仅凭总分无法判断：请用 {RESULTS_FORM}")
+    keys = quota_group_keys(cs)
+    if keys:
+        lines.append(f"名额按“{group_labels(cs, keys)}”分组计算：PERF_GRADES 须给出分组列 groups")
+    if tie_keys(cs):
+        names = "、".join(cs.part_titles.get(k, k) for k in tie_keys(cs))
+        lines.append(f"名额线上同分时依次比较 {names}：PERF_GRADES 须给出 tiebreak")
+    return lines
 
 
 @xw.func(category=CATEGORY)
@@ -779,6 +1063,6 @@ def describe_scheme(cs: CompiledScheme) -> str:
 
 #: Every worksheet function, by name: what the add-in registers.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    f.__name__: f for f in (PERF_SCORE, PERF_GRADE, PERF_GRADES, PERF_BONUS, PERF_CAP,
-                            PERF_DEDUCT, PERF_EXPLAIN, PERF_SCHEME)
+    f.__name__: f for f in (PERF_SCORE, PERF_GRADE, PERF_GRADES, PERF_RESULTS, PERF_BONUS,
+                            PERF_CAP, PERF_DEDUCT, PERF_EXPLAIN, PERF_SCHEME)
 }

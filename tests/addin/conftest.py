@@ -46,6 +46,16 @@ def remote_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[xw.Engine]:
         xw.engines.engines_by_name.pop("remote", None)
 
 
+def number(text: str) -> Any:
+    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
+    if text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def sheet_json(name: str, values: list[list[Any]], **extra: Any) -> dict[str, Any]:
     return {"name": name, "values": values, "pictures": [], "tables": [], "notes": [],
             **extra}

@@ -14,20 +14,10 @@ from xlbridge.csvio import FIRST_ROW, read_records
 from xlbridge.engine import score_population
 from xlbridge.store import REPO_SCHEMES
 
-from .conftest import actions, sheet_json
+from .conftest import actions, number, sheet_json
 
 BL = "bailian-township"
 ML = "meiling-street-quarterly"
-
-
-def number(text: str) -> Any:
-    """A CSV field as Excel holds it: numbers as floats, blanks as None."""
-    if text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
 
 
 def shipped(scheme_id: str) -> tuple[list[str], list[list[Any]]]:
@@ -178,37 +168,6 @@ def test_recompute_workbook_does_every_sheet_with_records(store, make_book):
     assert {a["sheet_position"] for a in set_values(book)} == {0, 2}
 
 
-def test_sync_schemes_reports_new_versions(store, make_book, monkeypatch):
-    header, rows = shipped(BL)
-    names = [{"name": ribbon.SCHEME_NAME, "refers_to": f'="{BL}@1"', "sheet_index": None,
-              "address": None, "book_scope": False, "scope_sheet_name": "白莲",
-              "scope_sheet_index": 0}]
-    book = make_book([sheet_json("白莲", [header, *rows])], names=names)
-    text = (REPO_SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
-
-    def fake_sync() -> str:
-        (Path(store.dirs[0]) / "bl2.yaml").write_text(
-            text.replace("version: 1", "version: 2", 1), encoding="utf-8")
-        return "synced 1 scheme"
-
-    monkeypatch.setattr(ribbon, "sync_command", fake_sync)
-    store.recheck_seconds = 3600        # the handler must force the re-read itself
-    assert ribbon.sync_schemes(book) == [f"{BL}@2"]
-    alert = actions(book, "alert")[0]["args"][0]
-    assert f"新方案/新版本：{BL}@2" in alert and f"按 {BL}@1 计算，已有 {BL}@2" in alert
-
-
-def test_sync_failure_is_a_message(store, make_book, monkeypatch):
-    book = make_book([sheet_json("x", [["a"]])])
-
-    def fail() -> str:
-        raise RuntimeError("连接服务器失败")
-
-    monkeypatch.setattr(ribbon, "sync_command", fail)
-    assert ribbon.sync_schemes(book) == []
-    assert actions(book, "alert")[0]["args"][0] == "同步失败：连接服务器失败"
-
-
 def test_about_lists_versions_schemes_and_functions(store, make_book):
     book = make_book([sheet_json("x", [["a"]])])
     text = ribbon.about(book)
@@ -225,15 +184,23 @@ def template_book(make_book, path: Path):
     import openpyxl
 
     wb = openpyxl.load_workbook(path, data_only=True)
+    return book_of(make_book, wb), wb
+
+
+def book_of(make_book, wb, edit=None):
+    """An openpyxl workbook's values and defined names as an xw.Book; ``edit(sheets)`` may
+    change the sheets' values first."""
     sheets = [sheet_json(ws.title, [list(r) for r in ws.iter_rows(values_only=True)] or [[]])
               for ws in wb.worksheets]
+    if edit is not None:
+        edit(sheets)
     names = []
     for name, dn in wb.defined_names.items():
         (sheet, address), = dn.destinations
         names.append({"name": name, "sheet_index": wb.sheetnames.index(sheet),
                       "address": address, "book_scope": True, "scope_sheet_name": None,
                       "scope_sheet_index": None, "refers_to": f"={dn.attr_text}"})
-    return make_book(sheets, names=names), wb
+    return make_book(sheets, names=names)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
@@ -286,3 +253,31 @@ def test_check_sheet_warns_about_a_template_pinned_to_an_older_version(store, ma
     assert report.scheme == f"{ML}@1" and report.newest == f"{ML}@2" and report.outdated
     assert not report.invalid, report.invalid
     assert ribbon.recompute_sheet(book, alert=False).scheme == f"{ML}@1"
+
+
+def test_check_sheet_audits_the_sheets_own_results_and_lists_error_cells(store, make_book):
+    """检查本表 compares each row's own 总分/等次/奖金/排名 with the scheme's result: a template
+    whose 方案 cell now names a version with other weights lists every row that differs, and
+    cells showing an error value are listed by address."""
+    template = next(t for t in TEMPLATES if "梅岭" in t.name)
+    text = (REPO_SCHEMES / f"{ML}.yaml").read_text(encoding="utf-8")
+    v2 = text.replace("version: 1", "version: 2", 1).replace(
+        "weight: 60%", "weight: 70%", 1).replace("weight: 40%", "weight: 30%", 1)
+    (Path(store.dirs[0]) / "ml2.yaml").write_text(v2, encoding="utf-8")
+    book, wb = template_book(make_book, template)
+    report = ribbon.check_sheet(book, alert=False)
+    assert report.scheme == f"{ML}@1" and not report.differences, report.differences
+    # the same sheet pinned to version 2: its stored results are version 1's
+    wb["参数"]["B3"] = f"{ML}@2"
+
+    def error_cell(sheets):                                    # a cell showing an error
+        first = sheets[0]["values"]
+        header_row = next(i for i, r in enumerate(first) if "考评得分（表内公式）" in r)
+        first[header_row + 1][first[header_row].index("奖金标准(元)")] = "#VALUE!"
+
+    report = ribbon.check_sheet(book_of(make_book, wb, error_cell), alert=False)
+    assert report.scheme == f"{ML}@2"
+    assert any("考评得分（表内公式）" in d and f"方案 {ML}@2 算得" in d
+               for d in report.differences), report.differences
+    assert any(code == "#VALUE!" for _a, code in report.error_cells)
+    assert "处本表自算结果与方案不一致" in report.summary()

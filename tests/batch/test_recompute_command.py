@@ -114,9 +114,14 @@ def test_parallel_jobs_and_html_report(tmp_path):
 def test_unknown_scheme_and_bad_input_show_as_cell_errors(tmp_path):
     book = make_book(tmp_path / "a.xlsx", rows=[["白莲村", "九十六", 87.5, None, None]])
     out = run(str(book))
-    assert out.exit_code == 0
     v = values(book)
     assert v[1][5] == "#VALUE!" and v[1][6] == "#VALUE!"
+    # results that are errors are never "ok": counted, listed by cell with the reason the
+    # cell's PERF_EXPLAIN would give, and exit status 1 (issue #8)
+    assert out.exit_code == 1, out.output
+    # K1 (a total of the bad row), F2, G2 (the grade of an error) and H2
+    assert "errors (4)" in out.output and "结果为错误值的单元格 4 处" in out.output
+    assert "F2: #VALUE!" in out.output and "九十六" in out.output
 
 
 def test_report_suffix_is_checked(tmp_path):
@@ -159,10 +164,13 @@ def test_scheme_versions_noted_per_workbook(tmp_path):
     ws["L3"] = '=PERF_GRADE(80,"bailian-township@1x")'   # not a store reference at all
     wb.save(book)
     outcome = recompute_one(book, Options())
-    assert outcome.ok
     assert outcome.schemes == ["bailian-township@1"]
     assert outcome.grades == {"优": 1, "一般": 2, "差": 1}
     assert values(book)[1][11] == "#N/A" and values(book)[2][11] == "#VALUE!"
+    # the two bad references are errors of the workbook, each naming its cell and scheme
+    assert not outcome.ok and outcome.status_text == "errors (2)"
+    assert [e.split(":")[0] for e in outcome.errors] == ["考核!L2", "考核!L3"]
+    assert "no-such-scheme" in outcome.errors[0]
 
 
 def test_perf_functions_get_their_arguments_shaped_as_xlwings_shapes_them(tmp_path):
@@ -183,10 +191,11 @@ def test_perf_functions_get_their_arguments_shaped_as_xlwings_shapes_them(tmp_pa
     wb.defined_names["表头"] = DefinedName("表头", attr_text="考核!$A$1:$E$1")
     wb.save(book)
     out = run(str(book))
-    assert out.exit_code == 0, out.output
     v = values(book)
     assert v[1][5:7] == [92.8, "优"]         # 96 × 80% + 87.5 × 20% − 1.5 = 92.8 ≥ 90
     assert "bailian-township@1" in out.output
+    # 白莲镇 pays no 奖金: that cell is an error, reported by cell with its reason
+    assert out.exit_code == 1 and "考核!G3: #N/A" in out.output and "没有规定奖金" in out.output
 
 
 def test_arguments_are_shaped_like_xlwings():

@@ -173,7 +173,10 @@ def test_tie_at_the_quota_line_decided_by_indicator_then_all_out(cs):
     pop = score_population(cs, [first, unit2, unit3, *others])
     assert [r.total for r in pop.records[:3]] == [D(94), D("92.4"), D("92.4")]
     assert [r.grade for r in pop.records[:3]] == ["先进", "合格", "先进"]
-    assert pop.ties == []
+    # the tie on the total is reported all the same, with the keys that decided it
+    assert [(t.rows, t.decision, t.kept, t.out) for t in pop.ties] == [([2, 3], "keys", [3], [2])]
+    assert "指标评估" in pop.ties[0].text and "57" in pop.ties[0].text
+    assert pop.records[1].flags == ["“先进”名额线并列，未入选（名额2）"]
     # same 指标 and 公众 too: a full tie, nobody tied takes the place, and it is reported
     unit2 = dept(name="单位2", leaders=("8.4", "8.4"))
     pop = score_population(cs, [first, unit2, unit3, *others])
@@ -212,7 +215,13 @@ def test_example_records_score_as_published():
     # one month of payroll for each 先进: 302400 + 216000 + 189600 + 456000 + 61200 + 54000
     # + 45600 = 1324800
     assert summary["payout_total"] == "1324800"
-    flagged = sorted(r.values["unit_name"] for r in pop.records if r.flags)
-    assert flagged == ["就业局", "市场办"]
+    flagged = {r.values["unit_name"]: r.flags for r in pop.records if r.flags}
+    assert flagged == {
+        "就业局": ["按干部管理权限抄送有关部门"], "市场办": ["按干部管理权限抄送有关部门"],
+        # 标记 says why a unit lost 先进 to the quota: its place and the limit, or the tie
+        "招商局": ["超出“先进”名额（第10名，名额8）"],
+        "农牧局": ["超出“先进”名额（第11名，名额8）"],
+        "人社局": ["“先进”名额线并列，未入选（名额8）"],
+        "卫生局": ["“先进”名额线并列，未入选（名额8）"]}
     by_name = {r.values["unit_name"]: r for r in pop.records}
     assert (by_name["供销总社"].total, by_name["供销总社"].grade) == (D("73.20"), "不合格")

@@ -196,8 +196,9 @@ def test_好_quota_40_percent_per_leader_floor_and_tie_keys_004_207(cs):
     assert grades[8:] == ["良好"] * 5
     assert [(q.group, q.places, q.candidates, q.kept) for q in pop.quotas] == [
         (("张志强",), 3, 5, 3), (("刘建华",), 2, 5, 0)]
-    assert [(t.group, t.decision, t.rows) for t in pop.ties] == [
-        (("刘建华",), "all_out", [9, 10, 11, 12, 13])]
+    # both ties are reported: 甲3/甲4 decided by the keys, 乙1…乙5 by then: all_out
+    assert [(t.group, t.decision, t.rows, t.kept) for t in pop.ties] == [
+        (("张志强",), "keys", [3, 4], [3]), (("刘建华",), "all_out", [9, 10, 11, 12, 13], [])]
 
 
 def test_quota_base_counts_people_without_a_grade_004_207_293(cs):
@@ -255,7 +256,10 @@ def read_rows(cs):
 def test_example_records(cs):
     pop = score_population(cs, read_rows(cs), first_row=2)
     summary = pop.summary()
-    assert (summary["records"], summary["invalid"], summary["ties"]) == (24, 0, 1)
+    # two ties at a 好 line: 赵国庆/孙丽 decided by the keys, rows 19–21 tie on them too
+    assert (summary["records"], summary["invalid"], summary["ties"]) == (24, 0, 2)
+    assert [(t.decision, t.rows, t.kept) for t in pop.ties] == [
+        ("keys", [4, 5], [4]), ("all_out", [19, 20, 21], [])]
     assert pop.grade_counts() == {"好": 7, "良好": 11, "一般": 3, "差": 2, "不定等次": 1}
     by_name = {r.values["name"]: r for r in pop.records}
     # 孙丽: 重点工作 28 → 98, tied at 张志强's line with 赵国庆 (考勤 28, 重点工作 30) → 良好

@@ -80,6 +80,28 @@ def auth(tokens):
 
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright over the DevTools protocol."""
+    import os
+
+    from external_tools import missing
+
+    if not os.path.exists(CHROMIUM):
+        missing(CHROMIUM, " (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def live_server(app):
     """The app served by waitress on 127.0.0.1 (``.url``); stopped after the test."""

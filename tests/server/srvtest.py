@@ -128,3 +128,27 @@ class LiveServer:
         for channel in list(self.server._map.values()):  # open keep-alive connections
             channel.close()
         self.thread.join(5)
+
+
+# --------------------------------------------------------------------------- web pages
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    import re
+
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "the page has no form with a CSRF token"
+    return m.group(1)
+
+
+def sign_in(client, token: str, next_page: str = "/"):
+    """Sign a test client in on /login, as a browser does (CSRF token included)."""
+    csrf = csrf_of(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"token": token, "next": next_page, "csrf_token": csrf})
+
+
+def form_post(client, url: str, data: dict, page: str = "/", **kwargs):
+    """POST a page's form: ``data`` plus the CSRF token of ``page`` (same session)."""
+    csrf = csrf_of(client.get(page).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": csrf}, **kwargs)

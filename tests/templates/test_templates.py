@@ -60,8 +60,10 @@ COLOURS = {
     "finance-bureau-points@1": ("好", "差"),
     "meiling-street-quarterly@1": ("优秀", "不称职"),
 }
-SCHEME_ARG = {"PERF_SCORE": 0, "PERF_GRADES": 0, "PERF_EXPLAIN": 0, "PERF_SCHEME": 0,
-              "PERF_GRADE": 1, "PERF_BONUS": 1}
+SCHEME_ARG = {"PERF_SCORE": 0, "PERF_GRADES": 0, "PERF_RESULTS": 0, "PERF_EXPLAIN": 0,
+              "PERF_SCHEME": 0, "PERF_GRADE": 1, "PERF_BONUS": 1}
+#: What a template shows for a record's 标记: its flags, as every face joins them.
+FLAG_SEPARATOR = "；"
 FUNCTION_NAME = re.compile(r"(?<![A-Za-z0-9_.\"])((?:_xlfn\.)?[A-Z][A-Z0-9._]*)\(")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -343,7 +345,9 @@ def test_templates_use_every_perf_function_and_only_supported_natives(
             for fn in FUNCTION_NAME.findall(text):
                 used[fn.removeprefix("_xlfn.")] += 1
     perf = {f for f in used if f.startswith("PERF_")}
-    assert perf == set(udfs.FUNCTIONS)
+    # the templates grade with PERF_RESULTS, the form that is always right; PERF_GRADES (a
+    # column of bare totals) is recomputed in workbooks by tests/addin/test_surfaces.py
+    assert perf == set(udfs.FUNCTIONS) - {"PERF_GRADES"}
     natives = set(used) - perf
     assert natives <= set(recompute.NATIVE_FUNCTIONS), natives - set(recompute.NATIVE_FUNCTIONS)
     assert {"SUM", "ROUND", "IF", "RANK.EQ", "VLOOKUP", "COUNTIF", "COUNTIFS",
@@ -367,6 +371,11 @@ def test_header_rows_map_to_the_scheme(built: tuple[Path, dict[str, Any]],
             if _sheet == info.sheet and ("PERF_SCORE(" in text or "PERF_EXPLAIN(" in text):
                 row = re.sub(r"\D", "", coord)
                 assert f"(方案,{a}{row}:{b}{row},表头)" in text, text
+            if _sheet == info.sheet and "PERF_RESULTS(" in text:
+                # the whole input block, its header row, and the first record's row
+                block = f"${a}${info.first_row}:${b}${info.last_row}"
+                assert text.startswith(f"=PERF_RESULTS(方案,{block},表头,\"") and \
+                    text.endswith(f",{info.first_row})"), text
 
 
 # ----------------------------------------------------------------------------- demo data
@@ -408,20 +417,20 @@ def test_demo_rows_are_valid_records_of_the_scheme(built: tuple[Path, dict[str, 
     assert totals == [r.total for r in cli]
     if not cs.tiers:
         return
-    main = tpl.tables[0]
-    groups = None
-    if cs.scheme.groups:
-        col = _records(wb[main.sheet], main)
-        groups = [[rec[cs.scheme.groups[0]]] for rec in col]
-    grades = udfs.PERF_GRADES(tpl.ref, [[float(t)] for t in totals], None, groups)
-    labels = {t.label for t in cs.tiers}
-    assert all(g[0] in labels for g in grades), grades
-    for total, (grade,) in zip(totals, grades, strict=True):
-        assert udfs.PERF_GRADE(float(total), tpl.ref) in labels
-        base = None
-        if cs.scheme.payout and cs.scheme.payout.base_months is not None:
-            base = 100000.0
-        assert isinstance(udfs.PERF_BONUS(grade, tpl.ref, base), Decimal)
+    # the whole block at once, as the templates' result columns ask: exactly xlbridge score
+    labels = {t.label for t in cs.tiers} | {"不定等次"}
+    engine = iter(cli)
+    for info in tpl.tables:
+        ws = wb[info.sheet]
+        got = udfs.PERF_RESULTS(tpl.ref, _rows(ws, info), [_header(ws, info)],
+                                "等次,奖金,标记", info.first_row)
+        for (grade, pay, flags), e in zip(got, [next(engine) for _ in got], strict=True):
+            assert grade == e.grade_text and grade in labels
+            assert pay == e.payout
+            assert flags == (FLAG_SEPARATOR.join(e.flags) or "")
+    for total in totals:
+        # the tier by score needs the record's conditions (a blank flags cell: none hold)
+        assert udfs.PERF_GRADE(float(total), tpl.ref, None, [[None]]) in labels
 
 
 # ----------------------------------------------------------------------------- recompute
@@ -487,7 +496,9 @@ def test_recomputed_templates_agree_with_xlbridge_score(
             assert grade == e.grade_text, at
             assert _num(got["payout"]) == e.payout, at
             if "mark" in L:
-                assert (got["mark"] or "") == "、".join(e.flags), at
+                assert (got["mark"] or "") == FLAG_SEPARATOR.join(e.flags), at
+            if "own_total" in L:   # the office's own arithmetic agrees with the scheme
+                assert _num(got["own_total"]) == e.total, at
     assert found_known == {k for k in KNOWN if k[0] == tpl.ref}
     # 汇总: the distribution (COUNTIF of the grade or band column) and its total
     s = values["汇总"]

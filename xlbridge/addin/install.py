@@ -1,33 +1,27 @@
-"""Installing the add-in on a Windows PC with Excel (``xlbridge addin install``).
+"""Installing the add-in by copying one file (``xlbridge addin install``).
 
-Everything but one step is plain Python (and tested on any machine): the package is built by
-:func:`xlbridge.addin.package.build` with this Python as the interpreter. The Excel-only step
-is :func:`_compile_in_excel` — about twenty lines through xlwings' COM API:
+Excel opens every file in the user's start-up folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART``
+when it starts, and opens an ``.xlam`` there as an add-in. That folder is one of the trusted
+locations Excel has by default, so the add-in's macros run without a security prompt and
+without any Trust Center change; nothing in Excel needs to run, and nothing is written to the
+registry. Installing is copying ``xlbridge.xlam`` there (replacing an older copy); removing
+is deleting it. Both refuse, with a message, while Excel holds the file open.
 
-1. allow programmatic access to VBA projects for the current user while it runs
-   (``HKCU\\Software\\Microsoft\\Office\\<version>\\Excel\\Security\\AccessVBOM`` = 1; the
-   previous value is put back afterwards);
-2. start a hidden Excel, open the package, import the four ``.bas`` modules
-   (``VBProject.VBComponents.Import``), and save it as an add-in (``xlOpenXMLAddIn``) into
-   Excel's start-up folder (``Application.StartupPath``, i.e. ``%APPDATA%\\Microsoft\\Excel\\
-   XLSTART``, a trusted location), where Excel loads it at every start.
-
-Nothing else is changed on the PC: no xlwings license key is needed (the desktop add-in uses
-only xlwings' open-source parts), and ``xlbridge addin install --remove`` deletes the file.
+For a whole office the same file is copied by group policy or a logon script — see the
+README, “In Excel”.
 """
 
 from __future__ import annotations
 
-import contextlib
-import shutil
+import io
+import os
 import sys
-import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from xlbridge.addin.package import ADDIN_NAME, AddinError, build
-
-XL_OPEN_XML_ADDIN = 55  # XlFileFormat.xlOpenXMLAddIn
+from xlbridge.addin.package import ADDIN_NAME, AddinError, package_bytes
+from xlbridge.sync import write_atomic
 
 
 def pythonw(executable: str = sys.executable) -> str:
@@ -36,77 +30,62 @@ def pythonw(executable: str = sys.executable) -> str:
     return str(candidate) if candidate.exists() else executable
 
 
-def _require_windows() -> None:
-    if not sys.platform.startswith("win"):
-        raise AddinError("`xlbridge addin install` runs on a Windows PC with Excel; on this "
-                         "machine use `xlbridge addin build` and copy the result "
-                         "(see docs/windows-acceptance.md)")
+def startup_folder(environ: Mapping[str, str] = os.environ) -> Path:
+    """Excel's per-user start-up folder, ``%APPDATA%\\Microsoft\\Excel\\XLSTART``."""
+    appdata = environ.get("APPDATA")
+    if not appdata:
+        raise AddinError("找不到 Excel 的启动文件夹：环境变量 APPDATA 没有设置（Windows 上它指向 "
+                         "C:\\Users\\<用户名>\\AppData\\Roaming）。可用 --folder 指定文件夹。")
+    return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
 
 
-def install(interpreter: str | None = None, startup_dir: Path | None = None) -> Path:
-    """Build the add-in for this Python, compile its VBA in Excel, put it in XLSTART."""
-    _require_windows()
-    with tempfile.TemporaryDirectory(prefix="xlbridge-addin-") as tmp:
-        made = build(Path(tmp) / ADDIN_NAME, interpreter=interpreter or pythonw())
-        return _compile_in_excel(made.addin, made.vba, startup_dir)
+def check_addin(data: bytes, where: str) -> None:
+    """Refuse anything but a complete xlbridge add-in (a VBA project and the ribbon)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+    except zipfile.BadZipFile:
+        names = set()
+    missing = {"xl/vbaProject.bin", "customUI/customUI14.xml", "xl/workbook.xml"} - names
+    if missing:
+        raise AddinError(f"{where} 不是完整的 xlbridge 加载项（缺少 {'、'.join(sorted(missing))}）"
+                         "：请用 xlbridge addin build 生成。")
 
 
-def remove(startup_dir: Path | None = None) -> Path | None:
-    """Delete the installed add-in (Excel must be closed)."""
-    _require_windows()
-    folder = startup_dir or _startup_dir()
-    target = folder / ADDIN_NAME
-    if target.exists():
+def install(source: Path | None = None, interpreter: str | None = None,
+            folder: Path | None = None) -> Path:
+    """Copy the add-in into Excel's start-up folder; returns where it now is.
+
+    ``source`` is an add-in built before (``xlbridge addin build``, an office's copy);
+    without one the add-in is built now for ``interpreter`` (default: this Python's
+    pythonw.exe)."""
+    if source is not None:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise AddinError(f"无法读取加载项 {source}：{exc.strerror or exc}") from None
+        check_addin(data, str(source))
+    else:
+        data = package_bytes(interpreter or pythonw())
+    target = (folder or startup_folder()) / ADDIN_NAME
+    try:
+        write_atomic(target, data)
+    except PermissionError:
+        raise AddinError(f"无法写入 {target}：文件正被 Excel 使用或没有权限。"
+                         "请先关闭所有 Excel 窗口再安装。") from None
+    except OSError as exc:
+        raise AddinError(f"无法写入 {target}：{exc.strerror or exc}") from None
+    return target
+
+
+def remove(folder: Path | None = None) -> Path | None:
+    """Delete the installed add-in; returns its path, or None if it was not installed."""
+    target = (folder or startup_folder()) / ADDIN_NAME
+    try:
         target.unlink()
-        return target
-    return None
-
-
-# --------------------------------------------------------------------------- Excel-only
-
-
-def _startup_dir() -> Path:  # pragma: no cover - Excel only
-    import xlwings as xw
-
-    with xw.App(visible=False, add_book=False) as app:
-        return Path(app.startup_path)
-
-
-@contextlib.contextmanager
-def _vba_access(version: str) -> Iterator[None]:  # pragma: no cover - Windows only
-    import winreg
-
-    key_path = rf"Software\Microsoft\Office\{version}\Excel\Security"
-    key = winreg.CreateKey(winreg.HKEY_CURRENT_USER, key_path)
-    try:
-        previous = winreg.QueryValueEx(key, "AccessVBOM")[0]
     except FileNotFoundError:
-        previous = None
-    winreg.SetValueEx(key, "AccessVBOM", 0, winreg.REG_DWORD, 1)
-    try:
-        yield
-    finally:
-        if previous is None:
-            winreg.DeleteValue(key, "AccessVBOM")
-        else:
-            winreg.SetValueEx(key, "AccessVBOM", 0, winreg.REG_DWORD, previous)
-        winreg.CloseKey(key)
-
-
-def _compile_in_excel(package: Path, modules: list[Path],
-                      startup_dir: Path | None) -> Path:  # pragma: no cover - Excel only
-    import xlwings as xw
-
-    with xw.App(visible=False, add_book=False) as app:
-        target = (startup_dir or Path(app.startup_path)) / ADDIN_NAME
-        with _vba_access(app.version.split(".")[0] + ".0"):
-            book = app.books.open(str(package))
-            for path in modules:
-                book.api.VBProject.VBComponents.Import(str(path))
-            app.display_alerts = False
-            staged = package.with_name("compiled-" + ADDIN_NAME)
-            book.api.SaveAs(str(staged), XL_OPEN_XML_ADDIN)
-            book.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(staged, target)
+        return None
+    except PermissionError:
+        raise AddinError(f"无法删除 {target}：文件正被 Excel 使用或没有权限。"
+                         "请先关闭所有 Excel 窗口。") from None
     return target

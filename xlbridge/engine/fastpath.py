@@ -9,7 +9,7 @@ would write it by hand for that scheme. Any other node (ratios, ratings, ranks, 
 parts that may not apply, list/growth/conditional items…) is called through the same closure
 the traced path uses, so nothing is implemented twice beyond plain sums and caps.
 
-The traced path (``explain=True``) never uses this code; ``tests/test_fast_vs_traced.py``
+The traced path (``explain=True``) never uses this code; ``tests/engine/test_fast_vs_traced.py``
 checks the two agree on random records of every shipped scheme.
 """
 

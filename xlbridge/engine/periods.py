@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlbridge.arith import HUNDRED, ZERO, fmt
-from xlbridge.engine.compiled import CompiledScheme, _round_count
-from xlbridge.engine.record import NO_GRADE, row_numbers, rows_text
+from xlbridge.arith import ZERO
+from xlbridge.engine.compiled import CompiledScheme
+from xlbridge.engine.groups import rows_text
+from xlbridge.engine.quotas import cut, places_text
+from xlbridge.engine.record import NO_GRADE, row_numbers
 from xlbridge.engine.values import FieldError, make_parser
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.inputs import InputSpec
+from xlbridge.scheme.model import TieRule
 
 
 @dataclass
@@ -133,33 +136,29 @@ def _quota(cs: CompiledScheme, result: AggregationResult,
     assert agg is not None and agg.quota is not None
     quota = agg.quota
     n = sum(1 for r in result.records if r.ok)
-    if quota.count is not None:
-        places, basis = quota.count, f"{quota.count}名"
-    else:
-        exact = quota.share * n  # type: ignore[operator]
-        places = _round_count(exact, quota.rounding)
-        basis = f"{fmt(quota.share * HUNDRED)}% × {n}人 = {fmt(exact)} → {places}名"  # type: ignore[operator]
+    places, basis = places_text(quota.share, quota.count, n, quota.rounding)
     top = cs.tiers[0].label if cs.tiers else None
 
-    def key(r: AggregateResult) -> tuple:
-        totals = sum((r.values.get(f"{p}_total") or ZERO for p in agg.periods), ZERO)
-        if agg.rank_by == "count_top":
-            return (sum(1 for p in agg.periods if r.values[p] == top), totals)
-        return (totals,)
+    def totals(r: AggregateResult) -> Decimal:
+        return sum((r.values.get(f"{p}_total") or ZERO for p in agg.periods), ZERO)
 
-    candidates.sort(key=key, reverse=True)
-    kept, out = candidates[:places], candidates[places:]
-    if kept and out and key(kept[-1]) == key(out[0]):
-        line = key(out[0])
-        tied = [r for r in candidates if key(r) == line]
-        better = [r for r in candidates if key(r) > line]
-        decision = quota.ties.rule if quota.ties.rule != "keys" else quota.ties.then
-        kept = better + tied if decision == "all_in" else better
-        kept_ids = {id(r) for r in kept}
-        out = [r for r in candidates if id(r) not in kept_ids]
-        rows = "、".join(str(r.row) for r in tied)
-        result.notes.append(f"名额线上并列：第 {rows} 行，按规则"
-                            f"{'全部入选' if decision == 'all_in' else '全部不入选'}")
+    if agg.rank_by == "count_top":
+        def key(r: AggregateResult) -> Decimal:
+            return Decimal(sum(1 for p in agg.periods if r.values[p] == top))
+
+        def then_by(r: AggregateResult) -> tuple:
+            return (totals(r),)
+        c = cut(candidates, places, key, TieRule(rule="keys", keys=["sum_total"],
+                                                 then=_then(quota.ties)), then_by)
+    else:
+        c = cut(candidates, places, totals, TieRule(rule=_then(quota.ties)))
+    kept, out = c.kept, c.out
+    if c.tied:
+        rows = "、".join(str(r.row) for r in c.tied)
+        how = "按各期得分合计比较" if c.rule == "keys" else \
+            f"按规则{'全部入选' if c.rule == 'all_in' else '全部不入选'}"
+        got = "、".join(str(r.row) for r in c.tied if any(r is k for k in kept)) or "无"
+        result.notes.append(f"名额线上并列：第 {rows} 行，{how}：入选 第 {got} 行")
     result.notes.append(f"“{quota.tier}”名额：{basis}；候选 {len(candidates)} 人，"
                         f"入选 {len(kept)} 人")
     for position, r in enumerate(kept, start=1):
@@ -167,3 +166,9 @@ def _quota(cs: CompiledScheme, result: AggregationResult,
     for r in out:
         r.grade = quota.fallback
         r.steps.append(f"超出名额 {places}，确定为“{quota.fallback}”")
+
+
+def _then(ties: TieRule) -> str:
+    """What an annual quota does when candidates still tie: its rule (keys make no sense
+    for period grades, so a keys rule falls to its ``then``)."""
+    return ties.rule if ties.rule != "keys" else (ties.then or "all_out")

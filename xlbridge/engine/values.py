@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xlbridge.arith import ZERO, fmt, from_float
+from xlbridge.engine.errors import ErrorKind, kind_of
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.xlvalues import ExcelError
 
@@ -38,6 +39,11 @@ class FieldError(Exception):
     expected_zh: str
     expected_en: str
     got: Any = None
+
+    @property
+    def kind(self) -> ErrorKind:
+        """What kind of wrong this is (see :mod:`xlbridge.engine.errors`)."""
+        return kind_of(self.code)
 
     def __str__(self) -> str:
         got = "空白 (blank)" if _is_blank(self.got) else repr(self.got)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .book import load_book
-from .core import split_key
+from .core import make_key, split_key
 from .evaluate import evaluate_book
 from .functions import FunctionSpec
 from .package import FileRejected, Limits
@@ -129,6 +129,7 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
                     dry_run: bool = False, functions: Functions | None = None,
                     values_only: Callable[[str], bool] | None = None,
                     limits: Limits | None = None, compress_level: int = 6,
+                    inspect: Callable[[Any], None] | None = None,
                     clock: datetime | None = None) -> WorkbookReport:
     """Recompute every formula of an .xlsx/.xlsm file and store the values in the file.
 
@@ -143,6 +144,9 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     ``values_only`` (a predicate on formula text, without ``=``) removes the formulas it
     selects and keeps their values — see :func:`export_values`.
 
+    ``inspect(evaluation)`` is called once every formula is computed, before anything is
+    written (``xlbridge recompute`` audits the sheets' own results there).
+
     Raises :class:`~xlbridge.recompute.FileRejected` for files that are not safe or not
     OOXML workbooks. Holds no lock: use :func:`recompute_file` for that.
 
@@ -155,6 +159,8 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     book = load_book(str(src), limits)
     try:
         ev = evaluate_book(book, report, functions, clock)
+        if inspect is not None:
+            inspect(ev)
         t1 = time.perf_counter()
         out = plan_output(ev, report, values_only)
         report.changed = out.changed_cells
@@ -181,7 +187,7 @@ def _error_values(ev: Any) -> list[Any]:
 
     from .formula import col_letters
     from .report import CellIssue
-    from .sheetxml import MEMBER
+    from .sheetxml import ARRAY, MEMBER, parse_ref_range
 
     out = []
     values = ev.ctx.values
@@ -191,11 +197,21 @@ def _error_values(ev: Any) -> list[Any]:
             key = table.keys[i]
             if key in ev.kept or table.kind(i) == MEMBER:
                 continue
-            v = values.get(key)
-            if type(v) is ExcelError:
-                _s, r, c = split_key(key)
-                msg = v.code + (f": {v.reason}" if v.reason else "")
-                out.append(CellIssue(st.info.name, f"{col_letters(c)}{r}", "error-value", msg))
+            cells = [key]
+            if table.kind(i) == ARRAY and i in table.refs:
+                # every cell of an array formula shows its own value: count each error
+                span = parse_ref_range(table.refs[i])
+                if span is not None:
+                    s, r1, c1, r2, c2 = (split_key(key)[0], *span)
+                    cells = [make_key(s, r, c) for r in range(r1, r2 + 1)
+                             for c in range(c1, c2 + 1)]
+            for cell in cells:
+                v = values.get(cell)
+                if type(v) is ExcelError:
+                    _s, r, c = split_key(cell)
+                    msg = v.code + (f": {v.reason}" if v.reason else "")
+                    out.append(CellIssue(st.info.name, f"{col_letters(c)}{r}", "error-value",
+                                         msg))
     return out
 
 
@@ -214,7 +230,8 @@ def recompute_file(path: str | os.PathLike[str], *,
                    backup: bool | str | os.PathLike[str] = False,
                    functions: Functions | None = None,
                    values_only: Callable[[str], bool] | None = None,
-                   limits: Limits | None = None, raise_errors: bool = False) -> WorkbookReport:
+                   limits: Limits | None = None, raise_errors: bool = False,
+                   inspect: Callable[[Any], None] | None = None) -> WorkbookReport:
     """Recompute one file end to end, for the CLI: lock, optional backup, atomic write.
 
     Never raises for a bad or busy file (unless ``raise_errors``): the report's ``status``
@@ -238,7 +255,7 @@ def recompute_file(path: str | os.PathLike[str], *,
                     bpath = None
             report = recalc_workbook(src, out_path=out_path, dry_run=dry_run,
                                      functions=functions, values_only=values_only,
-                                     limits=limits)
+                                     limits=limits, inspect=inspect)
             if bpath is not None:
                 if report.written:
                     report.backup_path = str(bpath)

@@ -72,6 +72,15 @@ def _parse(text: str) -> ast.expr:
     return tree.body
 
 
+def parse_tree(text: str) -> ast.expr:
+    """The checked syntax tree of a condition (``60%`` is a call of ``__percent__``), for
+    code that shows a condition in words rather than evaluating it."""
+    return _parse(text)
+
+
+PERCENT_FUNC = _PCT_FUNC
+
+
 def check_syntax(text: str) -> None:
     """Raise ExprError unless ``text`` is a well-formed condition."""
     _parse(text)

@@ -110,6 +110,14 @@ def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
 
 def parse_scheme(text: str, origin: str = "<scheme>", fmt: str | None = None) -> LoadedScheme:
     """Parse and structurally validate a scheme document (YAML or JSON text)."""
+    data, source = read_document(text, origin, fmt)
+    return LoadedScheme(scheme_from_data(data, source), source, text)
+
+
+def read_document(text: str, origin: str = "<scheme>", fmt: str | None = None
+                  ) -> tuple[Any, SchemeSource]:
+    """YAML or JSON text as data, with the line of every key; not yet a scheme (an editor
+    validates the data itself). Raises SchemeInvalid when the text is not YAML/JSON."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
         raise SchemeInvalid(Report([Issue("error", "", f"larger than {MAX_SCHEME_BYTES} bytes; "
                                           "not a scheme", "too_large", origin)]), origin)
@@ -120,10 +128,8 @@ def parse_scheme(text: str, origin: str = "<scheme>", fmt: str | None = None) ->
         except json.JSONDecodeError as exc:
             raise SchemeInvalid(Report([Issue("error", "", f"not valid JSON: {exc.msg}", "json",
                                               origin, exc.lineno)]), origin) from None
-        source = SchemeSource(origin)
-    else:
-        data, source = _parse_yaml(text, origin)
-    return LoadedScheme(scheme_from_data(data, source), source, text)
+        return data, SchemeSource(origin)
+    return _parse_yaml(text, origin)
 
 
 def scheme_from_data(data: Any, source: SchemeSource | None = None) -> Scheme:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
 from xlbridge.scheme.expr import ExprError, compile_expr
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
@@ -33,13 +35,10 @@ from xlbridge.scheme.model import (
     Scheme,
     Tier,
 )
+from xlbridge.scheme.names import known_names
 
 INF = Decimal("Infinity")
 
-#: Names the engine provides to conditions beside the inputs, by where the condition sits.
-RESULT_NAMES = {"total", "subtotal", "bonus", "deduction"}
-PAYOUT_NAMES = RESULT_NAMES | {"grade"}
-RANK_NAMES = RESULT_NAMES | {"grade", "rank", "group_size"}
 
 
 @dataclass
@@ -69,6 +68,16 @@ class TierSpan:
             return False
         return not (self.high is not None and
                     (x > self.high or (x == self.high and not self.high_inclusive)))
+
+    def text(self) -> str:
+        """The bounds as a clerk reads them, ``≥90 且 <95`` — the one text of a tier's bounds
+        (explanations, ``schemes show`` and the web pages all show this)."""
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'≥' if self.low_inclusive else '>'}{fmt(self.low)}")
+        if self.high is not None:
+            bounds.append(f"{'≤' if self.high_inclusive else '<'}{fmt(self.high)}")
+        return " 且 ".join(bounds) or "任意分数"
 
 
 def tier_span(index: int, tier: Tier, max_score: Decimal) -> TierSpan:
@@ -450,11 +459,11 @@ class _Checker:
         for _part_id, path in res.paths.items():
             part = self._part_at(path)
             if part.applies_when:
-                expr(part.applies_when, f"{path}.applies_when", set(by_id))
+                expr(part.applies_when, f"{path}.applies_when", known_names("inputs", by_id))
         items_by_id = {item.id: item for _path, item in self._all_items()}
         for path, item in self._all_items():
             if item.when:
-                expr(item.when, f"{path}.when", set(by_id))
+                expr(item.when, f"{path}.when", known_names("inputs", by_id))
             if item.reads is not None:
                 source = items_by_id.get(item.reads)
                 if source is None or source.reads is not None:
@@ -467,9 +476,9 @@ class _Checker:
                                "the same way", "reads")
         for i, tier in enumerate(scheme.tiers):
             for j, gate in enumerate(tier.requires):
-                expr(gate, f"tiers[{i}].requires[{j}]", names | RESULT_NAMES)
+                expr(gate, f"tiers[{i}].requires[{j}]", known_names("result", names))
         for i, cond in enumerate(scheme.conditions):
-            expr(cond.when, f"conditions[{i}].when", names | RESULT_NAMES)
+            expr(cond.when, f"conditions[{i}].when", known_names("result", names))
             tier_ref(cond.then.grade, f"conditions[{i}].then.grade")
             tier_ref(cond.then.at_most, f"conditions[{i}].then.at_most")
             if (cond.then.grade or cond.then.no_grade or cond.then.at_most) and not tiers:
@@ -500,9 +509,9 @@ class _Checker:
                                "unknown_ref")
         for i, rule in enumerate(scheme.rank_rules):
             if rule.when:
-                expr(rule.when, f"rank_rules[{i}].when", names | RANK_NAMES)
+                expr(rule.when, f"rank_rules[{i}].when", known_names("rank", names))
             if rule.eligible:
-                expr(rule.eligible, f"rank_rules[{i}].eligible", names | RANK_NAMES)
+                expr(rule.eligible, f"rank_rules[{i}].eligible", known_names("rank", names))
             for j, group in enumerate(rule.group_by or []):
                 self._check_group_field(group, f"rank_rules[{i}].group_by[{j}]", by_id)
         if scheme.payout:
@@ -545,7 +554,7 @@ class _Checker:
                 self.error("payout.base", f"'{payout.base}' must be a number input declared "
                            "under `inputs`", "unknown_ref")
         for j, rule in enumerate(payout.rules):
-            expr(rule.when, f"payout.rules[{j}].when", names | PAYOUT_NAMES)
+            expr(rule.when, f"payout.rules[{j}].when", known_names("payout", names))
             for k, g in enumerate(rule.grades or []):
                 tier_ref(g, f"payout.rules[{j}].grades[{k}]")
             if rule.pay_as not in (None, "none"):
@@ -618,8 +627,55 @@ def _split_path(path: str) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
-    """All semantic checks of one scheme."""
+#: what a free-text description usually restates, in the words of the warning below
+RULE_ASPECTS = ("权重", "等次", "封顶", "名额", "奖金")
+
+
+def _aspects(scheme: Scheme) -> dict[str, object]:
+    def parts(items: list) -> list:
+        return [(p.id, p.points, p.weight, p.scale,
+                 parts(p.parts) if isinstance(p, CompositePart) else None) for p in items]
+
+    def caps(obj: object, path: str = "") -> list:
+        found = []
+        if isinstance(obj, list):
+            for i, x in enumerate(obj):
+                found += caps(x, f"{path}[{i}]")
+        elif isinstance(obj, BaseModel):
+            for name in type(obj).model_fields:
+                value = getattr(obj, name)
+                if name in ("cap", "cap_share", "floor") and value is not None:
+                    found.append((f"{path}.{name}", str(value)))
+                elif isinstance(value, (list, BaseModel)):
+                    found += caps(value, f"{path}.{name}")
+        return found
+
+    quiet = {"source", "note"}
+    payout = scheme.payout
+    return {
+        "权重": parts(scheme.parts),
+        "等次": [t.model_dump(mode="json", exclude=quiet) for t in scheme.tiers],
+        "封顶": caps([scheme.parts, scheme.bonuses, scheme.deductions]),
+        "名额": scheme.quotas.model_dump(mode="json", exclude=quiet) if scheme.quotas else None,
+        "奖金": (payout.amounts, payout.base_months) if payout else None,
+    }
+
+
+def rule_changes(old: Scheme, new: Scheme) -> list[str]:
+    """Which of the rules a description restates (:data:`RULE_ASPECTS`) differ between two
+    versions of a scheme."""
+    a, b = _aspects(old), _aspects(new)
+    return [k for k in RULE_ASPECTS if a[k] != b[k]]
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+
+def validate(scheme: Scheme, source: SchemeSource | None = None,
+             previous: Scheme | None = None) -> Report:
+    """All semantic checks of one scheme; ``previous``, when given, is the published version
+    it would replace (a description kept from it while the rules changed is stale)."""
     checker = _Checker(scheme, source)
     res = checker.resolve()
     checker.check_parts(res)
@@ -629,6 +685,12 @@ def validate(scheme: Scheme, source: SchemeSource | None = None) -> Report:
         if adj:
             checker.check_adjustments(adj, path, res)
     checker.check_tiers(inputs, res)
+    if previous is not None and _same_text(scheme.description, previous.description):
+        changed = rule_changes(previous, scheme)
+        if changed:
+            checker.warning("description", f"说明文字沿用第 {previous.version} 版的原文，但"
+                            f"{'、'.join(changed)}已改变：请按新规则改写说明，否则读者看到的"
+                            "说明与规则不符", "stale_description")
     return Report(checker.issues)
 
 
