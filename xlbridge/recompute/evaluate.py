@@ -358,6 +358,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
     report.formulas = n_formulas
 
     run.run()
+    # the closure holds the whole scheduler (a closure per formula cell): let it go before
+    # the file is written, which is where the memory peak is
+    ctx.formula_text = _no_formula_text
     t3 = time.perf_counter()
     report.timings["evaluate"] = t3 - t2
     kept = run.kept
@@ -433,6 +436,10 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
         return out
 
     return array_root, []
+
+
+def _no_formula_text(key: int) -> str | None:
+    return None
 
 
 def _formula_text(run: _Run, states: list[SheetState], key: int) -> str | None:
