@@ -214,6 +214,8 @@ def compare(original: dict[tuple[str, str], Cell], result: dict[tuple[str, str],
     """Cell by cell: ``result`` (a recomputed blank copy, None if the tool failed) against
     ``original``."""
     v = Verdict(name)
+    if result is not None:  # some tools write sheet names in another case (formulas: upper)
+        folded = {(s.casefold(), c): x for (s, c), x in result.items()}
     for key, cell in original.items():
         if not cell.is_formula or cell.value is ...:
             continue
@@ -221,7 +223,8 @@ def compare(original: dict[tuple[str, str], Cell], result: dict[tuple[str, str],
             v.volatile += 1
             continue
         v.cells += 1
-        got = result.get(key) if result is not None else None
+        got = None if result is None else (result.get(key) or folded.get(
+            (key[0].casefold(), key[1])))
         gv = got.value if got is not None else ...
         if gv is ...:
             v.missing.append((key[0], key[1], cell.formula or ""))
