@@ -30,9 +30,11 @@ def _values(ctx: Context, a: Any) -> list[Any] | None:
     return None
 
 
-def _number_args(ctx: Context, args: Iterable[Any]) -> list[float] | ExcelError:
+def _number_args(ctx: Context, args: Iterable[Any], a_rules: bool = False
+                 ) -> list[float] | ExcelError:
     """Numbers as SUM/AVERAGE/MIN/MAX see them: from ranges only real numbers, direct
-    arguments coerced ("3" and TRUE count, "abc" is #VALUE!)."""
+    arguments coerced ("3" and TRUE count, "abc" is #VALUE!). With ``a_rules`` (AVERAGEA,
+    MINA, STDEVA…) text in ranges counts 0 and booleans 1/0."""
     out: list[float] = []
     for a in args:
         vals = _values(ctx, a)
@@ -51,10 +53,11 @@ def _number_args(ctx: Context, args: Iterable[Any]) -> list[float] | ExcelError:
                 out.append(v)
             elif tv is ExcelError:
                 return v
+            elif a_rules and tv is bool:
+                out.append(1.0 if v else 0.0)
+            elif a_rules and tv is str:
+                out.append(0.0)
     return out
-
-
-
 
 
 def _lookup_scalar(ctx: Context, v: Any) -> Any:
@@ -170,31 +173,8 @@ def flat_values(ctx: Context, args: Iterable[Any]) -> list[Any]:
 
 
 def numbers_a(ctx: Context, args: Iterable[Any]) -> list[float] | ExcelError:
-    """Numbers as AVERAGEA/MINA/STDEVA read them: in ranges text counts 0 and booleans 1/0;
-    direct arguments coerced ("abc" → #VALUE!)."""
-    out: list[float] = []
-    for a in args:
-        vals = _values(ctx, a)
-        if vals is None:
-            if a is None:
-                out.append(0.0)
-                continue
-            x = to_number(a)
-            if type(x) is not float:
-                return x  # type: ignore[return-value]
-            out.append(x)
-            continue
-        for v in vals:
-            tv = type(v)
-            if tv is float:
-                out.append(v)
-            elif tv is bool:
-                out.append(1.0 if v else 0.0)
-            elif tv is str:
-                out.append(0.0)
-            elif tv is ExcelError:
-                return v
-    return out
+    """Numbers as AVERAGEA/MINA/STDEVA read them (see :func:`_number_args`)."""
+    return _number_args(ctx, args, a_rules=True)
 
 
 def grid_of(ctx: Context, a: Any) -> list[list[Any]]:

@@ -311,18 +311,29 @@ def _holidays(ctx: Context, h: Any) -> set[int] | ExcelError:
     return out  # type: ignore[return-value]
 
 
-def _networkdays(ctx: Context, start: Any, end: Any, weekend: Any, holidays: Any) -> Any:
-    s, e = _day(ctx, start), _day(ctx, end)
+def _calendar_args(ctx: Context, start: Any, weekend: Any, holidays: Any
+                   ) -> tuple[int, set[int], set[int]] | ExcelError:
+    """The start day, weekend days and holidays of NETWORKDAYS/WORKDAY(.INTL)."""
+    s = _day(ctx, start)
     if type(s) is ExcelError:
         return s
-    if type(e) is ExcelError:
-        return e
     wk = _weekend_mask(weekend)
     if type(wk) is ExcelError:
         return wk
     hol = _holidays(ctx, holidays)
     if type(hol) is ExcelError:
         return hol
+    return s, wk, hol  # type: ignore[return-value]
+
+
+def _networkdays(ctx: Context, start: Any, end: Any, weekend: Any, holidays: Any) -> Any:
+    e = _day(ctx, end)
+    if type(e) is ExcelError:
+        return e
+    got = _calendar_args(ctx, start, weekend, holidays)
+    if type(got) is ExcelError:
+        return got
+    s, wk, hol = got  # type: ignore[misc]
     sign = 1
     if s > e:  # type: ignore[operator]
         s, e, sign = e, s, -1
@@ -350,18 +361,13 @@ def fn_networkdays_intl(ctx: Context, start: Any, end: Any, weekend: Any = None,
 
 
 def _workday(ctx: Context, start: Any, days: Any, weekend: Any, holidays: Any) -> Any:
-    s = _day(ctx, start)
-    if type(s) is ExcelError:
-        return s
     k = to_number(days)
     if type(k) is ExcelError:
         return k
-    wk = _weekend_mask(weekend)
-    if type(wk) is ExcelError:
-        return wk
-    hol = _holidays(ctx, holidays)
-    if type(hol) is ExcelError:
-        return hol
+    got = _calendar_args(ctx, start, weekend, holidays)
+    if type(got) is ExcelError:
+        return got
+    s, wk, hol = got  # type: ignore[misc]
     n, left = s, int(k)  # type: ignore[arg-type]
     step = 1 if left >= 0 else -1
     while left:

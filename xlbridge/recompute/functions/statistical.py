@@ -228,26 +228,36 @@ def _sorted_numbers(ctx: Context, ref: Any) -> list[float] | ExcelError:
     return ExcelError("#VALUE!", "RANK needs a range")
 
 
-@register("RANK", 2, 3, "SRS", ctx=True)
-@register("RANK.EQ", 2, 3, "SRS", ctx=True)
-def fn_rank(ctx: Context, x: Any, ref: Any, order: Any = None) -> Any:
+def _rank_span(ctx: Context, x: Any, ref: Any, order: Any
+               ) -> tuple[float, int, int, int, float] | ExcelError:
+    """(x, lo, hi, n, order): x's equal run ``nums[lo:hi]`` in the sorted numbers of ref."""
     if type(x) is Ref:
         x = ctx.intersect(x, ctx.caller)
     x = to_number(x)
     if type(x) is not float:
-        return x
+        return x  # type: ignore[return-value]
     nums = _sorted_numbers(ctx, ref)
     if type(nums) is ExcelError:
         return nums
     o = to_number(order) if order is not None else 0.0
     if type(o) is not float:
-        return o
+        return o  # type: ignore[return-value]
     lo = bisect.bisect_left(nums, x)  # type: ignore[arg-type]
     hi = bisect.bisect_right(nums, x)  # type: ignore[arg-type]
+    return x, lo, hi, len(nums), o  # type: ignore[return-value, arg-type]
+
+
+@register("RANK", 2, 3, "SRS", ctx=True)
+@register("RANK.EQ", 2, 3, "SRS", ctx=True)
+def fn_rank(ctx: Context, x: Any, ref: Any, order: Any = None) -> Any:
+    got = _rank_span(ctx, x, ref, order)
+    if type(got) is ExcelError:
+        return got
+    x, lo, hi, n, o = got  # type: ignore[misc]
     if lo == hi:
-        return ExcelError("#N/A", f"RANK: {number_text(x)} not in the list")  # type: ignore[arg-type]
+        return ExcelError("#N/A", f"RANK: {number_text(x)} not in the list")
     if o == 0.0:
-        return float(len(nums) - hi + 1)  # type: ignore[arg-type]
+        return float(n - hi + 1)
     return float(lo + 1)
 
 
@@ -477,23 +487,14 @@ def fn_percentrank_exc(ctx: Context, arr: Any, x: Any, sig: Any = None) -> Any:
 
 @register("RANK.AVG", 2, 3, "SRS", ctx=True)
 def fn_rank_avg(ctx: Context, x: Any, ref: Any, order: Any = None) -> Any:
-    if type(x) is Ref:
-        x = ctx.intersect(x, ctx.caller)
-    x = to_number(x)
-    if type(x) is not float:
-        return x
-    nums = _sorted_numbers(ctx, ref)
-    if type(nums) is ExcelError:
-        return nums
-    o = to_number(order) if order is not None else 0.0
-    if type(o) is not float:
-        return o
-    lo = bisect.bisect_left(nums, x)  # type: ignore[arg-type]
-    hi = bisect.bisect_right(nums, x)  # type: ignore[arg-type]
+    got = _rank_span(ctx, x, ref, order)
+    if type(got) is ExcelError:
+        return got
+    _x, lo, hi, n, o = got  # type: ignore[misc]
     if lo == hi:
         return NA
     if o == 0.0:
-        return (len(nums) - hi + 1 + len(nums) - lo) / 2.0  # type: ignore[arg-type]
+        return (n - hi + 1 + n - lo) / 2.0
     return (lo + 1 + hi) / 2.0
 
 
