@@ -46,8 +46,8 @@ def test_schemes_list_marks_a_scheme_that_fails_validation(tmp_path):
     out = CliRunner().invoke(main, ["--schemes", str(tmp_path), "schemes", "list"],
                              env={"COLUMNS": "300"})
     row = next(line for line in out.output.splitlines() if "broken-one@1" in line)
-    assert "invalid: 2 error(s)" in row
-    assert "ok" in next(line for line in out.output.splitlines() if "hami-transport@1" in line)
+    assert "有误：2 处错误" in row
+    assert "可用" in next(line for line in out.output.splitlines() if "hami-transport@1" in line)
 
 
 def test_validate_reports_file_line_and_path(run, tmp_path):
@@ -74,7 +74,7 @@ def test_score_writes_results_and_summary(run, tmp_path):
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(MEILING),
               "--output", str(output))
     assert out.exit_code == 0
-    assert "24 records, 0 invalid" in out.output
+    assert "24 条记录，0 条数据有误" in out.output
     rows = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 24
     assert {"总分", "等次", "奖金", "计分明细"} <= set(rows[0])
@@ -92,7 +92,7 @@ def test_score_json_and_explain(run):
     assert "第 23 行" in out.output and "1500 × 2/3 = 1000 元" in out.output
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(MEILING),
               "--explain", "99")
-    assert out.exit_code == 2 and "records are on rows 2–25" in out.output
+    assert out.exit_code == 2 and "第 99 行没有记录；记录在第 2–25 行" in out.output
 
 
 def test_bad_records_exit_1_and_name_row_and_field(run, tmp_path):
@@ -105,8 +105,8 @@ def test_bad_records_exit_1_and_name_row_and_field(run, tmp_path):
     out = CliRunner().invoke(
         main, ["score", "--scheme", "meiling-street-quarterly", "--input", str(bad)])
     assert out.exit_code == 1
-    assert "row 2:" in out.stderr and "科室工作 [office]: 应为数字" in out.stderr
-    assert "withheld" in out.output  # the rest of that category waits for the fix
+    assert f"{bad} 第 2 行 [科室工作]：应为数字，实际为“二十”" in out.stderr
+    assert "3 条暂缓" in out.output  # the rest of that category waits for the fix
 
 
 def test_missing_column_and_unknown_scheme(run, tmp_path):
@@ -115,7 +115,7 @@ def test_missing_column_and_unknown_scheme(run, tmp_path):
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad))
     assert out.exit_code == 2 and "missing column(s)" in out.output
     out = run("score", "--scheme", "nope", "--input", str(bad))
-    assert out.exit_code == 2 and "no scheme 'nope'" in out.output
+    assert out.exit_code == 2 and "找不到方案“nope”" in out.output
 
 
 BAILIAN = SCHEMES / "bailian-township.records.csv"
@@ -145,13 +145,13 @@ def test_rows_keep_excel_numbers_after_a_blank_line(run, tmp_path):
     out = CliRunner().invoke(
         main, ["score", "--scheme", "meiling-street-quarterly", "--input", str(bad)])
     assert out.exit_code == 1
-    assert "row 4:" in out.stderr and "row 3:" not in out.stderr
+    assert "第 4 行 [" in out.stderr and "第 3 行" not in out.stderr
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad),
               "--explain", "5")
     assert out.exit_code == 1 and "第 5 行" in out.output     # 1: the file has a bad row
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad),
               "--explain", "3")
-    assert out.exit_code == 2 and "rows 2–" in out.output
+    assert out.exit_code == 2 and "记录在第 2–" in out.output
 
 
 def test_malformed_csv_is_a_message_not_a_traceback(run, tmp_path):

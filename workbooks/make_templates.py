@@ -82,6 +82,7 @@ from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
@@ -518,6 +519,61 @@ def page_setup(ws: Worksheet, title_rows: str, a3: bool = True) -> None:
     ws.print_options.horizontalCentered = True
 
 
+def print_layout(wb: Workbook) -> None:
+    """Print set-up of every sheet, so that each prints as a clerk files it: the main sheets
+    landscape, one page wide (the 计分明细 column, a screen and appeal aid, is left out of the
+    print area), their group and header rows repeated on every page; the 汇总 sheet — tables
+    and chart — on one page; the 参数 sheet one page wide. Page numbers in the footer."""
+    for ws in wb.worksheets:
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top, ws.page_margins.bottom = 0.5, 0.6
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.oddFooter.center.size = 9
+        ws.page_setup.orientation = "landscape"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.print_options.horizontalCentered = True
+        if ws.title == "汇总":
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            ws.page_setup.fitToHeight = 1
+            ws.print_area = f"A1:{_chart_extent(ws)}"
+        elif ws.title == "参数":
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            ws.page_setup.fitToHeight = 0
+            ws.print_area = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
+        else:
+            ws.page_setup.fitToHeight = 0
+            last = ws.max_column
+            if _explain_column(ws) == last:
+                last -= 1
+            ws.print_area = f"A1:{get_column_letter(last)}{ws.max_row}"
+
+
+def _explain_column(ws: Worksheet) -> int | None:
+    """The column whose header is 计分明细 (within the first ten rows), if any."""
+    for row in ws.iter_rows(min_row=1, max_row=10):
+        for cell in row:
+            if cell.value == "计分明细":
+                return cell.column
+    return None
+
+
+def _chart_extent(ws: Worksheet) -> str:
+    """The bottom-right cell that covers every table and chart of a sheet (for its print
+    area): a chart is anchored at a cell and measured in cm."""
+    last_col, last_row = ws.max_column, ws.max_row
+    for chart in ws._charts:
+        letters, anchor_row = coordinate_from_string(chart.anchor)    # "F3": its top left
+        col, width = column_index(letters) - 1, 0.0
+        while width < chart.width:        # default column ≈ 8.43 units ≈ 0.19 cm per unit
+            letter = get_column_letter(col + 1)
+            width += (ws.column_dimensions[letter].width or 8.43) * 0.19
+            col += 1
+        rows = int(chart.height / 0.5) + 1   # rows of the default height (15 pt ≈ 0.53 cm)
+        last_col, last_row = max(last_col, col + 1), max(last_row, anchor_row + rows + 1)
+    return f"{get_column_letter(last_col)}{last_row}"
+
+
 def grade_formats(ws: Worksheet, rng: str, good: Iterable[str], bad: Iterable[str],
                   first_cell: str | None = None, tier_cell: str | None = None) -> None:
     """Conditional formats on a grade column: top tiers green, bottom red, no grade grey;
@@ -577,8 +633,8 @@ def put_table(ws: Worksheet, top: int, left: int, rows: Sequence[Sequence[Any]],
 
 
 def conditions_table(ws: Worksheet, top: int, cs: CompiledScheme) -> int:
-    """The scheme's conditions: the codes the 适用条件 column writes, and what they do."""
-    rows: list[list[Any]] = [["条件代码", "条件", "结果"]]
+    """The scheme's conditions: the titles the 适用条件 column writes, and what they do."""
+    rows: list[list[Any]] = [["条件", "结果"]]
     for cond in cs.scheme.conditions:
         then = cond.then
         if then.grade:
@@ -589,10 +645,11 @@ def conditions_table(ws: Worksheet, top: int, cs: CompiledScheme) -> int:
             what = f"最高{then.at_most}"
         else:
             what = then.flag or ""
-        rows.append([cond.id, cond.title, what])
-    end = put_table(ws, top, 1, rows, "适用条件（“适用条件”列填写条件代码，多个以、分隔）")
+        rows.append([cond.title, what])
+    end = put_table(ws, top, 1, rows,
+                    "适用条件（“适用条件”列由公式列出本人适用的条件，多个以、分隔）")
     for r in range(top + 2, end):
-        ws.cell(r, 2).alignment = LEFT
+        ws.cell(r, 1).alignment = LEFT
     return end
 
 
@@ -629,10 +686,12 @@ def bar_chart(ws: Worksheet, title: str, *, cats: Reference, data: Reference, an
     return chart
 
 
-def flags_formula(parts: Sequence[tuple[str, str]]) -> str:
-    """``MID(IF(test,"、id","")&…,2,200)``: the conditions that hold, separated by 、."""
-    pieces = "&".join(f'IF({test},"、{cid}","")' for test, cid in parts)
-    return f"=MID({pieces},2,200)"
+def flags_formula(cs: CompiledScheme, parts: Sequence[tuple[str, str]]) -> str:
+    """``MID(IF(test,"、title","")&…,2,1000)``: the titles of the conditions that hold,
+    separated by 、 (the worksheet functions read titles whole, 、 and ， inside them too)."""
+    titles = {c.id: c.title for c in cs.scheme.conditions}
+    pieces = "&".join(f'IF({test},"、{titles[cid]}","")' for test, cid in parts)
+    return f"=MID({pieces},2,1000)"
 
 
 def finish(wb: Workbook, path: Path, *, title: str, subject: str, created: dt.datetime,
@@ -645,6 +704,7 @@ def finish(wb: Workbook, path: Path, *, title: str, subject: str, created: dt.da
                     "打开后由 Excel（xlbridge 加载项）或 `xlbridge recompute` 计算。",
         created=created, modified=created)
     wb.calculation.fullCalcOnLoad = True
+    print_layout(wb)
     for name in ("汇总", "参数"):                # main sheets first, then 汇总, then 参数
         wb.move_sheet(name, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(name))
     buf = io.BytesIO()
@@ -725,7 +785,7 @@ def county(store: SchemeStore, out: Path) -> Template:
         f"参数!$B$19:$G$19),参数!$B$20)"), fmt=SCORE2, width=7, total="avg")
     t.calc("total", "总分", lambda r: f"=PERF_SCORE(方案,{t.input_span(r)},表头)",
            fmt=SCORE2, total="avg")
-    t.calc("flags", "适用条件", lambda r: flags_formula(
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs,
         [(f'{c(k)}{r}="是"', k) for k in ("judged_unqualified", "major_accident",
                                           "order_veto", "corruption")]), width=14)
     t.calc("tier", "分数等次（未计名额）",
@@ -881,7 +941,7 @@ def finance(store: SchemeStore, out: Path) -> Template:
     t.calc("group_rank", "排名", lambda r: (
         f'=COUNTIFS({t.col("leader")},{c("leader")}{r},{t.col("total")},">"&{c("total")}{r})+1'),
         fmt=WHOLE, width=6)
-    t.calc("flags", "适用条件", lambda r: flags_formula([
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs, [
         (f'{c("refused")}{r}="是"', "refused"), (f"{c('leave_days')}{r}>12", "long_leave"),
         (f"{c('time_limit')}{r}>0", "time_limit")]), width=12)
     t.calc("tier", "分数等次（未计名额）",
@@ -1025,7 +1085,7 @@ def meiling(store: SchemeStore, out: Path) -> Template:
     def yes(k: str, r: int) -> str:
         return f'{c(k)}{r}="是"'
 
-    t.calc("flags", "适用条件", lambda r: flags_formula([
+    t.calc("flags", "适用条件", lambda r: flags_formula(cs, [
         (f"{c('absent_days')}{r}>2", "absent_over_2"), (yes("disciplined", r), "disciplined"),
         (f"AND({yes('new_staff', r)},{c('workdays')}{r}<20)", "new_staff"),
         (f"{c('sick_days')}{r}>40", "long_sick"), (yes("warned", r), "warned"),

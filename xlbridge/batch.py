@@ -27,6 +27,7 @@ from typing import Any
 
 from xlbridge import udfs
 from xlbridge.audit import Difference, audit_table
+from xlbridge.i18n import t
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
 from xlbridge.recompute.core import make_key, split_key
@@ -36,8 +37,8 @@ from xlbridge.sheets import HEADER_ROWS, NoLayout, find_table
 from xlbridge.store import SchemeStore, default_store, reset_default_store, using_store
 from xlbridge.xlvalues import ExcelError
 
-#: Files a folder walk picks up. Legacy .xls is included so that it is reported, not ignored.
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: Files a folder walk recomputes.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: Where each PERF_* function takes its scheme argument.
 SCHEME_ARG = {name: list(inspect.signature(fn).parameters).index("scheme")
               for name, fn in udfs.FUNCTIONS.items()
@@ -196,6 +197,64 @@ def find_workbooks(paths: Iterable[str | os.PathLike[str]],
             seen.add(key)
             unique.append(f)
     return unique, missing
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file a folder walk found but does not open: its type and why."""
+
+    path: str
+    kind: str            # "xls", "et", "lock"
+    reason: str
+    #: a workbook left unrecomputed (the run reports it and exits 1); a lock file is not one
+    is_workbook: bool
+
+
+def _skip_kind(name: str) -> str | None:
+    low = name.lower()
+    if low.startswith(("~$", ".~lock.")):
+        return "lock"
+    suffix = Path(low).suffix
+    if suffix in (".xls", ".xlt"):
+        return "xls"
+    if suffix in (".et", ".ett"):
+        return "et"
+    return None
+
+
+def _skip_reason(kind: str) -> str:
+    return {
+        "xls": t("旧版 Excel 97-2003 格式（.xls），无法重算：请在 Excel 或 WPS 中另存为"
+                 " Excel 工作簿（.xlsx）后再运行"),
+        "et": t("WPS 表格格式（.et），无法重算：请在 WPS 中另存为 Excel 工作簿（.xlsx）后再运行"),
+        "lock": t("Excel、WPS 或 LibreOffice 打开工作簿时生成的锁定文件，不是工作簿；"
+                  "关闭该工作簿后会自动删除"),
+    }[kind]
+
+
+def skipped_files(paths: Iterable[str | os.PathLike[str]],
+                  exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Skipped]:
+    """The files in the folders of ``paths`` that :func:`find_workbooks` leaves out by type:
+    legacy ``.xls``, WPS ``.et`` and lock files (``~$考核.xlsx``, ``.~lock.考核.xlsx#``)."""
+    skip = [Path(e).resolve() for e in exclude]
+    out = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            continue
+        for f in sorted(p.rglob("*")):
+            kind = _skip_kind(f.name)
+            if kind is None or not f.is_file() or \
+                    any(f.resolve().is_relative_to(d) for d in skip):
+                continue
+            if kind == "lock" and not _looks_like_lock_of_a_workbook(f.name):
+                continue
+            out.append(Skipped(str(f), kind, _skip_reason(kind), kind != "lock"))
+    return out
+
+
+def _looks_like_lock_of_a_workbook(name: str) -> bool:
+    low = name.lower().rstrip("#")
+    return low.endswith((".xlsx", ".xlsm", ".xls", ".et", ".ett", ".xltx"))
 
 
 def frozen_targets(files: Sequence[Path], out_dir: str | os.PathLike[str]) -> dict[Path, Path]:

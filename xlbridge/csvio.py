@@ -122,18 +122,21 @@ def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[
                       [n for n, _r in numbered])
 
 
-def write_atomic(path: str | Path, text: str, encoding: str = "utf-8-sig") -> None:
-    """Write a whole file or nothing: temporary file in the same folder, then rename."""
+def write_atomic(path: str | Path, text: str | bytes, encoding: str = "utf-8-sig") -> None:
+    """Write a whole file or nothing: temporary file in the same folder, then rename.
+    ``text`` may be bytes (a workbook, a PDF), written as they are."""
     p = Path(path)
+    binary = isinstance(text, bytes)
+    mode, kw = ("wb", {}) if binary else ("w", {"encoding": encoding, "newline": ""})
     if p.exists() and not p.is_file():
         # a device or a pipe (/dev/stdout, /dev/null): write to it; renaming a temporary
         # file over it would replace the device with a regular file
-        with open(p, "w", encoding=encoding, newline="") as fh:
+        with open(p, mode, **kw) as fh:
             fh.write(text)
         return
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+        with os.fdopen(fd, mode, **kw) as fh:
             fh.write(text)
         os.replace(tmp, p)
     except BaseException:

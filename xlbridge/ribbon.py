@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import xlwings as xw
@@ -483,6 +484,59 @@ def _notes(sheet: Any, report: CheckReport) -> None:
             return
 
 
+# --------------------------------------------------------------------------- 公示 report
+
+
+def _sheet_title(layout: Layout) -> str | None:
+    """The text of the first cell above the header row (a sheet's merged title), if any."""
+    for row in layout.values[:layout.header_index]:
+        for value in row:
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def export_report(book: Any, sheet: Any = None, store: SchemeStore | None = None,
+                  alert: bool = True, out_dir: str | Path | None = None) -> list[Path]:
+    """导出公示表: the sheet's records scored as 重算本表 scores them, written as a printable
+    公示 list — PDF (A4) and HTML — beside the workbook; returns the files written."""
+    from xlbridge.csvio import write_atomic
+    from xlbridge.publish import PublishError, build_report, report_html, report_pdf
+
+    sheet = sheet if sheet is not None else book.sheets.active
+    layout = find_layout(sheet, store)
+    cs = layout.scheme
+    rows = layout.rows()
+    pop = score_population(cs, rows, explain=True, first_row=layout.first_row)
+    heading = _sheet_title(layout)
+    report = build_report(cs, pop, rows, title=f"{heading}结果公示" if heading else None)
+    folder = Path(out_dir) if out_dir is not None else Path(book.fullname).resolve().parent
+    stem = f"{Path(book.name).stem}-{sheet.name}-公示"
+    html_path, pdf_path = folder / f"{stem}.html", folder / f"{stem}.pdf"
+    write_atomic(html_path, report_html(report), encoding="utf-8")
+    written = [html_path]
+    problem = None
+    try:
+        write_atomic(pdf_path, report_pdf(report))
+        written.insert(0, pdf_path)
+    except PublishError as exc:
+        problem = str(exc)
+    if alert:
+        lines = [f"公示表已导出（{len(pop.records)} 条记录）：", *[f"  {p}" for p in written]]
+        if pop.invalid:
+            lines.append(f"注意：{len(pop.invalid)} 条记录数据有误，未计分（见“检查本表”）。")
+        if problem:
+            lines.append(problem)
+        book.app.alert("\n".join(lines), TITLE)
+        if sys.platform == "win32":   # open it for printing
+            import contextlib
+            import os
+
+            with contextlib.suppress(OSError):
+                os.startfile(written[0])  # type: ignore[attr-defined]
+    return written
+
+
 # --------------------------------------------------------------------------- sync, about
 
 
@@ -574,6 +628,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "recompute_workbook": recompute_workbook,
     "sync_schemes": sync_schemes,
     "check_sheet": check_sheet,
+    "export_report": export_report,
     "about": about,
 }
 
@@ -590,5 +645,5 @@ def run(action: str, book: Any = None) -> None:
         book.app.alert(f"出错了：{type(exc).__name__}: {exc}", TITLE)
 
 
-__all__: Sequence[str] = ["ACTIONS", "about", "check_sheet", "recompute_sheet",
+__all__: Sequence[str] = ["ACTIONS", "about", "check_sheet", "export_report", "recompute_sheet",
                           "recompute_workbook", "run", "sync_schemes"]

@@ -25,6 +25,8 @@ from pathlib import Path
 import platformdirs
 
 from xlbridge.engine.compiled import CompiledScheme, compile_scheme
+from xlbridge.engine.values import normalize_text
+from xlbridge.i18n import t
 from xlbridge.scheme.issues import Issue, Report, SchemeInvalid
 from xlbridge.scheme.load import SCHEME_SUFFIXES, LoadedScheme, load_scheme_file
 
@@ -48,11 +50,24 @@ def default_dirs() -> list[Path]:
 
 
 class SchemeNotFound(LookupError):
-    def __init__(self, ref: str, known: Iterable[str], dirs: Sequence[Path]):
+    """No scheme answers to a name; ``suggestions`` are the nearest ones (best first)."""
+
+    def __init__(self, ref: str, known: Iterable[str], dirs: Sequence[Path],
+                 suggestions: Sequence[str] = (), ambiguous: bool = False):
         self.ref = ref
-        names = ", ".join(sorted(known)) or "(none)"
-        where = ", ".join(str(d) for d in dirs) or "(no folders)"
-        super().__init__(f"no scheme '{ref}' (looked in {where}); known: {names}")
+        self.suggestions = list(suggestions)
+        names = "、".join(sorted(known)) or t("（无）")
+        where = "、".join(str(d) for d in dirs) or t("（无目录）")
+        if ambiguous:
+            text = t("“{ref}”同时符合多个方案：{matches}；请写出方案编号或更完整的名称",
+                     ref=ref, matches="、".join(self.suggestions))
+        elif self.suggestions:
+            text = t("找不到方案“{ref}”；是不是：{near}？（已查找：{where}）", ref=ref,
+                     near="、".join(self.suggestions), where=where)
+        else:
+            text = t("找不到方案“{ref}”（已查找：{where}）；现有方案：{names}", ref=ref,
+                     where=where, names=names)
+        super().__init__(text)
 
 
 @dataclass(frozen=True)
@@ -159,9 +174,9 @@ class SchemeStore:
     def entry(self, ref: str) -> StoreEntry:
         self.refresh()
         scheme_id, version = parse_ref(ref)
-        versions = self._entries.get(scheme_id)
-        if not versions:
-            raise SchemeNotFound(ref, self._entries, self.dirs)
+        if scheme_id not in self._entries:
+            scheme_id = self.resolve_name(scheme_id)
+        versions = self._entries[scheme_id]
         if version is None:
             return versions[max(versions)]
         if version not in versions:
@@ -169,12 +184,75 @@ class SchemeStore:
             raise SchemeNotFound(ref, known, self.dirs)
         return versions[version]
 
+    def resolve_name(self, name: str) -> str:
+        """The id of the scheme a clerk means by ``name``: an id, the Chinese title, or a part
+        of the title that only one scheme's title contains (``梅岭`` → the 梅岭街道 scheme).
+        Raises SchemeNotFound with the nearest names, or the schemes a part matches."""
+        self.refresh()
+        if name in self._entries:
+            return name
+        key = normalize_text(name).casefold()
+        titles: dict[str, set[str]] = {}        # normalized title → ids (any version)
+        for scheme_id, versions in self._entries.items():
+            for e in versions.values():
+                titles.setdefault(normalize_text(e.title).casefold(), set()).add(scheme_id)
+        ids = {i.casefold(): i for i in self._entries}
+        if key in ids:
+            return ids[key]
+        exact = titles.get(key, set())
+        if len(exact) == 1:
+            return next(iter(exact))
+        partial = exact or {i for title, found in titles.items() if key and key in title
+                            for i in found} | {i for low, i in ids.items() if key and key in low}
+        if len(partial) == 1:
+            return next(iter(partial))
+        if partial:
+            raise SchemeNotFound(name, self._entries, self.dirs,
+                                 [f"{i}（{self._newest_title(i)}）" for i in sorted(partial)],
+                                 ambiguous=True)
+        raise SchemeNotFound(name, self._entries, self.dirs, self._nearest(name))
+
+    def _newest_title(self, scheme_id: str) -> str:
+        versions = self._entries[scheme_id]
+        return versions[max(versions)].title
+
+    def _nearest(self, name: str, n: int = 3) -> list[str]:
+        """Up to ``n`` schemes whose id or title is closest to ``name`` (difflib)."""
+        import difflib
+
+        key = normalize_text(name).casefold()
+
+        def closeness(text: str) -> float:
+            # the best match of the name against the text or any stretch of it as long: a
+            # misspelt part of a title (白连镇) is near its title (白莲镇政府绩效管理评估)
+            # and a name most of whose characters the text has in order (梅岭街到季度考核)
+            size = len(key)
+            windows = [text] + [text[i:i + size] for i in range(max(0, len(text) - size) + 1)]
+            near = max(difflib.SequenceMatcher(None, key, w).ratio() for w in windows)
+            blocks = difflib.SequenceMatcher(None, key, text).get_matching_blocks()
+            covered = sum(b.size for b in blocks) / size if size >= 3 and not key.isascii() \
+                else 0.0                   # (Latin letters are found in order too easily)
+            return max(near, covered)
+
+        scored = []
+        for scheme_id in self._entries:
+            title = self._newest_title(scheme_id)
+            best = max(closeness(scheme_id.casefold()),
+                       closeness(normalize_text(title).casefold()))
+            if best >= 0.6:
+                scored.append((-best, scheme_id, f"{scheme_id}（{title}）"))
+        return [label for _score, _id, label in sorted(scored)[:n]]
+
     def get(self, ref: str) -> CompiledScheme:
-        """A compiled scheme by id, id@version or file path. Raises SchemeInvalid/NotFound."""
+        """A compiled scheme by id, id@version, Chinese title (or a unique part of it) or
+        file path. Raises SchemeInvalid/NotFound."""
         if _looks_like_path(ref):
             return self.compile_file(Path(ref))
         self.refresh()
         scheme_id, version = parse_ref(ref)
+        if scheme_id not in self._entries:
+            scheme_id = self.resolve_name(scheme_id)
+            ref = scheme_id if version is None else f"{scheme_id}@{version}"
         key_version = version
         if key_version is None:
             key_version = self.entry(ref).version

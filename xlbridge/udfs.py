@@ -348,18 +348,43 @@ def _total(cs: CompiledScheme, value: Any) -> Decimal:
 
 
 _FLAG_SPLIT = re.compile(r"[,，、;；\n]+")
+_FLAG_GAP = re.compile(r"[,，、;；\s]+")    # what may stand between two named conditions
 
 
-def _flags_of(value: Any) -> list[str]:
-    """Condition ids/titles named in one record's cells (separated by 、 , ; or lines)."""
+def _flags_of(cs: CompiledScheme, value: Any) -> list[str]:
+    """Condition ids/titles named in one record's cells (separated by 、 , ; or lines).
+
+    A title may itself contain 、 or ，(“当季新录用或新调入，工作不满20个工作日”): the
+    scheme's own names are matched whole first, longest first, and only the rest is split."""
+    names = _condition_names(cs)
     out: list[str] = []
     for cell in _all_cells(value):
         if cell is None or cell is False:
             continue
         if isinstance(cell, ExcelError):
             raise _Fail(ExcelError(cell.code, f"条件单元格是错误值 {cell.code}"))
-        out.extend(normalize_text(x) for x in _FLAG_SPLIT.split(str(cell)) if x.strip())
+        text = normalize_text(str(cell))
+        at = 0
+        while at < len(text):
+            m = _FLAG_GAP.match(text, at)
+            if m:
+                at = m.end()
+                continue
+            name = next((n for n in names if text.startswith(n, at) and (
+                at + len(n) == len(text) or _FLAG_GAP.match(text, at + len(n)))), None)
+            if name is None:     # not one of the scheme's names: up to the next separator
+                m = _FLAG_SPLIT.search(text, at)
+                name = text[at:m.start() if m else len(text)].strip()
+            out.append(name)
+            at += len(name)
     return out
+
+
+def _condition_names(cs: CompiledScheme) -> list[str]:
+    """The scheme's condition ids and titles, normalised, longest first."""
+    names = {normalize_text(c.id) for c in cs.scheme.conditions} | \
+        {normalize_text(c.title) for c in cs.scheme.conditions}
+    return sorted(names, key=len, reverse=True)
 
 
 def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
@@ -367,7 +392,7 @@ def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
         {normalize_text(c.title) for c in cs.scheme.conditions}
     unknown = [f for f in flags if f not in known]
     if unknown:
-        names = "、".join(c.id for c in cs.scheme.conditions) or "（无）"
+        names = "、".join(c.title for c in cs.scheme.conditions) or "（无）"
         raise _Fail(value_error(f"方案 {cs.ref} 没有条件 {'、'.join(unknown)}；可用：{names} "
                                 "(unknown condition)"))
 
@@ -500,7 +525,7 @@ def PERF_GRADE(score, scheme, population=None, flags=None):
     def body() -> Any:
         cs = scheme_for(scheme)
         flags_given = not _omitted(flags)
-        named = _flags_of(flags) if flags_given else []
+        named = _flags_of(cs, flags) if flags_given else []
         if named:
             _check_flags(cs, named)
         total = _total(cs, score)
@@ -627,7 +652,7 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
                 f"请改用 {RESULTS_FORM}"))
         present = [i for i, c in enumerate(cells) if c is not None]
         totals = [cells[i] for i in present]
-        named = [_flags_of(flag_rows[i]) for i in present] if flag_rows else None
+        named = [_flags_of(cs, flag_rows[i]) for i in present] if flag_rows else None
         if named:
             _check_flags(cs, {f for fs in named for f in fs})
         grouped = [_group_text(group_rows[i]) for i in present] if group_rows else None

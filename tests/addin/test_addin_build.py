@@ -301,13 +301,13 @@ def _ribbon_buttons() -> list[etree._Element]:
     return root.findall(f".//{{{CUSTOMUI_NS}}}button")
 
 
-def test_ribbon_has_the_five_buttons_on_the_tab():
+def test_ribbon_has_the_six_buttons_on_the_tab():
     root = etree.fromstring(package.ribbon_xml().encode("utf-8"))
     (tab,) = root.findall(f".//{{{CUSTOMUI_NS}}}tab")
     assert tab.get("label") == "绩效考核"
     labels = [b.get("screentip").split(" ", 1)[1] for b in _ribbon_buttons()]
     assert labels == ["Recompute sheet", "Recompute workbook", "Sync schemes", "Check sheet",
-                      "About"]
+                      "Export notice", "About"]
     ids = [e.get("id") for e in root.iter() if e.get("id")]
     assert len(ids) == len(set(ids))
     for b in _ribbon_buttons():

@@ -101,7 +101,7 @@ def test_bad_data_is_reported_not_computed(store, make_book):
     assert [row for row, _msg in result.invalid] == [4, 6]
     total, grade, explain = set_values(book)
     assert total["values"][2] == [""] and grade["values"][2] == [""]   # None is written empty
-    assert explain["values"][2][0].startswith("数据有误：指标考核 [indicator]")
+    assert explain["values"][2][0].startswith("数据有误：[指标考核]：应为数字，实际为“九十三”")
     report = ribbon.check_sheet(book, alert=False)
     assert [(a, label) for a, label, _m in report.invalid] == [("B4", "指标考核"),
                                                                  ("C6", "公众评议")]
@@ -281,3 +281,23 @@ def test_check_sheet_audits_the_sheets_own_results_and_lists_error_cells(store, 
                for d in report.differences), report.differences
     assert any(code == "#VALUE!" for _a, code in report.error_cells)
     assert "处本表自算结果与方案不一致" in report.summary()
+
+
+def test_export_report_writes_the_sheets_notice_as_pdf_and_html(store, meiling_book, tmp_path):
+    from tests.external_tools import require_tool
+
+    pdftotext = require_tool("pdftotext")
+    written = ribbon.export_report(meiling_book, store=store, alert=False, out_dir=tmp_path)
+    assert [p.suffix for p in written] == [".pdf", ".html"]
+    assert written[0].name == "考核表-一季度-公示.pdf"
+    import subprocess
+
+    text = subprocess.run([pdftotext, "-layout", str(written[0]), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "梅岭街道2026年第一季度绩效考核结果公示" in text       # the sheet's own title
+    expected = engine_results(store, ML)
+    header, rows = shipped(ML)
+    names = [r[header.index("姓名")] for r in rows]
+    for name, r in zip(names, expected.records, strict=True):
+        line = next(x for x in text.splitlines() if f" {name} " in f" {x} ")
+        assert r.grade_text in line, line

@@ -188,7 +188,7 @@ def test_grade_flags_apply_the_schemes_conditions():
     assert PERF_GRADE(95.0, ML, None, "warned") == "不定等次"
     assert PERF_GRADE(95.0, ML, None, [[None]]) == "优秀"
     e = err(PERF_GRADE(95.0, ML, None, "迟到"))
-    assert e.code == "#VALUE!" and "absent_over_2" in e.reason
+    assert e.code == "#VALUE!" and "当季旷工累计超过2个工作日" in e.reason   # titles, not ids
 
 
 def test_grade_with_population_applies_quotas_like_rank():
@@ -564,3 +564,13 @@ def test_results_report_bad_data_by_sheet_row_and_withhold_the_group():
     # the same category's grades wait, naming the sheet row of the bad record
     withheld = [g for (_t, g) in out if isinstance(g, ExcelError) and g.code == "#N/A"]
     assert withheld and all("第 8 行" in g.reason for g in withheld)
+
+
+def test_flags_name_conditions_by_title_even_with_separators_inside():
+    # 梅岭's titles hold 、 and ，: they are matched whole, then the rest is split
+    title = "当季新录用或新调入，工作不满20个工作日"
+    assert PERF_GRADE(95.0, ML, None, title) == "不定等次"
+    assert PERF_GRADE(95.0, ML, None, f"{title}、受党纪政纪处分或在处分期间") == "不称职"
+    assert PERF_GRADE(95.0, ML, None, "warned, disciplined") == "不称职"
+    e = err(PERF_GRADE(95.0, ML, None, "当季新录用或新调入"))   # a part of a title is not one
+    assert e.code == "#VALUE!" and "当季新录用或新调入" in e.reason

@@ -126,7 +126,7 @@ def test_unknown_scheme_and_bad_input_show_as_cell_errors(tmp_path):
 
 def test_report_suffix_is_checked(tmp_path):
     out = run(str(tmp_path), "--report", str(tmp_path / "r.txt"))
-    assert out.exit_code == 2 and "expected a .csv or .html" in out.output
+    assert out.exit_code == 2 and "应为 .csv 或 .html 文件" in out.output
 
 
 def test_schemes_folder_first(tmp_path):

@@ -50,8 +50,8 @@ def test_aggregate_command(tmp_path):
     out = CliRunner().invoke(main, ["aggregate", "--scheme", "meiling-street-quarterly",
                                     "--input", str(path)])
     assert out.exit_code == 0, out.output
-    assert "row 2 王建国: 称职" in out.output  # 2 records × 15% = 0.3 → 0 places
-    assert "row 3 李秀英: 基本称职" in out.output
+    assert "第 2 行 王建国：称职" in out.output  # 2 records × 15% = 0.3 → 0 places
+    assert "第 3 行 李秀英：基本称职" in out.output
 
 
 def test_a_bad_row_withholds_the_annual_quota(tmp_path):
@@ -63,6 +63,6 @@ def test_a_bad_row_withholds_the_annual_quota(tmp_path):
     out = CliRunner().invoke(main, ["aggregate", "--scheme", "meiling-street-quarterly",
                                     "--input", str(path)])
     assert out.exit_code == 1
-    assert "row 2 王建国: 暂缓 withheld" in out.output and "第 4 行数据有误" in out.output
-    assert "row 3 李秀英: 基本称职" in out.output
-    assert "row 4 张伟:" in out.output
+    assert "第 2 行 王建国：暂缓" in out.output and "第 4 行数据有误" in out.output
+    assert "第 3 行 李秀英：基本称职" in out.output
+    assert "第 4 行 张伟：" in out.output

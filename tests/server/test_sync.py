@@ -228,7 +228,7 @@ def test_recompute_syncs_from_the_server_first(live_server, published, reader, t
     try:
         result = CliRunner().invoke(main, ["recompute", str(book), "--schemes", live_server.url])
         assert result.exit_code == 0, result.output
-        assert "3 downloaded" in result.output
+        assert "下载 3 个" in result.output
         values = openpyxl.load_workbook(book, data_only=True).active
         assert [values["A1"].value, values["B1"].value] == ["良好", "优"]  # newest; pinned @1
         assert version_path(store, SID, 2).exists()

@@ -46,13 +46,35 @@ class FieldError(Exception):
         return kind_of(self.code)
 
     def __str__(self) -> str:
-        got = "空白 (blank)" if _is_blank(self.got) else repr(self.got)
-        return (f"{self.label} [{self.field}]: {self.expected_zh} "
-                f"(expected {self.expected_en}); 实际为 got {got}")
+        # one sentence in the current language: [考勤扣分]：应为数字，实际为“二十”
+        from xlbridge.i18n import current_language, t
+
+        expected = self.expected_en if current_language() == "en" else self.expected_zh
+        if self.code in ("blank", "excel_error"):   # the expectation already says what is there
+            return t("[{label}]：{expected}", label=self.label, expected=expected)
+        if _is_blank(self.got):
+            return t("[{label}]：{expected}，实际为空白", label=self.label, expected=expected)
+        return t("[{label}]：{expected}，实际为“{got}”", label=self.label, expected=expected,
+                 got=_shown(self.got))
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "label": self.label, "code": self.code,
-                "message": str(self), "got": None if self.got is None else str(self.got)}
+                "message": str(self), "got": None if self.got is None else _shown(self.got)}
+
+
+def _shown(value: Any) -> str:
+    """A cell value as the clerk typed or sees it: 二十, 120, 85.5, TRUE, 2016-06-30."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value == value and value not in (float("inf"),
+                                                                     float("-inf")):
+        return fmt(from_float(value))
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat(sep=" ") if isinstance(value, _dt.datetime) else \
+            value.isoformat()
+    return str(value)
 
 
 class RecordInputError(Exception):

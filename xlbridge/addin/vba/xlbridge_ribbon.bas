@@ -22,6 +22,10 @@ Public Sub XlbridgeCheckSheet(control As IRibbonControl)
     XlbridgeRun "check_sheet"
 End Sub
 
+Public Sub XlbridgeExportReport(control As IRibbonControl)
+    XlbridgeRun "export_report"
+End Sub
+
 Public Sub XlbridgeAbout(control As IRibbonControl)
     XlbridgeRun "about"
 End Sub

@@ -1,0 +1,268 @@
+"""Messages in the clerk's language: one gettext catalogue, Chinese first, English selectable.
+
+Every message a user sees is written in the code as a plain Chinese sentence — the message
+id *is* the Chinese text — wrapped in :func:`t` (or :func:`tn` where English needs a plural)::
+
+    from xlbridge.i18n import t
+    raise Fail(t("找不到方案“{ref}”", ref=ref))
+
+Chinese needs no catalogue; English comes from ``xlbridge/locale/en/LC_MESSAGES/xlbridge.po``,
+a standard gettext catalogue read with Babel when English is first asked for (no compiled
+``.mo`` is needed, so an editable install, a wheel and CI all work without a build step).
+:func:`N_` marks a text for the catalogue without translating it yet (click help texts, which
+are translated when help is shown).
+
+The language is, in order: :func:`use_language` / :func:`set_language` (``--lang``), the
+``XLBRIDGE_LANG`` variable, then the locale variables ``LANGUAGE``, ``LC_ALL``,
+``LC_MESSAGES``, ``LANG`` (the first that is set): English if it starts with ``en``, else
+Chinese (``C``, ``POSIX``, ``zh_CN.GBK``…). Within a web request or a thread,
+``with use_language("en"):`` changes it for that context only.
+
+Developers: after adding or changing messages, run ``python -m xlbridge.i18n update`` — it
+extracts every ``t``/``tn``/``N_`` message id from the package with Babel and updates the
+English catalogue (new ids get an empty translation to fill in, removed ids are dropped);
+``tests/test_i18n.py`` fails until every id has its English text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gettext as _gettext
+import io
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+#: The languages xlbridge speaks; the first is the default and the language of message ids.
+LANGUAGES = ("zh", "en")
+DEFAULT = LANGUAGES[0]
+DOMAIN = "xlbridge"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The functions whose first argument is a message id (Babel's extraction keywords).
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
+
+_chosen: ContextVar[str | None] = ContextVar("xlbridge_language", default=None)
+_process_choice: str | None = None
+_catalogues: dict[str, _gettext.NullTranslations] = {}
+_lock = threading.Lock()
+
+
+class UnknownLanguage(ValueError):
+    def __init__(self, name: str):
+        super().__init__(t("不支持的语言“{name}”；可选：{choices}", name=name,
+                           choices="、".join(LANGUAGES)))
+
+
+def normalize(name: str | None) -> str | None:
+    """``zh_CN.UTF-8`` → ``zh``, ``en-GB`` → ``en``, ``C``/``POSIX`` → ``zh``; None if blank."""
+    if not name or not name.strip():
+        return None
+    code = re.split(r"[_.@:-]", name.strip().lower(), maxsplit=1)[0]
+    if code in LANGUAGES:
+        return code
+    if code in ("c", "posix"):
+        return DEFAULT
+    return None
+
+
+def language_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The language the environment asks for (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("XLBRIDGE_LANG", "")
+    if explicit.strip():
+        lang = normalize(explicit)
+        if lang is None:
+            raise UnknownLanguage(explicit)
+        return lang
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if value.strip():
+            # LANGUAGE may list several (en:zh); the first one we speak wins
+            for part in value.split(":"):
+                lang = normalize(part)
+                if lang is not None:
+                    return lang
+            return DEFAULT
+    return DEFAULT
+
+
+def current_language() -> str:
+    chosen = _chosen.get()
+    if chosen is not None:
+        return chosen
+    if _process_choice is not None:
+        return _process_choice
+    try:
+        return language_from_env()
+    except UnknownLanguage:
+        return DEFAULT
+
+
+def set_language(name: str | None) -> str:
+    """Choose the language for the whole process (``--lang``); None goes back to the
+    environment's. Returns the language now in force."""
+    global _process_choice
+    if name is None:
+        _process_choice = None
+    else:
+        lang = normalize(name)
+        if lang is None:
+            raise UnknownLanguage(name)
+        _process_choice = lang
+    return current_language()
+
+
+@contextlib.contextmanager
+def use_language(name: str) -> Iterator[str]:
+    """Speak ``name`` inside a ``with`` block (this thread or task only)."""
+    lang = normalize(name)
+    if lang is None:
+        raise UnknownLanguage(name)
+    token = _chosen.set(lang)
+    try:
+        yield lang
+    finally:
+        _chosen.reset(token)
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _catalogue(lang: str) -> _gettext.NullTranslations:
+    with _lock:
+        cached = _catalogues.get(lang)
+        if cached is not None:
+            return cached
+        path = catalogue_path(lang)
+        if lang == DEFAULT or not path.exists():
+            translations = _gettext.NullTranslations()
+        else:
+            # Babel reads the .po and writes the .mo in memory; gettext reads that: the
+            # standard machinery without a build step
+            from babel.messages.mofile import write_mo
+            from babel.messages.pofile import read_po
+
+            with path.open("rb") as fh:
+                catalog = read_po(fh, locale=lang, domain=DOMAIN)
+            buf = io.BytesIO()
+            write_mo(buf, catalog, use_fuzzy=False)
+            buf.seek(0)
+            translations = _gettext.GNUTranslations(buf)
+        _catalogues[lang] = translations
+        return translations
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """The text of ``message`` in ``lang`` (default: the current language)."""
+    lang = lang or current_language()
+    if lang == DEFAULT:
+        return message
+    return _catalogue(lang).gettext(message)
+
+
+def t(message: str, /, **values: Any) -> str:
+    """Translate ``message`` and fill its ``{placeholders}`` from ``values``."""
+    text = gettext(message)
+    return text.format(**values) if values else text
+
+
+def tn(singular: str, plural: str, n: int, /, **values: Any) -> str:
+    """Like :func:`t` for a message that depends on a count ``n`` (English has plurals;
+    ``{n}`` is filled in)."""
+    lang = current_language()
+    text = (singular if n == 1 else plural) if lang == DEFAULT else \
+        _catalogue(lang).ngettext(singular, plural, n)
+    return text.format(n=n, **values)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue; translate it later with :func:`gettext`."""
+    return message
+
+
+def quoted(text: Any) -> str:
+    """A value quoted for a sentence in the current language: “二十” (both use CJK quotes,
+    which also show a leading or trailing space)."""
+    return f"“{text}”"
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+def extract(root: Path | None = None) -> Any:
+    """Every message id in the package's source (a Babel catalogue, ids only)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    root = root or Path(__file__).resolve().parent
+    catalog = Catalog(domain=DOMAIN, project="xlbridge", charset="utf-8")
+    ours: dict[str, bool] = {}
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(root), method_map=[("**.py", "python"), ("**.html", "jinja2")],
+            options_map={"**.html": {"trimmed": "false"}}, keywords=KEYWORDS,
+            comment_tags=("i18n:",), strip_comment_tags=True):
+        if filename not in ours:
+            ours[filename] = _uses_catalogue(root / filename)
+        if ours[filename]:
+            catalog.add(message, None, [(f"xlbridge/{filename}", lineno)],
+                        auto_comments=comments, context=context)
+    return catalog
+
+
+def _uses_catalogue(path: Path) -> bool:
+    """A module that imports this one, or a page template rendered with ``t`` (elsewhere,
+    ``t(…)`` is some other function: a tokenizer's, a trace's)."""
+    text = path.read_text(encoding="utf-8")
+    return path.suffix == ".html" or path.name == "i18n.py" or "xlbridge.i18n" in text
+
+
+def update(lang: str = "en") -> tuple[list[str], list[str]]:
+    """Bring ``lang``'s catalogue in line with the source: (new ids, removed ids)."""
+    from babel.messages.pofile import read_po, write_po
+
+    template = extract()
+    path = catalogue_path(lang)
+    if path.exists():
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    else:
+        from babel.messages.catalog import Catalog
+
+        catalog = Catalog(locale=lang, domain=DOMAIN, project="xlbridge")
+    def ids() -> set[str]:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+    before = ids()
+    created = catalog.creation_date
+    catalog.update(template, no_fuzzy_matching=True)
+    catalog.creation_date = created    # an unchanged catalogue stays byte for byte the same
+    catalog.obsolete.clear()
+    catalog.fuzzy = False
+    catalog.project, catalog.version = "xlbridge", "1"
+    catalog.last_translator = catalog.language_team = "xlbridge"
+    catalog.msgid_bugs_address = ""
+    after = ids()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        # no line numbers: a message moving down a file is not a change of the catalogue
+        write_po(fh, catalog, width=96, sort_output=False, include_previous=False,
+                 include_lineno=False)
+    return sorted(after - before), sorted(before - after)
+
+
+if __name__ == "__main__":  # pragma: no cover - a developer's tool
+    import sys
+
+    if sys.argv[1:] != ["update"]:
+        raise SystemExit("usage: python -m xlbridge.i18n update")
+    added, removed = update()
+    for m in added:
+        print(f"+ {m}")
+    for m in removed:
+        print(f"- {m}")
+    print(f"{catalogue_path('en')}: {len(added)} new, {len(removed)} removed")
