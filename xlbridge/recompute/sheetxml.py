@@ -16,6 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from xlbridge.i18n import t
 from xlbridge.xlvalues import ExcelError
 
 from .core import MAX_COL, MAX_ROW, ROW_SHIFT, SHEET_SHIFT
@@ -190,40 +191,38 @@ def parse_ref_range(ref: str) -> tuple[int, int, int, int] | None:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-def _value(t: bytes | None, v: bytes | None, inner: bytes, sst: list[str], prefix: bytes,
+def _value(ctype: bytes | None, v: bytes | None, inner: bytes, sst: list[str], prefix: bytes,
            path: str) -> Any:
-    if t is None or t == b"n":
+    if ctype is None or ctype == b"n":
         if not v:
             return None
         try:
             return float(v)
         except ValueError:
-            raise _BadCell(f"数值单元格中存有非数字内容 {_show(v)}（a number cell holds "
-                           f"{_show(v)}）") from None
-    if t == b"s":
+            raise _BadCell(t("数值单元格中存有非数字内容 {value}", value=_show(v))) from None
+    if ctype == b"s":
         if not v:
             return None
         try:
             return sst[int(v)]
         except (ValueError, IndexError):
-            raise _BadCell(f"共享字符串编号 {_show(v)} 不存在（bad shared string index）"
-                           ) from None
-    if t == b"str":
+            raise _BadCell(t("共享字符串编号 {value} 不存在", value=_show(v))) from None
+    if ctype == b"str":
         return decode_text(v) if v is not None else None
-    if t == b"b":
+    if ctype == b"b":
         if not v:
             return None
         return v.strip() in (b"1", b"true")
-    if t == b"e":
+    if ctype == b"e":
         if not v:
             return None
         return ERRORS.get(decode_text(v).strip().upper(), ExcelError("#VALUE!"))
-    if t == b"inlineStr":
+    if ctype == b"inlineStr":
         m = _res(prefix)[3].search(inner)
         if m is None:
             return decode_text(v) if v else None
         return rich_text(m.group(1), prefix)
-    if t == b"d":
+    if ctype == b"d":
         return decode_text(v) if v else None
     return decode_text(v) if v else None
 
@@ -250,8 +249,9 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         from .formula import col_letters
 
         cell = f"{col_letters(where['col'])}{where['row']}" if where["col"] else \
-            f"第 {where['row']} 行"
-        raise FileRejected(path, f"工作表“{name or part}”单元格 {cell}：{exc}") from None
+            t("第 {row} 行", row=where["row"])
+        raise FileRejected(path, t("工作表“{sheet}”单元格 {cell}：{reason}", sheet=name or part,
+                                    cell=cell, reason=exc)) from None
 
 
 def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
@@ -292,7 +292,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     t_codes = T_CODES
     try:
         for m in cell_re.finditer(data, start, end):
-            cl, rn, t, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner, rowattrs = m.groups()
+            (cl, rn, ctype, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner,
+             rowattrs) = m.groups()
             if cl is not None:
                 col = cols.get(cl) or cols.setdefault(cl, col_index(cl.decode("ascii")))
                 row = int(rn)
@@ -315,28 +316,28 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             if row > max_row:
                 max_row = row
                 if row > MAX_ROW:
-                    raise _BadCell("行号超出 Excel 的 1,048,576 行（row beyond Excel's grid; it "
-                                   "would take the place of another cell）")
+                    raise _BadCell(t("行号超出 Excel 的 1,048,576 行"
+                                          "（否则会占用另一个单元格的位置）"))
             if col > max_col:
                 max_col = col
                 if col > MAX_COL:
-                    raise _BadCell("列超出 Excel 的 16,384 列 XFD（column beyond Excel's grid）")
+                    raise _BadCell(t("列超出 Excel 的 16,384 列（XFD）"))
             key = sb | (row << ROW_SHIFT) | col
-            fast_t = t is not None
-            if t is None and b"t=" in attrs:
+            fast_t = ctype is not None
+            if ctype is None and b"t=" in attrs:
                 tm = _ATTR_T.search(attrs)
                 if tm is not None:
-                    t = tm.group(1)
+                    ctype = tm.group(1)
             if vonly is not None:  # <c ...><v>…</v></c>
                 ncells += 1
-                if (t is None or t == b"n") and vonly:
+                if (ctype is None or ctype == b"n") and vonly:
                     try:
                         values[key] = float(vonly)
                     except ValueError:
-                        raise _BadCell(f"数值单元格中存有非数字内容 {_show(vonly)}（a number cell "
-                                       f"holds {_show(vonly)}）") from None
+                        raise _BadCell(t("数值单元格中存有非数字内容 {value}",
+                                          value=_show(vonly))) from None
                 else:
-                    val = _value(t, vonly, b"", sst, prefix, path)
+                    val = _value(ctype, vonly, b"", sst, prefix, path)
                     if val is not None:
                         values[key] = val
                 continue
@@ -345,8 +346,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 ncells += 1
                 v = fv if fv is not None else (b"" if fvempty is not None else None)
                 try:
-                    val = _value(t, v, b"", sst, prefix, path) if v else (
-                        "" if t == b"str" and v is not None else None)
+                    val = _value(ctype, v, b"", sst, prefix, path) if v else (
+                        "" if ctype == b"str" and v is not None else None)
                 except FileRejected:  # a broken stored result: the formula gives a new one
                     val = None
                 if ftext is not None:
@@ -354,8 +355,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 else:
                     f_off, f_len = -1, 0
                 if fast_t:
-                    t_off, t_len = m.start(3) - cstart, len(t)
-                elif t is None:
+                    t_off, t_len = m.start(3) - cstart, len(ctype)
+                elif ctype is None:
                     t_off, t_len = m.end(4) - cstart, 0
                 else:
                     t_off, t_len = -1, 0
@@ -378,7 +379,7 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 v = vm.group(1) if vm is not None else None
                 if vm is not None and v is None:
                     v = b""
-                val = _value(t, v, inner, sst, prefix, path)
+                val = _value(ctype, v, inner, sst, prefix, path)
                 if fm is None:
                     if val is not None:
                         values[key] = val
@@ -418,7 +419,7 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
             size_append(m.end() - cstart)
             si_append(si)
             cached_append(val)
-            meta_extend((kind, t_codes.get(t, T_OTHER), 0))
+            meta_extend((kind, t_codes.get(ctype, T_OTHER), 0))
             spans_extend((f_off, f_len, t_off, t_len, v_off, v_len, v_mode))
             if kind != NORMAL:
                 if b"ref" in fattrs:

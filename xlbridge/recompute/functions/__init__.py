@@ -49,6 +49,8 @@ Calling convention of a registered function ``fn(*args)``:
 
 from __future__ import annotations
 
+from xlbridge.i18n import N_, t
+
 # the category modules register their functions on import
 from . import arrays, dates, information, logical, mathtrig, statistical, text  # noqa: F401
 from . import lookup as _lookup_mod  # noqa: F401
@@ -76,9 +78,9 @@ SPECIAL_FORMS = frozenset(n for n, s in NATIVE.items() if s.form)
 #: Every Excel function name the recalculator computes itself.
 NATIVE_FUNCTIONS = frozenset(n for n, s in NATIVE.items() if s.category != "Internal")
 
-_CATEGORY_ZH = {"Math & Trig": "数学和三角", "Statistical": "统计", "Logical": "逻辑",
-                "Text": "文本", "Lookup & Reference": "查找和引用", "Information": "信息",
-                "Date & Time": "日期和时间"}
+_CATEGORY_ZH = {"Math & Trig": N_("数学和三角"), "Statistical": N_("统计"), "Logical": N_("逻辑"),
+                "Text": N_("文本"), "Lookup & Reference": N_("查找和引用"),
+                "Information": N_("信息"), "Date & Time": N_("日期和时间")}
 
 
 def function_listing(arity: bool = True) -> str:
@@ -87,10 +89,11 @@ def function_listing(arity: bool = True) -> str:
     groups = natives_by_category()
     groups.pop("Internal", None)
     n = sum(len(v) for v in groups.values())
-    lines = [f"xlbridge recompute 计算以下 {n} 个 Excel 函数（functions computed, by Excel's "
-             "category）；", "用到其他函数的单元格保留文件中的值，并逐格报告。"]
+    lines = [t("xlbridge recompute 计算以下 {n} 个 Excel 函数（按 Excel 的类别）；"
+               "用到其他函数的单元格保留文件中的值，并逐格报告。", n=n)]
     for cat, specs in groups.items():
-        lines.append(f"\n{_CATEGORY_ZH.get(cat, cat)} {cat} ({len(specs)}):")
+        label = t(_CATEGORY_ZH.get(cat, cat))
+        lines.append(f"\n{label if label == cat else label + ' ' + cat} ({len(specs)}):")
         names = [f"{s.name}({s.arity})" if arity else s.name for s in specs]
         line = " "
         for n in names:
