@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge import udfs
-from xlbridge.audit import Difference, audit_table
+from xlbridge.audit import AUDITED, Difference, audit_table
 from xlbridge.i18n import t
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula
@@ -424,38 +424,86 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
 # --------------------------------------------------------------------------- audit
 
 
-def audit_workbook(ev: Any, schemes: Iterable[str]) -> list[Difference]:
-    """The audit of a recalculated workbook's own results (:mod:`xlbridge.audit`): every
-    sheet holding records of a scheme the workbook's PERF_* formulas use."""
+#: Formulas whose result is the engine's by construction: not audited (no need to score).
+_ENGINE_FORMULAS = (b"PERF_RESULTS(", b"PERF_SCORE(")
+
+
+@dataclass
+class _Audit:
+    """A sheet's records, kept from a recalculated workbook for the audit (only the cells it
+    reads: the inputs and the result columns computed by the sheet's own formulas)."""
+
+    table: Any                      # sheets.RecordTable
+    formulas: dict[int, set[int]]   # column → rows (1-based) of its formula cells
+
+    def differences(self) -> list[Difference]:
+        formulas = self.formulas
+        return audit_table(self.table, lambda i, c: i + 1 in formulas.get(c + 1, ()))
+
+
+def audit_tables(ev: Any, schemes: Iterable[str]) -> list[_Audit]:
+    """The sheets of a recalculated workbook to audit (:mod:`xlbridge.audit`): those holding
+    records of a scheme the workbook's PERF_* formulas use, with a result column (总分, 等次,
+    奖金, 排名) that the sheet computes with formulas of its own. Called before the workbook is
+    written; the audit itself runs afterwards (:meth:`_Audit.differences`), once the
+    recalculation's memory is freed — scoring a large sheet again is not cheap."""
     candidates = []
     for ref in sorted(schemes):
         with contextlib.suppress(Exception):  # a bad reference is already a cell's error
             candidates.append(udfs.scheme_for(ref))
     if not candidates:
         return []
-    out: list[Difference] = []
+    out: list[_Audit] = []
+    table_rows = ev.table
     for st in ev.sheets:
         if not st.scan.max_row:
             continue
         s = st.info.index
-        grid = _grid(ev.ctx, s, 1, min(st.scan.max_row, HEADER_ROWS), st.scan.max_col)
+        head = _grid(ev.ctx, s, 1, min(st.scan.max_row, HEADER_ROWS),
+                     range(1, st.scan.max_col + 1))
         try:
-            head = find_table(st.info.name, (1, 1), grid, candidates)
+            found = find_table(st.info.name, (1, 1), head, candidates)
         except NoLayout:
             continue
-        width = max(len(row) for row in grid)
-        values = grid + _grid(ev.ctx, s, len(grid) + 1, st.scan.max_row, width)
-        table = find_table(st.info.name, (1, 1), values, [head.scheme])
-        keys = ev.table.keys
-        formulas = {split_key(keys[i])[1:] for i in range(st.scan.lo, st.scan.hi)}
-        out.extend(audit_table(table, lambda i, c, f=formulas: (i + 1, c + 1) in f))
+        # the result columns computed by formulas of the sheet's own (its first record's
+        # cell tells), in one pass over the sheet's formula cells
+        wanted = {c + 1 for c, kind in found.results if kind in AUDITED}
+        first = found.first_row
+        own_cols: set[int] = set()
+        rows_of: dict[int, set[int]] = {}
+        keys = table_rows.keys
+        for i in range(st.scan.lo, st.scan.hi):
+            _s, r, c = split_key(keys[i])
+            if c in wanted:
+                rows_of.setdefault(c, set()).add(r)
+                if r == first and not (table_rows.text(i, st.data) or b"").startswith(
+                        _ENGINE_FORMULAS):
+                    own_cols.add(c)
+        if not own_cols:
+            continue
+        columns = sorted({*(c + 1 for c in found.inputs), *own_cols})
+        width = max(len(row) for row in head)
+        body = _grid(ev.ctx, s, len(head) + 1, st.scan.max_row, columns, width)
+        table = find_table(st.info.name, (1, 1), head + body, [found.scheme])
+        table.results = [(c, kind) for c, kind in table.results if c + 1 in own_cols]
+        out.append(_Audit(table, {c: rows_of[c] for c in own_cols}))
     return out
 
 
-def _grid(ctx: Any, sheet: int, first: int, last: int, width: int) -> list[list[Any]]:
-    """Rows ``first``…``last`` (1-based) of a sheet's computed values, ``width`` columns."""
-    return [[ctx.values.get(make_key(sheet, r, c)) for c in range(1, width + 1)]
-            for r in range(first, last + 1)]
+def _grid(ctx: Any, sheet: int, first: int, last: int, columns: Iterable[int],
+          width: int | None = None) -> list[list[Any]]:
+    """Rows ``first``…``last`` (1-based) of a sheet's computed values: the cells of
+    ``columns`` (1-based), in rows ``width`` wide (the other cells None)."""
+    columns = list(columns)
+    width = width if width is not None else max(columns, default=0)
+    values = ctx.values
+    out = []
+    for r in range(first, last + 1):
+        row: list[Any] = [None] * width
+        for c in columns:
+            row[c - 1] = values.get(make_key(sheet, r, c))
+        out.append(row)
+    return out
 
 
 # --------------------------------------------------------------------------- one file
@@ -473,13 +521,15 @@ def recompute_one(path: Path, options: Options) -> FileOutcome:
     """Recompute one workbook (in this process), and optionally write its frozen copy."""
     start = time.perf_counter()
     tally = _Tally()
-    differences: list[str] = []
+    audits: list[_Audit] = []
 
-    def audit(ev: Any) -> None:
-        differences.extend(str(d) for d in audit_workbook(ev, tally.schemes))
+    def keep_for_audit(ev: Any) -> None:
+        audits.extend(audit_tables(ev, tally.schemes))
 
     report = recompute_file(path, dry_run=options.dry_run, backup=options.backup,
-                            functions=perf_functions(tally), inspect=audit)
+                            functions=perf_functions(tally), inspect=keep_for_audit)
+    differences = [str(d) for a in audits for d in a.differences()]
+    audits.clear()
     outcome = FileOutcome(str(path), report.status, report.error, report.formulas,
                           report.recomputed, report.changed, report.kept_cached,
                           [str(i) for i in report.issues()], tally.grade_counts(),
