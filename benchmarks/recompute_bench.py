@@ -33,7 +33,11 @@ Measured (one run, the same files):
 (e) formulas: ``ExcelModel().loads().finish()``, ``calculate()``, ``write()`` on the twin — on
     fewer rows (default 200 and 400) and extrapolated linearly to the full size, labelled so;
 (f) the floor for any tool that rewrites the file: unzip, lxml-parse and re-serialize every
-    worksheet, re-zip (``bare_roundtrip``).
+    worksheet, re-zip (``bare_roundtrip``);
+(g) formualizer (PyPI, Rust): ``formualizer.recalculate_xlsx_file(twin, out)`` — recalculates
+    and writes the cached values back, the same job — in this process;
+(h) IronCalc (PyPI ``ironcalc``, Rust): ``load_from_xlsx`` + ``evaluate`` + ``save_to_xlsx``
+    on the twin, in this process.
 
 Before timing, the values are checked: xlbridge on the twin = LibreOffice on the twin (every
 formula cell; numbers to 1e-9, text exactly) and xlbridge on the PERF template = xlbridge on
@@ -85,7 +89,7 @@ INPUT_COLS = "CDEFG"      # the scheme's inputs, one contiguous block (named 表
 FORMULA_COLS = "HIJKLMNOPQ"
 EXTRA_FORMULAS = 13        # the PERF_SCHEME caption and the 汇总 sheet
 TARGETS = {"seconds_2000": 0.3, "vs_libreoffice": 4.0, "vs_pycel": 20.0, "vs_roundtrip": 3.0,
-           "batch_seconds": 60.0, "peak_mb": 300.0}
+           "vs_formualizer": 2.0, "batch_seconds": 60.0, "peak_mb": 300.0}
 
 
 # --------------------------------------------------------------------------- the workbooks
@@ -393,6 +397,20 @@ class LibreOffice:
         return dt, out
 
 
+def peer_formualizer(src: Path, out: Path) -> None:
+    import formualizer
+
+    formualizer.recalculate_xlsx_file(str(src), str(out))
+
+
+def peer_ironcalc(src: Path, out: Path) -> None:
+    import ironcalc
+
+    model = ironcalc.load_from_xlsx(str(src), "en", "UTC")
+    model.evaluate()
+    model.save_to_xlsx(str(out))
+
+
 def trivial_workbook(path: Path) -> None:
     import openpyxl
 
@@ -648,6 +666,8 @@ def run(args: argparse.Namespace, skip: set[str], scaling: list[int], work: Path
     res["xlbridge_perf"] = best_median(inproc_perf)
     res["xlbridge_twin"] = best_median(inproc_twin)
     res["roundtrip"] = best_median(bare)
+    res["roundtrip_twin"] = best_median(
+        [bare_roundtrip(twin, work / "bare.xlsx") for _ in range(args.repeat)])
     res["phases_perf"] = xlbridge_phases(perf, work, args.repeat)
     res["phases_twin"] = xlbridge_phases(twin, work, args.repeat)
     # the same PERF template with its formula columns as Excel saves filled-down formulas
@@ -659,6 +679,26 @@ def run(args: argparse.Namespace, skip: set[str], scaling: list[int], work: Path
         [bare_roundtrip(shared, work / "bare.xlsx") for _ in range(args.repeat)])
     print(f"xlbridge in-process: PERF {fmt_s(min(inproc_perf))}, twin {fmt_s(min(inproc_twin))}"
           f"; round trip {fmt_s(min(bare))}")
+
+    # ---- (g) formualizer, (h) IronCalc: the Rust engines, same file, same process
+    for name, fn in (("formualizer", peer_formualizer), ("ironcalc", peer_ironcalc)):
+        try:
+            times, out = [], work / f"{name}-out.xlsx"
+            for _ in range(args.repeat):
+                out.unlink(missing_ok=True)
+                t0 = time.perf_counter()
+                fn(twin, out)
+                times.append(time.perf_counter() - t0)
+        except ImportError as exc:
+            print(f"{name}: not installed ({exc})")
+            continue
+        res[name] = best_median(times)
+        if reference is not None:
+            bad = mismatches(reference, stored_values(out, formula_cells(twin)))
+            res[name]["mismatches"] = len(bad)
+            res[name]["mismatch_examples"] = [list(map(str, b)) for b in bad[:5]]
+        print(f"{name}: {fmt_s(min(times))}; {res[name].get('mismatches', '?')} cells differ "
+              "from xlbridge")
 
     # ---- (a) the real CLI, cold
     if "cli" not in skip:
@@ -855,6 +895,13 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
         if n in res["formulas"] and "total" in res["formulas"][n]:
             add("(e) formulas, measured on the full size", {"best": res["formulas"][n]["total"]},
                 ratio(res["formulas"][n]["total"], ours), "")
+    twin_best = res["xlbridge_twin"]["best"]
+    for name, label in (("formualizer", "(g) formualizer.recalculate_xlsx_file, twin"),
+                        ("ironcalc", "(h) IronCalc load + evaluate + save, twin")):
+        if name in res:
+            add(label + " (÷ xlbridge twin)", res[name], ratio(res[name]["best"], twin_best),
+                f"≥ {TARGETS['vs_formualizer']:.0f}× xlbridge twin" if name == "formualizer"
+                else "")
     add("(f) zip + lxml round trip (floor)", res["roundtrip"],
         ratio(res["roundtrip"]["best"], ours), f"xlbridge ≤ {TARGETS['vs_roundtrip']:.0f}× this")
     add("(f') round trip of the shared-formula file", res["roundtrip_shared"],
@@ -920,6 +967,15 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     if "pycel" in res and "total" in res["pycel"]:
         r = res["pycel"]["total"] / ours
         verdict(r >= TARGETS["vs_pycel"], f"≥ 20× faster than pycel: {r:.0f}×")
+    if "formualizer" in res:
+        r = res["formualizer"]["best"] / res["xlbridge_twin"]["best"]
+        verdict(r >= TARGETS["vs_formualizer"], f"≥ 2× faster than formualizer on the "
+                f"{n}-row native twin: {r:.2f}× (formualizer "
+                f"{res['formualizer']['best']:.3f} s, xlbridge {res['xlbridge_twin']['best']:.3f}"
+                f" s); IronCalc {res.get('ironcalc', {}).get('best', float('nan')):.3f} s")
+        r = res["xlbridge_twin"]["best"] / res["roundtrip_twin"]["best"]
+        verdict(r <= TARGETS["vs_roundtrip"], f"twin within 3× of its round trip: {r:.1f}× "
+                f"(round trip {res['roundtrip_twin']['best']:.3f} s)")
     r = ours / res["roundtrip"]["best"]
     r_shared = res["xlbridge_shared"]["best"] / res["roundtrip_shared"]["best"]
     verdict(r <= TARGETS["vs_roundtrip"], f"within 3× of the round trip: {r:.1f}× "

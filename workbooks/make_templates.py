@@ -37,10 +37,10 @@ Formulas are what a clerk would write, mixed with the PERF_* add-in functions:
   (扣完为止) and ``PERF_CAP`` (累计不超过) as building blocks;
 * results that depend on the other records — 等次 (quotas per group, every record's vetoes,
   ties broken by part scores), 标记, 计分明细, and 奖金 where payout rules read the record —
-  are columns of ``PERF_RESULTS(方案, 输入区域, 表头, "等次", 首行)``, each entered as a legacy
-  array formula (Ctrl+Shift+Enter, ``t="array"``) over the column: the form that always gives
-  exactly what ``xlbridge score`` gives; ``PERF_BONUS`` of that final grade where the scheme
-  has no payout rules;
+  are columns of ``PERF_RESULTS(方案, 输入区域, 表头, "等次", ROW(首个输入单元格))``, each
+  entered as a legacy array formula (Ctrl+Shift+Enter, ``t="array"``) over the column: the
+  form that always gives exactly what ``xlbridge score`` gives; ``PERF_BONUS`` of that final
+  grade where the scheme has no payout rules;
 * a second column ``PERF_GRADE(总分, 方案, , 条件)`` shows the tier before quotas, and a
   yellow fill marks the records a quota moved;
 * conditions (适用条件): a native ``IF(…="是","、id","")&…`` string naming the scheme's
@@ -243,11 +243,14 @@ class Table:
     def results(self, key: str, header: str, column: str | None = None, **kw: Any) -> None:
         """A result column computed by the engine for the whole table at once — the form
         that is always right (quotas, groups, conditions, gates, ties): an array formula
-        ``PERF_RESULTS(方案, inputs, 表头, "等次", first row)`` over the column."""
+        ``PERF_RESULTS(方案, inputs, 表头, "等次", ROW(first input cell))`` over the column."""
         wanted = column or header
 
         def formula() -> str:
-            return (f'=PERF_RESULTS(方案,{self.input_block()},表头,"{wanted}",{self.first})')
+            # ROW() of the first input cell: messages keep naming the right rows when rows
+            # are inserted above the table
+            first = f"${self.c(self.input_keys[0])}${self.first}"
+            return (f'=PERF_RESULTS(方案,{self.input_block()},表头,"{wanted}",ROW({first}))')
 
         self.calc(key, header, array=formula, **kw)
 

@@ -505,7 +505,7 @@ def template(ctx: click.Context, ref: str, output_path: str, rows: int) -> None:
     "在文件夹中查找 .xlsx/.xlsm 文件；跳过的文件（.xls、.et、~$ 锁定文件）连同原因列出。"
     "各单位自己的公式（SUM、IF、VLOOKUP、RANK…）和 PERF_* 函数按依赖顺序计算；每个文件整体"
     "写入，其余内容保持不变。有文件未能处理时退出状态为 1。"))
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help=N_("用这么多个并行进程重算。"))
 @click.option("--dry-run", is_flag=True, help=N_("只计算和报告，不写任何文件。"))
@@ -522,10 +522,19 @@ def template(ctx: click.Context, ref: str, output_path: str, rows: int) -> None:
               metavar="SECONDS",
               help=N_("每个工作簿最多计算这么多秒；超时的工作簿停止计算、报告并保持原样，"
                       "其余照常进行。0 表示不限。"))
+@click.option("--functions", "list_functions", is_flag=True,
+              help=N_("按 Excel 的类别列出重算能计算的工作表函数，然后退出。"))
 @click.pass_context
 def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bool,
               backup: bool, report_path: str | None, values_dir: str | None,
-              schemes_from: str | None, timeout: float) -> None:
+              schemes_from: str | None, timeout: float, list_functions: bool) -> None:
+    if list_functions:
+        from xlbridge.recompute.functions import function_listing
+
+        click.echo(function_listing())
+        return
+    if not paths:
+        raise click.UsageError(t("缺少要重算的工作簿或文件夹（PATHS）"))
     from xlbridge.batch import Options, find_workbooks, frozen_targets, recompute_files
 
     if report_path and Path(report_path).suffix.lower() not in (".csv", ".html", ".htm"):

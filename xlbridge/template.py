@@ -174,7 +174,7 @@ def blank_template(cs: CompiledScheme, rows: int = 50) -> bytes:
     ws.cell(first, n_in + 1).value = ArrayFormula(
         f"{start}{first}:{end}{last}",
         f"=PERF_RESULTS(方案,$A${first}:${last_in}${last},"
-        f"$A${HEADER_ROW}:${last_in}${HEADER_ROW},,{first})")
+        f"$A${HEADER_ROW}:${last_in}${HEADER_ROW},,ROW($A${first}))")
     ws.row_dimensions[HEADER_ROW].height = 42
     ws.freeze_panes = ws.cell(first, 2)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{end}{last}"

@@ -99,8 +99,15 @@ def test_precedence_and_shapes() -> None:
     assert parse_formula("TRUE") == ("b", True)
 
 
-@pytest.mark.parametrize("text", ["Sheet1:Sheet3!A1", "[1]Sheet1!A1", "Table1[Col]",
-                                  "SUM((A1,B1))", "A1:A3 B2:C2"])
+def test_three_d_references_parse() -> None:
+    assert parse_formula("Sheet1:Sheet3!A1", 1, 1) == (
+        "3d", "Sheet1", "Sheet3", ("cell", None, (False, 0), (False, 0)))
+    node = parse_formula("SUM('1月:3月'!$B$2:$B$9)", 1, 1)[2][0]
+    assert node[:3] == ("3d", "1月", "3月") and node[3][0] == "area"
+
+
+@pytest.mark.parametrize("text", ["[1]Sheet1!A1", "Table1[Col]", "SUM((A1,B1))",
+                                  "A1:A3 B2:C2"])
 def test_unsupported_syntax(text: str) -> None:
     with pytest.raises(UnsupportedSyntax):
         parse_formula(text, 1, 1)

@@ -9,7 +9,10 @@ import random
 import pytest
 
 from xlbridge.recompute import compiler as compiler_mod
-from xlbridge.recompute import functions as functions_mod
+from xlbridge.recompute.functions import criteria as criteria_mod
+from xlbridge.recompute.functions import lookup as lookup_mod
+from xlbridge.recompute.functions import mathtrig as mathtrig_mod
+from xlbridge.recompute.functions import statistical as statistical_mod
 from xlbridge.recompute.memory import compute
 from xlbridge.xlvalues import ExcelError
 
@@ -98,10 +101,14 @@ def test_indexed_paths_match_general_evaluation(seed: int, monkeypatch) -> None:
     fast = compute(cells)
     # the same with every index disabled
     monkeypatch.setattr(compiler_mod.Compiler, "_sumproduct_fast", lambda self, args: None)
-    monkeypatch.setattr(functions_mod, "_ifs_fast", lambda ctx, pairs: None)
-    monkeypatch.setattr(functions_mod, "_group_index", lambda ctx, a, b: None)
-    monkeypatch.setattr(functions_mod, "_eq_index", _no_eq_index)
-    monkeypatch.setattr(functions_mod.Context, "aux", lambda self, key, build: build())
+    # the indexes live in functions.criteria; the category modules import them by name
+    for mod in (criteria_mod, mathtrig_mod, statistical_mod, lookup_mod):
+        for name, stub in (("_ifs_fast", lambda ctx, pairs: None),
+                           ("_group_index", lambda ctx, a, b: None),
+                           ("_eq_index", _no_eq_index)):
+            if hasattr(mod, name):
+                monkeypatch.setattr(mod, name, stub)
+    monkeypatch.setattr(criteria_mod.Context, "aux", lambda self, key, build: build())
     slow = compute(cells)
     bad = [f"{formulas[int(k[1:]) - 1]}: fast {fast[k]!r}, general {slow[k]!r}"
            for k in fast if not _same(fast[k], slow[k])]
@@ -111,13 +118,13 @@ def test_indexed_paths_match_general_evaluation(seed: int, monkeypatch) -> None:
 def _no_eq_index(ctx, ref):
     out: dict = {}
     for i, v in enumerate(ctx.flat(ref)):
-        k = functions_mod._norm(v)
+        k = criteria_mod._norm(v)
         if k is not None:
             out.setdefault(k, []).append(i)
         if type(v) is str:
-            y = functions_mod.parse_number(v)
+            y = criteria_mod.parse_number(v)
             if y is not None:
-                out.setdefault(functions_mod._norm(y), []).append(i)
+                out.setdefault(criteria_mod._norm(y), []).append(i)
     return out
 
 

@@ -375,7 +375,7 @@ def test_header_rows_map_to_the_scheme(built: tuple[Path, dict[str, Any]],
                 # the whole input block, its header row, and the first record's row
                 block = f"${a}${info.first_row}:${b}${info.last_row}"
                 assert text.startswith(f"=PERF_RESULTS(方案,{block},表头,\"") and \
-                    text.endswith(f",{info.first_row})"), text
+                    text.endswith(f",ROW(${a}${info.first_row}))"), text
 
 
 # ----------------------------------------------------------------------------- demo data

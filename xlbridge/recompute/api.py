@@ -113,6 +113,7 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
                     values_only: Callable[[str], bool] | None = None,
                     limits: Limits | None = None, compress_level: int = 6,
                     inspect: Callable[[Any], None] | None = None,
+                    clock: datetime | None = None,
                     before_replace: Callable[[], None] | None = None) -> WorkbookReport:
     """Recompute every formula of an .xlsx/.xlsm file and store the values in the file.
 
@@ -136,6 +137,8 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     Raises :class:`~xlbridge.recompute.FileRejected` for files that are not safe or not
     OOXML workbooks, and :class:`~xlbridge.atomic.ReadOnlyTarget` for a read-only target.
     Holds no lock: use :func:`recompute_file` for that.
+
+    ``clock`` fixes the instant TODAY() and NOW() see (tests; default: now).
     """
     t0 = time.perf_counter()
     src = Path(path)
@@ -143,7 +146,7 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     report = WorkbookReport(str(src), str(dest))
     book = load_book(str(src), limits)
     try:
-        ev = evaluate_book(book, report, functions)
+        ev = evaluate_book(book, report, functions, clock)
         if inspect is not None:
             inspect(ev)
         t1 = time.perf_counter()

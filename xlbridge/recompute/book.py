@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .package import FileRejected, Limits, Package, part_path, rels_path
+from .tables import parse_table, table_parts
 
 __all__ = ["Book", "SheetInfo", "load_book"]
 
@@ -31,6 +32,9 @@ class Book:
     shared_strings: list[str] = field(default_factory=list)
     rels: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → (type, part)
     full_calc_on_load: bool = False
+    #: Excel tables by case-folded name (structured references)
+    tables: dict = field(default_factory=dict)
+    date1904: bool = False   # dates count from 1904-01-01 (old Mac Excel files)
 
     @property
     def path(self) -> str:
@@ -118,6 +122,7 @@ def _load(pkg: Package) -> Book:
     sheets: list[SheetInfo] = []
     names: dict[tuple[int | None, str], str] = {}
     full_calc = False
+    date1904 = False
     for el in wb:
         ln = _local(el.tag)
         if ln == "sheets":
@@ -147,6 +152,8 @@ def _load(pkg: Package) -> Book:
                 except ValueError:
                     sc = None
                 names[(sc, nm.upper())] = dn.text or ""
+        elif ln == "workbookPr":
+            date1904 = (el.get("date1904") or "").lower() in ("1", "true")
         elif ln == "calcPr":
             v = (el.get("fullCalcOnLoad") or "").lower()
             full_calc = v in ("1", "true")
@@ -155,4 +162,14 @@ def _load(pkg: Package) -> Book:
         if typ == "sharedStrings" and pkg.has(target):
             sst = _shared_strings(pkg, target)
             break
-    return Book(pkg, wb_part, sheets, names, sst, rels, full_calc)
+    tables = {}
+    for info in sheets:
+        if info.part is None:
+            continue
+        for part in table_parts(_read_rels(pkg, info.part)):
+            if pkg.has(part):
+                t = parse_table(pkg.read(part), info.index)
+                if t is not None:
+                    tables[t.name.casefold()] = t
+    return Book(pkg, wb_part, sheets, names, sst, rels, full_calc, tables=tables,
+                date1904=date1904)

@@ -33,333 +33,27 @@ from .core import (
     Context,
     NeedCells,
     Ref,
+    RefList,
     Unsupported,
     scalar,
 )
 from .formula import FormulaSyntaxError, parse_key, relative_key
-from .functions import (
-    NOFAST,
-    SPECIAL_FORMS,
-    FunctionSpec,
-    call_external,
-    lookup,
-    sumproduct_conditional,
+from .functions import NOFAST, FunctionSpec, call_external, lookup, sumproduct_conditional
+from .operators import (
+    CMP_OPS,
+    FLIP,
+    SCALAR_OPS,
+    array_binop,
+    array_scalars,
+    const,
+    fast_binop,
+    lift_apply,
+    neg,
+    pct,
 )
-from .values import (
-    ERRORS,
-    NA,
-    VALUE,
-    checked,
-    compare,
-    to_bool,
-    to_number,
-    to_text,
-)
+from .values import ERRORS, VALUE
 
 Fn = Callable[[int], Any]
-
-_EPS48 = 2.0 ** -48
-_BIG = 1.7976931348623157e308
-_CMP_OPS = frozenset(("=", "<>", "<", ">", "<=", ">="))
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
-
-
-# --------------------------------------------------------------------------- scalar operators
-
-def _snap(r: float, a: float) -> float:
-    # LibreOffice's approxAdd/approxSub (and what Excel shows): a difference that is only
-    # representation noise, like 0.1+0.2-0.3, is zero.
-    if r and abs(r) < abs(a) * _EPS48:
-        return 0.0
-    return r
-
-
-def arith_add(a: Any, b: Any) -> Any:
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    y = to_number(b)
-    if type(y) is not float:
-        return y
-    return checked(_snap(x + y, x))  # type: ignore[operator]
-
-
-def arith_sub(a: Any, b: Any) -> Any:
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    y = to_number(b)
-    if type(y) is not float:
-        return y
-    return checked(_snap(x - y, x))  # type: ignore[operator]
-
-
-def arith_mul(a: Any, b: Any) -> Any:
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    y = to_number(b)
-    if type(y) is not float:
-        return y
-    return checked(x * y)  # type: ignore[operator]
-
-
-def arith_div(a: Any, b: Any) -> Any:
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    y = to_number(b)
-    if type(y) is not float:
-        return y
-    if y == 0.0:
-        return ExcelError("#DIV/0!", "division by zero")
-    return checked(x / y)  # type: ignore[operator]
-
-
-def arith_pow(a: Any, b: Any) -> Any:
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    y = to_number(b)
-    if type(y) is not float:
-        return y
-    if x == 0.0:
-        if y == 0.0:
-            return ExcelError("#NUM!", "0^0")
-        if y < 0.0:  # type: ignore[operator]
-            return ExcelError("#DIV/0!", "0 to a negative power")
-        return 0.0
-    if x < 0.0 and not float(y).is_integer():  # type: ignore[operator]
-        return ExcelError("#NUM!", "negative number to a fractional power")
-    try:
-        r = x ** y  # type: ignore[operator]
-    except OverflowError:
-        return ExcelError("#NUM!", "number too large")
-    if type(r) is complex:  # pragma: no cover - guarded above
-        return ExcelError("#NUM!", "complex result")
-    return checked(r)
-
-
-def op_concat(a: Any, b: Any) -> Any:
-    if type(b) is ExcelError and type(a) is not ExcelError:
-        return b
-    x = to_text(a)
-    if type(x) is not str:
-        return x
-    y = to_text(b)
-    if type(y) is not str:
-        return y
-    s = x + y
-    if len(s) > 32767:
-        return ExcelError("#VALUE!", "text longer than 32767 characters")
-    return s
-
-
-def _cmp(test: Callable[[int], bool]) -> Callable[[Any, Any], Any]:
-    def f(a: Any, b: Any) -> Any:
-        c = compare(a, b)
-        if type(c) is ExcelError:
-            return c
-        return test(c)  # type: ignore[arg-type]
-
-    return f
-
-
-SCALAR_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": arith_add,
-    "-": arith_sub,
-    "*": arith_mul,
-    "/": arith_div,
-    "^": arith_pow,
-    "&": op_concat,
-    "=": _cmp(lambda c: c == 0),
-    "<>": _cmp(lambda c: c != 0),
-    "<": _cmp(lambda c: c < 0),
-    ">": _cmp(lambda c: c > 0),
-    "<=": _cmp(lambda c: c <= 0),
-    ">=": _cmp(lambda c: c >= 0),
-}
-
-
-def neg(a: Any) -> Any:
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    return -x  # type: ignore[operator]
-
-
-def pct(a: Any) -> Any:
-    x = to_number(a)
-    if type(x) is not float:
-        return x
-    return x / 100.0  # type: ignore[operator]
-
-
-# --------------------------------------------------------------------------- arrays
-
-def _pick(g: list[list[Any]], i: int, j: int) -> Any:
-    h, w = len(g), len(g[0])
-    ii = 0 if h == 1 else i
-    jj = 0 if w == 1 else j
-    if ii >= h or jj >= w:
-        return NA
-    return g[ii][jj]
-
-
-def lift_apply(ctx: Context, impl: Callable[..., Any], args: list[Any]) -> Any:
-    """Apply a scalar function element-wise when some argument is an array or range."""
-    grids: list[list[list[Any]] | None] = []
-    any_array = False
-    for a in args:
-        t = type(a)
-        if t is Ref or t is list:
-            grids.append(ctx.array(a))
-            any_array = True
-        else:
-            grids.append(None)
-    if not any_array:
-        return impl(*args)
-    h = max(len(g) for g in grids if g is not None)
-    w = max(len(g[0]) for g in grids if g is not None)
-    out = []
-    for i in range(h):
-        row = []
-        for j in range(w):
-            vals = [a if g is None else _pick(g, i, j) for a, g in zip(args, grids, strict=True)]
-            row.append(impl(*vals))
-        out.append(row)
-    return out
-
-
-def _flat_shape(ctx: Context, v: Any) -> tuple[list[Any], int, int] | None:
-    if type(v) is Ref:
-        r1, c1, r2, c2 = ctx.clamp(v)
-        if r2 < r1 or c2 < c1:
-            return [None], 1, 1
-        return ctx.flat(v), r2 - r1 + 1, c2 - c1 + 1
-    if type(v) is list:
-        h, w = len(v), len(v[0])
-        return ([r[0] for r in v] if w == 1 else [x for r in v for x in r]), h, w
-    return None
-
-
-def _shape(vals: list[Any], h: int, w: int) -> list[list[Any]]:
-    if w == 1:
-        return [[x] for x in vals]
-    return [vals[i * w:(i + 1) * w] for i in range(h)]
-
-
-def _vec_scalar(op: str, xs: list[Any], y: Any, slow: Callable[[Any, Any], Any],
-                flip: bool) -> list[Any]:
-    """``xs[i] op y`` (or ``y op xs[i]`` when flip) for every i, with float fast paths."""
-    if flip:
-        def sl(v: Any) -> Any:
-            return slow(y, v)
-    else:
-        def sl(v: Any) -> Any:
-            return slow(v, y)
-    ty = type(y)
-    if ty is float:
-        if op in _CMP_OPS:
-            if flip:
-                op = _FLIP.get(op, op)
-            t = abs(y) * _EPS48
-            if op == "=":
-                return [(abs(v - y) <= t) if type(v) is float else sl(v) for v in xs]
-            if op == "<>":
-                return [(abs(v - y) > t) if type(v) is float else sl(v) for v in xs]
-            if op == ">":
-                return [(v - y > t) if type(v) is float else sl(v) for v in xs]
-            if op == "<":
-                return [(y - v > t) if type(v) is float else sl(v) for v in xs]
-            if op == ">=":
-                return [(y - v <= t) if type(v) is float else sl(v) for v in xs]
-            return [(v - y <= t) if type(v) is float else sl(v) for v in xs]
-        if op == "*":
-            return [v * y if type(v) is float or type(v) is bool else sl(v) for v in xs]
-        if op == "/" and y != 0.0 and not flip:
-            return [v / y if type(v) is float else sl(v) for v in xs]
-        if op == "+":
-            return [v + y if type(v) is float else sl(v) for v in xs]
-    elif ty is str and op in ("=", "<>"):
-        yc = y.casefold()
-        if op == "=":
-            return [(v.casefold() == yc) if type(v) is str else sl(v) for v in xs]
-        return [(v.casefold() != yc) if type(v) is str else sl(v) for v in xs]
-    return [sl(v) for v in xs]
-
-
-def _one(ctx: Context, v: Any) -> Any:
-    """A single-cell reference or 1×1 array is just a value (it broadcasts)."""
-    t = type(v)
-    if t is Ref and v.r1 == v.r2 and v.c1 == v.c2:
-        return ctx.cell(v.sheet, v.r1, v.c1)
-    if t is list and len(v) == 1 and len(v[0]) == 1:
-        return v[0][0]
-    return v
-
-
-def _num_or_bool(v: Any) -> bool:
-    t = type(v)
-    return t is float or t is bool
-
-
-def array_binop(ctx: Context, op: str, slow: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
-    """An operator between arrays/ranges (and scalars), element-wise as Excel does."""
-    x = _one(ctx, x)
-    y = _one(ctx, y)
-    fx = _flat_shape(ctx, x)
-    fy = _flat_shape(ctx, y)
-    if fx is not None and fy is None:
-        vals, h, w = fx
-        res = _vec_scalar(op, vals, y, slow, False)
-    elif fx is None and fy is not None:
-        vals, h, w = fy
-        res = _vec_scalar(op, vals, x, slow, True)
-    elif fx is None:
-        return slow(x, y)
-    elif fx is not None and fy is not None and fx[1:] == fy[1:]:
-        xs, h, w = fx
-        ys = fy[0]
-        if op == "*":
-            res = [(a * b) + 0.0 if _num_or_bool(a) and _num_or_bool(b) else slow(a, b)
-                   for a, b in zip(xs, ys, strict=True)]
-        elif op == "+":
-            res = [a + b if type(a) is float and type(b) is float else slow(a, b)
-                   for a, b in zip(xs, ys, strict=True)]
-        else:
-            res = [slow(a, b) for a, b in zip(xs, ys, strict=True)]
-    else:
-        return lift_apply(ctx, slow, [x, y])
-    return _shape(res, h, w)
-
-
-def _array_scalars(ctx: Context, v: Any) -> Any:
-    """In an array context: a Ref becomes its array, other values stay."""
-    if type(v) is Ref:
-        return ctx.array(v)
-    return v
-
 
 # --------------------------------------------------------------------------- names
 
@@ -406,6 +100,8 @@ class Compiler:
         self.unknown: list[str] = []    # unsupported functions met while compiling
         self.unsupported: list[str] = []  # other unsupported features
         self._name_stack: list[str] = []
+        #: LET's names, innermost last: NAME → closure reading the bound value
+        self.scopes: list[dict[str, Callable[[str], Fn]]] = []
 
     # ---------------------------------------------------------------- entry points
 
@@ -429,31 +125,41 @@ class Compiler:
                 return v
 
             return root_array
+        if node[0] == "fn":
+            # an array result in a single cell (not an array formula): its top-left value,
+            # as Excel shows it there
+            def root_single(base: int) -> Any:
+                v = f(base)
+                if type(v) is list:
+                    return v[0][0] if v and v[0] else VALUE
+                return v
+
+            return root_single
         return f
 
     # ---------------------------------------------------------------- literals
 
     def c_n(self, node: tuple, mode: str) -> Fn:
         v = float(node[1])
-        return _const(v)
+        return const(v)
 
     def c_s(self, node: tuple, mode: str) -> Fn:
-        return _const(node[1])
+        return const(node[1])
 
     def c_b(self, node: tuple, mode: str) -> Fn:
-        return _const(bool(node[1]))
+        return const(bool(node[1]))
 
     def c_e(self, node: tuple, mode: str) -> Fn:
-        return _const(ERRORS[node[1]])
+        return const(ERRORS[node[1]])
 
     def c_miss(self, node: tuple, mode: str) -> Fn:
-        return _const(None)
+        return const(None)
 
     def c_arr(self, node: tuple, mode: str) -> Fn:
         rows = [[ERRORS[v[1]] if isinstance(v, tuple) else v for v in r] for r in node[1]]
         if mode == "S":
-            return _const(rows[0][0])
-        return _const(rows)
+            return const(rows[0][0])
+        return const(rows)
 
     # ---------------------------------------------------------------- references
 
@@ -466,7 +172,7 @@ class Compiler:
         _, sheet_name, (ra, r), (ca, c) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return _const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
         values = self.ctx.values
         get = values.get
         own = self.sheet
@@ -547,12 +253,12 @@ class Compiler:
         _, sheet_name, (ra1, r1), (ca1, c1), (ra2, r2), (ca2, c2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return _const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
         if ra1 and ca1 and ra2 and ca2:
             ref = Ref(sheet, r1, c1, r2, c2)
             if mode == "S":
                 return self._wrap_area(lambda base: ref, mode)
-            return _const(ref)
+            return const(ref)
         area = self._area_fn(sheet, _coord(ra1, r1, ROW_SHIFT, ROW_MASK),
                              _coord(ca1, c1, 0, COL_MASK),
                              _coord(ra2, r2, ROW_SHIFT, ROW_MASK),
@@ -563,9 +269,9 @@ class Compiler:
         _, sheet_name, (a1, c1), (a2, c2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return _const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
-        one = _const(1)
-        last = _const(MAX_ROW)
+            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+        one = const(1)
+        last = const(MAX_ROW)
         area = self._area_fn(sheet, one, _coord(a1, c1, 0, COL_MASK), last,
                              _coord(a2, c2, 0, COL_MASK))
         return self._wrap_area(area, mode)
@@ -574,9 +280,9 @@ class Compiler:
         _, sheet_name, (a1, r1), (a2, r2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return _const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
-        area = self._area_fn(sheet, _coord(a1, r1, ROW_SHIFT, ROW_MASK), _const(1),
-                             _coord(a2, r2, ROW_SHIFT, ROW_MASK), _const(MAX_COL))
+            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+        area = self._area_fn(sheet, _coord(a1, r1, ROW_SHIFT, ROW_MASK), const(1),
+                             _coord(a2, r2, ROW_SHIFT, ROW_MASK), const(MAX_COL))
         return self._wrap_area(area, mode)
 
     def c_range(self, node: tuple, mode: str) -> Fn:
@@ -603,22 +309,43 @@ class Compiler:
             return range_scalar
         return range_op
 
+    def c_3d(self, node: tuple, mode: str) -> Fn:
+        _, first, last, inner = node
+        a, b = self._sheet_of(first), self._sheet_of(last)
+        if a is None or b is None:
+            return const(ExcelError("#REF!", f"no sheet named {first if a is None else last}"))
+        names = self.ctx.sheet_names
+        parts = [self.compile((inner[0], names[s], *inner[2:]), "R")
+                 for s in range(min(a, b), max(a, b) + 1)]
+        if mode == "S":
+            return const(ExcelError("#VALUE!", "a 3-D reference where one value was expected"))
+
+        def three_d(base: int) -> Any:
+            return RefList(f(base) for f in parts)
+
+        return three_d
+
     def c_name(self, node: tuple, mode: str) -> Fn:
         _, sheet_name, name = node
+        if sheet_name is None and self.scopes:
+            up = name.upper()
+            for scope in reversed(self.scopes):
+                if up in scope:
+                    return scope[up](mode)
         explicit = None
         if sheet_name is not None:
             explicit = self._sheet_of(sheet_name)
             if explicit is None:
-                return _const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+                return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
         try:
             tree = self.names.find(name, self.sheet, explicit)
         except Unsupported as exc:
             self.unsupported.append(str(exc))
             return _raiser(str(exc))
         if tree is None:
-            return _const(ExcelError("#NAME?", f"unknown name {name}"))
+            return const(ExcelError("#NAME?", f"unknown name {name}"))
         if name.upper() in self._name_stack:
-            return _const(ExcelError("#NAME?", f"name {name} refers to itself"))
+            return const(ExcelError("#NAME?", f"name {name} refers to itself"))
         self._name_stack.append(name.upper())
         try:
             return self.compile(tree, mode)
@@ -629,6 +356,9 @@ class Compiler:
 
     def c_op(self, node: tuple, mode: str) -> Fn:
         _, op, a, b = node
+        chain = _left_chain(node)
+        if len(chain) > _CHAIN_MIN:
+            return self._chain(chain, mode)
         scalar_op = SCALAR_OPS[op]
         if mode == "A":
             fa = self.compile(a, "A")
@@ -645,7 +375,28 @@ class Compiler:
             return op_array
         fa = self.compile(a, "S")
         fb = self.compile(b, "S")
-        return _fast_binop(op, fa, fb, a, b, scalar_op)
+        return fast_binop(op, fa, fb, a, b, scalar_op)
+
+    def _chain(self, chain: list[tuple[str | None, tuple]], mode: str) -> Fn:
+        """``A1+A2+…+A600``: a long run of operators of one precedence, compiled and
+        evaluated in a loop, left to right as Excel does, instead of 600 nested closures
+        (which would exhaust Python's recursion limit)."""
+        m = "A" if mode == "A" else "S"
+        first = self.compile(chain[0][1], m)
+        rest = [(SCALAR_OPS[op], op, self.compile(n, m)) for op, n in chain[1:]]  # type: ignore
+        ctx = self.ctx
+
+        def chained(base: int) -> Any:
+            v = first(base)
+            for slow, op, f in rest:
+                w = f(base)
+                if m == "A" and (type(v) in (Ref, list) or type(w) in (Ref, list)):
+                    v = array_binop(ctx, op, slow, v, w)
+                else:
+                    v = slow(v, w)
+            return v
+
+        return chained
 
     def c_neg(self, node: tuple, mode: str) -> Fn:
         return self._unary(node[1], mode, neg)
@@ -690,16 +441,19 @@ class Compiler:
 
     def c_fn(self, node: tuple, mode: str) -> Fn:
         _, name, args, _written = node
-        if name in SPECIAL_FORMS and not (self.extra and name in self.extra):
-            return getattr(self, "s_" + name)(args, mode)
         spec = lookup(name, self.extra)
         if spec is None:
+            named = self._named_lambda(name, args, mode)
+            if named is not None:
+                return named
             self.unknown.append(name)
             return _raiser(f"unsupported function {name}")
         n = len(args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
-            return _const(ExcelError("#VALUE!", f"{name} takes {spec.min_args}"
-                                     f"–{spec.max_args or 'any'} arguments, got {n}"))
+            return const(ExcelError("#VALUE!", f"{name} takes {spec.arity} arguments, "
+                                    f"got {n}"))
+        if spec.form:
+            return spec.impl(self, args, mode)
         if name == "SUMPRODUCT" and not spec.external:
             fast = self._sumproduct_fast(args)
             if fast is not None:
@@ -723,11 +477,16 @@ class Compiler:
                 am = "A" if mode == "A" else "R"
             elif m == "A":
                 am = "A"
+            elif m == "L":  # one value; in an array formula, each value of an array
+                am = "A" if mode == "A" else "S"
             else:  # external: single cells as values, everything else as references
                 am = "S" if a[0] in ("cell", "n", "s", "b", "e", "miss", "op", "neg",
                                      "pct", "pos") else ("A" if mode == "A" else "R")
             fs.append(self.compile(a, am))
         impl = spec.impl
+        lifted_at = [i for i in range(len(args)) if spec.mode(i) == "L"]
+        if mode == "A" and lifted_at and not spec.external:
+            return self._lift_some(spec, fs, lifted_at)
         if spec.external:
             def ext(base: int) -> Any:
                 return call_external(ctx, spec, [f(base) for f in fs], base)
@@ -755,10 +514,42 @@ class Compiler:
             inner2 = call
 
             def to_array(base: int) -> Any:
-                return _array_scalars(ctx, inner2(base))
+                return array_scalars(ctx, inner2(base))
 
             return to_array
         return call
+
+    def _lift_some(self, spec: FunctionSpec, fs: list[Fn], at: list[int]) -> Fn:
+        """A function called once per value of its ``L`` arguments when they are arrays
+        (``SUM(SUMIF(A:A, E1:E3, C:C))`` in an array formula: three criteria, three sums)."""
+        ctx = self.ctx
+        impl = spec.impl
+
+        def lift_some(base: int) -> Any:
+            vals = [f(base) for f in fs]
+            grids = {}
+            for i in at:
+                v = vals[i]
+                if (type(v) is Ref and not v.is_cell) or type(v) is list:
+                    grids[i] = ctx.array(v)
+                elif type(v) is Ref:
+                    vals[i] = ctx.cell(v.sheet, v.r1, v.c1)
+            if not grids:
+                return impl(ctx, *vals) if spec.ctx else impl(*vals)
+            h = max(len(g) for g in grids.values())
+            w = max(len(g[0]) for g in grids.values())
+            out = []
+            for r in range(h):
+                row = []
+                for c in range(w):
+                    call = list(vals)
+                    for i, g in grids.items():
+                        call[i] = g[r if len(g) > 1 else 0][c if len(g[0]) > 1 else 0]
+                    row.append(impl(ctx, *call) if spec.ctx else impl(*call))
+                out.append(row)
+            return out
+
+        return lift_some
 
     # ---------------------------------------------------------------- SUMPRODUCT fast path
 
@@ -796,7 +587,7 @@ class Compiler:
         if multi:
             for a in args:
                 inner = a[1][1] if a[0] == "neg" and a[1][0] == "neg" else None
-                if inner is not None and inner[0] == "op" and inner[1] in _CMP_OPS:
+                if inner is not None and inner[0] == "op" and inner[1] in CMP_OPS:
                     factors.append(inner)
                 elif self._is_range(a):
                     factors.append(a)
@@ -820,13 +611,13 @@ class Compiler:
         order: tuple[Fn, str, Fn] | None = None
         value: Fn | None = None
         for f in factors:
-            if f[0] == "op" and f[1] in _CMP_OPS:
+            if f[0] == "op" and f[1] in CMP_OPS:
                 op, a, b = f[1], f[2], f[3]
                 if self._is_range(a) and self._is_scalar(b):
                     rng, sc = a, b
                 elif self._is_range(b) and self._is_scalar(a):
                     rng, sc = b, a
-                    op = _FLIP.get(op, op)
+                    op = FLIP.get(op, op)
                 else:
                     return None
                 if op == "=":
@@ -865,149 +656,88 @@ class Compiler:
 
         return sumproduct_fast
 
-    # ---------------------------------------------------------------- special forms
+    def _named_lambda(self, name: str, args: list[tuple], mode: str) -> Fn | None:
+        """A call of a defined name that holds a LAMBDA (``=cal_month(1)`` with cal_month
+        defined as ``LAMBDA(mo, …)``): the arguments bound to the parameters, like LET."""
+        try:
+            tree = self.names.find(name, self.sheet, None)
+        except Unsupported:
+            return None
+        if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
+            return None
+        params, body = tree[2][:-1], tree[2][-1]
+        if any(p[0] != "name" for p in params) or len(args) > len(params):
+            return const(ExcelError("#VALUE!", f"{name}: wrong number of arguments"))
+        if name.upper() in self._name_stack:
+            return const(ExcelError("#NUM!", f"{name} calls itself"))
+        argf = [self.compile(a, "A" if mode == "A" else "R") for a in args]
+        slots: list[list[Any]] = [[None] for _ in params]
+        scope = {p[2].upper(): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
+                                                                         strict=True)}
+        self.scopes.append(scope)
+        self._name_stack.append(name.upper())
+        try:
+            fbody = self.compile(body, mode)
+        finally:
+            self._name_stack.pop()
+            self.scopes.pop()
+        pairs = list(zip(slots, argf, strict=False))
 
-    def _cond(self, node: tuple) -> Fn:
+        def named_lambda(base: int) -> Any:
+            for slot, f in pairs:
+                slot[0] = f(base)
+            return fbody(base)
+
+        return named_lambda
+
+    # ---------------------------------------------------------------- for forms
+
+    def slot_reader(self, slot: list[Any]) -> Callable[[str], Fn]:
+        """For LET: how a name reads the value bound in ``slot``."""
+        return _slot_reader(self.ctx, slot)
+
+    def cond(self, node: tuple) -> Fn:
+        """A condition argument of IF/IFS: one value."""
         return self.compile(node, "S")
 
-    def s_IF(self, args: list[tuple], mode: str) -> Fn:
-        if not 1 <= len(args) <= 3:
-            return _const(ExcelError("#VALUE!", "IF takes 2 or 3 arguments"))
-        bmode = mode
-        then_node = args[1] if len(args) > 1 else ("b", True)
-        else_node = args[2] if len(args) > 2 else ("b", False)
-        fthen = self._branch(then_node, bmode)
-        felse = self._branch(else_node, bmode)
-        if mode == "A":
-            fc = self.compile(args[0], "A")
-            ctx = self.ctx
-
-            def if_array(base: int) -> Any:
-                c = fc(base)
-                if type(c) is Ref or type(c) is list:
-                    return lift_apply(ctx, _select, [c, fthen(base), felse(base)])
-                b = _truth(c)
-                if type(b) is ExcelError:
-                    return b
-                return fthen(base) if b else felse(base)
-
-            return if_array
-        fc = self._cond(args[0])
-
-        def if_(base: int) -> Any:
-            c = fc(base)
-            t = type(c)
-            if t is bool:
-                return fthen(base) if c else felse(base)
-            if t is float:
-                return fthen(base) if c != 0.0 else felse(base)
-            if c is None:
-                return felse(base)
-            b = to_bool(c)
-            if type(b) is ExcelError:
-                return b
-            return fthen(base) if b else felse(base)
-
-        return if_
-
-    def _branch(self, node: tuple, mode: str) -> Fn:
+    def branch(self, node: tuple, mode: str) -> Fn:
+        """A value argument of a form; an omitted one is 0, as in Excel."""
         if node[0] == "miss":
-            return _const(0.0)
+            return const(0.0)
         return self.compile(node, mode)
-
-    def s_IFERROR(self, args: list[tuple], mode: str) -> Fn:
-        return self._iferror(args, mode, None)
-
-    def s_IFNA(self, args: list[tuple], mode: str) -> Fn:
-        return self._iferror(args, mode, "#N/A")
-
-    def _iferror(self, args: list[tuple], mode: str, only: str | None) -> Fn:
-        if len(args) != 2:
-            return _const(ExcelError("#VALUE!", "IFERROR takes 2 arguments"))
-        fv = self.compile(args[0], mode)
-        falt = self._branch(args[1], mode)
-        ctx = self.ctx
-
-        def is_err(v: Any) -> bool:
-            return type(v) is ExcelError and (only is None or v.code == only)
-
-        if mode == "A":
-            def iferror_array(base: int) -> Any:
-                v = fv(base)
-                if type(v) is Ref or type(v) is list:
-                    g = ctx.array(v)
-                    if not any(is_err(x) for row in g for x in row):
-                        return v
-                    alt = falt(base)
-                    return lift_apply(ctx, lambda x, y: y if is_err(x) else x, [g, alt])
-                return falt(base) if is_err(v) else v
-
-            return iferror_array
-
-        def iferror(base: int) -> Any:
-            v = fv(base)
-            if type(v) is ExcelError and (only is None or v.code == only):
-                return falt(base)
-            return v
-
-        return iferror
-
-    def s_IFS(self, args: list[tuple], mode: str) -> Fn:
-        if len(args) < 2 or len(args) % 2:
-            return _const(ExcelError("#VALUE!", "IFS needs condition/value pairs"))
-        vmode = "S" if mode == "A" else mode
-        pairs = [(self._cond(args[i]), self._branch(args[i + 1], vmode))
-                 for i in range(0, len(args), 2)]
-
-        def ifs(base: int) -> Any:
-            for fc, fv in pairs:
-                c = fc(base)
-                b = _truth(c)
-                if type(b) is ExcelError:
-                    return b
-                if b:
-                    return fv(base)
-            return ExcelError("#N/A", "IFS: no condition was TRUE")
-
-        return ifs
-
-    def s_CHOOSE(self, args: list[tuple], mode: str) -> Fn:
-        if len(args) < 2:
-            return _const(ExcelError("#VALUE!", "CHOOSE needs an index and values"))
-        fi = self.compile(args[0], "S")
-        options = [self._branch(a, mode) for a in args[1:]]
-
-        def choose(base: int) -> Any:
-            i = to_number(fi(base))
-            if type(i) is not float:
-                return i
-            n = int(i)  # type: ignore[arg-type]
-            if not 1 <= n <= len(options):
-                return ExcelError("#VALUE!", "CHOOSE index out of range")
-            return options[n - 1](base)
-
-        return choose
-
-    def s_SINGLE(self, args: list[tuple], mode: str) -> Fn:
-        if len(args) != 1:
-            return _const(VALUE)
-        f = self.compile(args[0], "R")
-        ctx = self.ctx
-
-        def single(base: int) -> Any:
-            return scalar(ctx, f(base), base)
-
-        return single
 
 
 # --------------------------------------------------------------------------- helpers
 
-def _const(v: Any) -> Fn:
-    def const(base: int) -> Any:
-        return v
+_CHAIN_MIN = 32
+_LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2, "&": 3}
 
-    const.value = v  # type: ignore[attr-defined]
-    return const
+
+def _left_chain(node: tuple) -> list[tuple[str | None, tuple]]:
+    """The operands of a left-nested run of operators of one precedence level, walked
+    without recursion: ((a+b)-c)+d → [(None, a), ("+", b), ("-", c), ("+", d)]."""
+    level = _LEVEL.get(node[1])
+    if level is None:
+        return [(None, node)]
+    out: list[tuple[str | None, tuple]] = []
+    while node[0] == "op" and _LEVEL.get(node[1]) == level:
+        out.append((node[1], node[3]))
+        node = node[2]
+    out.append((None, node))
+    out.reverse()
+    return out
+
+
+def _slot_reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:
+    """How a LET/LAMBDA name reads its bound value in each compile mode."""
+    def read(mode: str) -> Fn:
+        if mode == "S":
+            return lambda base: scalar(ctx, slot[0], base)
+        if mode == "A":
+            return lambda base: array_scalars(ctx, slot[0])
+        return lambda base: slot[0]
+
+    return read
 
 
 def _raiser(msg: str) -> Fn:
@@ -1019,7 +749,7 @@ def _raiser(msg: str) -> Fn:
 
 def _coord(absolute: bool, n: int, shift: int, mask: int) -> Fn:
     if absolute:
-        return _const(n)
+        return const(n)
     if shift:
         def rel_row(base: int) -> int:
             return ((base >> shift) & mask) + n
@@ -1030,24 +760,6 @@ def _coord(absolute: bool, n: int, shift: int, mask: int) -> Fn:
         return (base & mask) + n
 
     return rel_col
-
-
-def _truth(c: Any) -> Any:
-    t = type(c)
-    if t is bool:
-        return c
-    if t is float:
-        return c != 0.0
-    if c is None:
-        return False
-    return to_bool(c)
-
-
-def _select(c: Any, a: Any, b: Any) -> Any:
-    t = _truth(c)
-    if type(t) is ExcelError:
-        return t
-    return a if t else b
 
 
 def _direct_call(impl: Callable[..., Any], fs: list[Fn], ctx: Context | None) -> Fn:
@@ -1079,106 +791,4 @@ def _direct_call(impl: Callable[..., Any], fs: list[Fn], ctx: Context | None) ->
         return lambda base: impl(ctx, f0(base), f1(base), f2(base), f3(base))
     return lambda base: impl(ctx, *[f(base) for f in fs])
 
-
-def _fast_binop(op: str, fa: Fn, fb: Fn, na: tuple, nb: tuple,
-                slow: Callable[[Any, Any], Any]) -> Fn:
-    """Closures for a scalar binary operator with a float fast path."""
-    cb = nb[1] if nb[0] == "n" else None
-    if op == "+":
-        if cb is not None:
-            k = float(cb)
-
-            def add_const(base: int) -> Any:
-                a = fa(base)
-                if type(a) is float:
-                    r = a + k
-                    if r and abs(r) < abs(a) * _EPS48:
-                        return 0.0
-                    return r
-                return slow(a, k)
-
-            return add_const
-
-        def add(base: int) -> Any:
-            a = fa(base)
-            b = fb(base)
-            if type(a) is float and type(b) is float:
-                r = a + b
-                if r and abs(r) < abs(a) * _EPS48:
-                    return 0.0
-                return r
-            return slow(a, b)
-
-        return add
-    if op == "-":
-        def sub(base: int) -> Any:
-            a = fa(base)
-            b = fb(base)
-            if type(a) is float and type(b) is float:
-                r = a - b
-                if r and abs(r) < abs(a) * _EPS48:
-                    return 0.0
-                return r
-            return slow(a, b)
-
-        return sub
-    if op == "*":
-        if cb is not None:
-            k = float(cb)
-
-            def mul_const(base: int) -> Any:
-                a = fa(base)
-                if type(a) is float:
-                    r = a * k
-                    if -_BIG <= r <= _BIG:
-                        return r
-                return slow(a, k)
-
-            return mul_const
-
-        def mul(base: int) -> Any:
-            a = fa(base)
-            b = fb(base)
-            if type(a) is float and type(b) is float:
-                r = a * b
-                if -_BIG <= r <= _BIG:
-                    return r
-            return slow(a, b)
-
-        return mul
-    if op == "/":
-        def div(base: int) -> Any:
-            a = fa(base)
-            b = fb(base)
-            if type(a) is float and type(b) is float and b != 0.0:
-                r = a / b
-                if -_BIG <= r <= _BIG:
-                    return r
-            return slow(a, b)
-
-        return div
-    if op in ("=", "<>", "<", ">", "<=", ">="):
-        import operator
-
-        pyop = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-                "=": operator.eq, "<>": operator.ne}[op]
-
-        def cmp(base: int) -> Any:
-            a = fa(base)
-            b = fb(base)
-            if type(a) is float and type(b) is float and (a == b or not _near(a, b)):
-                return pyop(a, b)
-            return slow(a, b)
-
-        return cmp
-
-    def binop(base: int) -> Any:
-        return slow(fa(base), fb(base))
-
-    return binop
-
-
-def _near(a: float, b: float) -> bool:
-    d = abs(a - b)
-    return d < abs(a) * _EPS48 and d < abs(b) * _EPS48
 

@@ -10,6 +10,7 @@ raises :class:`NeedCells` so that the scheduler evaluates it first (see ``evalua
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
@@ -104,6 +105,13 @@ class Ref:
         return hash(self.key)
 
 
+class RefList(tuple):
+    """A 3-D reference (``Sheet1:Sheet3!B5``): the same rectangle on consecutive sheets. The
+    functions that take several ranges (SUM, COUNT, AVERAGE, MAX…) read all of them."""
+
+    __slots__ = ()
+
+
 Grid = list[list[Any]]
 
 _CACHE_MIN_CELLS = 24
@@ -113,7 +121,8 @@ class Context:
     """Values of every cell of one workbook, plus range caches for the functions."""
 
     def __init__(self, values: dict[int, Any], sheet_names: list[str],
-                 max_row: int, max_col: int):
+                 max_row: int, max_col: int, *, now: datetime | None = None,
+                 date1904: bool = False):
         self.values = values
         self.sheet_names = sheet_names
         self.sheet_index = {n.casefold(): i for i, n in enumerate(sheet_names)}
@@ -128,6 +137,15 @@ class Context:
         self.cached: dict[int, Any] = {}
         #: (cell key, function name, message) for exceptions raised by registered functions
         self.function_errors: list[tuple[int, str, str]] = []
+        #: the clock of TODAY()/NOW(): one instant for the whole workbook, as in Excel
+        self.now = now if now is not None else datetime.now()
+        self.date1904 = date1904
+        #: array formulas' ranges by anchor key (for ANCHORARRAY, the ``A1#`` spill reference)
+        self.spills: dict[int, tuple[int, int, int, int]] = {}
+        #: hidden rows by sheet (SUBTOTAL/AGGREGATE leave them out when asked)
+        self.hidden_rows: dict[int, set[int]] = {}
+        #: formula cells' text by key, when a function needs it (FORMULATEXT, ISFORMULA)
+        self.formula_text: Callable[[int], str | None] = lambda key: None
 
     # ---------------------------------------------------------------- reading references
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .book import Book, SheetInfo
@@ -39,6 +40,7 @@ from .formula import (
     col_letters,
     parse_key,
     relative_key,
+    render_key,
 )
 from .functions import FunctionSpec, external_spec
 from .report import CellIssue, WorkbookReport
@@ -52,10 +54,11 @@ from .sheetxml import (
     T_OTHER,
     FormulaTable,
     SheetScan,
-    find_cell,
+    find_cells,
     parse_ref_range,
     scan_sheet,
 )
+from .tables import rewrite_structured
 from .values import NA
 from .xmltext import decode_text
 
@@ -97,6 +100,7 @@ class _Run:
         self.member_of: dict[int, int] = {}  # array-formula member → anchor
         self.kept: set[int] = set()
         self._row_of: dict[int, int] | None = None
+        self._members_of: dict[int, list[int]] | None = None
 
     def cached(self, key: int) -> Any:
         if self._row_of is None:
@@ -119,15 +123,26 @@ class _Run:
 
     def keep(self, key: int, msg: str, kind: str = "unsupported") -> None:
         """The formula cannot be computed: the cell (and its array range) keep stored values."""
+        self._restore(key)
+        s, c = _addr(self.ctx, key)
+        self.report.unsupported.append(CellIssue(s, c, kind, msg))
+
+    def _restore(self, key: int) -> None:
+        """A formula cell that is not computed gets its stored value back — an array
+        formula's whole range with it, so that no member is left waiting."""
         values = self.ctx.values
         values[key] = self.cached(key)
         self.kept.add(key)
-        for m, anchor in self.member_of.items():
-            if anchor == key and values.get(m) is PENDING:
+        members = self._members_of.get(key) if self._members_of is not None else None
+        if members is None and self.member_of:
+            self._members_of = {}
+            for m, anchor in self.member_of.items():
+                self._members_of.setdefault(anchor, []).append(m)
+            members = self._members_of.get(key)
+        for m in members or ():
+            if values.get(m) is PENDING:
                 values[m] = self.cached(m)
                 self.kept.add(m)
-        s, c = _addr(self.ctx, key)
-        self.report.unsupported.append(CellIssue(s, c, kind, msg))
 
     # ------------------------------------------------------------------ scheduling
 
@@ -176,7 +191,14 @@ class _Run:
                     values[d] = None
 
         push(need.keys)
+        # a safety net: every cell is evaluated a bounded number of times; a stack that
+        # keeps growing back means an ordering this scheduler cannot find (it is reported)
+        budget = 64 * (len(fn_of) + 16)
         while stack:
+            budget -= 1
+            if budget < 0:
+                self.circle(stack, stack[0], set(stack) | blocked)
+                return
             k = stack[-1]
             if get(k) is not PENDING:
                 stack.pop()
@@ -208,8 +230,7 @@ class _Run:
         names = [f"{s}!{c}" for s, c in (_addr(self.ctx, k) for k in members)]
         path = " → ".join([*names, names[0]]) if names else "?"
         for k in members:
-            self.ctx.values[k] = self.cached(k)
-            self.kept.add(k)
+            self._restore(k)
             blocked.discard(k)
             s, c = _addr(self.ctx, k)
             self.report.circular.append(
@@ -217,8 +238,8 @@ class _Run:
 
 
 def evaluate_book(book: Book, report: WorkbookReport,
-                  functions: Mapping[str, Callable[..., Any] | FunctionSpec] | None = None
-                  ) -> Evaluation:
+                  functions: Mapping[str, Callable[..., Any] | FunctionSpec] | None = None,
+                  clock: datetime | None = None) -> Evaluation:
     t0 = time.perf_counter()
     values: dict[int, Any] = {}
     states: list[SheetState] = []
@@ -229,14 +250,16 @@ def evaluate_book(book: Book, report: WorkbookReport,
         if info.part is None:
             continue
         data = book.pkg.read(info.part)
-        scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part)
+        scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part,
+                          info.name)
         states.append(SheetState(info, data, scan))
         max_row = max(max_row, scan.max_row)
         max_col = max(max_col, scan.max_col)
     t1 = time.perf_counter()
     report.timings["read"] = t1 - t0
 
-    ctx = Context(values, [s.name for s in book.sheets], max_row, max_col)
+    ctx = Context(values, [s.name for s in book.sheets], max_row, max_col, now=clock,
+                  date1904=book.date1904)
     names = NameTable(book.names)
     extra: dict[str, FunctionSpec] | None = None
     if functions:
@@ -244,6 +267,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
         for name, fn in functions.items():
             extra[name.upper()] = fn if isinstance(fn, FunctionSpec) else external_spec(name, fn)
     run = _Run(ctx, table, report)
+    tables = book.tables
+    ctx.formula_text = lambda key: _formula_text(run, states, key)
+    ctx.hidden_rows = {st.info.index: st.scan.hidden_rows for st in states if st.scan.hidden_rows}
     cache: dict[tuple[int, Any, bool], tuple[Fn | None, list[str]]] = {}
     templates = KeyTemplates()
 
@@ -251,8 +277,15 @@ def evaluate_book(book: Book, report: WorkbookReport,
               array: bool, exact: bool = False) -> tuple[Fn | None, list[str]]:
         # shared-formula masters are keyed on the decoded text: their key is applied to
         # other cells, so every reference must be recognised; other formulas need not be
-        key = relative_key(decode_text(text), row, col) if exact else templates.key(
-            text, row, col)
+        if tables and b"[" in text:
+            a1 = rewrite_structured(decode_text(text), row, tables, sheet, ctx.sheet_names)
+            if a1 is None:
+                return None, ["unsupported formula syntax: a structured reference to a table "
+                              "or column this workbook does not have"]
+            key = relative_key(a1, row, col)
+        else:
+            key = relative_key(decode_text(text), row, col) if exact else templates.key(
+                text, row, col)
         ck = (sheet, key, array)
         got = cache.get(ck)
         if got is not None:
@@ -303,6 +336,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
                         continue
                     fn, problems = got
             elif kind == ARRAY:
+                rng = parse_ref_range(table.refs.get(i) or "")
+                if rng is not None:
+                    ctx.spills[key] = rng
                 fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, True)
                 if fn is not None:
                     fn, problems = _array_root(run, st, i, fn)
@@ -322,6 +358,9 @@ def evaluate_book(book: Book, report: WorkbookReport,
     report.formulas = n_formulas
 
     run.run()
+    # the closure holds the whole scheduler (a closure per formula cell): let it go before
+    # the file is written, which is where the memory peak is
+    ctx.formula_text = _no_formula_text
     t3 = time.perf_counter()
     report.timings["evaluate"] = t3 - t2
     kept = run.kept
@@ -349,13 +388,14 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
     sb = st.info.index << SHEET_SHIFT
     cells = []
     found_rows = []
+    spans = find_cells(st.data, st.scan.prefix, r1, c1, r2, c2)
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
             key = sb | (r << ROW_SHIFT) | c
             if key == anchor:
                 cells.append((0, 0, key))
                 continue
-            found = find_cell(st.data, st.scan.prefix, 0, len(st.data), r, c)
+            found = spans.get((r, c))
             if found is None:
                 return None, ["array formula range has cells missing in the file; not "
                               "recomputed"]
@@ -396,3 +436,37 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
         return out
 
     return array_root, []
+
+
+def _no_formula_text(key: int) -> str | None:
+    return None
+
+
+def _formula_text(run: _Run, states: list[SheetState], key: int) -> str | None:
+    """The formula of a formula cell as Excel shows it (without ``=``), for FORMULATEXT and
+    ISFORMULA; None for other cells. Shared-formula members get their master's formula
+    moved to their own position. Found on demand: only those functions need it."""
+    table = run.table
+    if run._row_of is None:
+        run._row_of = {k: i for i, k in enumerate(table.keys)}
+    i = run._row_of.get(key)
+    sheet, row, col = split_key(key)
+    if i is None:
+        anchor = run.member_of.get(key)
+        return None if anchor is None else _formula_text(run, states, anchor)
+    st = next((s for s in states if s.info.index == sheet), None)
+    if st is None:
+        return None
+    raw = table.text(i, st.data)
+    if raw:
+        return decode_text(raw)
+    si = table.si[i]
+    if table.kind(i) != SHARED or si < 0:
+        return None
+    for j in range(st.scan.lo, st.scan.hi):
+        if table.si[j] == si and table.kind(j) == SHARED:
+            text = table.text(j, st.data)
+            if text:
+                _s, mr, mc = split_key(table.keys[j])
+                return render_key(relative_key(decode_text(text), mr, mc), row, col)
+    return None

@@ -23,6 +23,8 @@ Node kinds (tuples, first item is the kind):
 * ``("op", symbol, left, right)``, ``("neg", x)``, ``("pos", x)``, ``("pct", x)``
 * ``("range", left, right)`` — the ``:`` operator between general expressions
 * ``("arr", rows)`` — an array constant, rows of literal values
+* ``("3d", first_sheet, last_sheet, ref)`` — ``Sheet1:Sheet3!B5``: ``ref`` (a cell/area/cols/rows
+  node without sheet) on every sheet from first to last
 """
 
 from __future__ import annotations
@@ -552,7 +554,9 @@ class _Parser:
                 return self.call(name)  # type: ignore[arg-type]
             if nk == "op" and nv == ":" and self.t[self.i + 1][0] == "ident" \
                     and self.t[self.i + 2][:2] == ("op", "!"):
-                raise UnsupportedSyntax("3-D reference across sheets")
+                self.i += 1
+                last = self.next()[1]
+                return self.three_d(name, last)  # type: ignore[arg-type]
             up = name.upper()  # type: ignore[union-attr]
             if up == "TRUE":
                 return ("b", True)
@@ -576,10 +580,32 @@ class _Parser:
             raise FormulaSyntaxError("formula ends unexpectedly")
         raise FormulaSyntaxError(f"unexpected {v!r}")
 
-    def sheet_ref(self, sheet: str) -> tuple:
-        if self.at_op(":"):
-            raise UnsupportedSyntax("3-D reference across sheets")
+    def three_d(self, first: str, last: str) -> tuple:
+        """``Sheet1:Sheet3!B5``: the same cells on every sheet from first to last."""
         self.expect("!")
+        inner = self.sheet_target(None)
+        if inner[0] not in ("cell", "area", "cols", "rows"):
+            raise UnsupportedSyntax("3-D reference to a name")
+        if self.at_op(":"):
+            self.i += 1
+            right = self.primary()
+            inner = _join_range(inner, right)
+        return ("3d", first, last, inner)
+
+    def sheet_ref(self, sheet: str) -> tuple:
+        if ":" in sheet and not self.at_op(":"):  # '1月:3月'!B5
+            first, _, last = sheet.partition(":")
+            return self.three_d(first, last)
+        if self.at_op(":"):
+            self.i += 1
+            k, v, _ = self.next()
+            if k not in ("ident", "qsheet"):
+                raise FormulaSyntaxError("expected a sheet name after ':'")
+            return self.three_d(sheet, v)  # type: ignore[arg-type]
+        self.expect("!")
+        return self.sheet_target(sheet)
+
+    def sheet_target(self, sheet: str | None) -> tuple:
         k, v, _ = self.next()
         if k == "cell":
             return ("cell", sheet, v[0], v[1])
@@ -589,7 +615,7 @@ class _Parser:
             return ("rows", sheet, v[0], v[1])
         if k == "err":
             return ("e", v)
-        if k == "ident":
+        if k == "ident" and sheet is not None:
             return ("name", sheet, v)
         raise FormulaSyntaxError(f"expected a reference after {sheet}!")
 

@@ -59,6 +59,8 @@ def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
     table = NameTable({(None, k.upper()): v for k, v in (names or {}).items()})
     compilers = [Compiler(ctx, i, table, extra) for i in range(len(sheet_names))]
     run = _Run(ctx, FormulaTable(), rep)
+    texts: dict[int, str] = {}
+    ctx.formula_text = texts.get
     formula_keys = []
     for s, r, c, v in parsed:
         key = make_key(s, r, c)
@@ -72,6 +74,7 @@ def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
                 fn, problems = None, [f"cannot read formula: {exc}"]
             run.assign(key, None, None if problems else fn, problems)
             formula_keys.append(key)
+            texts[key] = v[1:]
         else:
             if isinstance(v, int) and not isinstance(v, bool):
                 v = float(v)

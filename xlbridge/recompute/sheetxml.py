@@ -16,9 +16,10 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from xlbridge.i18n import t
 from xlbridge.xlvalues import ExcelError
 
-from .core import ROW_SHIFT, SHEET_SHIFT
+from .core import MAX_COL, MAX_ROW, ROW_SHIFT, SHEET_SHIFT
 from .formula import col_index
 from .package import FileRejected
 from .values import ERRORS
@@ -102,6 +103,7 @@ class SheetScan:
     max_row: int = 0
     max_col: int = 0
     cells: int = 0
+    hidden_rows: set[int] = field(default_factory=set)  # <row hidden="1"> (SUBTOTAL 10x)
 
 
 _SHEETDATA_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData\b[^>]*?(/?)>")
@@ -111,6 +113,7 @@ _ATTR_ROW_R = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _ATTR_SI = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 _ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
 _SHARED_CHILD = re.compile(rb"""\s+t="shared"\s+si="([0-9]+)"\s*/?""")
+_HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
@@ -188,45 +191,71 @@ def parse_ref_range(ref: str) -> tuple[int, int, int, int] | None:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-def _value(t: bytes | None, v: bytes | None, inner: bytes, sst: list[str], prefix: bytes,
+def _value(ctype: bytes | None, v: bytes | None, inner: bytes, sst: list[str], prefix: bytes,
            path: str) -> Any:
-    if t is None or t == b"n":
+    if ctype is None or ctype == b"n":
         if not v:
             return None
         try:
             return float(v)
         except ValueError:
-            raise FileRejected(path, f"bad number {v[:40]!r} in a cell") from None
-    if t == b"s":
+            raise _BadCell(t("数值单元格中存有非数字内容 {value}", value=_show(v))) from None
+    if ctype == b"s":
         if not v:
             return None
         try:
             return sst[int(v)]
         except (ValueError, IndexError):
-            raise FileRejected(path, f"bad shared string index {v[:40]!r}") from None
-    if t == b"str":
+            raise _BadCell(t("共享字符串编号 {value} 不存在", value=_show(v))) from None
+    if ctype == b"str":
         return decode_text(v) if v is not None else None
-    if t == b"b":
+    if ctype == b"b":
         if not v:
             return None
         return v.strip() in (b"1", b"true")
-    if t == b"e":
+    if ctype == b"e":
         if not v:
             return None
         return ERRORS.get(decode_text(v).strip().upper(), ExcelError("#VALUE!"))
-    if t == b"inlineStr":
+    if ctype == b"inlineStr":
         m = _res(prefix)[3].search(inner)
         if m is None:
             return decode_text(v) if v else None
         return rich_text(m.group(1), prefix)
-    if t == b"d":
+    if ctype == b"d":
         return decode_text(v) if v else None
     return decode_text(v) if v else None
 
 
+class _BadCell(ValueError):
+    """A cell whose stored content cannot be read (the scan adds sheet and cell)."""
+
+
+def _show(v: bytes) -> str:
+    return repr(v[:40].decode("utf-8", "replace"))
+
+
 def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
-               table: FormulaTable, path: str, part: str) -> SheetScan:
-    """Read every cell of a worksheet into ``values``; its formula cells go to ``table``."""
+               table: FormulaTable, path: str, part: str, name: str | None = None) -> SheetScan:
+    """Read every cell of a worksheet into ``values``; its formula cells go to ``table``.
+
+    A cell that cannot be read — a row or column beyond Excel's grid (it would take another
+    cell's place), a number cell holding text — refuses the file with :class:`FileRejected`
+    naming the sheet and the cell."""
+    where = {"row": 0, "col": 0}
+    try:
+        return _scan(data, sheet, values, sst, table, path, part, where)
+    except _BadCell as exc:
+        from .formula import col_letters
+
+        cell = f"{col_letters(where['col'])}{where['row']}" if where["col"] else \
+            t("第 {row} 行", row=where["row"])
+        raise FileRejected(path, t("工作表“{sheet}”单元格 {cell}：{reason}", sheet=name or part,
+                                    cell=cell, reason=exc)) from None
+
+
+def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
+          table: FormulaTable, path: str, part: str, where: dict[str, int]) -> SheetScan:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise FileRejected(path, f"{part} contains a DTD/entity declarations (refused)")
     m = _SHEETDATA_RE.search(data)
@@ -261,135 +290,148 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     meta_extend = table.meta.extend
     spans_extend = table.spans.extend
     t_codes = T_CODES
-    for m in cell_re.finditer(data, start, end):
-        cl, rn, t, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner, rowattrs = m.groups()
-        if cl is not None:
-            col = cols.get(cl) or cols.setdefault(cl, col_index(cl.decode("ascii")))
-            row = int(rn)
-        elif rowattrs is not None:
-            rm = _ATTR_ROW_R.search(rowattrs)
-            row = int(rm.group(1)) if rm else row + 1
-            col = 0
-            continue
-        else:
-            rm = _ATTR_R.search(attrs)
-            if rm is not None:
-                col = col_index(rm.group(1).decode("ascii"))
-                row = int(rm.group(2))
+    try:
+        for m in cell_re.finditer(data, start, end):
+            (cl, rn, ctype, attrs, vonly, fattrs, ftext, fv, fvempty, istr, inner,
+             rowattrs) = m.groups()
+            if cl is not None:
+                col = cols.get(cl) or cols.setdefault(cl, col_index(cl.decode("ascii")))
+                row = int(rn)
+            elif rowattrs is not None:
+                rm = _ATTR_ROW_R.search(rowattrs)
+                row = int(rm.group(1)) if rm else row + 1
+                col = 0
+                if b"hidden" in rowattrs and _HIDDEN.search(rowattrs):
+                    scan.hidden_rows.add(row)
+                continue
             else:
-                col += 1
-                if row == 0:
-                    row = 1
-        if row > max_row:
-            max_row = row
-        if col > max_col:
-            max_col = col
-        key = sb | (row << ROW_SHIFT) | col
-        fast_t = t is not None
-        if t is None and b"t=" in attrs:
-            tm = _ATTR_T.search(attrs)
-            if tm is not None:
-                t = tm.group(1)
-        if vonly is not None:  # <c ...><v>…</v></c>
-            ncells += 1
-            if (t is None or t == b"n") and vonly:
+                rm = _ATTR_R.search(attrs)
+                if rm is not None:
+                    col = col_index(rm.group(1).decode("ascii"))
+                    row = int(rm.group(2))
+                else:
+                    col += 1
+                    if row == 0:
+                        row = 1
+            if row > max_row:
+                max_row = row
+                if row > MAX_ROW:
+                    raise _BadCell(t("行号超出 Excel 的 1,048,576 行"
+                                          "（否则会占用另一个单元格的位置）"))
+            if col > max_col:
+                max_col = col
+                if col > MAX_COL:
+                    raise _BadCell(t("列超出 Excel 的 16,384 列（XFD）"))
+            key = sb | (row << ROW_SHIFT) | col
+            fast_t = ctype is not None
+            if ctype is None and b"t=" in attrs:
+                tm = _ATTR_T.search(attrs)
+                if tm is not None:
+                    ctype = tm.group(1)
+            if vonly is not None:  # <c ...><v>…</v></c>
+                ncells += 1
+                if (ctype is None or ctype == b"n") and vonly:
+                    try:
+                        values[key] = float(vonly)
+                    except ValueError:
+                        raise _BadCell(t("数值单元格中存有非数字内容 {value}",
+                                          value=_show(vonly))) from None
+                else:
+                    val = _value(ctype, vonly, b"", sst, prefix, path)
+                    if val is not None:
+                        values[key] = val
+                continue
+            cstart = m.start()
+            if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>: splice spans are known
+                ncells += 1
+                v = fv if fv is not None else (b"" if fvempty is not None else None)
                 try:
-                    values[key] = float(vonly)
-                except ValueError:
-                    raise FileRejected(path, f"bad number {vonly[:40]!r} in a cell") from None
+                    val = _value(ctype, v, b"", sst, prefix, path) if v else (
+                        "" if ctype == b"str" and v is not None else None)
+                except FileRejected:  # a broken stored result: the formula gives a new one
+                    val = None
+                if ftext is not None:
+                    f_off, f_len = m.start(7) - cstart, len(ftext)
+                else:
+                    f_off, f_len = -1, 0
+                if fast_t:
+                    t_off, t_len = m.start(3) - cstart, len(ctype)
+                elif ctype is None:
+                    t_off, t_len = m.end(4) - cstart, 0
+                else:
+                    t_off, t_len = -1, 0
+                if fv is not None:
+                    v_off, v_len, v_mode = m.start(8) - cstart, len(fv), 0
+                elif fvempty is not None:
+                    v_off, v_len, v_mode = m.start(9) - cstart, len(fvempty), 1
+                else:
+                    v_off, v_len, v_mode = m.end() - lclose - cstart, 0, 2
+            elif istr is not None:  # <c t="inlineStr"><is><t>…</t></is></c>
+                ncells += 1
+                values[key] = decode_text(istr)
+                continue
+            elif inner is None:
+                continue  # <c .../>: a formatted empty cell
             else:
-                val = _value(t, vonly, b"", sst, prefix, path)
-                if val is not None:
-                    values[key] = val
-            continue
-        cstart = m.start()
-        if fattrs is not None:  # <c ...><f …>…</f><v>…</v></c>: splice spans are known
-            ncells += 1
-            v = fv if fv is not None else (b"" if fvempty is not None else None)
-            try:
-                val = _value(t, v, b"", sst, prefix, path) if v else (
-                    "" if t == b"str" and v is not None else None)
-            except FileRejected:  # a broken stored result: the formula gives a new one
-                val = None
-            if ftext is not None:
-                f_off, f_len = m.start(7) - cstart, len(ftext)
-            else:
-                f_off, f_len = -1, 0
-            if fast_t:
-                t_off, t_len = m.start(3) - cstart, len(t)
-            elif t is None:
-                t_off, t_len = m.end(4) - cstart, 0
-            else:
-                t_off, t_len = -1, 0
-            if fv is not None:
-                v_off, v_len, v_mode = m.start(8) - cstart, len(fv), 0
-            elif fvempty is not None:
-                v_off, v_len, v_mode = m.start(9) - cstart, len(fvempty), 1
-            else:
-                v_off, v_len, v_mode = m.end() - lclose - cstart, 0, 2
-        elif istr is not None:  # <c t="inlineStr"><is><t>…</t></is></c>
-            ncells += 1
-            values[key] = decode_text(istr)
-            continue
-        elif inner is None:
-            continue  # <c .../>: a formatted empty cell
-        else:
-            ncells += 1
-            fm = f_re.search(inner) if b"f" in inner else None
-            vm = v_re.search(inner)
-            v = vm.group(1) if vm is not None else None
-            if vm is not None and v is None:
-                v = b""
-            val = _value(t, v, inner, sst, prefix, path)
-            if fm is None:
+                ncells += 1
+                fm = f_re.search(inner) if b"f" in inner else None
+                vm = v_re.search(inner)
+                v = vm.group(1) if vm is not None else None
+                if vm is not None and v is None:
+                    v = b""
+                val = _value(ctype, v, inner, sst, prefix, path)
+                if fm is None:
+                    if val is not None:
+                        values[key] = val
+                    continue
+                fattrs, ftext = fm.group(1), fm.group(2)
+                if ftext is not None:
+                    f_off, f_len = m.start(11) + fm.start(2) - cstart, len(ftext)
+                else:
+                    f_off, f_len = -1, 0
+                t_off = t_len = v_off = v_len = -1
+                v_mode = 0
+            kind = NORMAL
+            si = -1
+            sm = _SHARED_CHILD.fullmatch(fattrs) if fattrs else None
+            if sm is not None:  # the usual shared-formula member: ' t="shared" si="N"'
+                kind = SHARED
+                si = int(sm.group(1))
+            elif fattrs and b"t=" in fattrs:
+                ft = _ATTR_T.search(fattrs)
+                ftype = ft.group(1) if ft else b"normal"
+                if ftype == b"shared":
+                    kind = SHARED
+                    sm = _ATTR_SI.search(fattrs)
+                    si = int(sm.group(1)) if sm else -1
+                elif ftype == b"array":
+                    kind = ARRAY
+                elif ftype == b"dataTable":
+                    kind = TABLE
+            if kind == NORMAL and not ftext:
+                # <f/> with no text: nothing to compute
                 if val is not None:
                     values[key] = val
                 continue
-            fattrs, ftext = fm.group(1), fm.group(2)
-            if ftext is not None:
-                f_off, f_len = m.start(11) + fm.start(2) - cstart, len(ftext)
-            else:
-                f_off, f_len = -1, 0
-            t_off = t_len = v_off = v_len = -1
-            v_mode = 0
-        kind = NORMAL
-        si = -1
-        sm = _SHARED_CHILD.fullmatch(fattrs) if fattrs else None
-        if sm is not None:  # the usual shared-formula member: ' t="shared" si="N"'
-            kind = SHARED
-            si = int(sm.group(1))
-        elif fattrs and b"t=" in fattrs:
-            ft = _ATTR_T.search(fattrs)
-            ftype = ft.group(1) if ft else b"normal"
-            if ftype == b"shared":
-                kind = SHARED
-                sm = _ATTR_SI.search(fattrs)
-                si = int(sm.group(1)) if sm else -1
-            elif ftype == b"array":
-                kind = ARRAY
-            elif ftype == b"dataTable":
-                kind = TABLE
-        if kind == NORMAL and not ftext:
-            # <f/> with no text: nothing to compute
-            if val is not None:
-                values[key] = val
-            continue
-        i = len(table.keys)
-        keys_append(key)
-        start_append(cstart)
-        size_append(m.end() - cstart)
-        si_append(si)
-        cached_append(val)
-        meta_extend((kind, t_codes.get(t, T_OTHER), 0))
-        spans_extend((f_off, f_len, t_off, t_len, v_off, v_len, v_mode))
-        if kind != NORMAL:
-            if b"ref" in fattrs:
-                rfm = _ATTR_REF.search(fattrs)
-                if rfm is not None:
-                    table.refs[i] = rfm.group(1).decode("ascii", "replace")
-            if kind == ARRAY and b"cm=" in attrs and _ATTR_CM.search(attrs):
-                table.dynamic.add(i)
-        values[key] = val
+            i = len(table.keys)
+            keys_append(key)
+            start_append(cstart)
+            size_append(m.end() - cstart)
+            si_append(si)
+            cached_append(val)
+            meta_extend((kind, t_codes.get(ctype, T_OTHER), 0))
+            spans_extend((f_off, f_len, t_off, t_len, v_off, v_len, v_mode))
+            if kind != NORMAL:
+                if b"ref" in fattrs:
+                    rfm = _ATTR_REF.search(fattrs)
+                    if rfm is not None:
+                        table.refs[i] = rfm.group(1).decode("ascii", "replace")
+                if kind == ARRAY and b"cm=" in attrs and _ATTR_CM.search(attrs):
+                    table.dynamic.add(i)
+            values[key] = val
+    except _BadCell:
+        where["row"], where["col"] = row, col
+        raise
     scan.hi = len(table)
     scan.max_row = max_row
     scan.max_col = max_col
@@ -397,25 +439,44 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     return scan
 
 
-def find_cell(data: bytes, prefix: bytes, start: int, end: int, row: int, col: int
-              ) -> tuple[int, int, Any] | None:
-    """Locate a non-formula cell by position (array-formula members); (start, end, match)."""
+def find_cells(data: bytes, prefix: bytes, r1: int, c1: int, r2: int, c2: int
+               ) -> dict[tuple[int, int], tuple[int, int, Any]]:
+    """Every ``<c>`` element inside rows r1..r2, columns c1..c2: (row, col) → (start, end,
+    match), in one pass that starts at row r1's element and stops after row r2 — so an
+    array formula over A1:XFD1 costs one scan of one row, not one scan per cell."""
     cell_re = _res(prefix)[0]
-    from .formula import col_letters
-
-    target = f"{col_letters(col)}{row}".encode("ascii")
-    for m in cell_re.finditer(data, start, end):
-        cl, rn, attrs = m.group(1, 2, 4)
+    m = _SHEETDATA_RE.search(data)
+    start = m.end() if m else 0
+    row_at = re.compile(rb"<" + re.escape(prefix) + rb"row\b[^>]*?\br=[\"']%d[\"']" % r1)
+    rm = row_at.search(data, start)
+    if rm is not None:
+        start = rm.start()
+    out: dict[tuple[int, int], tuple[int, int, Any]] = {}
+    row = col = 0
+    for m in cell_re.finditer(data, start):
+        cl, rn, attrs, rowattrs = m.group(1), m.group(2), m.group(4), m.group(12)
+        if rowattrs is not None:
+            ra = _ATTR_ROW_R.search(rowattrs)
+            row = int(ra.group(1)) if ra else row + 1
+            col = 0
+            if row > r2:
+                break
+            continue
         if attrs is None:
             continue
         if cl is not None:
-            if cl + rn == target:
-                return m.start(), m.end(), m
+            col, row = col_index(cl.decode("ascii")), int(rn)
         else:
-            rm = _ATTR_R.search(attrs)
-            if rm and rm.group(1).upper() + rm.group(2) == target:
-                return m.start(), m.end(), m
-    return None
+            am = _ATTR_R.search(attrs)
+            if am is not None:
+                col, row = col_index(am.group(1).decode("ascii").upper()), int(am.group(2))
+            else:
+                col += 1
+        if row > r2:
+            break
+        if r1 <= row and c1 <= col <= c2:
+            out[(row, col)] = (m.start(), m.end(), m)
+    return out
 
 
 # --------------------------------------------------------------------------- rewriting

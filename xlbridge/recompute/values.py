@@ -72,7 +72,7 @@ def checked(x: float) -> float | ExcelError:
 
 _NOT_EXCEL = re.compile(r"[nNiI_]")
 _NUM_RE = re.compile(
-    r"\s*([+-]?)\s*(\$|¥|￥)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*\Z"
+    r"\s*([+-]?)\s*(\$|¥|￥|€|£)?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*(?:€|元)?\s*\Z"
 )
 
 
@@ -105,6 +105,18 @@ def parse_number(text: str) -> float | None:
     return x
 
 
+def _date_text(text: str) -> float | None:
+    """A date or time typed as text, as arithmetic reads it (Excel: ="2024-01-10"+1)."""
+    if not text or text != text.strip() or (not any(ch in text for ch in "-/:年月日") and not any(
+            ch.isalpha() for ch in text)):
+        return None  # (with spaces around it, Excel does not read text as a date)
+    from datetime import date
+
+    from .serials import parse_datetime
+
+    return parse_datetime(text, date.today())
+
+
 def to_number(v: object) -> float | ExcelError:
     """Coerce a scalar for arithmetic: blank → 0, TRUE → 1, "3" → 3, "abc" → #VALUE!."""
     t = type(v)
@@ -117,7 +129,9 @@ def to_number(v: object) -> float | ExcelError:
     if t is str:
         x = parse_number(v)  # type: ignore[arg-type]
         if x is None:
-            return ExcelError("#VALUE!", f"“{v}” is not a number")
+            x = _date_text(v)  # type: ignore[arg-type]  # "2024-01-10", "9:30 AM"
+            if x is None:
+                return ExcelError("#VALUE!", f"“{v}” is not a number")
         return x
     if t is ExcelError:
         return v  # type: ignore[return-value]

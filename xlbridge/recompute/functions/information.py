@@ -1,0 +1,169 @@
+"""Information: IS*, N, TYPE, ERROR.TYPE, SHEET(S), NA…"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlbridge.xlvalues import ExcelError
+
+from ..core import (
+    ROW_SHIFT,
+    SHEET_SHIFT,
+    Context,
+    Ref,
+    split_key,
+)
+from ..values import (
+    NA,
+    VALUE,
+    to_number,
+)
+from .registry import registrar
+
+register = registrar("Information")
+
+
+
+
+@register("NA", 0, 0)
+def fn_na() -> Any:
+    return NA
+
+
+
+
+# --------------------------------------------------------------------------- info
+
+@register("ISBLANK", 1, 1, lift=True)
+def fn_isblank(x: Any) -> Any:
+    return x is None
+
+
+@register("ISNUMBER", 1, 1, lift=True)
+def fn_isnumber(x: Any) -> Any:
+    return type(x) is float
+
+
+@register("ISTEXT", 1, 1, lift=True)
+def fn_istext(x: Any) -> Any:
+    return type(x) is str
+
+
+@register("ISERROR", 1, 1, lift=True)
+def fn_iserror(x: Any) -> Any:
+    return type(x) is ExcelError
+
+
+@register("ISNA", 1, 1, lift=True)
+def fn_isna(x: Any) -> Any:
+    return type(x) is ExcelError and x.code == "#N/A"
+
+
+
+
+@register("ISERR", 1, 1, lift=True)
+def fn_iserr(x: Any) -> Any:
+    return type(x) is ExcelError and x.code != "#N/A"
+
+
+@register("ISLOGICAL", 1, 1, lift=True)
+def fn_islogical(x: Any) -> Any:
+    return type(x) is bool
+
+
+@register("ISNONTEXT", 1, 1, lift=True)
+def fn_isnontext(x: Any) -> Any:
+    return type(x) is not str
+
+
+def _parity(x: Any) -> int | ExcelError:
+    if type(x) is bool:
+        return VALUE
+    n = to_number(x)
+    if type(n) is ExcelError:
+        return n
+    return int(n) % 2  # type: ignore[arg-type]
+
+
+@register("ISEVEN", 1, 1, lift=True)
+def fn_iseven(x: Any) -> Any:
+    p = _parity(x)
+    return p if type(p) is ExcelError else p == 0
+
+
+@register("ISODD", 1, 1, lift=True)
+def fn_isodd(x: Any) -> Any:
+    p = _parity(x)
+    return p if type(p) is ExcelError else p == 1
+
+
+@register("ISREF", 1, 1, "R")
+def fn_isref(x: Any) -> Any:
+    return type(x) is Ref
+
+
+@register("ISFORMULA", 1, 1, "R", ctx=True)
+def fn_isformula(ctx: Context, x: Any) -> Any:
+    if type(x) is not Ref:
+        return ExcelError("#VALUE!", "ISFORMULA needs a reference")
+    key = (x.sheet << SHEET_SHIFT) | (x.r1 << ROW_SHIFT) | x.c1
+    return ctx.formula_text(key) is not None
+
+
+@register("N", 1, 1, lift=True)
+def fn_n(x: Any) -> Any:
+    t = type(x)
+    if t is float or t is ExcelError:
+        return x
+    if t is bool:
+        return 1.0 if x else 0.0
+    return 0.0
+
+
+_TYPE_CODES = {float: 1.0, str: 2.0, bool: 4.0, ExcelError: 16.0}
+
+
+@register("TYPE", 1, 1, "R", ctx=True)
+def fn_type(ctx: Context, x: Any) -> Any:
+    if type(x) is Ref and x.is_cell:
+        x = ctx.cell(x.sheet, x.r1, x.c1)
+    if type(x) is Ref:
+        return 64.0
+    if type(x) is list:
+        return 64.0 if len(x) > 1 or len(x[0]) > 1 else _TYPE_CODES.get(type(x[0][0]), 1.0)
+    return _TYPE_CODES.get(type(x), 1.0)
+
+
+_ERROR_TYPES = {"#NULL!": 1.0, "#DIV/0!": 2.0, "#VALUE!": 3.0, "#REF!": 4.0, "#NAME?": 5.0,
+                "#NUM!": 6.0, "#N/A": 7.0, "#GETTING_DATA": 8.0, "#SPILL!": 9.0,
+                "#CALC!": 14.0}
+
+
+@register("ERROR.TYPE", 1, 1, lift=True)
+def fn_error_type(x: Any) -> Any:
+    if type(x) is ExcelError:
+        return _ERROR_TYPES.get(x.code, NA)
+    return NA
+
+
+@register("SHEET", 0, 1, "R", ctx=True)
+def fn_sheet(ctx: Context, x: Any = None) -> Any:
+    if x is None:
+        return float(split_key(ctx.caller)[0] + 1)
+    if type(x) is Ref:
+        return float(x.sheet + 1)
+    if type(x) is str:
+        i = ctx.sheet_index.get(x.casefold())
+        return NA if i is None else float(i + 1)
+    if type(x) is ExcelError:
+        return x
+    return NA
+
+
+@register("SHEETS", 0, 1, "R", ctx=True)
+def fn_sheets(ctx: Context, x: Any = None) -> Any:
+    if x is None:
+        return float(len(ctx.sheet_names))
+    if type(x) is Ref:
+        return 1.0
+    return VALUE
