@@ -25,7 +25,7 @@ from server.cache import PublishedCache
 from server.csrf import CSRFError
 from server.fastpath import FastPath
 from server.problems import Problem, from_http_exception
-from server.ratelimit import TokenBuckets
+from server.ratelimit import FailureThrottle, TokenBuckets
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: XLBRIDGE_DB or the SQLite file in the user data folder
@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_BURST": 30,  # … after a burst of this many
     "LATEST_TTL": 1.0,  # seconds a "latest version" pointer is cached
     "AUTH_CACHE_SECONDS": 10.0,  # seconds a verified token is cached
+    "AUTH_FREE_FAILURES": 10,  # wrong tokens an address may present before it must wait …
+    "AUTH_MAX_DELAY": 300.0,  # … 1 s, doubling with each further one, up to this
     "FAST_PATH": True,  # serve cached published documents without Flask (server/fastpath.py)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -65,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["xlbridge_tokens"] = TokenCache(float(app.config["AUTH_CACHE_SECONDS"]))
     app.extensions["xlbridge_ratelimit"] = TokenBuckets(
         float(app.config["WRITE_RATE_PER_MINUTE"]), int(app.config["WRITE_BURST"]))
+    app.extensions["xlbridge_login_throttle"] = FailureThrottle(
+        int(app.config["AUTH_FREE_FAILURES"]), cap=float(app.config["AUTH_MAX_DELAY"]))
 
     from server import api, editor, openapi, web
     from server.csrf import csrf

@@ -284,7 +284,7 @@ def new_token() -> Response:
         raise Problem("send {\"role\": \"reader|editor|admin\", \"name\": \"…\"}", status=422,
                       errors=[{"path": "role", "message": "required: reader, editor or admin",
                                "severity": "error"}])
-    name = body.get("name") or ""
+    name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         raise Problem("`name` must be text of at most 200 characters", status=422,
                       errors=[{"path": "name", "message": "expected a short string",

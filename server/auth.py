@@ -10,6 +10,7 @@ secret and would cost every request. Verified tokens are cached for ``AUTH_CACHE
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
 import time
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import ROLES, TokenRow, utcnow
-from server.problems import Forbidden, NotFound, Problem, Unauthorized
+from server.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, Unauthorized
 
 RANK = {role: i for i, role in enumerate(ROLES)}
 TOKEN_PREFIX = "xlb_"
@@ -105,11 +106,23 @@ def create_token(db: Session, role: str, name: str, by: Actor) -> tuple[str, Tok
 
 
 def revoke_token(db: Session, token_id: int, by: Actor) -> TokenRow:
+    """Revoke a token; the last active admin token cannot be revoked (nobody could publish
+    or manage tokens any more): 409, until another admin token exists."""
     from server.audit import record
+    from server.db import begin_write
 
+    begin_write(db)  # the check and the revocation in one write transaction
     row = db.get(TokenRow, token_id)
     if row is None:
         raise NotFound(f"no token with id {token_id}")
+    if row.revoked_at is None and row.role == "admin":
+        admins = db.scalars(select(TokenRow.id).where(
+            TokenRow.role == "admin", TokenRow.revoked_at.is_(None))
+            .with_for_update()).all()
+        if list(admins) == [row.id]:
+            raise Conflict(f"令牌 {row.id}（{row.name}）是最后一个有效的管理员令牌，不能撤销："
+                           "撤销后就没有人能发布方案或管理令牌了。请先创建另一个管理员令牌"
+                           "（xlbridge server token create --role admin）")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         record(db, by, "token.revoke", before=f"token {row.id}",
@@ -126,15 +139,54 @@ def token_dict(row: TokenRow) -> dict[str, Any]:
 # --------------------------------------------------------------------------- per request
 
 
+def _throttle() -> Any:
+    return current_app.extensions["xlbridge_login_throttle"]
+
+
+def _address() -> str:
+    return f"addr:{request.remote_addr or '?'}"
+
+
+def throttle_wait() -> int:
+    """Whole seconds before this client address may present a token again (0: now)."""
+    wait = _throttle().wait(_address())
+    return max(1, math.ceil(wait)) if wait else 0
+
+
+def _refuse_throttled() -> None:
+    wait = throttle_wait()
+    if wait:
+        raise TooManyRequests(f"令牌校验失败次数过多：这个地址请 {wait} 秒后再试",
+                              headers={"Retry-After": str(wait)})
+
+
+def check_token(token: str) -> Actor | None:
+    """The actor of a token typed on the sign-in page, counting a wrong one against the
+    client's address (:class:`server.ratelimit.FailureThrottle`); raises 429 while the
+    address is closed, without looking at the token."""
+    _refuse_throttled()
+    from server.db import get_db
+
+    actor = lookup(get_db(), hash_token(token)) if token else None
+    if actor is None:
+        _throttle().failed(_address())
+    return actor
+
+
 def current_actor() -> Actor | None:
-    """The request's actor from ``Authorization: Bearer`` (or the web pages' session)."""
+    """The request's actor from ``Authorization: Bearer`` (or the web pages' session).
+
+    A bearer token not in the cache is looked up only while the client's address is not
+    closed for too many failed checks (429 otherwise); an unknown one counts as a failure."""
     if "actor" in g:
         return g.actor
     actor = None
     header = request.headers.get("Authorization", "")
     token_hash = None
+    presented = False
     if header[:7].lower() == "bearer ":
         token_hash = hash_token(header[7:].strip())
+        presented = True
     elif g.get("allow_session") and session.get("token_hash"):
         token_hash = session["token_hash"]
     if token_hash is not None:
@@ -143,9 +195,13 @@ def current_actor() -> Actor | None:
         if actor is None:
             from server.db import get_db
 
+            if presented:
+                _refuse_throttled()
             actor = lookup(get_db(), token_hash)
             if actor is not None:
                 cache.put(token_hash, actor)
+            elif presented:
+                _throttle().failed(_address())
     g.actor = actor
     return actor
 

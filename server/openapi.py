@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from server.cache import MAX_INT
 from xlbridge import __version__
 from xlbridge.scheme.model import Scheme
 
@@ -37,13 +38,14 @@ PROBLEMS = {
     "401": "no token, or an unknown or revoked one",
     "403": "the token's role may not do this",
     "404": "no such scheme, version, draft or token",
-    "409": "the scheme's state forbids it (deprecated, published concurrently)",
+    "409": "the state forbids it (a deprecated scheme, a version published concurrently, "
+           "the last admin token)",
     "412": "If-Match does not name the current draft (someone else changed it)",
     "413": "the body is larger than the server accepts",
     "415": "the body is not application/json",
     "422": "the document or field is invalid; `errors` lists each issue with its path",
     "428": "the draft exists: send If-Match with its ETag",
-    "429": "too many writes; see Retry-After",
+    "429": "too many writes, or too many unknown tokens from this address; see Retry-After",
 }
 
 
@@ -60,7 +62,7 @@ def _problems(*codes: str) -> dict[str, Any]:
     return out
 
 
-READ_ERRORS = ("400", "401", "403", "404")
+READ_ERRORS = ("400", "401", "403", "404", "429")
 WRITE_ERRORS = ("400", "401", "403", "404", "413", "415", "422", "429")
 
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "validator for If-None-Match"}}
@@ -85,6 +87,15 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "schema": {"type": "string"},
             "description": "the draft's ETag as you read it; 412 when it changed since"}
+#: where the draft must be named: discarding it (428 without)
+IF_MATCH_REQUIRED = {**IF_MATCH, "required": True,
+                     "description": "the draft's ETag as you read it (required: 428 without "
+                                    "it; 412 when the draft changed since)"}
+#: replacing a draft needs If-Match, creating one may say If-None-Match: * — which of the two
+#: depends on whether a draft exists, which OpenAPI cannot express as `required`
+IF_MATCH_TO_REPLACE = {**IF_MATCH, "description": "required when the scheme has a draft "
+                                                  "(428 without it): the draft's ETag as you "
+                                                  "read it; 412 when it changed since"}
 
 
 def _read(summary: str, schema: dict, *, tag: str, params: list | None = None,
@@ -172,7 +183,9 @@ def _components() -> dict[str, Any]:
         "PublishResult": {"allOf": [_ref("VersionInfo"), {"type": "object", "properties": {
             "id": {"type": "string"},
             "warnings": {"type": "array", "items": _ref("Issue")}}}]},
-        "Note": {"type": "object", "properties": {"note": {"type": "string"}}},
+        "Note": {"type": ["object", "null"], "description": "an optional note; `null` or no "
+                                                           "body: none",
+                 "properties": {"note": {"type": "string"}}},
         "Token": token,
         "NewToken": {"allOf": [_ref("Token"), {"type": "object", "required": ["token"],
                                                "properties": {"token": {
@@ -247,8 +260,9 @@ def _paths() -> dict[str, Any]:
                                    "creates it (If-None-Match: * makes that explicit); with "
                                    "one, If-Match must carry its ETag (428 without, 412 when "
                                    "it changed). The response carries the validation report.",
-                    "parameters": [SCHEME_ID, IF_MATCH,
-                                   {**IF_NONE_MATCH, "description": "`*`: only create"}],
+                    "parameters": [SCHEME_ID, IF_MATCH_TO_REPLACE,
+                                   {**IF_NONE_MATCH, "description": "`*`: only create "
+                                                                    "(412 if a draft exists)"}],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": _ref("DraftDocument")}}},
                     "responses": {"200": _json(_ref("DraftSaved"), "replaced", ETAG),
@@ -257,7 +271,7 @@ def _paths() -> dict[str, Any]:
             "delete": {"summary": "Discard the draft", "tags": ["drafts"],
                        "operationId": "deleteDraft",
                        "description": "Role: editor. If-Match with the draft's ETag.",
-                       "parameters": [SCHEME_ID, IF_MATCH],
+                       "parameters": [SCHEME_ID, IF_MATCH_REQUIRED],
                        "responses": {"204": {"description": "discarded"},
                                      **_problems(*WRITE_ERRORS, "412", "428")}},
         },
@@ -297,9 +311,11 @@ def _paths() -> dict[str, Any]:
             "summary": "Validate any scheme document (nothing is stored)",
             "tags": ["schemes"], "operationId": "validateDocument",
             "description": "Role: reader. The core's validation: errors and warnings, each "
-                           "with its path.",
+                           "with its path. Any JSON value is checked; one that is not an "
+                           "object is reported as not a scheme (`ok: false`).",
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": _ref("DraftDocument")}}},
+                "schema": {"description": "a scheme document (see DraftDocument), or any "
+                                          "JSON value to be told why it is not one"}}}},
             "responses": {"200": _json(_ref("ValidationReport"), "the report"),
                           **_problems(*WRITE_ERRORS)}}},
         "/api/tokens": {
@@ -318,11 +334,12 @@ def _paths() -> dict[str, Any]:
         },
         "/api/tokens/{token_id}": {"delete": {
             "summary": "Revoke a token", "tags": ["access"], "operationId": "revokeToken",
-            "description": "Role: admin.",
+            "description": "Role: admin. The last active admin token cannot be revoked "
+                           "(409): create another admin token first.",
             "parameters": [{"name": "token_id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": _json(_ref("Token"), "revoked"),
-                          **_problems(*WRITE_ERRORS)}}},
+                          **_problems(*WRITE_ERRORS, "409")}}},
         "/api/audit": _read(
             "The audit log, newest first", _ref("AuditPage"), tag="access", role="admin",
             op_id="auditLog",
@@ -330,7 +347,7 @@ def _paths() -> dict[str, Any]:
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     {"name": "before", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
                      "description": "entries older than this id (paging)"}]),
     }
     paths["/healthz"] = {"get": {"summary": "Liveness: the server and its database answer",

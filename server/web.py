@@ -35,12 +35,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server import render, schemes
-from server.auth import current_actor, hash_token, lookup
+from server.auth import check_token, current_actor, hash_token, throttle_wait
 from server.cache import MAX_INT, Published
 from server.csrf import csrf
 from server.db import get_db
 from server.models import DraftRow, SettingRow
-from server.problems import NotFound, Problem
+from server.problems import NotFound, Problem, TooManyRequests
 from xlbridge.scheme.describe import Names, formula_lines
 from xlbridge.scheme.load import scheme_from_data
 from xlbridge.scheme.model import Scheme
@@ -136,19 +136,25 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status = 200
     if request.method == "POST":
         token = (request.form.get("token") or "").strip()
-        actor = lookup(get_db(), hash_token(token)) if token else None
+        try:
+            actor = check_token(token)
+        except TooManyRequests:
+            actor, status = None, 429
+            error = f"失败次数过多，请 {throttle_wait()} 秒后再试。"
         if actor is not None:
             session.clear()
             session.permanent = True  # the cookie lives SESSION_IDLE_MINUTES past each request
             session["token_hash"] = hash_token(token)
             session["signed_in_at"] = int(time.time())
             return redirect(_safe_next(request.form.get("next")))
-        error = "这个令牌无效或已被撤销。"
+        error = error or "这个令牌无效或已被撤销。"
     elif request.args.get("expired"):
         error = "登录已过期，请重新登录。"
-    return render_template("login.html", error=error, next=request.values.get("next", ""))
+    return render_template("login.html", error=error,
+                           next=request.values.get("next", "")), status
 
 
 @bp.post("/logout")

@@ -205,7 +205,7 @@ def written_to_a_pipe(fifo, write) -> str:
 
 def test_output_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(tmp_path):
     # `--output /dev/stdout` and the like: the atomic rename must not replace the device
-    from xlbridge.csvio import write_atomic
+    from xlbridge.atomic import write_atomic
 
     fifo = tmp_path / "pipe"
     got = written_to_a_pipe(fifo, lambda: write_atomic(fifo, "总分\r\n87.8\r\n"))

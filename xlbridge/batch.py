@@ -12,24 +12,23 @@ and why.
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
 import inspect
-import io
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlbridge import udfs
 from xlbridge.audit import AUDITED, Difference, audit_table
+from xlbridge.csvio import to_csv
 from xlbridge.i18n import t
 from xlbridge.recompute import recompute_file
-from xlbridge.recompute.api import perf_formula
+from xlbridge.recompute.api import perf_formula, release_after
 from xlbridge.recompute.core import make_key, split_key
 from xlbridge.recompute.functions import current_caller
 from xlbridge.scheme.types import SCHEME_REF_PATTERN
@@ -132,11 +131,7 @@ class BatchReport:
                    "; ".join(f.issues), f.error or "", f"{f.seconds:.3f}"]
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(self.COLUMNS)
-        writer.writerows(self.rows())
-        return buf.getvalue()
+        return to_csv(self.COLUMNS, self.rows())
 
     def to_html(self) -> str:
         t = self.totals()
@@ -560,28 +555,35 @@ def _init_worker(scheme_dirs: tuple[str, ...]) -> None:
     reset_default_store([*scheme_dirs, *default_store().dirs] if scheme_dirs else None)
 
 
+#: Seconds one workbook may take (recomputed, written, its frozen copy made) before its
+#: worker is stopped and the file reported; a real workbook of 50,000 rows takes ≈ 8 s.
+DEFAULT_TIMEOUT = 120.0
+
+
 def recompute_files(files: Sequence[Path], options: Options, *, jobs: int = 1,
+                    timeout: float | None = DEFAULT_TIMEOUT,
                     progress: Callable[[FileOutcome], None] | None = None) -> BatchReport:
-    """Recompute ``files`` (see :func:`find_workbooks`); ``jobs`` > 1 uses worker processes."""
+    """Recompute ``files`` (see :func:`find_workbooks`).
+
+    With a ``timeout`` (seconds per file; the default) or ``jobs`` > 1 the files are
+    recomputed in worker processes (:class:`_Pool`): a workbook that takes longer than
+    ``timeout`` is stopped — its worker killed, the file untouched — and reported, and the
+    others go on; the workers die with this process. ``timeout=None`` with one job
+    recomputes in this process."""
     if options.scheme_dirs:
         store = SchemeStore([*options.scheme_dirs, *default_store().dirs])
         with using_store(store):
-            return _recompute_files(files, options, jobs, progress)
-    return _recompute_files(files, options, jobs, progress)
+            return _recompute_files(files, options, jobs, timeout, progress)
+    return _recompute_files(files, options, jobs, timeout, progress)
 
 
 def _recompute_files(files: Sequence[Path], options: Options, jobs: int,
+                     timeout: float | None,
                      progress: Callable[[FileOutcome], None] | None) -> BatchReport:
     start = time.perf_counter()
     report = BatchReport()
-    if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(options.scheme_dirs,)) as pool:
-            for outcome in pool.map(recompute_one, files, [options] * len(files),
-                                    chunksize=max(1, len(files) // (jobs * 8))):
-                report.files.append(outcome)
-                if progress:
-                    progress(outcome)
+    if files and (timeout or jobs > 1):
+        report.files = _Pool(min(jobs, len(files)), options, timeout).run(files, progress)
     else:
         for f in files:
             outcome = recompute_one(f, options)
@@ -590,3 +592,177 @@ def _recompute_files(files: Sequence[Path], options: Options, jobs: int,
                 progress(outcome)
     report.seconds = time.perf_counter() - start
     return report
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _die_with_parent() -> None:
+    """End this worker as soon as its parent is gone, even in the middle of a workbook:
+    Linux sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); everywhere, a thread
+    waits on the parent's sentinel and exits the process."""
+    import multiprocessing
+    import threading
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - always set for a multiprocessing child
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([parent.sentinel])
+        os._exit(3)
+
+    threading.Thread(target=watch, name="xlbridge-parent-watch", daemon=True).start()
+
+
+def _worker_main(conn: Any, scheme_dirs: tuple[str, ...]) -> None:
+    """A worker: recompute the files sent to it, one at a time, until told to stop.
+
+    Everything it has to say goes back in its outcomes; its own stdout and stderr go
+    nowhere (a forked copy of the parent's progress display must not be written to)."""
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    _die_with_parent()
+    _init_worker(scheme_dirs)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, path, options = task
+        try:
+            outcome = recompute_one(Path(path), options)
+        except BaseException as exc:  # the worker must answer for every file
+            outcome = FileOutcome(path, "failed", f"{type(exc).__name__}: {exc}")
+        conn.send((index, outcome))
+
+
+class _Pool:
+    """Worker processes that each recompute one file at a time, with a time budget per file.
+
+    Unlike a ``ProcessPoolExecutor``, one worker can be killed (a workbook over its budget)
+    and replaced without losing the others' work, and the workers die with the parent."""
+
+    def __init__(self, jobs: int, options: Options, timeout: float | None):
+        import multiprocessing
+
+        self.ctx = multiprocessing.get_context()
+        self.jobs = max(1, jobs)
+        self.options = options
+        self.timeout = timeout or None
+        self.idle: list[tuple[Any, Any]] = []
+        self.busy: dict[Any, tuple[Any, int, str, float]] = {}  # conn → (proc, i, path, t0)
+
+    def _start(self) -> tuple[Any, Any]:
+        parent_end, child_end = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker_main, args=(child_end, self.options.scheme_dirs),
+                                name="xlbridge-recompute", daemon=True)
+        proc.start()
+        child_end.close()
+        return proc, parent_end
+
+    def run(self, files: Sequence[Path], progress: Callable[[FileOutcome], None] | None
+            ) -> list[FileOutcome]:
+        from multiprocessing.connection import wait
+
+        results: dict[int, FileOutcome] = {}
+        queue = list(enumerate(files))
+        queue.reverse()
+        try:
+            while queue or self.busy:
+                while queue and (self.idle or len(self.busy) < self.jobs):
+                    proc, conn = self.idle.pop() if self.idle else self._start()
+                    index, path = queue.pop()
+                    conn.send((index, str(path), self.options))
+                    self.busy[conn] = (proc, index, str(path), time.monotonic())
+                waits = [proc.sentinel for proc, *_ in self.busy.values()]
+                ready = wait([*self.busy, *waits], timeout=self._next_deadline())
+                finished = self._collect(ready, results)
+                finished += self._stop_overruns(results)
+                for outcome in finished:
+                    if progress:
+                        progress(outcome)
+        finally:
+            self._shutdown()
+        return [results[i] for i in range(len(files))]
+
+    def _next_deadline(self) -> float | None:
+        if self.timeout is None or not self.busy:
+            return None
+        now = time.monotonic()
+        return max(0.0, min(t0 + self.timeout - now for *_, t0 in self.busy.values()))
+
+    def _collect(self, ready: list[Any], results: dict[int, FileOutcome]
+                 ) -> list[FileOutcome]:
+        done = []
+        for conn, (proc, index, path, _t0) in list(self.busy.items()):
+            if conn in ready or proc.sentinel in ready:
+                try:
+                    got_index, outcome = conn.recv()
+                except (EOFError, OSError):  # the worker died without answering
+                    proc.join(5)
+                    outcome = FileOutcome(path, "failed", f"重算这个文件的进程意外退出（退出码 "
+                                                          f"{proc.exitcode}），文件未改动")
+                    self._retire(conn, proc, path)
+                    got_index = index
+                else:
+                    self.idle.append((proc, conn))
+                del self.busy[conn]
+                results[got_index] = outcome
+                done.append(outcome)
+        return done
+
+    def _stop_overruns(self, results: dict[int, FileOutcome]) -> list[FileOutcome]:
+        if self.timeout is None:
+            return []
+        done = []
+        now = time.monotonic()
+        for conn, (proc, index, path, t0) in list(self.busy.items()):
+            if now - t0 < self.timeout:
+                continue
+            proc.kill()
+            proc.join(10)
+            self._retire(conn, proc, path)
+            del self.busy[conn]
+            outcome = FileOutcome(path, "timeout", f"超过每个文件的时间上限 {self.timeout:g} 秒，"
+                                                   "已停止计算；文件没有改动（可用 --timeout "
+                                                   "调整上限）", seconds=now - t0)
+            results[index] = outcome
+            done.append(outcome)
+        return done
+
+    def _retire(self, conn: Any, proc: Any, path: str) -> None:
+        """A worker killed or dead while working on ``path``: clean up after it."""
+        conn.close()
+        targets = [Path(path)]
+        frozen = (self.options.frozen or {}).get(path)
+        if frozen:
+            targets.append(Path(frozen))
+        for target in targets:
+            release_after(target, proc.pid)
+
+    def _shutdown(self) -> None:
+        for _proc, conn in self.idle:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+        for conn, (proc, _i, path, _t0) in self.busy.items():  # interrupted: stop them
+            proc.kill()
+            proc.join(10)
+            self._retire(conn, proc, path)
+        for proc, _conn in self.idle:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        self.idle.clear()
+        self.busy.clear()

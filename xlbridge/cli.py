@@ -21,8 +21,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from xlbridge import __version__
+from xlbridge.atomic import write_atomic
 from xlbridge.console import configure_streams
-from xlbridge.csvio import CsvInputError, read_records, to_csv, write_atomic
+from xlbridge.csvio import CsvInputError, read_records, to_csv
 from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.periods import aggregate_periods, aggregation_inputs
 from xlbridge.i18n import LANGUAGES, N_, gettext, set_language, t, tn
@@ -141,6 +142,16 @@ class Fail(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(t("错误：{message}", message=self.format_message()), file=file, err=True)
+
+
+def _write_file(path: str, data: str | bytes, encoding: str = "utf-8") -> None:
+    """An output file (CSV, workbook, report…), written atomically; a read-only or
+    unwritable target is an error for the user, not a traceback."""
+    try:
+        write_atomic(path, data, encoding=encoding)
+    except OSError as exc:
+        raise Fail(t("{path}：无法写入（{reason}）", path=path,
+                     reason=exc.strerror or str(exc))) from None
 
 
 def _store(ctx: click.Context) -> SchemeStore:
@@ -356,11 +367,11 @@ def _write_output(path: str, kind: str | None, cs: CompiledScheme, data: Any,
         header = [*data.header, *result_headers()]
         rows = [[*raw, *[""] * (len(data.header) - len(raw)), *result_texts(cs, r)]
                 for raw, r in zip(data.raw_rows, pop.records, strict=True)]
-        write_atomic(path, to_csv(header, rows))
+        _write_file(path, to_csv(header, rows), "utf-8-sig")
     elif kind == ".xlsx":
         from xlbridge.xlsxout import results_workbook
 
-        write_atomic(path, results_workbook(cs, data, pop))
+        _write_file(path, results_workbook(cs, data, pop))
     else:
         _write_report(path, kind, cs, data, pop)
 
@@ -426,11 +437,11 @@ def _write_report(path: str, kind: str | None, cs: CompiledScheme, data: Any, po
     report = build_report(cs, pop, data.rows, title=title, period=period)
     if kind == ".pdf":
         try:
-            write_atomic(path, report_pdf(report))
+            _write_file(path, report_pdf(report))
         except PublishError as exc:
             raise Fail(str(exc)) from None
     else:
-        write_atomic(path, report_html(report), encoding="utf-8")
+        _write_file(path, report_html(report))
 
 
 @main.command(help=N_("生成可打印的公示表（PDF 或 HTML）。\n\n"
@@ -480,7 +491,7 @@ def template(ctx: click.Context, ref: str, output_path: str, rows: int) -> None:
     if Path(output_path).suffix.lower() != ".xlsx":
         raise Fail(t("--output {path}：录入表应为 .xlsx 文件", path=output_path))
     cs = _compiled(ctx, ref)
-    write_atomic(output_path, blank_template(cs, rows))
+    _write_file(output_path, blank_template(cs, rows))
     console.print(escape(t("录入表已写入 {path}：{scheme} {title}，{inputs} 个输入列，{rows} 行",
                            path=output_path, scheme=cs.ref, title=cs.scheme.title,
                            inputs=len(cs.inputs), rows=rows)))
@@ -507,12 +518,16 @@ def template(ctx: click.Context, ref: str, output_path: str, rows: int) -> None:
                       "电脑）。"))
 @click.option("--schemes", "schemes_from", metavar="DIR|URL",
               help=N_("先从 DIR 读取方案，或先从 URL 的方案服务器同步方案。"))
+@click.option("--timeout", type=click.FloatRange(min=0), default=120, show_default=True,
+              metavar="SECONDS",
+              help=N_("每个工作簿最多计算这么多秒；超时的工作簿停止计算、报告并保持原样，"
+                      "其余照常进行。0 表示不限。"))
 @click.option("--functions", "list_functions", is_flag=True,
               help=N_("按 Excel 的类别列出重算能计算的工作表函数，然后退出。"))
 @click.pass_context
 def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bool,
               backup: bool, report_path: str | None, values_dir: str | None,
-              schemes_from: str | None, list_functions: bool) -> None:
+              schemes_from: str | None, timeout: float, list_functions: bool) -> None:
     if list_functions:
         from xlbridge.recompute.functions import function_listing
 
@@ -535,7 +550,7 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
                                    unchanged=len(synced.unchanged)))
                           + (" [yellow]" + escape(t("（离线：使用上次同步的方案）"))
                              + "[/yellow]" if synced.offline else ""))
-            for error in synced.errors:
+            for error in [*synced.warnings, *synced.errors]:
                 err_console.print(f"[yellow]{escape(error)}[/yellow]")
         elif Path(schemes_from).is_dir():
             scheme_dirs = (schemes_from,)
@@ -568,7 +583,8 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
             progress_bar.update(task, advance=1, description=escape(Path(outcome.path).name))
 
     try:
-        report = recompute_files(files, options, jobs=jobs, progress=advance)
+        report = recompute_files(files, options, jobs=jobs, timeout=timeout or None,
+                                 progress=advance)
     finally:
         if progress_bar is not None:
             progress_bar.stop()
@@ -581,8 +597,8 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
     _print_batch(report, skipped)
     if report_path:
         text = report.to_csv() if report_path.lower().endswith(".csv") else report.to_html()
-        write_atomic(report_path, text, encoding="utf-8-sig" if report_path.lower().endswith(
-            ".csv") else "utf-8")
+        _write_file(report_path, text, "utf-8-sig" if report_path.lower().endswith(".csv")
+                    else "utf-8")
         console.print(escape(t("报告已写入 {path}", path=report_path)))
     if not report.ok:
         sys.exit(1)

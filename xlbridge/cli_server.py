@@ -227,6 +227,8 @@ def sync_cmd(server_url: str | None, token: str | None, store_dir: str | None,
         raise Fail(str(exc)) from None
     for ref in report.downloaded:
         click.echo(f"  + {ref}")
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}", err=True)
     for err in report.errors if not report.offline else report.errors[1:]:
         click.echo(f"  error: {err}", err=True)
     if not report.ok:

@@ -3,15 +3,16 @@
 Clerks' CSV files come from Excel: often GB18030 ("ANSI" on a Chinese Windows) rather than
 UTF-8, with headers that are either the input ids (``late``) or the Chinese labels a template
 shows (``迟到(次)``). Both are accepted. Output is UTF-8 with a BOM, which Excel opens
-correctly, and is written to a temporary file first so that a failure never leaves half a file.
+correctly, and is written with :func:`xlbridge.atomic.write_atomic`, so that a failure never
+leaves half a file. Text that a spreadsheet would run as a formula (``=HYPERLINK(…)``) is
+written with a leading ``'`` (:func:`neutralize`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,32 +123,28 @@ def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[
                       [n for n, _r in numbered])
 
 
-def write_atomic(path: str | Path, text: str | bytes, encoding: str = "utf-8-sig") -> None:
-    """Write a whole file or nothing: temporary file in the same folder, then rename.
-    ``text`` may be bytes (a workbook, a PDF), written as they are."""
-    p = Path(path)
-    binary = isinstance(text, bytes)
-    mode, kw = ("wb", {}) if binary else ("w", {"encoding": encoding, "newline": ""})
-    if p.exists() and not p.is_file():
-        # a device or a pipe (/dev/stdout, /dev/null): write to it; renaming a temporary
-        # file over it would replace the device with a regular file
-        with open(p, mode, **kw) as fh:
-            fh.write(text)
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, mode, **kw) as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+#: A text cell starting with one of these is read as a formula by Excel, WPS and LibreOffice
+#: when they open a CSV file (OWASP "CSV Injection"): ``=HYPERLINK(…)``, ``+cmd|' /C calc'!A0``,
+#: ``@SUM(…)``, ``-2+3+cmd|…``; a tab or carriage return first hides the character after it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def neutralize(value: object) -> object:
+    """A cell as a CSV file may hold it: text that a spreadsheet would run as a formula gets
+    a leading ``'`` (OWASP's rule), so it shows as the text it is. Numbers, negative ones
+    included (``-2.5``), are left as they are: they are not formulas."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and \
+            not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def to_csv(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text (CRLF lines) of a header and rows, every text cell :func:`neutralize`-d."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralize(v) for v in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralize(v) for v in row])
     return buf.getvalue()

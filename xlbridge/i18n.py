@@ -248,10 +248,11 @@ def update(lang: str = "en") -> tuple[list[str], list[str]]:
     catalog.msgid_bugs_address = ""
     after = ids()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        # no line numbers: a message moving down a file is not a change of the catalogue
-        write_po(fh, catalog, width=96, sort_output=False, include_previous=False,
-                 include_lineno=False)
+    from xlbridge.atomic import write_atomic
+
+    # no line numbers: a message moving down a file is not a change of the catalogue
+    write_atomic(path, lambda fh: write_po(fh, catalog, width=96, sort_output=False,
+                                           include_previous=False, include_lineno=False))
     return sorted(after - before), sorted(before - after)
 
 

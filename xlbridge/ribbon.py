@@ -500,7 +500,7 @@ def export_report(book: Any, sheet: Any = None, store: SchemeStore | None = None
                   alert: bool = True, out_dir: str | Path | None = None) -> list[Path]:
     """导出公示表: the sheet's records scored as 重算本表 scores them, written as a printable
     公示 list — PDF (A4) and HTML — beside the workbook; returns the files written."""
-    from xlbridge.csvio import write_atomic
+    from xlbridge.atomic import write_atomic
     from xlbridge.publish import PublishError, build_report, report_html, report_pdf
 
     sheet = sheet if sheet is not None else book.sheets.active

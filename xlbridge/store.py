@@ -105,6 +105,7 @@ class SchemeStore:
         self._entries: dict[str, dict[int, StoreEntry]] = {}
         self._invalid: dict[Path, SchemeInvalid] = {}
         self._compiled: dict[tuple[str, int], CompiledScheme] = {}
+        self._failed: dict[tuple[str, int], SchemeInvalid] = {}  # versions that fail validation
         self._by_path: dict[tuple[Path, int, int], CompiledScheme] = {}
         #: bumped whenever the folders change; callers may key their own caches on it
         self.generation = 0
@@ -115,9 +116,12 @@ class SchemeStore:
         files = []
         for d in self.dirs:
             if d.is_dir():
+                # dot-files and dot-folders are bookkeeping (the sync's state, its quarantine
+                # of documents that failed validation, temporary files), never schemes
                 files.extend(p for p in sorted(d.rglob("*"))
                              if p.suffix.lower() in SCHEME_SUFFIXES and p.is_file()
-                             and not p.name.startswith("."))
+                             and not any(part.startswith(".")
+                                         for part in p.relative_to(d).parts))
         return files
 
     def _current_fingerprint(self, files: list[Path]) -> tuple:
@@ -158,6 +162,7 @@ class SchemeStore:
                                                           loaded))
             self._entries, self._invalid = entries, invalid
             self._compiled.clear()
+            self._failed.clear()
             self._fingerprint = fingerprint
             self.generation += 1
 
@@ -172,17 +177,37 @@ class SchemeStore:
         return dict(self._invalid)
 
     def entry(self, ref: str) -> StoreEntry:
+        """The entry of ``id@version``, or for a plain ``id`` its newest *valid* version: a
+        version that fails validation (a file dropped into a folder, synced by an older
+        xlbridge) never becomes what unversioned references compute with."""
         self.refresh()
         scheme_id, version = parse_ref(ref)
         if scheme_id not in self._entries:
             scheme_id = self.resolve_name(scheme_id)
         versions = self._entries[scheme_id]
         if version is None:
-            return versions[max(versions)]
+            return self._newest_valid(versions)
         if version not in versions:
             known = [f"{scheme_id}@{v}" for v in sorted(versions)]
             raise SchemeNotFound(ref, known, self.dirs)
         return versions[version]
+
+    def _newest_valid(self, versions: dict[int, StoreEntry]) -> StoreEntry:
+        with self._lock:
+            for v in sorted(versions, reverse=True):
+                entry = versions[v]
+                key = (entry.id, v)
+                if key in self._compiled:
+                    return entry
+                if key in self._failed:
+                    continue
+                try:
+                    self._compiled[key] = compile_scheme(entry.loaded)
+                except SchemeInvalid as exc:
+                    self._failed[key] = exc
+                    continue
+                return entry
+        return versions[max(versions)]  # none is valid: the newest, to report its errors
 
     def resolve_name(self, name: str) -> str:
         """The id of the scheme a clerk means by ``name``: an id, the Chinese title, or a part
@@ -261,8 +286,15 @@ class SchemeStore:
             cached = self._compiled.get(key)
             if cached is not None:
                 return cached
+            failed = self._failed.get(key)
+            if failed is not None:
+                raise failed
             entry = self.entry(f"{scheme_id}@{key_version}")
-            compiled = compile_scheme(entry.loaded)
+            try:
+                compiled = compile_scheme(entry.loaded)
+            except SchemeInvalid as exc:
+                self._failed[key] = exc
+                raise
             self._compiled[key] = compiled
             return compiled
 

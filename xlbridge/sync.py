@@ -7,10 +7,19 @@ published — and the sync's own bookkeeping in ``<store>/.sync-state.json`` (ET
 ``synced_at`` per scheme; a dot-file, so the scheme store never reads it as a scheme), and,
 if asked to keep it, the token in ``<store>/.sync-token``.
 
-* Every write is atomic (a temporary dot-file, then ``os.replace``): Excel reading the store
+* Every write is atomic (:func:`xlbridge.atomic.write_atomic`): Excel reading the store
   while a sync runs sees the old file or the new one, never half of one.
 * Published versions are immutable: an existing ``id@version`` file is never overwritten or
   deleted. If the server's bytes differ from it, the sync reports an error and keeps the file.
+* Every document is validated (structure and the full semantic checks) before it is stored;
+  one that fails is reported and kept in ``<store>/.quarantine`` with its reasons, where the
+  store never reads it, so the newest stored version of a scheme is always a valid one. A
+  server whose newest version is older than the store's is reported (a restored backup, the
+  wrong server); the store keeps what it has.
+* No answer can hang a sync or fill its memory: each request has a total deadline
+  (:data:`REQUEST_DEADLINE`, however slowly the bytes come), answers are read up to a size
+  limit, and headers are checked (a version number from 1 to 1,000,000, a scheme id of at
+  most 100 characters, a plain ETag) before anything is done with them.
 * A scheme whose latest version has not changed costs one request answered 304.
 * Offline, nothing is touched: the worksheet functions and ``xlbridge recompute`` go on with
   the versions synced last, and a workbook pinned to ``id@version`` always gets that version.
@@ -18,8 +27,12 @@ if asked to keep it, the token in ``<store>/.sync-token``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,16 +41,22 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 
 from xlbridge import __version__
+from xlbridge.atomic import write_atomic
 from xlbridge.scheme.issues import SchemeInvalid
-from xlbridge.scheme.load import load_scheme_file, scheme_from_data
-from xlbridge.scheme.types import SCHEME_ID_PATTERN
+from xlbridge.scheme.load import MAX_SCHEME_BYTES, load_scheme_file, parse_scheme
+from xlbridge.scheme.types import MAX_SCHEME_ID, MAX_VERSION, is_scheme_id
 from xlbridge.scheme.validate import validate
 from xlbridge.store import user_store_dir
 
 STATE_FILE = ".sync-state.json"
 TOKEN_FILE = ".sync-token"
+#: Documents that failed validation, with their reasons; a dot-folder the store never reads.
+QUARANTINE = ".quarantine"
 USER_AGENT = f"xlbridge/{__version__}"
 
 
@@ -52,6 +71,7 @@ class SyncReport:
     up_to_date: list[str] = field(default_factory=list)  # scheme ids whose files were current
     deprecated: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     offline: bool = False
     requests: int = 0
     not_modified: int = 0
@@ -68,6 +88,8 @@ class SyncReport:
         parts = [f"{len(self.downloaded)} version(s) downloaded", f"{n} scheme(s) unchanged"]
         if self.deprecated:
             parts.append(f"deprecated: {', '.join(self.deprecated)}")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning(s)")
         if self.errors:
             parts.append(f"{len(self.errors)} error(s)")
         return f"synced {self.server} → {self.store}: " + "; ".join(parts)
@@ -101,30 +123,6 @@ def version_path(store: Path, scheme_id: str, version: int) -> Path:
     return store / scheme_id / f"{scheme_id}@{version}.json"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary dot-file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        for attempt in range(20):
-            try:
-                os.replace(tmp, path)
-                break
-            except PermissionError:
-                # Windows refuses to replace a file another process has open for a moment
-                # (a worksheet function reading the state file): wait and try again
-                if attempt == 19:
-                    raise
-                time.sleep(0.05)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def store_version(store: Path, scheme_id: str, version: int, body: bytes) -> bool:
     """Write ``id@version`` unless it is there already; True if written.
 
@@ -138,6 +136,7 @@ def store_version(store: Path, scheme_id: str, version: int, body: bytes) -> boo
             f"{path} differs from the server's {scheme_id}@{version}. Published versions "
             "never change, so either the file was edited here or the server is not the one "
             "it came from. The local file is kept; move it away to take the server's.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, body)
     return True
 
@@ -154,7 +153,8 @@ def load_state(store: Path) -> dict[str, Any]:
 
 def save_state(store: Path, state: dict[str, Any]) -> None:
     data = json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    write_atomic(store / STATE_FILE, data.encode("utf-8"))
+    store.mkdir(parents=True, exist_ok=True)
+    write_atomic(store / STATE_FILE, data)
 
 
 def save_token(token: str, store_dir: str | Path | None = None) -> Path:
@@ -163,11 +163,7 @@ def save_token(token: str, store_dir: str | Path | None = None) -> Path:
     store = Path(store_dir) if store_dir is not None else user_store_dir()
     path = store / TOKEN_FILE
     store.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TOKEN_FILE}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token.strip() + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, token.strip() + "\n", mode=0o600)
     return path
 
 
@@ -192,62 +188,255 @@ def synced_at(scheme_id: str, store_dir: str | Path | None = None) -> datetime |
 
 # --------------------------------------------------------------------------- HTTP
 
+#: Longest a whole request may take — connecting, the headers and the body together — before
+#: the sync gives up on it (a socket timeout alone bounds only each wait for a byte: an
+#: answer trickling one byte every 5 s would never end).
+REQUEST_DEADLINE = 30.0
+#: Largest answer read from a server: a scheme document is at most MAX_SCHEME_BYTES; the
+#: list of schemes of a server with 1,000 schemes is about 300 KB.
+MAX_DOCUMENT_BYTES = MAX_SCHEME_BYTES
+MAX_LIST_BYTES = 16 << 20
+#: Older versions fetched for one scheme in one sync (a real scheme has a handful).
+MAX_VERSIONS_PER_SCHEME = 1000
+_ETAG = re.compile(r'^(W/)?"?[\x21\x23-\x7e]{1,200}"?$')
+
+
+class _Deadline:
+    """Ends a request still running after ``seconds``: the sockets it uses are shut down,
+    which wakes the read blocked on them. One per request, on the thread making it."""
+
+    _current = threading.local()
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _Deadline._current.value = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _Deadline._current.value = None
+
+    @classmethod
+    def watch(cls, sock: socket.socket | None) -> None:
+        deadline = getattr(cls._current, "value", None)
+        if deadline is None or sock is None:
+            return
+        with deadline._lock:
+            deadline._sockets.append(sock)
+            if deadline.expired:
+                _shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watched:
+    """urllib3 connections whose sockets the current :class:`_Deadline` can shut down."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        _Deadline.watch(sock)
+        return sock
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _Deadline.watch(self.sock)  # type: ignore[attr-defined]  # a kept-alive connection
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(*args, **kwargs)
+        manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        return manager
+
+
+class RequestTimeout(requests.Timeout):
+    """The whole request took longer than its deadline."""
+
+
+class AnswerTooLarge(requests.RequestException):
+    """The server's answer is larger than any xlbridge answer can be."""
+
 
 class _Client:
     def __init__(self, server_url: str, token: str | None, timeout: float,
-                 session: requests.Session | None = None, max_wait: float = 60.0):
+                 session: requests.Session | None = None, max_wait: float = 60.0,
+                 deadline: float = REQUEST_DEADLINE):
         self.base = server_url.rstrip("/")
         self.http = session or requests.Session()
+        adapter = _DeadlineAdapter()
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         self.http.headers["User-Agent"] = USER_AGENT
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
-        self.timeout = timeout
+        self.timeout = min(timeout, deadline)
+        self.deadline = deadline
         self.max_wait = max_wait
         self.count = 0
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One request; a 429 is retried after its Retry-After (up to ``max_wait`` s)."""
+    def request(self, method: str, path: str, *, limit: int = MAX_DOCUMENT_BYTES,
+                **kwargs: Any) -> requests.Response:
+        """One request, at most ``deadline`` seconds and ``limit`` bytes of answer; a 429 is
+        retried after its Retry-After (up to ``max_wait`` s in all)."""
         waited = 0.0
         while True:
             self.count += 1
-            r = self.http.request(method, self.base + path, timeout=self.timeout, **kwargs)
+            r = self._once(method, path, limit, kwargs)
             if r.status_code != 429:
                 return r
-            try:
-                wait = float(r.headers.get("Retry-After", "1"))
-            except ValueError:
-                wait = 1.0
+            wait = _retry_after(r.headers.get("Retry-After"))
             if waited + wait > self.max_wait:
                 return r
             time.sleep(wait)
             waited += wait
+
+    def _once(self, method: str, path: str, limit: int, kwargs: dict[str, Any]
+              ) -> requests.Response:
+        url = self.base + path
+        with _Deadline(self.deadline) as deadline:
+            try:
+                r = self.http.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+                try:
+                    declared = int(r.headers.get("Content-Length") or 0)
+                except ValueError:
+                    declared = 0
+                if declared > limit:
+                    raise AnswerTooLarge(_too_large(url, limit))
+                body = bytearray()
+                for chunk in r.iter_content(64 << 10):
+                    body += chunk
+                    if len(body) > limit:
+                        raise AnswerTooLarge(_too_large(url, limit))
+            except requests.RequestException:
+                if deadline.expired:
+                    raise RequestTimeout(f"{url} 在 {self.deadline:g} 秒内没有答完") from None
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    r.close()  # type: ignore[possibly-undefined]
+        r._content = bytes(body)
+        r._content_consumed = True
+        return r
+
+
+def _too_large(url: str, limit: int) -> str:
+    return f"{url} 的回答超过 {limit:,} 字节，不是 xlbridge 方案服务器的回答"
+
+
+def _retry_after(value: str | None) -> float:
+    """Retry-After in seconds: a number from 0 to 3600 (anything else counts as 1)."""
+    try:
+        wait = float(value or "1")
+    except ValueError:
+        return 1.0
+    return wait if 0 <= wait <= 3600 else 1.0  # NaN fails both comparisons
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _check_document(body: bytes, scheme_id: str, version: int) -> None:
+def _version_header(r: requests.Response, scheme_id: str) -> int:
+    raw = (r.headers.get("X-Scheme-Version") or "").strip()
+    if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= MAX_VERSION:
+        shown = raw[:20] + ("…" if len(raw) > 20 else "")
+        raise SyncConflict(f"服务器发来的 {scheme_id} 版本号不合理（X-Scheme-Version: {shown!r}）；"
+                           f"版本号应为 1 到 {MAX_VERSION:,} 的整数")
+    return int(raw)
+
+
+def _etag(r: requests.Response) -> str | None:
+    raw = (r.headers.get("ETag") or "").strip()
+    return raw.strip('"') if _ETAG.match(raw) else None
+
+
+class InvalidDocument(Exception):
+    """The server sent a document that fails validation: quarantined, never stored."""
+
+
+def _check_document(store: Path, body: bytes, scheme_id: str, version: int) -> None:
+    """Raise unless ``body`` is a valid ``scheme_id@version``; an invalid one is put in
+    quarantine (``<store>/.quarantine``) with its reasons, where the store never reads it."""
+    origin = f"{scheme_id}@{version}"
     try:
-        scheme = scheme_from_data(json.loads(body))
-    except (ValueError, SchemeInvalid) as exc:
-        raise SyncConflict(f"the server sent an unreadable {scheme_id}@{version}: "
-                           f"{str(exc).splitlines()[0]}") from None
-    if scheme.id != scheme_id or scheme.version != version:
-        raise SyncConflict(f"the server sent {scheme.ref} when asked for "
-                           f"{scheme_id}@{version}")
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SyncConflict(f"服务器发来的 {origin} 不是 UTF-8 文本") from None
+    try:
+        loaded = parse_scheme(text, origin, "json")
+    except SchemeInvalid as exc:
+        report = exc.report
+    else:
+        scheme = loaded.scheme
+        if scheme.id != scheme_id or scheme.version != version:
+            raise SyncConflict(f"服务器在请求 {origin} 时发来了 {scheme.ref}")
+        report = validate(scheme, loaded.source)
+        if report.ok:
+            return
+    folder = store / QUARANTINE
+    folder.mkdir(parents=True, exist_ok=True)
+    reasons = "\n".join(str(i) for i in report.errors)
+    write_atomic(folder / f"{origin}.json", body)
+    write_atomic(folder / f"{origin}.reason.txt", f"{_now()} 未通过校验，没有存入方案库：\n"
+                                                  f"{reasons}\n")
+    shown = "；".join(str(i) for i in report.errors[:3])
+    more = f"（共 {len(report.errors)} 处错误）" if len(report.errors) > 3 else ""
+    raise InvalidDocument(f"服务器发来的 {origin} 未通过校验，没有存入方案库（已隔离到 "
+                          f"{folder / (origin + '.json')}）：{shown}{more}")
 
 
 def sync(server_url: str | None = None, token: str | None = None,
          store_dir: str | Path | None = None, *, timeout: float = 15.0,
+         deadline: float = REQUEST_DEADLINE,
          session: requests.Session | None = None) -> SyncReport:
     """Download every published version of every scheme on the server into the store.
 
     ``server_url`` defaults to ``XLBRIDGE_SERVER``, then to the server of the last sync;
     ``token`` (a reader token is enough) to ``XLBRIDGE_TOKEN``, then to the one kept by
     :func:`save_token` (``xlbridge sync --remember``); ``store_dir`` to
-    :func:`~xlbridge.store.user_store_dir`. Never raises for network trouble: the report says
+    :func:`~xlbridge.store.user_store_dir`. ``timeout`` bounds each wait for the network,
+    ``deadline`` each request as a whole. Never raises for network trouble: the report says
     ``offline`` and the store is left as it was.
+
+    Every document is validated before it is stored; one that fails is reported and kept in
+    quarantine instead, so the store's newest version of a scheme is always a valid one.
     """
     store = Path(store_dir) if store_dir is not None else user_store_dir()
     state = load_state(store)
@@ -255,16 +444,19 @@ def sync(server_url: str | None = None, token: str | None = None,
     if not server_url:
         raise ValueError("no server given: pass --server URL (or set XLBRIDGE_SERVER)")
     token = token or os.environ.get("XLBRIDGE_TOKEN") or saved_token(store)
-    client = _Client(server_url, token, timeout, session)
+    client = _Client(server_url, token, timeout, session, deadline=deadline)
     report = SyncReport(client.base, store)
     if state.get("server") != client.base:
         # another server: its ETags mean nothing here (the files are still checked byte-wise)
         state = {"schemes": {}}
     try:
-        r = client.request("GET", "/api/schemes")
+        r = client.request("GET", "/api/schemes", limit=MAX_LIST_BYTES)
     except requests.RequestException as exc:
         report.offline = True
-        report.errors.append(f"cannot reach {client.base}: {_reason(exc)}")
+        if isinstance(exc, RequestTimeout | AnswerTooLarge):  # it answered, but not usably
+            report.errors.append(f"no usable answer from {client.base}: {_reason(exc)}")
+        else:
+            report.errors.append(f"cannot reach {client.base}: {_reason(exc)}")
         return report
     finally:
         report.requests = client.count
@@ -276,15 +468,19 @@ def sync(server_url: str | None = None, token: str | None = None,
         return report
     try:
         listing = r.json()["schemes"]
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(listing, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, RecursionError):
         report.errors.append(f"{client.base} did not answer like an xlbridge scheme server")
         return report
     schemes_state: dict[str, Any] = state.setdefault("schemes", {})
     state["server"] = client.base
     for item in listing:
         scheme_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(scheme_id, str) or not SCHEME_ID_PATTERN.match(scheme_id):
-            report.errors.append(f"the server listed an invalid scheme id {scheme_id!r}")
+        if not isinstance(scheme_id, str) or not is_scheme_id(scheme_id):
+            shown = repr(scheme_id)[:60] + ("…" if len(repr(scheme_id)) > 60 else "")
+            report.errors.append(f"服务器列出了一个不合规的方案 id {shown}"
+                                 f"（应为最多 {MAX_SCHEME_ID} 个小写字母、数字和连字符），已跳过")
             continue
         if not item.get("latest_version"):
             continue
@@ -295,14 +491,32 @@ def sync(server_url: str | None = None, token: str | None = None,
             report.errors.append(f"connection lost while syncing {scheme_id}: "
                                  f"{_reason(exc)}")
             break
-        except (SyncConflict, ServerError) as exc:
+        except (SyncConflict, ServerError, InvalidDocument) as exc:
             report.errors.append(str(exc))
+        except OSError as exc:
+            report.errors.append(f"{scheme_id}：无法写入方案库 {store}（{exc.strerror or exc}）")
         if item.get("deprecated"):
             report.deprecated.append(scheme_id)
     report.requests = client.count
     state["synced_at"] = _now()
-    save_state(store, state)
+    try:
+        save_state(store, state)
+    except OSError as exc:
+        report.errors.append(f"无法写入同步记录 {store / STATE_FILE}（{exc.strerror or exc}）")
     return report
+
+
+def _stored_versions(store: Path, scheme_id: str) -> list[int]:
+    folder = store / scheme_id
+    prefix = f"{scheme_id}@"
+    out = []
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            v = name[len(prefix):-len(".json")] if name.startswith(prefix) and \
+                name.endswith(".json") else ""
+            if v.isdigit():
+                out.append(int(v))
+    return sorted(out)
 
 
 def _sync_scheme(client: _Client, store: Path, scheme_id: str, item: dict[str, Any],
@@ -322,37 +536,76 @@ def _sync_scheme(client: _Client, store: Path, scheme_id: str, item: dict[str, A
         return
     if r.status_code != 200:
         raise ServerError(r, f"downloading {scheme_id}")
+    latest = _version_header(r, scheme_id)
+    stored = _stored_versions(store, scheme_id)
+    if stored and stored[-1] > latest:
+        report.warnings.append(
+            f"服务器上 {scheme_id} 的最新版本是 @{latest}，比本机已同步的 @{stored[-1]} 旧："
+            "服务器可能从旧的备份恢复过，或者不是原来那台服务器。本机保留 "
+            f"@{stored[-1]}，不写版本号的引用仍然使用它")
+    invalid: list[str] = []
+    wrote = False
     try:
-        latest = int(r.headers["X-Scheme-Version"])
-    except (KeyError, ValueError):
-        raise SyncConflict(f"the server sent {scheme_id} without its version") from None
-    _check_document(r.content, scheme_id, latest)
-    wrote = store_version(store, scheme_id, latest, r.content)
-    if wrote:
-        report.downloaded.append(f"{scheme_id}@{latest}")
-    missing = [v for v in range(1, latest) if not version_path(store, scheme_id, v).exists()]
+        _check_document(store, r.content, scheme_id, latest)
+    except InvalidDocument as exc:
+        invalid.append(str(exc))  # the older versions may be fine: fetch those still
+    else:
+        wrote = store_version(store, scheme_id, latest, r.content)
+        if wrote:
+            report.downloaded.append(f"{scheme_id}@{latest}")
+    older = [v for v in stored if v < latest]
+    missing = [] if len(older) == latest - 1 else \
+        _missing_versions(client, scheme_id, latest, set(stored))
     for v in missing:
         rv = client.request("GET", f"/api/schemes/{scheme_id}/versions/{v}")
         if rv.status_code == 404:
             continue  # the server's numbering has a hole: nothing to fetch
         if rv.status_code != 200:
             raise ServerError(rv, f"downloading {scheme_id}@{v}")
-        _check_document(rv.content, scheme_id, v)
+        try:
+            _check_document(store, rv.content, scheme_id, v)
+        except InvalidDocument as exc:
+            invalid.append(str(exc))
+            continue
         if store_version(store, scheme_id, v, rv.content):
             report.downloaded.append(f"{scheme_id}@{v}")
+    report.errors.extend(invalid)
+    if invalid and not wrote and latest not in stored:
+        return  # no ETag kept for an invalid latest: the next sync checks it again
     if not wrote and not missing:
         report.up_to_date.append(scheme_id)
     schemes_state[scheme_id] = {
-        "etag": (r.headers.get("ETag") or "").strip('"') or None,
-        "latest_version": latest, "synced_at": _now(),
+        "etag": _etag(r), "latest_version": latest, "synced_at": _now(),
         "deprecated": bool(item.get("deprecated")),
     }
+
+
+def _missing_versions(client: _Client, scheme_id: str, latest: int, stored: set[int]
+                      ) -> list[int]:
+    """The published versions below ``latest`` not in the store, from the server's history
+    (so that a hole in the numbering, or a version number of 10,000,000, costs one request,
+    not one per number)."""
+    r = client.request("GET", f"/api/schemes/{scheme_id}/versions", limit=MAX_LIST_BYTES)
+    if r.status_code != 200:
+        raise ServerError(r, f"listing the versions of {scheme_id}")
+    try:
+        versions = {v["version"] for v in r.json()["versions"]}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise SyncConflict(f"服务器发来的 {scheme_id} 版本列表无法读取") from None
+    wanted = sorted(v for v in versions
+                    if type(v) is int and 1 <= v < latest and v not in stored)
+    if len(wanted) > MAX_VERSIONS_PER_SCHEME:
+        raise SyncConflict(f"服务器列出 {scheme_id} 的 {len(wanted):,} 个旧版本，超过一次同步的"
+                           f"上限 {MAX_VERSIONS_PER_SCHEME}；这不像一台正常的方案服务器")
+    return wanted
 
 
 def _reason(exc: requests.RequestException) -> str:
     text = str(exc)
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused (is the server running? is the address right?)"
+    if isinstance(exc, RequestTimeout | AnswerTooLarge):
+        return text
     if isinstance(exc, requests.Timeout):
         return "no answer in time"
     return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -441,3 +441,20 @@ def test_concurrent_editors_never_lose_an_update(app, auth):
     assert {d for _, d in accepted} == {"0+" + "+".join(steps[:i + 1])
                                         for i in range(len(steps))}
     assert len({e for e, _ in accepted}) == len(accepted)  # each ETag was used at most once
+
+
+@pytest.mark.parametrize("field, raw", [("max_score", "1e400"), ("max_score", "1e300"),
+                                        ("weight", '"120%"'), ("at_least", "1e400")])
+def test_numbers_out_of_range_are_never_published(client, auth, field, raw):
+    """Issue 13 item 6: `max_score: 1e400` validated, published, then crashed `score`."""
+    doc = json.dumps(shipped_doc(), ensure_ascii=False)
+    marker = {"max_score": '"max_score": 100', "weight": '"weight": "80%"',
+              "at_least": '"at_least": 90'}[field]
+    assert marker in doc, doc
+    body = doc.replace(marker, marker.split(":")[0] + ": " + raw, 1)
+    r = client.put(f"/api/schemes/{SID}/draft", data=body, headers=auth(
+        "editor", **{"Content-Type": "application/json"}))
+    assert r.status_code in (200, 201), r.get_data(as_text=True)
+    assert not r.get_json()["validation"]["ok"]
+    p = problem(client.post(f"/api/schemes/{SID}/draft/publish", headers=auth("admin")), 422)
+    assert any(field in e["path"] for e in p["errors"]), p["errors"]

@@ -125,3 +125,95 @@ def test_revocation_from_another_process_takes_effect_after_the_cache(database):
         assert client.get("/api/me", headers=bearer).status_code == 401
     finally:
         app.extensions["xlbridge_engine"].dispose()
+
+
+# --------------------------------------------------------------------------- issue 13, item 11
+
+
+@pytest.fixture
+def strict_app(database):
+    from srvtest import make_app
+
+    app = make_app(database, AUTH_FREE_FAILURES=3, AUTH_MAX_DELAY=60)
+    yield app
+    app.extensions["xlbridge_engine"].dispose()
+
+
+def test_wrong_tokens_are_throttled_per_address(strict_app):
+    import time
+
+    from server.auth import LOCAL_ADMIN, create_token
+
+    with strict_app.app_context(), db.session_for(db.get_engine(), write=True) as session:
+        good, _ = create_token(session, "reader", "office", LOCAL_ADMIN)
+        other, _ = create_token(session, "reader", "office 2", LOCAL_ADMIN)
+    client = strict_app.test_client()
+    known = {"Authorization": f"Bearer {good}"}
+    assert client.get("/api/me", headers=known).status_code == 200  # now in the cache
+    wrong = {"Authorization": "Bearer xlb_guess"}
+    assert [client.get("/api/me", headers=wrong).status_code for _ in range(4)] == [401] * 4
+    r = client.get("/api/me", headers=wrong)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    assert "失败次数过多" in r.get_json()["detail"]
+    # closed: no token is looked up from this address, not even a valid one …
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {other}"}
+                      ).status_code == 429
+    # … but one verified before (an office that synced a moment ago) is served as it was
+    assert client.get("/api/me", headers=known).status_code == 200
+    other_address = client.get("/api/me", headers=wrong,
+                               environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other_address.status_code == 401
+    time.sleep(1.1)
+    assert client.get("/api/me", headers=wrong).status_code == 401
+    r = client.get("/api/me", headers=wrong)  # the delay grew: 2 s now
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"
+
+
+def test_sign_in_is_throttled_too(strict_app):
+    from srvtest import sign_in
+
+    client = strict_app.test_client()
+    answers = [sign_in(client, f"xlb_guess{i}") for i in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    assert "这个令牌无效" in answers[0].get_data(as_text=True)
+    assert "失败次数过多" in answers[-1].get_data(as_text=True)
+
+
+def test_the_last_admin_token_cannot_be_revoked(client, auth, tokens, runner):
+    me = client.get("/api/me", headers=auth("admin")).get_json()
+    r = client.delete(f"/api/tokens/{me['token_id']}", headers=auth("admin"))
+    assert r.status_code == 409 and "最后一个有效的管理员令牌" in r.get_json()["detail"]
+    assert client.get("/api/me", headers=auth("admin")).status_code == 200  # still works
+    second = client.post("/api/tokens", json={"role": "admin", "name": "第二位管理员"},
+                         headers=auth("admin")).get_json()
+    assert client.delete(f"/api/tokens/{me['token_id']}",
+                         headers=auth("admin")).status_code == 200  # not the last one now
+    bearer = {"Authorization": f"Bearer {second['token']}"}
+    assert client.delete(f"/api/tokens/{second['id']}", headers=bearer).status_code == 409
+    # revoking readers and editors is unaffected
+    reader = client.get("/api/me", headers=auth("reader")).get_json()["token_id"]
+    assert client.delete(f"/api/tokens/{reader}", headers=bearer).status_code == 200
+
+
+def test_the_cli_cannot_revoke_the_last_admin_either(database, tmp_path):
+    from click.testing import CliRunner
+    from srvtest import make_app
+
+    from server.auth import LOCAL_ADMIN, create_token
+    from xlbridge.cli import main
+
+    app = make_app(database)
+    try:
+        with app.app_context(), db.session_for(db.get_engine(), write=True) as session:
+            _, row = create_token(session, "admin", "唯一的管理员", LOCAL_ADMIN)
+    finally:
+        app.extensions["xlbridge_engine"].dispose()
+    r = CliRunner().invoke(main, ["server", "token", "revoke", str(row.id), "--db", database])
+    assert r.exit_code != 0 and "最后一个有效的管理员令牌" in r.output
+
+
+@pytest.mark.parametrize("name", [{}, [], 0, False, None, {"x": 1}, ["a"]])
+def test_a_token_name_must_be_text(client, auth, name):
+    r = client.post("/api/tokens", json={"role": "reader", "name": name},
+                    headers=auth("admin"))
+    assert r.status_code == 422 and r.get_json()["errors"][0]["path"] == "name"

@@ -85,3 +85,21 @@ def test_no_server_errors(app, client, auth):
                 assert mode is GenerationMode.NEGATIVE
     assert calls > 200
     assert not failures, "\n".join(sorted(set(failures))[:20])
+
+
+def test_preconditions_are_marked_where_the_server_requires_them(client, auth):
+    """DELETE …/draft answers 428 without If-Match: the document says it is required. PUT
+    needs it only to replace an existing draft, which `required` cannot say; its
+    description does."""
+    doc = spec()["paths"]["/api/schemes/{scheme_id}/draft"]
+    params = {op: {p["name"]: p for p in doc[op]["parameters"]} for op in ("put", "delete")}
+    assert params["delete"]["If-Match"]["required"] is True
+    assert params["put"]["If-Match"]["required"] is False
+    assert "required when the scheme has a draft" in params["put"]["If-Match"]["description"]
+    url = "/api/schemes/bailian-township/draft"
+    assert client.put(url, json=shipped_doc(), headers=auth("editor")).status_code == 201
+    assert client.delete(url, headers=auth("editor")).status_code == 428
+    assert client.put(url, json=shipped_doc(), headers=auth("editor")).status_code == 428
+    # and with the header the document asks for, the discard goes through
+    etag = client.get(url, headers=auth("editor")).headers["ETag"]
+    assert client.delete(url, headers=auth("editor", **{"If-Match": etag})).status_code == 204

@@ -34,7 +34,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from xlbridge import __version__
 from xlbridge.addin.package import ADDIN_NAME, AddinError, package_bytes
-from xlbridge.sync import write_atomic
+from xlbridge.atomic import write_atomic
 
 PYTHON_VERSION = "3.11"
 PLATFORM = "win_amd64"
@@ -241,6 +241,7 @@ def bundle(output: Path | str, wheelhouse: Path | str | None = None,
                 z.write(path, top + "wheels/" + path.name)
             listing = z.namelist()
         try:
+            Path(output).parent.mkdir(parents=True, exist_ok=True)
             write_atomic(output, buffer.getvalue())
         except OSError as exc:
             raise AddinError(f"无法写入 {output}：{exc.strerror or exc}") from None

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from xlbridge.addin.package import ADDIN_NAME, AddinError, package_bytes
-from xlbridge.sync import write_atomic
+from xlbridge.atomic import write_atomic
 
 
 def pythonw(executable: str = sys.executable) -> str:
@@ -69,6 +69,7 @@ def install(source: Path | None = None, interpreter: str | None = None,
         data = package_bytes(interpreter or pythonw())
     target = (folder or startup_folder()) / ADDIN_NAME
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, data)
     except PermissionError:
         raise AddinError(f"无法写入 {target}：文件正被 Excel 使用或没有权限。"

@@ -50,7 +50,7 @@ import xlwings
 from xlbridge import __version__
 from xlbridge.addin import ovba
 from xlbridge.addin.registry import UDF_MODULE, registrations
-from xlbridge.sync import write_atomic
+from xlbridge.atomic import write_atomic
 from xlbridge.udfs import FUNCTIONS
 from xlbridge.xlvalues import ERROR_CODES
 
@@ -261,7 +261,7 @@ def write_vba(folder: Path) -> list[Path]:
     paths = []
     for m in project.modules:
         path = folder / f"{m.name}{'.bas' if m.kind == ovba.STANDARD else '.cls'}"
-        path.write_bytes(ovba.module_source_bytes(m, project.code_page))
+        write_atomic(path, ovba.module_source_bytes(m, project.code_page))
         paths.append(path)
     return paths
 
@@ -446,6 +446,7 @@ def build(output: Path | str, interpreter: str | None = None,
     output = Path(output)
     data = package_bytes(interpreter)
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(output, data)
     except OSError as exc:
         raise AddinError(f"无法写入 {output}：{exc.strerror or exc}") from None

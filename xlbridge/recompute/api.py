@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
-import shutil
 import socket
-import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from xlbridge.atomic import (
+    ReadOnlyTarget,
+    is_read_only,
+    pid_alive,
+    remove_stale_temps,
+    write_atomic,
+)
 
 from .book import load_book
 from .core import make_key, split_key
@@ -22,11 +31,14 @@ from .report import WorkbookReport
 from .writer import plan_output, write_output
 
 __all__ = [
+    "BackupFailed",
     "WorkbookLocked",
     "export_values",
     "lock_path",
     "recalc_workbook",
     "recompute_file",
+    "release_after",
+    "write_backup",
 ]
 
 Functions = Mapping[str, Callable[..., Any] | FunctionSpec]
@@ -50,18 +62,6 @@ def lock_path(path: str | os.PathLike[str]) -> Path:
     return p.with_name(f".~xlbridge-{p.name}.lock")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:  # pragma: no cover - e.g. unsupported platform
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold the lock for ``path`` (O_EXCL create); a lock left by a dead process on this
@@ -78,7 +78,7 @@ def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
                 holder = lp.read_text("utf-8", "replace").strip()
             fields = dict(x.split("=", 1) for x in holder.split() if "=" in x)
             stale = (fields.get("host") == host and fields.get("pid", "").isdigit()
-                     and not _pid_alive(int(fields["pid"])))
+                     and not pid_alive(int(fields["pid"])))
             if stale and attempt == 0:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(lp)
@@ -96,33 +96,16 @@ def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
             os.unlink(lp)
 
 
-def _atomic_write(dest: Path, write: Callable[[Any], None], mode_from: Path | None) -> None:
-    """Write through a temporary file in ``dest``'s folder, then rename over ``dest``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".~xlbridge-{dest.name}.", suffix=".tmp",
-                               dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        src = mode_from if mode_from is not None and mode_from.exists() else None
-        if src is not None:
-            os.chmod(tmp, src.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable
-        dfd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+def release_after(path: str | os.PathLike[str], pid: int) -> None:
+    """Clean up after the process ``pid``, killed while it recomputed ``path``: its lock and
+    its temporary files (the workbook itself is as it was: it is only ever renamed over)."""
+    real = Path(os.path.realpath(path))
+    lp = lock_path(real)
+    with contextlib.suppress(OSError):
+        fields = dict(x.split("=", 1) for x in lp.read_text("utf-8").split() if "=" in x)
+        if fields.get("pid") == str(pid) and fields.get("host") == socket.gethostname():
+            os.unlink(lp)
+    remove_stale_temps(real)
 
 
 def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike[str] | None = None,
@@ -130,7 +113,8 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
                     values_only: Callable[[str], bool] | None = None,
                     limits: Limits | None = None, compress_level: int = 6,
                     inspect: Callable[[Any], None] | None = None,
-                    clock: datetime | None = None) -> WorkbookReport:
+                    clock: datetime | None = None,
+                    before_replace: Callable[[], None] | None = None) -> WorkbookReport:
     """Recompute every formula of an .xlsx/.xlsm file and store the values in the file.
 
     The result goes to ``out_path`` (default: ``path`` itself), written atomically — a
@@ -147,8 +131,12 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     ``inspect(evaluation)`` is called once every formula is computed, before anything is
     written (``xlbridge recompute`` audits the sheets' own results there).
 
+    ``before_replace`` runs once the new file is complete, just before it replaces the
+    target, and only if something is written (:func:`recompute_file` makes its backup there).
+
     Raises :class:`~xlbridge.recompute.FileRejected` for files that are not safe or not
-    OOXML workbooks. Holds no lock: use :func:`recompute_file` for that.
+    OOXML workbooks, and :class:`~xlbridge.atomic.ReadOnlyTarget` for a read-only target.
+    Holds no lock: use :func:`recompute_file` for that.
 
     ``clock`` fixes the instant TODAY() and NOW() see (tests; default: now).
     """
@@ -172,8 +160,9 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
             report.status = "dry-run"
             report.notes = [f"(dry run, not written) {n}" for n in report.notes]
         elif out.changes or not same_file:
-            _atomic_write(dest, lambda fh: write_output(ev, out, fh, compress_level),
-                          src if same_file or not dest.exists() else dest)
+            write_atomic(dest, lambda fh: write_output(ev, out, fh, compress_level),
+                         mode_from=src, before_replace=(lambda _tmp: before_replace())
+                         if before_replace is not None else None)
             report.written = True
         report.timings["write"] = time.perf_counter() - t2
     finally:
@@ -225,6 +214,58 @@ def _backup_name(p: Path) -> Path:
     return cand
 
 
+class BackupFailed(OSError):
+    """The backup could not be written (or did not read back as the same zip)."""
+
+
+def write_backup(source: Path, backup: Path) -> Path:
+    """Copy ``source`` to ``backup`` atomically: a temporary file (named after ``source``, so
+    that its stale temporaries are found with the workbook's), fsync, rename — and only
+    after the copy has been read back as a sound zip with the same bytes. The backup keeps
+    the original's modification time."""
+    digest = hashlib.sha256()
+
+    def copy(fh: Any) -> None:
+        with open(source, "rb") as src:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                fh.write(chunk)
+
+    def check(tmp: Path) -> None:
+        again = hashlib.sha256()
+        with open(tmp, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                again.update(chunk)
+        if again.digest() != digest.digest():
+            raise BackupFailed(errno.EIO, "备份读回来与原文件不一致", str(backup))
+        try:
+            with zipfile.ZipFile(tmp) as z:
+                bad = z.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise BackupFailed(errno.EIO, f"备份不是完整的 zip 文件（{exc}）", str(backup)) \
+                from None
+        if bad is not None:
+            raise BackupFailed(errno.EIO, f"备份中的 {bad} 校验失败", str(backup))
+
+    st = source.stat()
+    written = write_atomic(backup, copy, mode_from=source, tag=source.name,
+                           before_replace=check)
+    with contextlib.suppress(OSError):
+        os.utime(written, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return written
+
+
+def _refuse_read_only(src: Path, dest: Path, dry_run: bool) -> None:
+    if dry_run:
+        return
+    try:
+        st = dest.stat()
+    except FileNotFoundError:
+        return
+    if is_read_only(st, dest):
+        raise ReadOnlyTarget(dest)
+
+
 def recompute_file(path: str | os.PathLike[str], *,
                    out_path: str | os.PathLike[str] | None = None, dry_run: bool = False,
                    backup: bool | str | os.PathLike[str] = False,
@@ -236,32 +277,55 @@ def recompute_file(path: str | os.PathLike[str], *,
 
     Never raises for a bad or busy file (unless ``raise_errors``): the report's ``status``
     is ``"rejected"``, ``"locked"`` or ``"failed"`` with ``error`` saying why, and the
-    original file is untouched. ``backup=True`` copies the original next to it as
-    ``<name>.backup-<time>.xlsx`` before it is replaced (or pass the backup path).
+    original file is untouched.
+
+    * A read-only workbook (mode 444, the read-only attribute) is refused before anything is
+      computed: its owner has said it must not change.
+    * A workbook reached through a symbolic link is locked and written as its target, so
+      the link stays a link and the target gets the values; one with several hard links is
+      rewritten in place (:func:`xlbridge.atomic.write_atomic`), so every name sees them.
+    * Temporary files left by an earlier recompute of the same workbook that was killed are
+      removed first (the lock says no other recompute is writing it).
+    * ``backup=True`` keeps a copy of the original next to it as
+      ``<name>.backup-<time>.xlsx`` (or pass the backup path) — only when the workbook is
+      about to change, made once the new file is complete, written atomically and read back
+      as a sound zip before the workbook is replaced; if it cannot be made, the workbook is
+      left as it was.
     """
-    src = Path(path)
-    dest = Path(out_path) if out_path is not None else src
+    shown_src = Path(path)
+    shown_dest = Path(out_path) if out_path is not None else shown_src
+    src = Path(os.path.realpath(shown_src))
+    dest = Path(os.path.realpath(shown_dest))
+    bpath: Path | None = None
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(workbook_lock(src))
-            if dest.resolve() != src.resolve():
+            if dest != src:
                 stack.enter_context(workbook_lock(dest))
-            bpath: Path | None = None
-            if backup and not dry_run:
-                bpath = Path(backup) if not isinstance(backup, bool) else _backup_name(dest)
-                if dest.exists():
-                    shutil.copy2(dest, bpath)
-                else:
-                    bpath = None
-            report = recalc_workbook(src, out_path=out_path, dry_run=dry_run,
+            remove_stale_temps(src, owned=True)
+            if dest != src:
+                remove_stale_temps(dest, owned=True)
+            _refuse_read_only(src, dest, dry_run)
+
+            def make_backup() -> None:
+                nonlocal bpath
+                if not backup or dry_run or not dest.exists():
+                    return
+                target = Path(backup) if not isinstance(backup, bool) else _backup_name(dest)
+                try:
+                    bpath = write_backup(dest, target)
+                except OSError as exc:
+                    raise BackupFailed(exc.errno or errno.EIO,
+                                       f"无法写入备份 {target}（{exc.strerror or exc}），工作簿"
+                                       "没有改动", str(target)) from None
+
+            report = recalc_workbook(src, out_path=dest, dry_run=dry_run,
                                      functions=functions, values_only=values_only,
-                                     limits=limits, inspect=inspect)
+                                     limits=limits, inspect=inspect,
+                                     before_replace=make_backup)
+            report.path, report.out_path = str(shown_src), str(shown_dest)
             if bpath is not None:
-                if report.written:
-                    report.backup_path = str(bpath)
-                else:  # nothing was replaced: the backup is an identical copy, drop it
-                    with contextlib.suppress(OSError):
-                        bpath.unlink()
+                report.backup_path = str(bpath)
             excel_lock = dest.with_name("~$" + dest.name)
             if excel_lock.exists():
                 report.notes.append(f"{excel_lock.name} exists: the workbook may be open in "
@@ -270,15 +334,32 @@ def recompute_file(path: str | os.PathLike[str], *,
     except FileRejected as exc:
         if raise_errors:
             raise
-        return WorkbookReport(str(src), str(dest), status="rejected", error=exc.reason)
+        return WorkbookReport(str(shown_src), str(shown_dest), status="rejected",
+                              error=exc.reason)
     except WorkbookLocked as exc:
         if raise_errors:
             raise
-        return WorkbookReport(str(src), str(dest), status="locked", error=str(exc))
+        return WorkbookReport(str(shown_src), str(shown_dest), status="locked", error=str(exc))
+    except ReadOnlyTarget as exc:
+        if raise_errors:
+            raise
+        return WorkbookReport(str(shown_src), str(shown_dest), status="read-only",
+                              error=f"{exc.filename}：{exc.strerror}")
+    except BackupFailed as exc:
+        if raise_errors:
+            raise
+        if bpath is not None:  # the workbook stayed as it was: its copy is not needed
+            with contextlib.suppress(OSError):
+                bpath.unlink()
+        return WorkbookReport(str(shown_src), str(shown_dest), status="failed",
+                              error=exc.strerror)
     except Exception as exc:
         if raise_errors:
             raise
-        return WorkbookReport(str(src), str(dest), status="failed",
+        if bpath is not None:
+            with contextlib.suppress(OSError):
+                bpath.unlink()
+        return WorkbookReport(str(shown_src), str(shown_dest), status="failed",
                               error=f"{type(exc).__name__}: {exc}")
 
 

@@ -3,8 +3,9 @@
 Reading refuses, with :class:`FileRejected` naming the file, anything that is not a plain
 OOXML zip: legacy ``.xls`` and password-protected workbooks (both OLE2 compound files),
 corrupt zips, encrypted zip members, zip bombs (declared sizes are checked before anything
-is inflated; ``zipfile`` then never inflates past a member's declared size), and XML with a
-DTD (no entity expansion, no network).
+is inflated, then members are inflated a megabyte at a time with the *actual* sizes and
+ratios counted — per member and for the whole file — so a directory that lies about sizes
+gains nothing), and XML with a DTD (no entity expansion, no network).
 
 Writing copies every member that did not change as its original *compressed* bytes (no
 inflate/deflate round trip), in the original order, so that a diff of the two files shows
@@ -46,11 +47,19 @@ class FileRejected(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits for opening untrusted workbooks."""
+    """Safety limits for opening untrusted workbooks.
 
-    max_total_size: int = 1 << 30          # sum of uncompressed member sizes
-    max_member_size: int = 512 << 20       # one uncompressed member
-    max_ratio: float = 500.0               # uncompressed/compressed, for members > ratio_floor
+    The sizes the zip directory declares are checked first (an honest bomb is refused before
+    anything is inflated); then every member read is inflated in pieces and the *actual*
+    bytes are counted against the same limits, so a directory that lies gains nothing.
+    ``max_read_size`` caps everything read from one file — its sheets, shared strings and
+    workbook part together — which bounds the memory a recompute needs (≈6× the sheet XML:
+    50,000 rows are ≈53 MB of XML and ≈300 MB of memory)."""
+
+    max_total_size: int = 1 << 30          # sum of declared uncompressed member sizes
+    max_member_size: int = 256 << 20       # one uncompressed member
+    max_read_size: int = 256 << 20         # all members read (inflated) from one file
+    max_ratio: float = 500.0               # uncompressed/compressed, beyond ratio_floor
     ratio_floor: int = 4 << 20
     max_members: int = 20000
 
@@ -102,6 +111,8 @@ class Package:
         self._check()
         self.names = {i.filename: i for i in self.infos}
         self._fh: BinaryIO | None = None
+        self.inflated = 0   # bytes actually inflated by read(), all members together
+        self._consumed = 0  # compressed bytes they came from
 
     def _ole2_reason(self) -> str:
         with open(self.path, "rb") as fh:
@@ -159,16 +170,73 @@ class Package:
         return name in self.names
 
     def read(self, name: str) -> bytes:
+        """A member's bytes, inflated piece by piece with the actual sizes checked as they
+        grow (never trusting the zip directory), then checked against its CRC."""
         info = self.names.get(name)
         if info is None:
             raise FileRejected(self.path, f"part {name} is missing")
-        try:
-            data = self.zf.read(info)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-            raise FileRejected(self.path, f"corrupt zip member {name} ({exc})") from None
-        if len(data) != info.file_size:  # pragma: no cover - zipfile checks this too
-            raise FileRejected(self.path, f"zip member {name} has the wrong size")
+        raw = self.raw(info)
+        if info.compress_type == zipfile.ZIP_STORED:
+            self._count(name, info, len(raw), len(raw), len(raw))
+            data = raw
+        else:
+            data = self._inflate(name, info, raw)
+        self._consumed += len(raw)
+        if zlib.crc32(data) & 0xFFFFFFFF != info.CRC:
+            raise FileRejected(self.path, f"corrupt zip member {name} (bad CRC-32)")
+        if len(data) != info.file_size:
+            raise FileRejected(self.path, f"zip 成员 {name} 解压后是 {len(data):,} 字节，zip 目录里"
+                                          f"写的是 {info.file_size:,} 字节：文件已损坏或被篡改")
         return data
+
+    _PIECE = 1 << 20
+
+    def _inflate(self, name: str, info: zipfile.ZipInfo, raw: bytes) -> bytes:
+        inflater = zlib.decompressobj(-15)
+        pieces: list[bytes] = []
+        size = 0
+        pending = raw
+        try:
+            while pending and not inflater.eof:
+                piece = inflater.decompress(pending, self._PIECE)
+                pending = inflater.unconsumed_tail
+                size += len(piece)
+                consumed = len(raw) - len(pending) - len(inflater.unused_data)
+                self._count(name, info, size, consumed, len(piece))
+                pieces.append(piece)
+        except zlib.error as exc:
+            raise FileRejected(self.path, f"corrupt zip member {name} ({exc})") from None
+        if not inflater.eof:
+            raise FileRejected(self.path, f"corrupt zip member {name} (truncated deflate "
+                                          "stream)")
+        return b"".join(pieces)
+
+    def _count(self, name: str, info: zipfile.ZipInfo, size: int, consumed: int,
+               new: int) -> None:
+        """Count ``new`` bytes just inflated (``size`` of this member so far, from
+        ``consumed`` compressed bytes); refuse as soon as a limit is passed."""
+        lim = self.limits
+        total = self.inflated + new
+        all_consumed = self._consumed + consumed
+        if size > info.file_size:
+            raise FileRejected(self.path, f"zip 成员 {name} 解压后比 zip 目录里声明的 "
+                                          f"{info.file_size:,} 字节更大：文件被篡改或损坏；"
+                                          "possible zip bomb，已拒绝")
+        if size > lim.max_member_size:
+            raise FileRejected(self.path, f"zip 成员 {name} 解压后超过 {lim.max_member_size:,} 字节"
+                                          f"的上限（zip 目录里声明 {info.file_size:,} 字节）；"
+                                          "possible zip bomb，已拒绝")
+        if total > lim.max_read_size:
+            raise FileRejected(self.path, f"工作表等部件解压后合计超过 {lim.max_read_size:,} "
+                                          f"字节的上限（读到 {name} 时）；possible zip bomb，"
+                                          "或者工作簿太大，请拆分后再重算")
+        if size > lim.ratio_floor and size > lim.max_ratio * max(consumed, 1):
+            raise FileRejected(self.path, f"zip 成员 {name} 的压缩比超过 {lim.max_ratio:.0f}:1；"
+                                          "possible zip bomb，已拒绝")
+        if total > lim.ratio_floor and total > lim.max_ratio * max(all_consumed, 1):
+            raise FileRejected(self.path, f"读到 {name} 时，各部件合计的压缩比超过 "
+                                          f"{lim.max_ratio:.0f}:1；possible zip bomb，已拒绝")
+        self.inflated = total
 
     def xml(self, name: str) -> etree._Element:
         return secure_xml(self.read(name), self.path, name)

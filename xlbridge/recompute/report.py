@@ -29,7 +29,9 @@ class WorkbookReport:
 
     ``status`` is ``"ok"`` (file written, or nothing needed writing), ``"dry-run"``,
     ``"rejected"`` (unsafe/unsupported file: see ``error``), ``"locked"`` (another recompute
-    holds the lock) or ``"failed"`` (unexpected error; the original file is untouched).
+    holds the lock), ``"read-only"`` (the file may not be changed), ``"timeout"`` (it took
+    longer than the time allowed per file) or ``"failed"`` (unexpected error, or the backup
+    could not be made); in every case but ``"ok"`` the original file is untouched.
     """
 
     path: str

@@ -47,11 +47,20 @@ def _prepare(text: str) -> str:
     return _PERCENT_LITERAL.sub(lambda m: f"{_PCT_FUNC}('{m.group(1)}')", text)
 
 
+#: A condition is a sentence, not a program; longer ones are refused before parsing (a chain
+#: of 100,000 `+` would nest the compiled closures 100,000 deep).
+MAX_LENGTH = 1000
+
+
 def _parse(text: str) -> ast.expr:
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"条件太长（{len(text)} 个字符，最多 {MAX_LENGTH} 个）：{text[:40]!r}…")
     try:
         tree = ast.parse(_prepare(text), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"cannot read the condition {text!r}: {exc.msg}") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ExprError(f"无法读取条件 {text[:40]!r}：{exc}") from None
     for node in ast.walk(tree):
         if isinstance(node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not,
                              ast.USub, ast.UAdd, ast.Compare, ast.Name, ast.Load, ast.Constant,
@@ -66,6 +75,10 @@ def _parse(text: str) -> ast.expr:
                     raise ExprError(f"in {text!r}: functions take no keyword arguments")
             if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)):
                 raise ExprError(f"in {text!r}: unexpected constant {node.value!r}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and \
+                    not isinstance(node.value, bool) and not abs(node.value) <= 1e15:
+                raise ExprError(f"条件 {text!r} 中的数 {node.value!r} 不是有限的数或过大"
+                                "（绝对值最多 10¹⁵）")
             continue
         raise ExprError(f"in {text!r}: '{ast.unparse(node)}' is not allowed in a condition "
                         "(use comparisons, and/or/not, in [...], + - * /)")

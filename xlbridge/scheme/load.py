@@ -28,6 +28,10 @@ SCHEME_SUFFIXES = (".yaml", ".yml", ".json")
 
 #: Larger than any real scheme by two orders of magnitude; refuse YAML alias bombs early.
 MAX_SCHEME_BYTES = 2_000_000
+#: Nesting of mappings and lists a scheme document may have. The deepest shipped scheme
+#: nests 9 levels (parts of parts with bonus categories and their items); deeper documents
+#: are refused before anything recurses over them (JSON nested 100,000 deep, a YAML bomb).
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -52,25 +56,53 @@ class LoadedScheme:
     text: str
 
 
-def _construct(node: yaml.Node, path: tuple[str | int, ...],
-               lines: dict[tuple[str | int, ...], int], scalars: yaml.SafeLoader) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _NotScalarKey(key_node.start_mark.line + 1)
-            key = scalars.construct_object(key_node)
-            child = (*path, key if isinstance(key, int) else str(key))
-            if key in out:
-                raise _DuplicateKey(child, key_node.start_mark.line + 1)
-            out[key] = _construct(value_node, child, lines, scalars)
-            lines[child] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, (*path, i), lines, scalars) for i, v in enumerate(node.value)]
-    # PyYAML's safe constructor resolves the scalar: int, float, bool, null or str.
-    return scalars.construct_object(node)
+class _Builder:
+    """Plain data from a composed YAML node tree, keeping the line of every key.
+
+    Each node is visited once: a node met a second time is a YAML alias (``*name`` repeating
+    an ``&name`` anchor). Aliases are refused — no shipped scheme uses one, and a handful of
+    them nested ("billion laughs") expand a 1 KB file into gigabytes. Depth is bounded by
+    :data:`MAX_DEPTH`."""
+
+    def __init__(self, lines: dict[tuple[str | int, ...], int]):
+        self.lines = lines
+        self.scalars = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+
+    def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        line = node.start_mark.line + 1
+        if id(node) in self.seen:
+            raise _Refused(path, line, "方案文件中不能使用 YAML 锚点和别名（&名称 / *名称）；"
+                                       "请把重复的内容直接写出来", "yaml_alias")
+        self.seen.add(id(node))
+        if len(path) > MAX_DEPTH:
+            raise _Refused(path, line, f"嵌套超过 {MAX_DEPTH} 层，不是一个方案文件",
+                           "too_deep")
+        self.lines[path] = line
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _NotScalarKey(key_node.start_mark.line + 1)
+                key = self.scalar(key_node, path)
+                child = (*path, key if isinstance(key, int) else str(key))
+                if key in out:
+                    raise _DuplicateKey(child, key_node.start_mark.line + 1)
+                out[key] = self.build(value_node, child)
+                self.lines[child] = key_node.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, (*path, i)) for i, v in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        # PyYAML's safe constructor resolves the scalar: int, float, bool, null, date or str
+        try:
+            return self.scalars.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise _Refused(path, node.start_mark.line + 1,
+                           f"无法读取这个值（{problem}）", "yaml") from None
 
 
 class _DuplicateKey(Exception):
@@ -81,6 +113,25 @@ class _DuplicateKey(Exception):
 class _NotScalarKey(Exception):
     def __init__(self, line: int):
         self.line = line
+
+
+class _Refused(Exception):
+    def __init__(self, path: tuple[str | int, ...], line: int | None, message: str, code: str):
+        self.path, self.line, self.message, self.code = path, line, message, code
+
+
+def _too_deep(data: Any) -> tuple[str | int, ...] | None:
+    """The path of a value nested deeper than :data:`MAX_DEPTH`, or None (no recursion)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path[:MAX_DEPTH + 1]
+        if isinstance(value, Mapping):
+            stack.extend((v, (*path, str(k))) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
 
 
 def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
@@ -97,7 +148,10 @@ def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
         raise SchemeInvalid(Report([Issue("error", "", "the file is empty", "empty",
                                           origin, 1)]), origin)
     try:
-        data = _construct(node, (), source.lines, yaml.SafeLoader(""))
+        data = _Builder(source.lines).build(node, ())
+    except _Refused as exc:
+        raise SchemeInvalid(Report([Issue("error", format_path(exc.path), exc.message, exc.code,
+                                          origin, exc.line)]), origin) from None
     except _DuplicateKey as exc:
         raise SchemeInvalid(Report([Issue(
             "error", format_path(exc.path), "this key is written twice; the second would "
@@ -123,18 +177,38 @@ def read_document(text: str, origin: str = "<scheme>", fmt: str | None = None
                                           "not a scheme", "too_large", origin)]), origin)
     fmt = fmt or ("json" if origin.endswith(".json") else "yaml")
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SchemeInvalid(Report([Issue("error", "", f"not valid JSON: {exc.msg}", "json",
-                                              origin, exc.lineno)]), origin) from None
-        return data, SchemeSource(origin)
+        return _parse_json(text, origin), SchemeSource(origin)
     return _parse_yaml(text, origin)
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} 不是有限的数（JSON 不允许 NaN 和 Infinity）")
+
+
+def _parse_json(text: str, origin: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise SchemeInvalid(Report([Issue("error", "", f"not valid JSON: {exc.msg}", "json",
+                                          origin, exc.lineno)]), origin) from None
+    except RecursionError:
+        raise SchemeInvalid(Report([Issue("error", "", f"嵌套超过 {MAX_DEPTH} 层，不是一个"
+                                          "方案文件", "too_deep", origin)]), origin) from None
+    except ValueError as exc:  # NaN/Infinity, an integer of thousands of digits
+        raise SchemeInvalid(Report([Issue("error", "", f"无法读取这个 JSON 文档：{exc}", "json",
+                                          origin)]), origin) from None
+
+
 def scheme_from_data(data: Any, source: SchemeSource | None = None) -> Scheme:
-    """Validate already-parsed data (a dict) into a Scheme, with path-bearing errors."""
+    """Validate already-parsed data (a dict) into a Scheme, with path-bearing errors.
+
+    Data nested deeper than :data:`MAX_DEPTH` (from JSON, from a server) is refused first."""
     source = source or SchemeSource("<scheme>")
+    deep = _too_deep(data)
+    if deep is not None:
+        raise SchemeInvalid(Report([Issue("error", format_path(deep), f"嵌套超过 {MAX_DEPTH} "
+                                          "层，不是一个方案文件", "too_deep", source.origin,
+                                          source.line_of(deep))]), source.origin)
     if not isinstance(data, Mapping):
         raise SchemeInvalid(Report([Issue("error", "", "a scheme must be a mapping of keys "
                                           "(id, version, title, …)", "not_mapping",

@@ -21,7 +21,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from xlbridge.arith import RoundingMode
-from xlbridge.scheme.types import Amount, BoundValue, Expr, Identifier, SchemeId, Share
+from xlbridge.scheme.types import (
+    MAX_COUNT,
+    MAX_VERSION,
+    Amount,
+    BoundValue,
+    Expr,
+    Identifier,
+    SchemeId,
+    Share,
+    Weight,
+)
 
 
 class _Model(BaseModel):
@@ -88,7 +98,7 @@ class Period(_Model):
 
     id: Identifier
     label: str
-    weight: Share
+    weight: Weight
 
 
 # --------------------------------------------------------------------------- items
@@ -207,8 +217,8 @@ class _PartBase(_Documented):
     title: str
     points: Amount | None = Field(
         None, ge=0, description="points this part contributes at full marks (分值)")
-    weight: Share | None = Field(
-        None, description="or: share of the parent's points (权重), e.g. 80%")
+    weight: Weight | None = Field(
+        None, description="or: share of the parent's points (权重), 0% to 100%, e.g. 80%")
     scale: Amount | None = Field(
         None, gt=0, description="the scale its inputs are scored on (e.g. 100 for a 百分制 "
                                 "sub-score weighted 80%); default = points")
@@ -433,7 +443,7 @@ class QuotaLimit(_Model):
 
     tier: str
     share: Share | None = None
-    count: int | None = Field(None, ge=0)
+    count: int | None = Field(None, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _share_or_count(self) -> QuotaLimit:
@@ -461,8 +471,10 @@ class RankRule(_Documented):
 
     id: Identifier
     title: str
-    top: Share | int | None = Field(None, description="the best N or share of the group")
-    bottom: Share | int | None = Field(None, description="the worst N or share of the group")
+    top: Share | Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = Field(
+        None, description="the best N or share of the group")
+    bottom: Share | Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = Field(
+        None, description="the worst N or share of the group")
     when: Expr | None = Field(None, description="and only when this holds (e.g. total < 75)")
     eligible: Expr | None = Field(
         None, description="only records meeting this are ranked for the rule; the others "
@@ -488,7 +500,8 @@ class ProRata(_Model):
     """Paid for the months served: '按在职月份享受' (004:503)."""
 
     months: Identifier = Field(..., description="the input holding months served")
-    of: int = Field(..., gt=0, description="months in the period (3 for a quarter)")
+    of: int = Field(..., gt=0, le=MAX_COUNT, description="months in the period (3 for a "
+                                                          "quarter)")
 
 
 class PayoutRule(_Documented):
@@ -504,7 +517,7 @@ class PayoutRule(_Documented):
 
 
 class RankPrize(_Model):
-    rank: int = Field(..., ge=1)
+    rank: int = Field(..., ge=1, le=MAX_COUNT)
     amount: Amount
     title: str | None = None
 
@@ -561,7 +574,7 @@ class AggregationRule(_Documented):
 class AggregationQuota(_Model):
     tier: str
     share: Share | None = None
-    count: int | None = Field(None, ge=0)
+    count: int | None = Field(None, ge=0, le=MAX_COUNT)
     rounding: Literal["half_up", "floor", "ceiling"]
     ties: TieRule
     fallback: str = Field(..., description="grade of those eligible but over the quota")
@@ -588,11 +601,20 @@ class Scheme(_Documented):
     """A performance-appraisal scheme (考核方案), one version of it."""
 
     id: SchemeId
-    version: int = Field(..., ge=1)
+    version: int = Field(..., ge=1, le=MAX_VERSION)
     title: str = Field(..., description="the scheme's Chinese title")
     unit: str = Field(..., description="unit of assessment: 部门, 乡镇, 村, 科室, 个人…")
     period: Literal["month", "quarter", "half_year", "year"] = "year"
     max_score: Amount = Field(..., gt=0, description="full marks (满分), the sum of the parts")
+    bonus_headroom: Amount | None = Field(
+        None, ge=0,
+        description="加分空间: how many points the parts themselves may score above max_score, "
+                    "when the written scheme lets them (超额完成按比例计分 — a `ratio` part "
+                    "with cap_at_full: false, a rating above 100%). Without it a scheme whose "
+                    "parts can reach more than max_score is invalid: weights or values that "
+                    "add up to more than full marks are a mistake until declared. Bonus points "
+                    "(`bonuses`, a composite's `bonuses`) are declared by being bonuses and "
+                    "need no headroom; tiers must cover every total either way.")
     description: str | None = None
     groups: list[Identifier] = Field(
         default_factory=list, description="input ids that split the population into groups "

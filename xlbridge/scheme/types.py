@@ -12,42 +12,85 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from xlbridge.arith import HUNDRED
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[%％]\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
 
+# Ranges every number of a scheme is checked against before any rule sees it: a scheme is
+# written by a person, and ``max_score: 1e400`` (JSON reads it as infinity), a tier bound of
+# ``.inf`` or a weight of 120% is a typing mistake that must be refused by the validator, not
+# discovered by the engine (RULES: points, yuan and months are all far inside these).
+#: Largest points, yuan or count a scheme may write (absolute value).
+MAX_NUMBER = Decimal(10) ** 9
+#: Most places after the decimal point a scheme number may have.
+MAX_PLACES = 10
+#: Largest share (of a group, of full marks) a scheme may write: 1000%.
+MAX_SHARE = Decimal(10)
+#: Largest version number and largest whole count (people, ranks, months).
+MAX_VERSION = 1_000_000
+MAX_COUNT = 1_000_000
+
+
+def _checked(number: Decimal, written: Any) -> Decimal:
+    """``number`` if it is finite, at most :data:`MAX_NUMBER` and :data:`MAX_PLACES`."""
+    if not number.is_finite():
+        raise ValueError(f"应为有限的数，得到 {written!r}（无穷大和 NaN 不能用作分值）")
+    if abs(number) > MAX_NUMBER:
+        raise ValueError(f"数值过大：{written!r}；方案中的数绝对值最多为 {MAX_NUMBER:,}")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES and number != number.quantize(
+            Decimal(1).scaleb(-MAX_PLACES)):
+        raise ValueError(f"小数位数过多：{written!r}；最多 {MAX_PLACES} 位小数")
+    return number
+
 
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("expected a number, got a true/false value")
     if isinstance(value, Decimal):
-        return value
+        return _checked(value, value)
     if isinstance(value, int):
-        return Decimal(value)
+        return _checked(Decimal(value), value)
     if isinstance(value, float):
         # YAML/JSON wrote the shortest text that reads back as this float; that text is what
         # the author typed, so it is the exact value meant.
-        return Decimal(repr(value))
+        return _checked(Decimal(repr(value)), value)
     if isinstance(value, str) and _NUMBER.match(value):
-        return Decimal(value.strip())
+        return _checked(Decimal(value.strip()), value)
     if isinstance(value, str) and re.search(r"\d\s*[-–~至]\s*\d", value):
         raise ValueError(f"expected one number, got the range {value!r}: choose one value "
                          "and write the reason in a comment")
     raise ValueError(f"expected a number, got {value!r}")
 
 
-def _share(value: Any) -> Decimal:
+def _percentage(value: Any) -> Decimal:
     if isinstance(value, str):
         m = _PERCENT.match(value)
         if m:
-            return Decimal(m.group(1)) / HUNDRED
+            share = Decimal(m.group(1)) / HUNDRED
+            if abs(share) > MAX_SHARE:
+                raise ValueError(f"比例过大：{value!r}；最多 {MAX_SHARE * HUNDRED:f}%")
+            return _checked(share, value)
         if re.search(r"\d\s*[-–~至]\s*\d", value):
             raise ValueError(f"expected one percentage, got the range {value!r}: choose one "
                              "value and write the reason in a comment")
     raise ValueError(f"expected a percentage such as 25%, got {value!r}")
+
+
+def _share(value: Any) -> Decimal:
+    share = _percentage(value)
+    if share < 0:
+        raise ValueError(f"比例不能为负数，得到 {value!r}")
+    return share
+
+
+def _at_most_all(weight: Decimal) -> Decimal:
+    if weight > 1:
+        raise ValueError(f"权重须在 0% 到 100% 之间，得到 {_serialize_share(weight)}")
+    return weight
 
 
 def _serialize_number(value: Decimal) -> int | float | str:
@@ -71,13 +114,23 @@ Amount = Annotated[
                                                    "pattern": r"^[+-]?\d+(\.\d+)?$"}]}),
 ]
 
-#: A share written with a percent sign: ``25%`` → Decimal("0.25").
+#: A share written with a percent sign: ``25%`` → Decimal("0.25"); never negative.
 Share = Annotated[
     Decimal,
     BeforeValidator(_share),
     PlainSerializer(_serialize_share, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^[+-]?\d+(\.\d+)?%$",
+    WithJsonSchema({"type": "string", "pattern": r"^\+?\d+(\.\d+)?%$",
                     "examples": ["25%", "80%"]}),
+]
+
+#: A weight (权重): a share of the parent's points from 0% to 100%.
+Weight = Annotated[
+    Decimal,
+    BeforeValidator(_share),
+    AfterValidator(_at_most_all),
+    PlainSerializer(_serialize_share, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\+?\d+(\.\d+)?%$",
+                    "description": "0% to 100%", "examples": ["60%", "40%"]}),
 ]
 
 
@@ -99,7 +152,7 @@ def _bound(value: Any) -> Bound:
     if isinstance(value, Bound):
         return value
     if isinstance(value, str) and _PERCENT.match(value):
-        return Bound(_share(value), True)
+        return Bound(_percentage(value), True)
     return Bound(_number(value))
 
 
@@ -126,10 +179,21 @@ def _identifier(value: Any) -> str:
     return value
 
 
+#: Longest scheme id: it names a folder and a file in every office's store.
+MAX_SCHEME_ID = 100
+
+
+def is_scheme_id(text: str) -> bool:
+    """Lowercase letters, digits and dashes, at most :data:`MAX_SCHEME_ID` characters."""
+    return len(text) <= MAX_SCHEME_ID and bool(SCHEME_ID_PATTERN.match(text))
+
+
 def _scheme_id(value: Any) -> str:
     if not isinstance(value, str) or not SCHEME_ID_PATTERN.match(value):
         raise ValueError(f"expected a scheme id of lowercase letters, digits and dashes such as "
                          f"'county-dept-2016', got {value!r}")
+    if len(value) > MAX_SCHEME_ID:
+        raise ValueError(f"方案 id 最多 {MAX_SCHEME_ID} 个字符，这个有 {len(value)} 个")
     return value
 
 

@@ -373,15 +373,19 @@ class _Checker:
         hi = high + b_high - d_low
         return (None if lo == -INF else lo, None if hi == INF else hi)
 
-    def _parts_range(self, parts: list, res: Resolved) -> tuple[Decimal, Decimal]:
+    def _parts_range(self, parts: list, res: Resolved, adjustments: bool = True
+                     ) -> tuple[Decimal, Decimal]:
+        """The range of the parts' points; ``adjustments=False`` leaves out the bonuses and
+        deductions inside composite parts."""
         lo = hi = ZERO
         for part in parts:
             pts, scale = res.points.get(part.id, ZERO), res.scale.get(part.id, ONE)
             factor = pts / scale if scale else ZERO
             if isinstance(part, CompositePart):
-                c_lo, c_hi = self._parts_range(part.parts, res)
-                b_lo, b_hi = self._adjustment_range(part.bonuses, res)
-                d_lo, d_hi = self._adjustment_range(part.deductions, res)
+                c_lo, c_hi = self._parts_range(part.parts, res, adjustments)
+                b_lo, b_hi = self._adjustment_range(part.bonuses if adjustments else None, res)
+                d_lo, d_hi = self._adjustment_range(part.deductions if adjustments else None,
+                                                    res)
                 p_lo, p_hi = (c_lo + b_lo - d_hi) * factor, (c_hi + b_hi - d_lo) * factor
             elif isinstance(part, DirectPart):
                 p_lo, p_hi = (part.min or ZERO) * factor, pts
@@ -404,6 +408,8 @@ class _Checker:
             if part.applies_when is not None:
                 # when it does not apply, its points move to siblings: the range stays
                 p_lo = min(p_lo, ZERO)
+            if not factor:  # a part worth 0 points adds nothing, however it scores
+                p_lo = p_hi = ZERO
             lo += p_lo
             hi += p_hi
         return lo, hi
@@ -427,6 +433,32 @@ class _Checker:
         if adj.cap is not None:
             high = min(high, adj.cap)
         return low, high
+
+    # ------------------------------------------------------------------ full marks
+
+    def check_within_max(self, res: Resolved) -> None:
+        """The parts themselves (bonuses aside) may not score above max_score, unless the
+        scheme declares ``bonus_headroom``: weights or values adding up to more than full
+        marks are a mistake, and a total of 120 against 满分100 would be paid as computed."""
+        if any(i.code == "weights_sum" for i in self.issues):
+            return  # weights that do not add up are reported already; this would repeat it
+        scheme = self.scheme
+        _low, high = self._parts_range(scheme.parts, res, adjustments=False)
+        headroom = scheme.bonus_headroom or ZERO
+        ceiling = scheme.max_score + headroom
+        if high <= ceiling:
+            return
+        full = fmt(scheme.max_score)
+        if high == INF:
+            self.error("parts", f"各部分（不含加分）的得分没有上限（如 ratio 部分的 "
+                       f"cap_at_full: false），可能超过满分 {full}；请为它们设上限，"
+                       "或改用 bonuses 写加分", "above_max")
+            return
+        declared = (f"声明的 bonus_headroom {fmt(headroom)} 不够" if scheme.bonus_headroom
+                    is not None else "方案没有声明 bonus_headroom")
+        self.error("parts", f"各部分（不含加分）最高可得 {fmt(high)} 分，超过满分 max_score "
+                   f"{full}，{declared}：请改正权重或分值；如果方案确实允许超出满分，请写 "
+                   f"bonus_headroom: {fmt(high - scheme.max_score)}", "above_max")
 
     # ------------------------------------------------------------------ references
 
@@ -679,6 +711,7 @@ def validate(scheme: Scheme, source: SchemeSource | None = None,
     checker = _Checker(scheme, source)
     res = checker.resolve()
     checker.check_parts(res)
+    checker.check_within_max(res)
     inputs = scheme_inputs(scheme, res.points)
     checker.check_references(inputs, res)
     for path, adj in (("bonuses", scheme.bonuses), ("deductions", scheme.deductions)):
