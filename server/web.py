@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
     g,
@@ -31,6 +32,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -59,10 +61,25 @@ def _template_names() -> dict[str, Any]:
     return {"role_name": lambda role: ROLE_NAMES.get(role, role)}
 
 
-def _ensure_secret_key() -> None:
+class _KeyedSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions, with the signing key loaded before a session is opened: a
+    key read from the database later in the request would come too late for it (the first
+    page after a start without SECRET_KEY could not keep its CSRF token)."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        _ensure_secret_key(app)
+        return super().open_session(app, request)
+
+
+@bp.record_once
+def _use_keyed_sessions(state: Any) -> None:
+    state.app.session_interface = _KeyedSessions()
+
+
+def _ensure_secret_key(app: Flask | None = None) -> None:
     """The key that signs session cookies: from the config, else made once and kept in the
     database so that every server process on the same database agrees."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if app.secret_key:
         return
     with _key_lock:

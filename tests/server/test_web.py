@@ -189,3 +189,19 @@ def test_browser_walks_list_scheme_and_diff(page, live_server, tmp_path):
     out = Path(os.environ.get("XLBRIDGE_SCREENSHOTS", tmp_path))
     out.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out / "diff-page.png"), full_page=True)
+
+
+def test_the_first_page_after_a_start_without_a_secret_key_works(database):
+    """No SECRET_KEY configured: the key is made and kept in the database before the first
+    request's session is opened, so even the very first sign-in page can keep its CSRF token
+    (it answered 500 before), and a second app on the same database signs the same way."""
+    from tests.server.srvtest import make_app
+
+    app = make_app(database, SECRET_KEY=None)
+    r = app.test_client().get("/login")
+    assert r.status_code == 200 and b"csrf_token" in r.data
+    other = make_app(database, SECRET_KEY=None)
+    other.test_client().get("/login")
+    assert other.secret_key == app.secret_key
+    for a in (app, other):
+        a.extensions["xlbridge_engine"].dispose()
