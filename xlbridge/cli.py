@@ -258,7 +258,8 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         if isinstance(loaded, SchemeInvalid):
             report = loaded.report
         else:
-            report = validate(loaded.scheme, loaded.source)
+            report = validate(loaded.scheme, loaded.source,
+                              previous=_previous_version(store, loaded.scheme))
         status = f"[green]{t('通过')}[/green]" if report.ok else f"[red]{t('有误')}[/red]"
         console.print(status + " " + escape(t("{name}（{errors} 处错误，{warnings} 条警告）",
                                               name=name, errors=len(report.errors),
@@ -269,6 +270,19 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         failed += not report.ok
     if failed:
         sys.exit(1)
+
+
+def _previous_version(store: SchemeStore, scheme: Scheme) -> Scheme | None:
+    """The newest version of the same scheme below this one, if the store has it (the
+    validator warns when a new version keeps an older version's description but changes the
+    rules it describes)."""
+    older = [e for e in store.entries() if e.id == scheme.id and e.version < scheme.version]
+    if not older:
+        return None
+    try:
+        return max(older, key=lambda e: e.version).loaded.scheme
+    except SchemeInvalid:
+        return None
 
 
 @schemes.command("schema", help=N_("方案文件的 JSON Schema（供编辑器校验和补全）。"))
