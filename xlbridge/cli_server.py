@@ -74,14 +74,23 @@ def _shown(app) -> str:
 @click.option("--db", "db_url", help=DB_HELP)
 @click.option("--threads", default=8, show_default=True, type=int,
               help="Worker threads of waitress.")
-def serve(host: str, port: int, db_url: str | None, threads: int) -> None:
+@click.option("--trusted-proxy", "trusted_proxy", metavar="ADDRESS",
+              help="The reverse proxy in front of the server (e.g. 127.0.0.1): its "
+                   "X-Forwarded-For names the client, whose address the sign-in throttle "
+                   "counts. Without it the header is ignored.")
+def serve(host: str, port: int, db_url: str | None, threads: int,
+          trusted_proxy: str | None) -> None:
     """Run the scheme server (waitress; Windows and Linux)."""
     from server.serving import make_server
 
     app = _app(db_url)
     _require_current(app)
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} \
+        if trusted_proxy else {}
     server = make_server(app, host=host, port=port, threads=threads, connection_limit=1000,
-                         backlog=2048, channel_timeout=60, clear_untrusted_proxy_headers=True)
+                         backlog=2048, channel_timeout=60, clear_untrusted_proxy_headers=True,
+                         **proxy)
     click.echo(f"xlbridge scheme server on http://{host}:{port}/ (database {_shown(app)}); "
                "Ctrl+C stops it", err=True)
     try:
