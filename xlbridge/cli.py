@@ -619,7 +619,7 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
 
 
 def _print_batch(report: Any, skipped: list[Any]) -> None:
-    from xlbridge.batch import grade_text
+    from xlbridge.batch import grade_text, runs_of_cells
 
     out = table(t("工作簿"), t("状态"), t("公式"), t("值有变化"), t("等次"), t("方案"))
     for f in report.files:
@@ -638,12 +638,13 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
         if not f.processed and f.path not in listed:
             err_console.print("[red]" + escape(t("未处理 {path}：{reason}", path=f.path,
                                                  reason=f.error or f.status)) + "[/red]")
-        for title, lines in ((t("结果为错误值的单元格"), f.errors),
-                             (t("本表自算结果与方案不一致"), f.differences)):
+        for title, cells, lines in ((t("结果为错误值的单元格"), f.errors, runs_of_cells(f.errors)),
+                                    (t("本表自算结果与方案不一致"), f.differences,
+                                     f.differences)):
             if not lines:
                 continue
             err_console.print("[red]" + escape(t("{path}：{title} {n} 处", path=f.path,
-                                                 title=title, n=len(lines))) + "[/red]")
+                                                 title=title, n=len(cells))) + "[/red]")
             for line in lines[:20]:
                 err_console.print(f"  [red]{escape(line)}[/red]")
             if len(lines) > 20:
