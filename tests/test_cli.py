@@ -235,3 +235,19 @@ def test_a_headless_run_does_not_load_xlwings():
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["优", "False", "False"]
+
+
+def test_validate_warns_when_a_new_version_keeps_an_old_description(tmp_path):
+    """schemes validate compares a version with the one before it in the store: new weights
+    under version 1's free-text description (×80% … ×20%) are a warning, not a silent page."""
+    text = (SCHEMES / "bailian-township.yaml").read_text(encoding="utf-8")
+    v2 = text.replace("version: 1", "version: 2", 1).replace(
+        "weight: 80%", "weight: 75%", 1).replace("weight: 20%", "weight: 25%", 1)
+    path = tmp_path / "bailian-township@2.yaml"
+    path.write_text(v2, encoding="utf-8")
+    result = CliRunner().invoke(main, ["schemes", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "说明文字沿用第 1 版的原文" in result.output
+    # the shipped version 1 itself has no older version to compare with
+    result = CliRunner().invoke(main, ["schemes", "validate", "bailian-township@1"])
+    assert result.exit_code == 0 and "沿用" not in result.output

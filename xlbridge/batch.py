@@ -15,6 +15,7 @@ import contextlib
 import html
 import inspect
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -414,6 +415,51 @@ def perf_functions(tally: _Tally | None = None) -> dict[str, Callable[..., Any]]
         return call
 
     return {name: wrap(name, fn) for name, fn in udfs.FUNCTIONS.items()}
+
+
+_CELL_LINE = re.compile(r"^(?P<sheet>.+)!(?P<col>[A-Z]{1,3})(?P<row>\d+): (?P<msg>.*)$", re.S)
+
+
+def runs_of_cells(lines: Sequence[str]) -> list[str]:
+    """Error-cell lines (``sheet!A5: #N/A reason``) with the same reason in consecutive rows
+    of one column as one line, ``sheet!A5:A24（20 处）: #N/A reason`` — a withheld group is
+    one line on a terminal, not thirty (the report keeps every cell)."""
+    out: list[str] = []
+    run: list[Any] = []       # [sheet, col, first row, last row, msg, count]
+    sheets: dict[str, int] = {}
+
+    def place(line: str) -> tuple:
+        m = _CELL_LINE.match(line)
+        if m is None:
+            return (len(lines), "", 0)
+        sheets.setdefault(m["sheet"], len(sheets))
+        return (sheets[m["sheet"]], len(m["col"]), m["col"], int(m["row"]))
+
+    for line in sorted(lines, key=place):   # column by column, each from the top
+        m = _CELL_LINE.match(line)
+        if m is None:
+            if run:
+                out.append(_run_text(run))
+                run = []
+            out.append(line)
+            continue
+        sheet, col, row, msg = m["sheet"], m["col"], int(m["row"]), m["msg"]
+        if run and (run[0], run[1], run[4]) == (sheet, col, msg) and row == run[3] + 1:
+            run[3], run[5] = row, run[5] + 1
+            continue
+        if run:
+            out.append(_run_text(run))
+        run = [sheet, col, row, row, msg, 1]
+    if run:
+        out.append(_run_text(run))
+    return out
+
+
+def _run_text(run: list[Any]) -> str:
+    sheet, col, first, last, msg, n = run
+    if n == 1:
+        return f"{sheet}!{col}{first}: {msg}"
+    return f"{sheet}!{col}{first}:{col}{last}" + t("（{n} 处）", n=n) + f": {msg}"
 
 
 # --------------------------------------------------------------------------- audit

@@ -172,7 +172,8 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         if isinstance(loaded, SchemeInvalid):
             report = loaded.report
         else:
-            report = validate(loaded.scheme, loaded.source)
+            report = validate(loaded.scheme, loaded.source,
+                              previous=_previous_version(store, loaded.scheme))
         status = f"[green]{t('通过')}[/green]" if report.ok else f"[red]{t('有误')}[/red]"
         console.print(status + " " + escape(t("{name}（{errors} 处错误，{warnings} 条警告）",
                                               name=name, errors=len(report.errors),
@@ -183,6 +184,19 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         failed += not report.ok
     if failed:
         sys.exit(1)
+
+
+def _previous_version(store: SchemeStore, scheme: Scheme) -> Scheme | None:
+    """The newest version of the same scheme below this one, if the store has it (the
+    validator warns when a new version keeps an older version's description but changes the
+    rules it describes)."""
+    older = [e for e in store.entries() if e.id == scheme.id and e.version < scheme.version]
+    if not older:
+        return None
+    try:
+        return max(older, key=lambda e: e.version).loaded.scheme
+    except SchemeInvalid:
+        return None
 
 
 @schemes.command("schema", help=N_("方案文件的 JSON Schema（供编辑器校验和补全）。"))
@@ -519,7 +533,7 @@ def recompute(ctx: click.Context, paths: tuple[str, ...], jobs: int, dry_run: bo
 
 
 def _print_batch(report: Any, skipped: list[Any]) -> None:
-    from xlbridge.batch import grade_text
+    from xlbridge.batch import grade_text, runs_of_cells
 
     out = table(t("工作簿"), t("状态"), t("公式"), t("值有变化"), t("等次"), t("方案"))
     for f in report.files:
@@ -538,12 +552,13 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
         if not f.processed and f.path not in listed:
             err_console.print("[red]" + escape(t("未处理 {path}：{reason}", path=f.path,
                                                  reason=f.error or f.status)) + "[/red]")
-        for title, lines in ((t("结果为错误值的单元格"), f.errors),
-                             (t("本表自算结果与方案不一致"), f.differences)):
+        for title, cells, lines in ((t("结果为错误值的单元格"), f.errors, runs_of_cells(f.errors)),
+                                    (t("本表自算结果与方案不一致"), f.differences,
+                                     f.differences)):
             if not lines:
                 continue
             err_console.print("[red]" + escape(t("{path}：{title} {n} 处", path=f.path,
-                                                 title=title, n=len(lines))) + "[/red]")
+                                                 title=title, n=len(cells))) + "[/red]")
             for line in lines[:20]:
                 err_console.print(f"  [red]{escape(line)}[/red]")
             if len(lines) > 20:

@@ -81,13 +81,21 @@ def _shown(app) -> str:
 @click.option("--db", "db_url", help=DB_HELP)
 @click.option("--threads", default=8, show_default=True, type=int,
               help=N_("waitress 的工作线程数。"))
-def serve(host: str, port: int, db_url: str | None, threads: int) -> None:
+@click.option("--trusted-proxy", "trusted_proxy", metavar="ADDRESS",
+              help=N_("服务器前面的反向代理（如 127.0.0.1）：由它的 X-Forwarded-For 得知客户端，"
+                      "登录限速按客户端的地址计数。不给时忽略该请求头。"))
+def serve(host: str, port: int, db_url: str | None, threads: int,
+          trusted_proxy: str | None) -> None:
     from server.serving import make_server
 
     app = _app(db_url)
     _require_current(app)
+    proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} \
+        if trusted_proxy else {}
     server = make_server(app, host=host, port=port, threads=threads, connection_limit=1000,
-                         backlog=2048, channel_timeout=60, clear_untrusted_proxy_headers=True)
+                         backlog=2048, channel_timeout=60, clear_untrusted_proxy_headers=True,
+                         **proxy)
     click.echo(t("xlbridge 方案服务器：http://{host}:{port}/（数据库 {db}）；按 Ctrl+C 停止",
                  host=host, port=port, db=_shown(app)), err=True)
     try:

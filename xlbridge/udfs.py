@@ -362,7 +362,7 @@ def _flags_of(cs: CompiledScheme, value: Any) -> list[str]:
         if cell is None or cell is False:
             continue
         if isinstance(cell, ExcelError):
-            raise _Fail(ExcelError(cell.code, f"条件单元格是错误值 {cell.code}"))
+            raise _Fail(_upstream(cell, "条件单元格"))
         text = normalize_text(str(cell))
         at = 0
         while at < len(text):
@@ -385,6 +385,13 @@ def _condition_names(cs: CompiledScheme) -> list[str]:
     names = {normalize_text(c.id) for c in cs.scheme.conditions} | \
         {normalize_text(c.title) for c in cs.scheme.conditions}
     return sorted(names, key=len, reverse=True)
+
+
+def _upstream(error: ExcelError, what: str) -> ExcelError:
+    """An argument cell that holds an error: the same error, saying which argument, and —
+    where the error carries one (recompute hands its cells' reasons along) — why."""
+    why = f"（{error.reason}）" if error.reason else ""
+    return ExcelError(error.code, f"{what}是错误值 {error.code}{why}")
 
 
 def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
@@ -715,7 +722,7 @@ def _group_text(row: list[Any]) -> str:
     parts = []
     for c in row:
         if isinstance(c, ExcelError):
-            raise _Fail(ExcelError(c.code, f"分组单元格是错误值 {c.code}"))
+            raise _Fail(_upstream(c, "分组单元格"))
         if c is not None:
             parts.append(fmt(Decimal(str(c))) if isinstance(c, float) else str(c))
     return "/".join(parts)
@@ -886,7 +893,7 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
             return na_error(f"方案 {cs.ref} 没有规定奖金 (the scheme defines no payout)")
         value = _cell(grade_or_score)
         if isinstance(value, ExcelError):
-            return ExcelError(value.code, f"等次单元格是错误值 {value.code}")
+            return _upstream(value, "等次单元格")
         grade: str | None
         if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or (
                 isinstance(value, str) and parse_number_text(value) is not None):

@@ -106,3 +106,17 @@ def test_the_report_lists_errors_and_differences(tmp_path):
     html = tmp_path / "r.html"
     run(str(book), "--report", str(html))
     assert "no-such-scheme" in html.read_text(encoding="utf-8")
+
+
+def test_error_cells_of_one_cause_in_one_column_read_as_one_line():
+    from xlbridge.batch import runs_of_cells
+
+    lines = [f"表!C{r}: #N/A: 同组第 8 行数据有误" for r in range(6, 10)]
+    lines += ["表!D6: #N/A: 同组第 8 行数据有误", "表!C11: #N/A: 同组第 8 行数据有误",
+              "表!C12: #VALUE!: 应为数字"]
+    assert runs_of_cells(lines) == [
+        "表!C6:C9（4 处）: #N/A: 同组第 8 行数据有误", "表!C11: #N/A: 同组第 8 行数据有误",
+        "表!C12: #VALUE!: 应为数字", "表!D6: #N/A: 同组第 8 行数据有误"]
+    # rows interleaved as a sheet lists them (row by row) still group by column
+    mixed = [f"表!{c}{r}: #N/A: 暂缓" for r in range(6, 9) for c in "AB"]
+    assert runs_of_cells(mixed) == ["表!A6:A8（3 处）: #N/A: 暂缓", "表!B6:B8（3 处）: #N/A: 暂缓"]

@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -206,6 +207,23 @@ def test_stale_lock_of_dead_process_is_taken_over(tmp_path: Path) -> None:
     rep = recompute_file(p)
     assert rep.status == "ok" and rep.written
     assert not lock_path(p).exists()
+
+
+def test_an_empty_lock_left_by_a_kill_is_taken_over(tmp_path: Path) -> None:
+    """A recompute killed between creating its lock and writing its pid leaves an empty lock
+    (seen once in CI's kill trials): it holds nothing, so the next run takes it over — after
+    a moment's grace, in case its maker is alive and about to write."""
+    p = handmade(tmp_path / "a.xlsx", ROWS)
+    lock_path(p).write_text("")
+    start = time.perf_counter()
+    rep = recompute_file(p)
+    assert rep.status == "ok" and rep.written and not lock_path(p).exists()
+    assert time.perf_counter() - start >= 0.9          # it waited for the grace time
+    q = handmade(tmp_path / "b.xlsx", ROWS)
+    lock_path(q).write_text("")
+    old = time.time() - 60
+    os.utime(lock_path(q), (old, old))
+    assert recompute_file(q).status == "ok"            # an old empty lock: at once
 
 
 def test_lock_removed_after_success_and_failure(tmp_path: Path) -> None:

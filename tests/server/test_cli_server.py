@@ -127,3 +127,42 @@ def test_revalidations_keep_the_connection_open(live_server, client, auth):
     r = conn.getresponse()
     assert r.status == 304 and r.getheader("Connection") == "close"
     conn.close()
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True])
+def test_the_sign_in_throttle_counts_clients_behind_a_trusted_proxy(db_path, behind_proxy):
+    """Behind a reverse proxy every request comes from the proxy: with --trusted-proxy the
+    throttle counts the client named in X-Forwarded-For (one office's wrong token does not
+    close the server to the others); without it the header is ignored, so a direct client
+    cannot pick a fresh address for every guess."""
+    run("server", "init-db")
+    port = _free_port()
+    extra = ["--trusted-proxy", "127.0.0.1"] if behind_proxy else []
+    proc = subprocess.Popen([sys.executable, "-m", "xlbridge.cli", "serve", "--port", str(port),
+                             "--db", str(db_path), "--threads", "2", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                 "XLBRIDGE_SERVER_AUTH_FREE_FAILURES": "2"})
+    url = f"http://127.0.0.1:{port}/api/schemes"
+
+    def guess(client: str) -> int:
+        return requests.get(url, timeout=5, headers={"Authorization": "Bearer xlb_wrong",
+                                                     "X-Forwarded-For": client}).status_code
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        answers = [guess("10.0.0.1") for _ in range(4)]
+        assert answers[:2] == [401, 401] and answers[-1] == 429   # the guesser is closed
+        other = guess("10.0.0.2")
+        assert other == (401 if behind_proxy else 429)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -70,6 +70,8 @@ def hidden_payout_rules(cs: CompiledScheme, grade: str | None) -> list[Hidden]:
     out = []
     for rule, _when, needs in cs.payout_rules:
         reads = set(needs) - {"grade"} - TOTAL_ONLY
+        if rule.pro_rata is not None:       # months served: an input the rule reads too
+            reads.add(rule.pro_rata.months)
         if (rule.grades is None or grade in rule.grades) and reads:
             out.append(Hidden("payout_rule", rule.id, rule.title, _labels(cs, reads)))
     return out

@@ -73,12 +73,13 @@ def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
         try:
             fd = os.open(lp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            holder = ""
-            with contextlib.suppress(OSError):
-                holder = lp.read_text("utf-8", "replace").strip()
+            holder = _lock_holder(lp)
             fields = dict(x.split("=", 1) for x in holder.split() if "=" in x)
             stale = (fields.get("host") == host and fields.get("pid", "").isdigit()
                      and not pid_alive(int(fields["pid"])))
+            # an empty lock: its maker was killed between creating it and writing its pid
+            # (a live maker writes within microseconds) — it holds nothing
+            stale = stale or (not holder and _lock_age(lp) >= _EMPTY_LOCK_GRACE)
             if stale and attempt == 0:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(lp)
@@ -94,6 +95,29 @@ def workbook_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lp)
+
+
+#: How long an empty lock file may be young before it counts as left by a killed process.
+_EMPTY_LOCK_GRACE = 1.0
+
+
+def _lock_holder(lp: Path) -> str:
+    """Who holds a lock (``pid=… host=… time=…``); an empty lock is read again after the
+    grace time, in case its maker is between creating and writing it."""
+    for wait in (0.0, _EMPTY_LOCK_GRACE):
+        time.sleep(max(0.0, wait - _lock_age(lp)) if wait else 0.0)
+        with contextlib.suppress(OSError):
+            holder = lp.read_text("utf-8", "replace").strip()
+            if holder:
+                return holder
+    return ""
+
+
+def _lock_age(lp: Path) -> float:
+    try:
+        return time.time() - lp.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def release_after(path: str | os.PathLike[str], pid: int) -> None:
