@@ -65,8 +65,8 @@ tiers:
 """, encoding="utf-8")
     out = run("schemes", "validate", str(bad))
     assert out.exit_code == 1
-    assert f"{bad}:6: parts: error: the points of these parts add up to 90" in out.output
-    assert "scores between 80 and 90" in out.output
+    assert f"{bad}:6 parts：错误：这些部分的分值合计为 90" in out.output
+    assert "介于 80 分与 90 分之间的总分" in out.output
 
 
 def test_score_writes_results_and_summary(run, tmp_path):

@@ -32,14 +32,14 @@ def test_misspelt_key_names_the_path_and_line():
     (issue,) = errors_of(text)
     assert issue.path == "tiers[1].belw"
     assert issue.line == text.splitlines().index("  - {label: 差, belw: 90}") + 1
-    assert "unknown key 'belw'" in issue.message
-    assert str(issue).startswith(f"s.yaml:{issue.line}: tiers[1].belw: error:")
+    assert "未知的键“belw”" in issue.message
+    assert str(issue).startswith(f"s.yaml:{issue.line} tiers[1].belw：错误：")
 
 
 def test_missing_required_key():
     text = scheme_text(BASE).replace("title: 测试方案\n", "")
     (issue,) = errors_of(text)
-    assert issue.path == "title" and "required key 'title' is missing" in issue.message
+    assert issue.path == "title" and "缺少必填的键“title”" in issue.message
 
 
 def test_a_range_where_one_value_is_needed_002_676():
@@ -50,7 +50,7 @@ parts:
 """)
     (issue,) = errors_of(text)
     assert issue.path == "parts[1].values.良好"
-    assert "choose one value" in issue.message
+    assert "实际为范围“8-9”：请选定一个值" in issue.message
 
 
 def test_share_must_be_written_with_a_percent_sign():
@@ -60,7 +60,7 @@ parts:
   - {id: b, title: B, weight: 20%, method: direct}
 """)
     issues = errors_of(text)
-    assert any(i.path == "parts[0].weight" and "percentage such as 25%" in i.message
+    assert any(i.path == "parts[0].weight" and "应为百分比（如 25%），实际为“0.8”" in i.message
                for i in issues)
 
 
@@ -69,7 +69,7 @@ def test_unknown_method_is_explained():
 parts:
   - {id: a, title: A, points: 100, method: magic}
 """))
-    assert issue.path == "parts[0]" and "must be one of direct" in issue.message
+    assert issue.path == "parts[0]" and "`method` 应为 direct、ratio" in issue.message
 
 
 def test_duplicate_key_is_an_error_not_a_silent_overwrite():
@@ -94,7 +94,7 @@ def test_not_yaml_and_empty_and_not_utf8(tmp_path):
     assert issue.code == "empty"
     bad = tmp_path / "gbk.yaml"
     bad.write_bytes("title: 测试".encode("gbk"))
-    with pytest.raises(SchemeInvalid, match="not UTF-8"):
+    with pytest.raises(SchemeInvalid, match="不是 UTF-8 文本"):
         load_scheme_file(bad)
 
 

@@ -33,7 +33,7 @@ tiers:
 """)
     overlap = [i for i in found if i.code == "tier_overlap"]
     assert overlap and overlap[0].severity == "error"
-    assert "falls in both tiers[1] '良好' and tiers[2] '一般'" in overlap[0].message
+    assert "80 分同时属于 tiers[1]“良好” 和 tiers[2]“一般”" in overlap[0].message
     assert overlap[0].line is not None
 
 
@@ -47,7 +47,7 @@ tiers:
     # totals with one decimal: 94.1 … 94.9 fall in no tier
     gaps = [i for i in issues(ONE_PART + "rounding: {total: {digits: 1}}\n" + tiers)
             if i.code == "tier_gap"]
-    assert len(gaps) == 1 and "between 94 and 95 (e.g. 94.1)" in gaps[0].message
+    assert len(gaps) == 1 and "介于 94 分与 95 分之间的总分（如 94.1）" in gaps[0].message
     # whole-number totals: no score lies between 94 and 95
     assert "tier_gap" not in codes(ONE_PART + "rounding: {total: {digits: 0}}\n" + tiers)
 
@@ -61,7 +61,7 @@ tiers:
   - {label: 良好, at_least: 75, at_most: 89}
   - {label: 差, below: 75}
 """)
-    assert any(i.code == "tier_gap" and "exactly 90" in i.message for i in found)
+    assert any(i.code == "tier_gap" and "恰为 90 分的总分" in i.message for i in found)
 
 
 def test_scores_above_the_top_bound_reachable_with_bonuses():
@@ -74,7 +74,7 @@ tiers:
   - {label: 差, below: 90}
 """)
     gap = [i for i in found if i.code == "tier_gap"]
-    assert gap and "range from" in gap[0].message and "105" in gap[0].message
+    assert gap and "可能的范围为 0 到 105" in gap[0].message
 
 
 def test_weights_that_do_not_add_up():
@@ -89,9 +89,8 @@ parts:
       - {id: b2, title: B2, weight: 40%, method: direct}
 """)
     messages = {i.path: i.message for i in found if i.code == "weights_sum"}
-    assert messages["parts"] == "the points of these parts add up to 95; expected 100 " \
-                                "(max_score)"
-    assert "add up to 90%; expected 100%" in messages["parts[1].parts"]
+    assert messages["parts"] == "这些部分的分值合计为 95，应为 100（max_score）"
+    assert "权重合计为 90%，应为 100%" in messages["parts[1].parts"]
 
 
 def test_period_weights_must_make_100_percent():
@@ -121,11 +120,11 @@ payout:
   amounts: {优: 100}
 """)
     by_path = {i.path: i.message for i in found if i.severity == "error"}
-    assert "unknown name 'absent'" in by_path["conditions[0].when"]
-    assert "unknown grade '不称职'" in by_path["conditions[0].then.grade"]
-    assert "unknown grade '良好'" in by_path["quotas.limits[0].tier"]
-    assert "unknown part or input 'nope'" in by_path["quotas.ties.keys[0]"]
-    assert "unknown grade '优'" in by_path["payout.amounts.优"]
+    assert "未知的名称 absent；" in by_path["conditions[0].when"]
+    assert "没有等次“不称职”" in by_path["conditions[0].then.grade"]
+    assert "没有等次“良好”" in by_path["quotas.limits[0].tier"]
+    assert "没有编号为“nope”的部分或输入" in by_path["quotas.ties.keys[0]"]
+    assert "没有等次“优”" in by_path["payout.amounts.优"]
 
 
 def test_quotas_over_100_percent_and_required_declarations():

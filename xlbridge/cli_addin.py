@@ -8,54 +8,59 @@ from pathlib import Path
 
 import click
 
+from xlbridge.clitext import Group
+from xlbridge.i18n import N_, t
 
-@click.group("addin")
+
+@click.group("addin", cls=Group,
+             help=N_("Excel 加载项：PERF_* 工作表函数和“绩效考核”功能区选项卡。"))
 def addin() -> None:
-    """The Excel add-in: PERF_* worksheet functions and the 绩效考核 ribbon tab."""
+    pass
 
 
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-@addin.command("build")
+@addin.command("build",
+               help=N_("写出 xlbridge.xlam：一个完整的加载项文件（VBA 工程、功能区、设置）。"))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="dist/xlbridge.xlam",
-              show_default=True, help="Where to write the add-in.")
+              show_default=True, help=N_("加载项写到哪里。"))
 @click.option("--interpreter",
-              help="The pythonw.exe Excel starts on the office PCs, e.g. "
-                   r"%LOCALAPPDATA%\xlbridge\venv\Scripts\pythonw.exe (environment variables "
-                   "are expanded on the PC). Written to the add-in's xlbridge.conf sheet.")
+              help=N_("办公室电脑上 Excel 启动的 pythonw.exe，如 "
+                      r"%LOCALAPPDATA%\xlbridge\venv\Scripts\pythonw.exe（环境变量在该电脑上展开）。"
+                      "写入加载项的 xlbridge.conf 工作表。"))
 @click.option("--vba-dir", type=click.Path(file_okay=False),
-              help="Also write the VBA modules there as .bas/.cls files, to read them.")
+              help=N_("另把 VBA 模块以 .bas/.cls 文件写到这个文件夹，以便阅读。"))
 def build_command(output: str, interpreter: str | None, vba_dir: str | None) -> None:
-    """Write xlbridge.xlam: one complete add-in file (VBA project, ribbon, settings)."""
     from xlbridge.addin.package import AddinError, build
 
     try:
         made = build(Path(output), interpreter=interpreter, vba_dir=vba_dir)
     except AddinError as exc:
         raise _fail(exc) from None
-    click.echo(f"加载项：{made.addin}")
+    click.echo(t("加载项：{path}", path=made.addin))
     for path in made.vba:
-        click.echo(f"VBA 模块：{path}")
+        click.echo(t("VBA 模块：{path}", path=path))
     if not interpreter:
-        click.echo("注意：没有指定 --interpreter，加载项打开时会提示设置 Python 解释器。", err=True)
-    click.echo("安装：把它复制到每台电脑的 %APPDATA%\\Microsoft\\Excel\\XLSTART，"
-               "或在该电脑上运行 xlbridge addin install --from 此文件。")
+        click.echo(t("注意：没有指定 --interpreter，加载项打开时会提示设置 Python 解释器。"),
+                   err=True)
+    click.echo(t("安装：把它复制到每台电脑的 %APPDATA%\\Microsoft\\Excel\\XLSTART，"
+                 "或在该电脑上运行 xlbridge addin install --from 此文件。"))
 
 
-@addin.command("install")
+@addin.command("install", help=N_(
+    "把加载项复制到 Excel 的启动文件夹以安装它（Excel 须已关闭；不改信任中心设置，"
+    "不启动任何程序）。"))
 @click.option("--from", "source", type=click.Path(dir_okay=False, exists=True),
-              help="An add-in built before (default: build one now for this Python).")
+              help=N_("以前生成的加载项（默认：现在为这个 Python 生成一个）。"))
 @click.option("--interpreter",
-              help="When building now: the pythonw.exe Excel starts (default: this Python's).")
+              help=N_("现在生成时：Excel 启动的 pythonw.exe（默认：这个 Python 的）。"))
 @click.option("--folder", type=click.Path(file_okay=False),
-              help=r"Copy into this folder instead of %APPDATA%\Microsoft\Excel\XLSTART.")
-@click.option("--remove", is_flag=True, help="Uninstall: delete the add-in from that folder.")
+              help=N_(r"复制到这个文件夹，而不是 %APPDATA%\Microsoft\Excel\XLSTART。"))
+@click.option("--remove", is_flag=True, help=N_("卸载：从该文件夹删除加载项。"))
 def install_command(source: str | None, interpreter: str | None, folder: str | None,
                     remove: bool) -> None:
-    """Install the add-in by copying it into Excel's start-up folder (Excel closed; no
-    Trust Center change, nothing started)."""
     from xlbridge.addin import install as installer
     from xlbridge.addin.package import AddinError
 
@@ -63,26 +68,25 @@ def install_command(source: str | None, interpreter: str | None, folder: str | N
     try:
         if remove:
             gone = installer.remove(where)
-            click.echo(f"已删除 {gone}；重新启动 Excel 后选项卡消失。" if gone
-                       else "加载项没有安装在这里，无需删除。")
+            click.echo(t("已删除 {path}；重新启动 Excel 后选项卡消失。", path=gone) if gone
+                       else t("加载项没有安装在这里，无需删除。"))
             return
         target = installer.install(Path(source) if source else None, interpreter, where)
     except AddinError as exc:
         raise _fail(exc) from None
-    click.echo(f"已安装 {target}；重新启动 Excel 即可看到“绩效考核”选项卡。")
+    click.echo(t("已安装 {path}；重新启动 Excel 即可看到“绩效考核”选项卡。", path=target))
 
 
-@addin.command("bundle")
+@addin.command("bundle", help=N_(
+    "为不能上网的电脑打一个 zip 包：Windows 的 wheel、加载项和 install.cmd。"))
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               default="dist/xlbridge-offline.zip", show_default=True,
-              help="Where to write the offline installer.")
+              help=N_("离线安装包写到哪里。"))
 @click.option("--wheelhouse", type=click.Path(file_okay=False),
-              help="Keep the wheels here: used as they are if it holds wheels, else "
-                   "downloaded into it.")
+              help=N_("wheel 放在这里：其中已有 wheel 时直接使用，否则下载到这里。"))
 @click.option("--interpreter", default=None,
-              help="The pythonw.exe the add-in starts (default: the one install.cmd makes).")
+              help=N_("加载项启动的 pythonw.exe（默认：install.cmd 建立的那个）。"))
 def bundle_command(output: str, wheelhouse: str | None, interpreter: str | None) -> None:
-    """One zip for PCs without internet: Windows wheels, the add-in and install.cmd."""
     from xlbridge.addin import bundle as bundler
     from xlbridge.addin.package import AddinError
 
@@ -92,8 +96,9 @@ def bundle_command(output: str, wheelhouse: str | None, interpreter: str | None)
     except AddinError as exc:
         raise _fail(exc) from None
     wheels = sum(1 for n in names if n.endswith(".whl"))
-    click.echo(f"离线安装包：{output}（{wheels} 个 wheel、{bundler.PLATFORM}、"
-               f"Python {bundler.PYTHON_VERSION}）。在目标电脑上解压后双击 install.cmd。")
+    click.echo(t("离线安装包：{path}（{wheels} 个 wheel、{platform}、Python {python}）。"
+                 "在目标电脑上解压后双击 install.cmd。", path=output, wheels=wheels,
+                 platform=bundler.PLATFORM, python=bundler.PYTHON_VERSION))
 
 
 def register(main: click.Group) -> None:

@@ -41,13 +41,21 @@ from typing import Any
 LANGUAGES = ("zh", "en")
 DEFAULT = LANGUAGES[0]
 DOMAIN = "xlbridge"
+#: click's own texts (usage errors, ``[required]``): English ids, translated into Chinese in
+#: ``locale/zh/LC_MESSAGES/click.po`` (see :func:`click_gettext`).
+CLICK_DOMAIN = "click"
+#: Texts click translates from a value rather than a literal (an option's ``required``, the
+#: names of its parameter types in "'x' is not a valid integer"): in the catalogue too.
+CLICK_VALUES = ("required", "text", "choice", "datetime", "integer", "integer range",
+                "float", "float range", "boolean", "uuid", "filename", "File", "Directory",
+                "Path")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: The functions whose first argument is a message id (Babel's extraction keywords).
 KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
 
 _chosen: ContextVar[str | None] = ContextVar("xlbridge_language", default=None)
 _process_choice: str | None = None
-_catalogues: dict[str, _gettext.NullTranslations] = {}
+_catalogues: dict[tuple[str, str], _gettext.NullTranslations] = {}
 _lock = threading.Lock()
 
 
@@ -129,17 +137,17 @@ def use_language(name: str) -> Iterator[str]:
         _chosen.reset(token)
 
 
-def catalogue_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalogue_path(lang: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
-def _catalogue(lang: str) -> _gettext.NullTranslations:
+def _catalogue(lang: str, domain: str = DOMAIN) -> _gettext.NullTranslations:
     with _lock:
-        cached = _catalogues.get(lang)
+        cached = _catalogues.get((lang, domain))
         if cached is not None:
             return cached
-        path = catalogue_path(lang)
-        if lang == DEFAULT or not path.exists():
+        path = catalogue_path(lang, domain)
+        if not path.exists():
             translations = _gettext.NullTranslations()
         else:
             # Babel reads the .po and writes the .mo in memory; gettext reads that: the
@@ -148,12 +156,12 @@ def _catalogue(lang: str) -> _gettext.NullTranslations:
             from babel.messages.pofile import read_po
 
             with path.open("rb") as fh:
-                catalog = read_po(fh, locale=lang, domain=DOMAIN)
+                catalog = read_po(fh, locale=lang, domain=domain)
             buf = io.BytesIO()
             write_mo(buf, catalog, use_fuzzy=False)
             buf.seek(0)
             translations = _gettext.GNUTranslations(buf)
-        _catalogues[lang] = translations
+        _catalogues[(lang, domain)] = translations
         return translations
 
 
@@ -183,6 +191,71 @@ def tn(singular: str, plural: str, n: int, /, **values: Any) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue; translate it later with :func:`gettext`."""
     return message
+
+
+class _ClickText(str):
+    """A click text in the current language that stays translatable: click fills it in
+    (``format``, ``%``) sometimes long after it asked for it (a version message made at
+    import), so filling it in translates it again, and translates the values click fills in
+    (``{number_type}`` is ``integer``, ``{name}`` is ``File``)."""
+
+    msgid: str
+    plural: tuple[str, int] | None
+
+    def __new__(cls, msgid: str, plural: tuple[str, int] | None = None) -> _ClickText:
+        self = super().__new__(cls, _click_text(msgid, plural))
+        self.msgid, self.plural = msgid, plural
+        return self
+
+    def format(self, *args: Any, **values: Any) -> str:
+        values = {k: _click_text(v) if isinstance(v, str) and v in CLICK_VALUES else v
+                  for k, v in values.items()}
+        if self.msgid == "Error: {message}" and current_language() != "en" and \
+                str(values.get("message", "")).endswith("."):
+            # click ends its sentences with an ASCII full stop, outside the texts it translates
+            values["message"] = values["message"][:-1] + "。"
+        return _click_text(self.msgid, self.plural).format(*args, **values)
+
+    def __mod__(self, values: Any) -> str:
+        return _click_text(self.msgid, self.plural) % values
+
+
+def _click_text(msgid: str, plural: tuple[str, int] | None = None) -> str:
+    if plural is None:
+        return msgid if current_language() == "en" else \
+            _catalogue(DEFAULT, CLICK_DOMAIN).gettext(msgid)
+    other, n = plural
+    if current_language() == "en":
+        return msgid if n == 1 else other
+    return _catalogue(DEFAULT, CLICK_DOMAIN).ngettext(msgid, other, n)
+
+
+def click_gettext(message: str) -> str:
+    """click's ``gettext``: its English texts, in Chinese unless English is chosen."""
+    return _ClickText(message)
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    return _ClickText(singular, (plural, n))
+
+
+def route_click() -> None:
+    """Send click's own texts through :func:`click_gettext`. click marks them with the
+    ``gettext`` module's functions, imported by name into each of its modules; those names
+    are pointed here. Names click translates once, when a parameter is made (a path's
+    ``file``), are left English there and translated where they are shown."""
+    import importlib
+
+    def made_once(message: str) -> str:
+        return message if message in ("file", "directory", "path") else click_gettext(message)
+
+    for name in ("core", "decorators", "exceptions", "formatting", "parser", "termui",
+                 "types", "utils", "shell_completion", "_termui_impl"):
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = made_once if name == "types" else click_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]
 
 
 def quoted(text: Any) -> str:
@@ -256,6 +329,49 @@ def update(lang: str = "en") -> tuple[list[str], list[str]]:
     return sorted(after - before), sorted(before - after)
 
 
+def extract_click() -> Any:
+    """Every text of the installed click that it shows through ``gettext`` (English ids)."""
+    import click
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog(domain=CLICK_DOMAIN, project="click", charset="utf-8")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(Path(click.__file__).parent), method_map=[("**.py", "python")],
+            keywords={"_": None, "ngettext": (1, 2)}):
+        catalog.add(message, None, [(f"click/{filename}", lineno)])
+    for message in CLICK_VALUES:
+        catalog.add(message, None, [("xlbridge/i18n.py", 0)])
+    return catalog
+
+
+def update_click() -> list[str]:
+    """Add the texts of the installed click to the Chinese catalogue of click's texts (new
+    ones with an empty translation; texts of other click versions are kept)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    from xlbridge.atomic import write_atomic
+
+    path = catalogue_path(DEFAULT, CLICK_DOMAIN)
+    if path.exists():
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=DEFAULT, domain=CLICK_DOMAIN)
+    else:
+        catalog = Catalog(locale=DEFAULT, domain=CLICK_DOMAIN, project="xlbridge")
+    catalog.fuzzy = False
+    added = []
+    for message in extract_click():
+        if message.id and message.id not in catalog:
+            catalog.add(message.id, ("", "") if isinstance(message.id, tuple) else "")
+            added.append(message.id if isinstance(message.id, str) else message.id[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda fh: write_po(fh, catalog, width=96, sort_output=True,
+                                           include_previous=False, omit_header=False,
+                                           include_lineno=False, no_location=True))
+    return added
+
+
 if __name__ == "__main__":  # pragma: no cover - a developer's tool
     import sys
 
@@ -267,3 +383,7 @@ if __name__ == "__main__":  # pragma: no cover - a developer's tool
     for m in removed:
         print(f"- {m}")
     print(f"{catalogue_path('en')}: {len(added)} new, {len(removed)} removed")
+    new_click = update_click()
+    for m in new_click:
+        print(f"+ {m}")
+    print(f"{catalogue_path(DEFAULT, CLICK_DOMAIN)}: {len(new_click)} new texts of click")

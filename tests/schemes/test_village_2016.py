@@ -58,7 +58,7 @@ def test_literal_tiers_leave_94_to_95_unassigned_002_186():
     report = validate(scheme_from_data(data))
     gaps = [i for i in report.errors if i.code == "tier_gap"]
     assert len(gaps) == 1
-    assert "scores between 94 and 95" in gaps[0].message
+    assert "介于 94 分与 95 分之间的总分" in gaps[0].message
     # the shipped reading has no gap
     assert validate(load_scheme_file(SCHEME).scheme).errors == []
 

@@ -29,9 +29,9 @@ def run(*args: str):
 
 def test_init_db_creates_then_upgrades_nothing(db_path):
     r = run("server", "init-db", "--db", str(db_path))
-    assert r.exit_code == 0 and "created at revision 0001" in r.output
+    assert r.exit_code == 0 and "已建立，版本 0001" in r.output
     r = run("server", "init-db")
-    assert r.exit_code == 0 and "already at revision 0001" in r.output
+    assert r.exit_code == 0 and "已是版本 0001" in r.output
 
 
 def test_token_commands(db_path):
@@ -42,7 +42,7 @@ def test_token_commands(db_path):
     assert r.exit_code == 0
     token = r.stdout.strip()
     assert token.startswith("xlb_") and "\n" not in token
-    assert "not shown again" in r.stderr
+    assert "不会再次显示" in r.stderr
 
     import sqlite3
 
@@ -51,9 +51,9 @@ def test_token_commands(db_path):
     assert rows == [("白云乡", "reader", hash_token(token))]
 
     listed = run("server", "token", "list").output
-    assert "reader" in listed and "active" in listed and token not in listed
+    assert "reader" in listed and "有效" in listed and token not in listed
     assert run("server", "token", "revoke", "1").exit_code == 0
-    assert "revoked" in run("server", "token", "list").output
+    assert "已吊销" in run("server", "token", "list").output
     r = run("server", "token", "revoke", "7")
     assert r.exit_code == 2 and "no token with id 7" in r.output
     r = run("server", "token", "create", "--role", "owner")
@@ -62,7 +62,7 @@ def test_token_commands(db_path):
 
 def test_serve_refuses_an_uninitialised_database(db_path):
     r = run("serve", "--port", "1")
-    assert r.exit_code == 2 and "not initialised" in r.output and "init-db" in r.output
+    assert r.exit_code == 2 and "尚未初始化" in r.output and "init-db" in r.output
 
 
 def _free_port() -> int:

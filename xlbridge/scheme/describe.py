@@ -14,6 +14,7 @@ import ast
 from decimal import Decimal
 
 from xlbridge.arith import HUNDRED, fmt
+from xlbridge.i18n import N_, gettext, t
 from xlbridge.scheme.expr import PERCENT_FUNC, ExprError, parse_tree
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
 from xlbridge.scheme.model import (
@@ -25,20 +26,29 @@ from xlbridge.scheme.model import (
 )
 from xlbridge.scheme.validate import resolve_parts, tier_span
 
-METHOD_NAMES = {"direct": "直接评分", "ratio": "完成比例", "rate": "比率", "rating": "定性评价",
-                "grade": "等次折分", "rank": "组内排名", "deduction": "减分制",
-                "composite": "组合"}
-PERIOD_NAMES = {"month": "月度", "quarter": "季度", "half_year": "半年", "year": "年度"}
-TYPE_NAMES = {"number": "数字", "count": "次数", "bool": "是/否", "label": "选项", "text": "文本"}
-ROUNDING_NAMES = {"half_up": "四舍五入", "floor": "向下取整", "ceiling": "向上取整"}
+# The names of the format's words, as message ids: translate them with :func:`named`.
+METHOD_NAMES = {"direct": N_("直接评分"), "ratio": N_("完成比例"), "rate": N_("比率"),
+                "rating": N_("定性评价"), "grade": N_("等次折分"), "rank": N_("组内排名"),
+                "deduction": N_("减分制"), "composite": N_("组合")}
+PERIOD_NAMES = {"month": N_("月度"), "quarter": N_("季度"), "half_year": N_("半年"),
+                "year": N_("年度")}
+TYPE_NAMES = {"number": N_("数字"), "count": N_("次数"), "bool": N_("是/否"),
+              "label": N_("选项"), "text": N_("文本")}
+ROUNDING_NAMES = {"half_up": N_("四舍五入"), "floor": N_("向下取整"), "ceiling": N_("向上取整")}
 #: the names the engine gives conditions beside the inputs (xlbridge.scheme.validate)
-RESULT_LABELS = {"total": "总分", "subtotal": "小计", "bonus": "加分", "deduction": "扣分",
-                 "grade": "等次", "rank": "名次", "group_size": "组内人数", "n": "期数"}
+RESULT_LABELS = {"total": N_("总分"), "subtotal": N_("小计"), "bonus": N_("加分"),
+                 "deduction": N_("扣分"), "grade": N_("等次"), "rank": N_("名次"),
+                 "group_size": N_("组内人数"), "n": N_("期数")}
 
 _COMPARE_TEXT = {ast.Eq: "=", ast.NotEq: "≠", ast.Lt: "<", ast.LtE: "≤", ast.Gt: ">",
-                 ast.GtE: "≥", ast.In: "为", ast.NotIn: "不为"}
+                 ast.GtE: "≥", ast.In: N_("为"), ast.NotIn: N_("不为")}
 _BINARY_TEXT = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷"}
-_FUNC_TEXT = {"min": "较小值", "max": "较大值", "abs": "绝对值"}
+_FUNC_TEXT = {"min": N_("较小值"), "max": N_("较大值"), "abs": N_("绝对值")}
+
+
+def named(table: dict, key: str) -> str:
+    """``key``'s name from one of the tables above, in the current language."""
+    return gettext(table[key]) if key in table else key
 
 
 def pct(x: Decimal) -> str:
@@ -50,7 +60,7 @@ class Names:
     承担科室工作, ``total`` → 总分; conditions in words (:meth:`expr`)."""
 
     def __init__(self, scheme: Scheme, inputs: list[InputSpec] | None = None):
-        self.labels: dict[str, str] = dict(RESULT_LABELS)
+        self.labels: dict[str, str] = {k: gettext(v) for k, v in RESULT_LABELS.items()}
         res = resolve_parts(scheme)
         for part_id, path in res.paths.items():
             self.labels.setdefault(part_id, _title_at(scheme, path))
@@ -61,7 +71,7 @@ class Names:
         return self.labels.get(name, name)
 
     def join(self, names: list[str]) -> str:
-        return "、".join(self(n) for n in names)
+        return t("、").join(self(n) for n in names)
 
     def expr(self, text: str) -> str:
         """A condition in words: ``new_staff and workdays < 20`` → 当季新录用或新调入 且
@@ -73,49 +83,52 @@ class Names:
 
     def _node(self, node: ast.expr, parent: type | None = None) -> str:
         if isinstance(node, ast.BoolOp):
-            word = " 且 " if isinstance(node.op, ast.And) else " 或 "
+            word = t(" 且 ") if isinstance(node.op, ast.And) else t(" 或 ")
             out = word.join(self._node(v, type(node.op)) for v in node.values)
-            return out if parent in (None, type(node.op)) else f"（{out}）"
+            return out if parent in (None, type(node.op)) else t("（{text}）", text=out)
         if isinstance(node, ast.UnaryOp):
             inner = self._node(node.operand, ast.Not)
             if isinstance(node.op, ast.Not):
-                return f"非{inner}" if parent is None else f"（非{inner}）"
+                out = t("非{text}", text=inner)
+                return out if parent is None else t("（{text}）", text=out)
             return f"−{inner}" if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.Compare):
             out = self._node(node.left, ast.Compare)
             for op, right in zip(node.ops, node.comparators, strict=True):
+                word = gettext(_COMPARE_TEXT[type(op)])
                 if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.List,
                                                                               ast.Tuple)):
-                    out += f" {_COMPARE_TEXT[type(op)]} {self._node(right, ast.Compare)} 之一"
+                    out += t(" {op} {values} 之一", op=word,
+                             values=self._node(right, ast.Compare))
                 else:
-                    out += f" {_COMPARE_TEXT[type(op)]} {self._node(right, ast.Compare)}"
-            return out if parent in (None, ast.And, ast.Or) else f"（{out}）"
+                    out += f" {word} {self._node(right, ast.Compare)}"
+            return out if parent in (None, ast.And, ast.Or) else t("（{text}）", text=out)
         if isinstance(node, ast.BinOp):
             out = (f"{self._node(node.left, ast.BinOp)} {_BINARY_TEXT[type(node.op)]} "
                    f"{self._node(node.right, ast.BinOp)}")
-            return out if parent is not ast.BinOp else f"（{out}）"
+            return out if parent is not ast.BinOp else t("（{text}）", text=out)
         if isinstance(node, ast.Name):
             if node.id in ("True", "False"):
-                return "是" if node.id == "True" else "否"
+                return t("是") if node.id == "True" else t("否")
             return self(node.id)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool):
-                return "是" if node.value else "否"
+                return t("是") if node.value else t("否")
             if isinstance(node.value, (int, float)):
                 return fmt(Decimal(repr(node.value)))
             return str(node.value)
         if isinstance(node, (ast.List, ast.Tuple)):
-            return "、".join(self._node(e, ast.List) for e in node.elts)
+            return t("、").join(self._node(e, ast.List) for e in node.elts)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             name, args = node.func.id, node.args
             if name == PERCENT_FUNC:
                 return f"{args[0].value}%"  # type: ignore[attr-defined]
             if name == "count" and len(args) == 1:
-                return f"{self._node(args[0], ast.Call)}次数"
+                return t("{what}次数", what=self._node(args[0], ast.Call))
             if name == "blank" and len(args) == 1:
-                return f"{self._node(args[0], ast.Call)}为空"
-            shown = "，".join(self._node(a, ast.Call) for a in args)
-            return f"{_FUNC_TEXT.get(name, name)}（{shown}）"
+                return t("{what}为空", what=self._node(args[0], ast.Call))
+            shown = t("，").join(self._node(a, ast.Call) for a in args)
+            return t("{function}（{args}）", function=named(_FUNC_TEXT, name), args=shown)
         raise ValueError(ast.dump(node))  # pragma: no cover - parse_tree allows no other node
 
 
@@ -137,90 +150,108 @@ def tier_text(scheme: Scheme, names: Names | None = None) -> list[str]:
     out = []
     for i, tier in enumerate(scheme.tiers):
         span = tier_span(i, tier, scheme.max_score)
-        gates = (f"；须：{'，'.join(names.expr(g) for g in tier.requires)}"
-                 if tier.requires else "")
-        out.append(f"{tier.label}：{span.text()}{gates}")
+        gates = t("；须：{gates}", gates=t("，").join(names.expr(g) for g in tier.requires)) \
+            if tier.requires else ""
+        out.append(t("{label}：{bounds}", label=tier.label, bounds=span.text()) + gates)
     return out
 
 
 def item_text(item: Item, names: Names | None = None) -> str:
     if item.levels:
-        how = "、".join(f"{k}{fmt(v)}" for k, v in item.levels.items())
+        how = t("、").join(f"{k}{fmt(v)}" for k, v in item.levels.items())
         if item.highest_only:
-            how += "（同一事项取最高）"
+            how += t("（同一事项取最高）")
     elif item.input == "points":
-        how = "按填报分值"
+        how = t("按填报分值")
         if item.min is not None or item.max is not None:
-            how += f"（{fmt(item.min) if item.min is not None else ''}～" \
-                   f"{fmt(item.max) if item.max is not None else ''}）"
+            how += t("（{low}～{high}）", low=fmt(item.min) if item.min is not None else "",
+                     high=fmt(item.max) if item.max is not None else "")
     elif item.input == "growth" and item.growth:
-        how = f"每满{fmt(item.growth.step)}个百分点 {fmt(item.growth.per_step)}分"
+        how = t("每满{step}个百分点 {points}分", step=fmt(item.growth.step),
+                points=fmt(item.growth.per_step))
     else:
-        how = f"每{item.unit}{fmt(item.amount)}分"
+        how = t("每{unit}{points}分", unit=item.unit, points=fmt(item.amount))
     label = names or (lambda n: n)
     extras = []
     if item.cap is not None:
-        extras.append(f"封顶{fmt(item.cap)}")
+        extras.append(t("封顶{cap}", cap=fmt(item.cap)))
     if item.cap_share is not None:
-        extras.append(f"不超过{label(item.cap_share.part)}分值的{pct(item.cap_share.share)}")
+        extras.append(t("不超过{part}分值的{share}", part=label(item.cap_share.part),
+                        share=pct(item.cap_share.share)))
     if item.knockout is not None:
-        extras.append(f"达{fmt(item.knockout)}{item.unit}该项不得分")
+        extras.append(t("达{n}{unit}该项不得分", n=fmt(item.knockout), unit=item.unit))
     if item.escalation is not None:
         extras.append(f"{item.escalation.label}×{fmt(item.escalation.factor)}")
     if item.when:
-        extras.append(f"条件：{names.expr(item.when) if names else item.when}")
+        extras.append(t("条件：{when}", when=names.expr(item.when) if names else item.when))
     if item.evidence:
-        extras.append("须书面依据")
-    return f"{item.title}：{how}" + (f"（{'，'.join(extras)}）" if extras else "")
+        extras.append(t("须书面依据"))
+    return t("{title}：{how}", title=item.title, how=how) + \
+        (t("（{text}）", text=t("，").join(extras)) if extras else "")
 
 
 def cap_text(adj: Adjustments) -> str:
-    return f"累计不超过 {fmt(adj.cap)} 分" if adj.cap is not None else "不封顶"
+    return t("累计不超过 {cap} 分", cap=fmt(adj.cap)) if adj.cap is not None else t("不封顶")
+
+
+def _capped_title(cat) -> str:
+    return cat.title + (t("（封顶 {cap} 分）", cap=fmt(cat.cap)) if cat.cap is not None else "")
 
 
 def category_text(cat, names: Names | None = None) -> str:
-    head = cat.title + (f"（封顶 {fmt(cat.cap)} 分）" if cat.cap is not None else "")
-    return head + "：" + "；".join(item_text(i, names) for i in cat.items)
+    return t("{title}：{items}", title=_capped_title(cat),
+             items=t("；").join(item_text(i, names) for i in cat.items))
 
 
 def outcome_text(c: Condition) -> str:
-    t = c.then
-    return (f"确定为{t.grade}" if t.grade else "不确定等次" if t.no_grade
-            else f"最高{t.at_most}" if t.at_most else f"标记：{t.flag}")
+    then = c.then
+    return (t("确定为{grade}", grade=then.grade) if then.grade
+            else t("不确定等次") if then.no_grade
+            else t("最高{grade}", grade=then.at_most) if then.at_most
+            else t("标记：{flag}", flag=then.flag))
 
 
 def condition_text(c: Condition, names: Names) -> str:
     when = names.expr(c.when)
-    shown = "" if when in c.title else f"（{when}）"  # a bare yes/no input says it already
-    return f"{'一票否决：' if c.veto else ''}{c.title}{shown} → {outcome_text(c)}"
+    # a bare yes/no input says it already
+    shown = "" if when in c.title else t("（{text}）", text=when)
+    text = f"{c.title}{shown} → {outcome_text(c)}"
+    return t("一票否决：{text}", text=text) if c.veto else text
 
 
 def quota_head(scheme: Scheme, names: Names) -> str:
     q = scheme.quotas
     assert q is not None
-    group = names.join(q.group_by if q.group_by is not None else scheme.groups) or "全体"
-    return f"名额（按{group}分组）"
+    group = names.join(q.group_by if q.group_by is not None else scheme.groups) or t("全体")
+    return t("名额（按{group}分组）", group=group)
 
 
 def quota_lines(scheme: Scheme, names: Names) -> list[str]:
     """The limits, then how counts are rounded and ties decided."""
     q = scheme.quotas
     assert q is not None
-    ties = {"all_in": "并列者全部入选", "all_out": "并列者全部不入选",
-            "keys": f"依次比较{names.join(q.ties.keys)}，仍并列则"
-                    f"{'全部入选' if q.ties.then == 'all_in' else '全部不入选'}"}
-    lines = [f"{lim.tier} 不超过 {pct(lim.share) if lim.share is not None else f'{lim.count} 名'}"
+    if q.ties.rule == "keys":
+        tie = t("依次比较{keys}，仍并列则全部入选", keys=names.join(q.ties.keys)) \
+            if q.ties.then == "all_in" else \
+            t("依次比较{keys}，仍并列则全部不入选", keys=names.join(q.ties.keys))
+    else:
+        tie = t("并列者全部入选") if q.ties.rule == "all_in" else t("并列者全部不入选")
+    lines = [t("{tier} 不超过 {limit}", tier=lim.tier,
+               limit=pct(lim.share) if lim.share is not None else t("{n} 名", n=lim.count))
              for lim in q.limits]
-    lines.append(f"人数{ROUNDING_NAMES[q.rounding]}；{ties[q.ties.rule]}")
+    lines.append(t("人数{rounding}；{ties}", rounding=named(ROUNDING_NAMES, q.rounding),
+                   ties=tie))
     return lines
 
 
 def rank_rule_text(rule, names: Names) -> str:
     def amount(x) -> str:
-        return pct(x) if isinstance(x, Decimal) else f"{x} 名"
+        return pct(x) if isinstance(x, Decimal) else t("{n} 名", n=x)
 
-    which = f"前{amount(rule.top)}" if rule.top is not None else f"后{amount(rule.bottom)}"
-    return f"{which}：{rule.flag}" + (f"（{names.expr(rule.when)}）" if rule.when else "")
+    which = t("前{n}", n=amount(rule.top)) if rule.top is not None else \
+        t("后{n}", n=amount(rule.bottom))
+    return f"{which}：{rule.flag}" + (t("（{text}）", text=names.expr(rule.when))
+                                     if rule.when else "")
 
 
 def payout_lines(scheme: Scheme, names: Names) -> list[str]:
@@ -228,22 +259,25 @@ def payout_lines(scheme: Scheme, names: Names) -> list[str]:
     assert p is not None
     lines = []
     if p.amounts:
-        lines.append("、".join(f"{k} {fmt(v)}{p.unit}" for k, v in p.amounts.items()))
+        lines.append(t("、").join(f"{k} {fmt(v)}{p.unit}" for k, v in p.amounts.items()))
     if p.base_months:
         base = names(p.base) if p.base else ""
-        lines.append("、".join(f"{k} {fmt(v)} 个月{base}" for k, v in p.base_months.items()))
+        lines.append(t("、").join(t("{grade} {months} 个月{base}", grade=k, months=fmt(v),
+                                    base=base) for k, v in p.base_months.items()))
     for rule in p.rules:
-        lines.append(f"{rule.title}（{names.expr(rule.when)}）")
+        lines.append(rule.title + t("（{text}）", text=names.expr(rule.when)))
     if p.rank_prizes:
-        lines.append(f"{p.rank_prizes.title}：" + "、".join(
-            f"第{z.rank}名 {fmt(z.amount)}" for z in p.rank_prizes.prizes))
+        lines.append(t("{title}：{prizes}", title=p.rank_prizes.title, prizes=t("、").join(
+            t("第{rank}名 {amount}", rank=z.rank, amount=fmt(z.amount))
+            for z in p.rank_prizes.prizes)))
     return lines
 
 
 def aggregation_lines(scheme: Scheme, names: Names) -> list[str]:
     a = scheme.aggregation
     assert a is not None
-    return [f"{names.expr(r.when)} → {r.grade}" for r in a.rules] + [f"其余 → {a.otherwise}"]
+    return [f"{names.expr(r.when)} → {r.grade}" for r in a.rules] + \
+        [t("其余 → {grade}", grade=a.otherwise)]
 
 
 def part_terms(scheme: Scheme, part, names: Names) -> list[str]:
@@ -251,9 +285,9 @@ def part_terms(scheme: Scheme, part, names: Names) -> list[str]:
     bits = []
     periods = part_periods(scheme, part)
     if periods:
-        bits.append("、".join(f"{p.label}{pct(p.weight)}" for p in periods))
+        bits.append(t("、").join(f"{p.label}{pct(p.weight)}" for p in periods))
     if part.applies_when:
-        bits.append(f"适用：{names.expr(part.applies_when)}")
+        bits.append(t("适用：{when}", when=names.expr(part.applies_when)))
     return bits
 
 
@@ -261,16 +295,17 @@ def part_scoring(part, names: Names) -> list[str]:
     """How a leaf part scores, where its method has more to say: ratings, bands, items."""
     method = part.method
     if method in ("rating", "grade"):
-        return ["、".join(f"{k}→{pct(v) if method == 'rating' else fmt(v)}"
-                         for k, v in part.values.items())]
+        return [t("、").join(f"{k}→{pct(v) if method == 'rating' else fmt(v)}"
+                             for k, v in part.values.items())]
     if method == "rank":
-        return ["、".join(f"前{pct(b.top)}→{fmt(b.score)}" if b.top is not None
-                         else f"其余→{fmt(b.score)}" for b in part.bands)]
+        return [t("、").join(t("前{share}→{score}", share=pct(b.top), score=fmt(b.score))
+                             if b.top is not None else t("其余→{score}", score=fmt(b.score))
+                             for b in part.bands)]
     if method == "ratio" and part.target is not None:
-        return [f"目标 {fmt(part.target)}"]
+        return [t("目标 {target}", target=fmt(part.target))]
     if method == "deduction":
         return [*(item_text(i, names) for i in part.items),
-                *([f"最多扣{fmt(part.cap)}分"] if part.cap is not None else [])]
+                *([t("最多扣{cap}分", cap=fmt(part.cap))] if part.cap is not None else [])]
     return []
 
 
@@ -283,22 +318,26 @@ def formula_lines(scheme: Scheme, names: Names | None = None) -> list[str]:
     def term(part) -> str:
         scale = res.scale.get(part.id)
         pts = res.points.get(part.id)
-        own = f"（{fmt(scale)}分制）" if scale is not None and scale != pts else ""
+        own = t("（{scale}分制）", scale=fmt(scale)) if scale is not None and scale != pts \
+            else ""
         if part.weight is not None:
             return f"{part.title}{own}× {pct(part.weight)}" if own else \
                 f"{part.title} × {pct(part.weight)}"
-        return f"{part.title}{own} {fmt(part.points)}分" if own == "" else \
-            f"{part.title}{own}折合{fmt(part.points)}分"
+        return t("{title} {points}分", title=part.title, points=fmt(part.points)) \
+            if own == "" else t("{title}{scale}折合{points}分", title=part.title, scale=own,
+                                points=fmt(part.points))
 
     def adjustments(owner) -> str:
         out = ""
-        for name, sign, word in (("bonuses", "+", "加分"), ("deductions", "−", "扣分")):
+        for name, sign, word in (("bonuses", "+", N_("加分")), ("deductions", "−", N_("扣分"))):
             adj = getattr(owner, name, None)
             if adj:
-                out += f" {sign} {adj.title or word}（{cap_text(adj)}）"
+                out += f" {sign} {adj.title or gettext(word)}" + t("（{text}）",
+                                                                   text=cap_text(adj))
         return out
 
-    lines = [f"总分 = {' + '.join(term(p) for p in scheme.parts)}{adjustments(scheme)}"]
+    lines = [t("总分 = {terms}", terms=" + ".join(term(p) for p in scheme.parts))
+             + adjustments(scheme)]
 
     def walk(parts: list) -> None:
         for part in parts:
@@ -315,12 +354,11 @@ def formula_lines(scheme: Scheme, names: Names | None = None) -> list[str]:
 
 
 def _adjustment_lines(adj: Adjustments, word: str, indent: str, names: Names) -> list[str]:
-    lines = [f"{indent}{adj.title or word}：{cap_text(adj)}"]
+    lines = [indent + t("{title}：{cap}", title=adj.title or gettext(word), cap=cap_text(adj))]
     for item in adj.items:
         lines.append(f"{indent}  {item_text(item, names)}")
     for cat in adj.categories:
-        lines.append(f"{indent}  {cat.title}" + (f"（封顶 {fmt(cat.cap)} 分）"
-                                                if cat.cap is not None else ""))
+        lines.append(f"{indent}  {_capped_title(cat)}")
         for item in cat.items:
             lines.append(f"{indent}    {item_text(item, names)}")
     return lines
@@ -330,30 +368,30 @@ def describe(scheme: Scheme, inputs: list[InputSpec] | None = None) -> str:
     res = resolve_parts(scheme)
     names = Names(scheme, inputs)
     lines = [f"{scheme.ref}  {scheme.title}",
-             f"考核对象：{scheme.unit}　周期：{PERIOD_NAMES[scheme.period]}　"
-             f"满分：{fmt(scheme.max_score)}"]
+             t("考核对象：{unit}　周期：{period}　满分：{max_score}", unit=scheme.unit,
+               period=named(PERIOD_NAMES, scheme.period), max_score=fmt(scheme.max_score))]
     if scheme.source:
-        lines.append(f"依据：{scheme.source}")
+        lines.append(t("依据：{source}", source=scheme.source))
     if scheme.groups:
-        lines.append(f"分组：{names.join(scheme.groups)}")
+        lines.append(t("分组：{groups}", groups=names.join(scheme.groups)))
     lines.append("")
     lines.extend(formula_lines(scheme, names))
     lines.append("")
-    lines.append("考核内容：")
+    lines.append(t("考核内容："))
 
     def walk(parts: list, depth: int) -> None:
         for part in parts:
             pts = res.points.get(part.id)
             scale = res.scale.get(part.id)
-            bits = [f"{fmt(pts)}分"]
+            bits = [t("{points}分", points=fmt(pts))]
             if scale is not None and pts is not None and scale != pts:
-                bits.append(f"按{fmt(scale)}分制折算")
-            bits.append(METHOD_NAMES.get(part.method, part.method))
+                bits.append(t("按{scale}分制折算", scale=fmt(scale)))
+            bits.append(named(METHOD_NAMES, part.method))
             bits.extend(part_terms(scheme, part, names))
-            lines.append(f"{'  ' * depth}- {part.title}（{'，'.join(bits)}）")
+            lines.append(f"{'  ' * depth}- {part.title}" + t("（{text}）", text=t("，").join(bits)))
             if isinstance(part, CompositePart):
                 walk(part.parts, depth + 1)
-                for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
+                for name, word in (("bonuses", N_("加分")), ("deductions", N_("扣分"))):
                     adj = getattr(part, name)
                     if adj:
                         lines.extend(_adjustment_lines(adj, word, "  " * (depth + 1), names))
@@ -361,30 +399,31 @@ def describe(scheme: Scheme, inputs: list[InputSpec] | None = None) -> str:
                 lines.extend(f"{'  ' * (depth + 1)}{d}" for d in part_scoring(part, names))
 
     walk(scheme.parts, 1)
-    for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
+    for name, word in (("bonuses", N_("加分")), ("deductions", N_("扣分"))):
         adj = getattr(scheme, name)
         if adj:
             lines.extend(_adjustment_lines(adj, word, "", names))
     if scheme.conditions:
-        lines.append("否决、门槛与等次条件：")
+        lines.append(t("否决、门槛与等次条件："))
         lines.extend(f"  {condition_text(c, names)}" for c in scheme.conditions)
     if scheme.tiers:
-        lines.append("等次：")
-        lines.extend(f"  {t}" for t in tier_text(scheme, names))
+        lines.append(t("等次："))
+        lines.extend(f"  {line}" for line in tier_text(scheme, names))
     if scheme.quotas:
-        lines.append(f"{quota_head(scheme, names)}：{'；'.join(quota_lines(scheme, names))}")
+        lines.append(t("{head}：{lines}", head=quota_head(scheme, names),
+                       lines=t("；").join(quota_lines(scheme, names))))
     for rule in scheme.rank_rules:
-        lines.append(f"{rule.title}：{rank_rule_text(rule, names)}")
+        lines.append(t("{title}：{text}", title=rule.title, text=rank_rule_text(rule, names)))
     if scheme.payout:
         first, *rest = payout_lines(scheme, names) or [""]
-        lines.append(f"奖金：{first}")
+        lines.append(t("奖金：{text}", text=first))
         lines.extend(f"  {line}" for line in rest)
     if scheme.aggregation:
-        lines.append(f"{scheme.aggregation.title}：" + "；".join(aggregation_lines(scheme,
-                                                                              names)))
+        lines.append(t("{title}：{text}", title=scheme.aggregation.title,
+                       text=t("；").join(aggregation_lines(scheme, names))))
     if inputs:
         lines.append("")
-        lines.append("输入列（CSV 表头可用 id 或中文名）：")
+        lines.append(t("输入列（CSV 表头可用 id 或中文名）："))
         for spec in inputs:
             bounds = ""
             if spec.labels:
@@ -393,7 +432,9 @@ def describe(scheme: Scheme, inputs: list[InputSpec] | None = None) -> str:
                 lo = fmt(spec.min) if spec.min is not None else ""
                 hi = fmt(spec.max) if spec.max is not None else ""
                 bounds = f" {lo}～{hi}"
-            blank = {"zero": "，空白=0", "false": "，空白=否",
-                     "empty": "，可空"}.get(spec.blank, "")
-            lines.append(f"  {spec.id:<28} {spec.label}（{TYPE_NAMES[spec.type]}{bounds}{blank}）")
+            blank = {"zero": t("，空白=0"), "false": t("，空白=否"),
+                     "empty": t("，可空")}.get(spec.blank, "")
+            lines.append(f"  {spec.id:<28} {spec.label}" + t(
+                "（{type}{bounds}{blank}）", type=named(TYPE_NAMES, spec.type), bounds=bounds,
+                blank=blank))
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
+from xlbridge.i18n import quoted, t
+
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
 _PERCENT_LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*[%％]")
@@ -54,13 +56,15 @@ MAX_LENGTH = 1000
 
 def _parse(text: str) -> ast.expr:
     if len(text) > MAX_LENGTH:
-        raise ExprError(f"条件太长（{len(text)} 个字符，最多 {MAX_LENGTH} 个）：{text[:40]!r}…")
+        raise ExprError(t("条件太长（{n} 个字符，最多 {most} 个）：{start}…", n=len(text),
+                          most=MAX_LENGTH, start=quoted(text[:40])))
     try:
         tree = ast.parse(_prepare(text), mode="eval")
     except SyntaxError as exc:
-        raise ExprError(f"cannot read the condition {text!r}: {exc.msg}") from None
-    except ValueError as exc:  # an integer of thousands of digits
-        raise ExprError(f"无法读取条件 {text[:40]!r}：{exc}") from None
+        raise ExprError(t("无法读取条件{text}：第 {col} 个字符附近有语法错误", text=quoted(text),
+                          col=exc.offset or 1)) from None
+    except ValueError:  # an integer of thousands of digits
+        raise ExprError(t("无法读取条件{text}：其中的数过大", text=quoted(text[:40]))) from None
     for node in ast.walk(tree):
         if isinstance(node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not,
                              ast.USub, ast.UAdd, ast.Compare, ast.Name, ast.Load, ast.Constant,
@@ -69,19 +73,21 @@ def _parse(text: str) -> ast.expr:
             if isinstance(node, ast.Call):
                 if not isinstance(node.func, ast.Name) or (
                         node.func.id not in _ALLOWED_FUNCS and node.func.id != _PCT_FUNC):
-                    raise ExprError(f"in {text!r}: only the functions "
-                                    f"{', '.join(sorted(_ALLOWED_FUNCS))} may be called")
+                    raise ExprError(t("条件{text}中只能调用这些函数：{functions}",
+                                      text=quoted(text),
+                                      functions="、".join(sorted(_ALLOWED_FUNCS))))
                 if node.keywords:
-                    raise ExprError(f"in {text!r}: functions take no keyword arguments")
+                    raise ExprError(t("条件{text}中：函数不接受关键字参数", text=quoted(text)))
             if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)):
-                raise ExprError(f"in {text!r}: unexpected constant {node.value!r}")
+                raise ExprError(t("条件{text}中有不能使用的常量 {value}", text=quoted(text),
+                                  value=repr(node.value)))
             if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and \
                     not isinstance(node.value, bool) and not abs(node.value) <= 1e15:
-                raise ExprError(f"条件 {text!r} 中的数 {node.value!r} 不是有限的数或过大"
-                                "（绝对值最多 10¹⁵）")
+                raise ExprError(t("条件{text}中的数 {value} 不是有限的数或过大（绝对值最多 10¹⁵）",
+                                  text=quoted(text), value=repr(node.value)))
             continue
-        raise ExprError(f"in {text!r}: '{ast.unparse(node)}' is not allowed in a condition "
-                        "(use comparisons, and/or/not, in [...], + - * /)")
+        raise ExprError(t("条件{text}中不能用{part}（可用比较、and/or/not、in [...]、+ - * /）",
+                          text=quoted(text), part=quoted(ast.unparse(node))))
     return tree.body
 
 
@@ -117,8 +123,9 @@ def compile_expr(text: str, known: Collection[str] | None = None,
     if known is not None:
         unknown = sorted(names_in(text) - set(known) - {"True", "False"})
         if unknown:
-            raise ExprError(f"in {text!r}: unknown name {', '.join(map(repr, unknown))}; "
-                            f"known here: {', '.join(sorted(known)) or '(none)'}")
+            raise ExprError(t("条件{text}中有未知的名称 {names}；这里可用：{known}",
+                              text=quoted(text), names="、".join(unknown),
+                              known="、".join(sorted(known)) or t("（无）")))
     # Every function receives the evaluation environment first, so that count('优秀') can
     # read the record's period grades.
     funcs: dict[str, Callable[..., Any]] = {
@@ -177,8 +184,9 @@ def _build(node: ast.expr, text: str, funcs: Mapping[str, Callable[..., Any]]) -
                     try:
                         ok = _COMPARE[op_type](left, right)
                     except TypeError:
-                        raise ExprError(f"in {text!r}: cannot compare {left!r} with "
-                                        f"{right!r}") from None
+                        raise ExprError(t("条件{text}中：无法比较 {left} 和 {right}",
+                                          text=quoted(text), left=repr(left),
+                                          right=repr(right))) from None
                 if not ok:
                     return False
                 left = right
@@ -192,7 +200,7 @@ def _build(node: ast.expr, text: str, funcs: Mapping[str, Callable[..., Any]]) -
             pct = Decimal(node.args[0].value) / 100  # type: ignore[attr-defined]
             return lambda env, v=pct: v
         if name not in funcs:
-            raise ExprError(f"in {text!r}: {name}() is not available here")
+            raise ExprError(t("条件{text}中：这里不能用 {name}()", text=quoted(text), name=name))
         fn = funcs[name]
         return lambda env: fn(env, *(a(env) for a in args))
-    raise ExprError(f"in {text!r}: unsupported expression")  # pragma: no cover
+    raise ExprError(t("条件{text}中有不支持的写法", text=quoted(text)))  # pragma: no cover

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from xlbridge.i18n import t, tn
+
 Severity = Literal["error", "warning"]
 
 
@@ -20,6 +22,15 @@ def format_path(parts: Sequence[str | int]) -> str:
     return out
 
 
+#: the origin of a scheme that came from no file (a server's answer, a web form)
+UNNAMED = "<scheme>"
+
+
+def unnamed(origin: str | None) -> str:
+    """A scheme's origin as messages name it: the file, or ``<方案>``."""
+    return t("<方案>") if origin in (None, UNNAMED) else origin  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Issue:
     severity: Severity
@@ -30,11 +41,16 @@ class Issue:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<scheme>"
+        """``county.yaml:42 tiers[1].at_least：错误：…`` (``file:line`` as editors read it)."""
+        where = unnamed(self.file)
         if self.line is not None:
             where += f":{self.line}"
-        path = f" {self.path}:" if self.path else ""
-        return f"{where}:{path} {self.severity}: {self.message}"
+        severity = t("错误") if self.severity == "error" else t("警告")
+        if self.path:
+            return t("{where} {path}：{severity}：{message}", where=where, path=self.path,
+                     severity=severity, message=self.message)
+        return t("{where}：{severity}：{message}", where=where, severity=severity,
+                 message=self.message)
 
     def to_dict(self) -> dict[str, object]:
         return {"severity": self.severity, "path": self.path, "message": self.message,
@@ -63,7 +79,7 @@ class Report:
         self.issues.extend(issues)
 
     def __str__(self) -> str:
-        return "\n".join(str(i) for i in self.issues) or "no issues"
+        return "\n".join(str(i) for i in self.issues) or t("没有问题")
 
 
 class SchemeInvalid(Exception):
@@ -72,6 +88,8 @@ class SchemeInvalid(Exception):
     def __init__(self, report: Report, origin: str | None = None):
         self.report = report
         self.origin = origin
-        head = f"scheme {origin} is invalid" if origin else "scheme is invalid"
         n = len(report.errors)
-        super().__init__(f"{head} ({n} error{'s' if n != 1 else ''}):\n{report}")
+        head = tn("方案 {origin} 有误（{n} 处错误）：", "方案 {origin} 有误（{n} 处错误）：", n,
+                  origin=unnamed(origin)) if origin else tn("方案有误（{n} 处错误）：",
+                                                   "方案有误（{n} 处错误）：", n)
+        super().__init__(f"{head}\n{report}")

@@ -8,6 +8,7 @@ that every message points at ``file:line path`` (``county.yaml:42 tiers[1].at_le
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from xlbridge.i18n import N_, gettext, t
 from xlbridge.scheme.issues import Issue, Report, SchemeInvalid, format_path
 from xlbridge.scheme.model import Scheme
 
@@ -72,12 +74,11 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
         line = node.start_mark.line + 1
         if id(node) in self.seen:
-            raise _Refused(path, line, "方案文件中不能使用 YAML 锚点和别名（&名称 / *名称）；"
-                                       "请把重复的内容直接写出来", "yaml_alias")
+            raise _Refused(path, line, t("方案文件中不能使用 YAML 锚点和别名（&名称 / *名称）；"
+                                         "请把重复的内容直接写出来"), "yaml_alias")
         self.seen.add(id(node))
         if len(path) > MAX_DEPTH:
-            raise _Refused(path, line, f"嵌套超过 {MAX_DEPTH} 层，不是一个方案文件",
-                           "too_deep")
+            raise _Refused(path, line, _too_deep_message(), "too_deep")
         self.lines[path] = line
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -102,7 +103,7 @@ class _Builder:
         except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             raise _Refused(path, node.start_mark.line + 1,
-                           f"无法读取这个值（{problem}）", "yaml") from None
+                           t("无法读取这个值（{problem}）", problem=problem), "yaml") from None
 
 
 class _DuplicateKey(Exception):
@@ -142,10 +143,11 @@ def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SchemeInvalid(Report([Issue("error", "", f"not valid YAML: {problem}",
+        raise SchemeInvalid(Report([Issue("error", "", t("不是有效的 YAML：{problem}",
+                                                         problem=_yaml_problem(problem)),
                                           "yaml", origin, line)]), origin) from None
     if node is None:
-        raise SchemeInvalid(Report([Issue("error", "", "the file is empty", "empty",
+        raise SchemeInvalid(Report([Issue("error", "", t("文件是空的"), "empty",
                                           origin, 1)]), origin)
     try:
         data = _Builder(source.lines).build(node, ())
@@ -154,10 +156,10 @@ def _parse_yaml(text: str, origin: str) -> tuple[Any, SchemeSource]:
                                           origin, exc.line)]), origin) from None
     except _DuplicateKey as exc:
         raise SchemeInvalid(Report([Issue(
-            "error", format_path(exc.path), "this key is written twice; the second would "
-            "silently replace the first", "duplicate_key", origin, exc.line)]), origin) from None
+            "error", format_path(exc.path), t("这个键写了两次；第二次会悄悄替换第一次"),
+            "duplicate_key", origin, exc.line)]), origin) from None
     except _NotScalarKey as exc:
-        raise SchemeInvalid(Report([Issue("error", "", "a key must be plain text", "yaml",
+        raise SchemeInvalid(Report([Issue("error", "", t("键必须是普通文字"), "yaml",
                                           origin, exc.line)]), origin) from None
     return data, source
 
@@ -173,8 +175,9 @@ def read_document(text: str, origin: str = "<scheme>", fmt: str | None = None
     """YAML or JSON text as data, with the line of every key; not yet a scheme (an editor
     validates the data itself). Raises SchemeInvalid when the text is not YAML/JSON."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SCHEME_BYTES:
-        raise SchemeInvalid(Report([Issue("error", "", f"larger than {MAX_SCHEME_BYTES} bytes; "
-                                          "not a scheme", "too_large", origin)]), origin)
+        raise SchemeInvalid(Report([Issue("error", "", t("超过 {most} 字节，不是一个方案文件",
+                                                         most=MAX_SCHEME_BYTES),
+                                          "too_large", origin)]), origin)
     fmt = fmt or ("json" if origin.endswith(".json") else "yaml")
     if fmt == "json":
         return _parse_json(text, origin), SchemeSource(origin)
@@ -182,20 +185,23 @@ def read_document(text: str, origin: str = "<scheme>", fmt: str | None = None
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} 不是有限的数（JSON 不允许 NaN 和 Infinity）")
+    raise ValueError(t("{name} 不是有限的数（JSON 不允许 NaN 和 Infinity）", name=name))
 
 
 def _parse_json(text: str, origin: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise SchemeInvalid(Report([Issue("error", "", f"not valid JSON: {exc.msg}", "json",
+        raise SchemeInvalid(Report([Issue("error", "", t("不是有效的 JSON：第 {line} 行第 {col} "
+                                                         "列有语法错误", line=exc.lineno,
+                                                         col=exc.colno), "json",
                                           origin, exc.lineno)]), origin) from None
     except RecursionError:
-        raise SchemeInvalid(Report([Issue("error", "", f"嵌套超过 {MAX_DEPTH} 层，不是一个"
-                                          "方案文件", "too_deep", origin)]), origin) from None
+        raise SchemeInvalid(Report([Issue("error", "", _too_deep_message(), "too_deep", origin)]),
+                            origin) from None
     except ValueError as exc:  # NaN/Infinity, an integer of thousands of digits
-        raise SchemeInvalid(Report([Issue("error", "", f"无法读取这个 JSON 文档：{exc}", "json",
+        raise SchemeInvalid(Report([Issue("error", "", t("无法读取这个 JSON 文档：{reason}",
+                                                         reason=exc), "json",
                                           origin)]), origin) from None
 
 
@@ -206,13 +212,12 @@ def scheme_from_data(data: Any, source: SchemeSource | None = None) -> Scheme:
     source = source or SchemeSource("<scheme>")
     deep = _too_deep(data)
     if deep is not None:
-        raise SchemeInvalid(Report([Issue("error", format_path(deep), f"嵌套超过 {MAX_DEPTH} "
-                                          "层，不是一个方案文件", "too_deep", source.origin,
+        raise SchemeInvalid(Report([Issue("error", format_path(deep), _too_deep_message(),
+                                          "too_deep", source.origin,
                                           source.line_of(deep))]), source.origin)
     if not isinstance(data, Mapping):
-        raise SchemeInvalid(Report([Issue("error", "", "a scheme must be a mapping of keys "
-                                          "(id, version, title, …)", "not_mapping",
-                                          source.origin, 1)]), source.origin)
+        raise SchemeInvalid(Report([Issue("error", "", t("方案应为键值对（id、version、title……）"),
+                                          "not_mapping", source.origin, 1)]), source.origin)
     try:
         return Scheme.model_validate(data)
     except ValidationError as exc:
@@ -256,34 +261,87 @@ _UNION_TAGS = {"direct", "ratio", "rate", "rating", "grade", "rank", "deduction"
                "GiveTo", "str", "int", "is-instance[Decimal]", "literal['rescale','zero']"}
 
 
+#: pydantic's complaints in the catalogue's words, by error type (ctx values filled in)
+_PYDANTIC_MESSAGES = {
+    "string_type": N_("应为文字"),
+    "int_type": N_("应为整数"), "int_parsing": N_("应为整数"),
+    "int_from_float": N_("应为整数，不能有小数"),
+    "bool_type": N_("应为 true 或 false"), "bool_parsing": N_("应为 true 或 false"),
+    "float_type": N_("应为数字"), "float_parsing": N_("应为数字"),
+    "decimal_type": N_("应为数字"), "decimal_parsing": N_("应为数字"),
+    "list_type": N_("应为列表（- 开头的各行，或 [...]）"),
+    "dict_type": N_("应为键值对"), "model_type": N_("应为键值对"),
+    "model_attributes_type": N_("应为键值对"),
+    "literal_error": N_("应为其中之一：{expected}"), "enum": N_("应为其中之一：{expected}"),
+    "greater_than": N_("应大于 {gt}"), "greater_than_equal": N_("应不小于 {ge}"),
+    "less_than": N_("应小于 {lt}"), "less_than_equal": N_("应不大于 {le}"),
+    "too_short": N_("至少要有 {min_length} 项"), "too_long": N_("最多 {max_length} 项"),
+    "string_too_short": N_("至少要有 {min_length} 个字符"),
+    "string_too_long": N_("最多 {max_length} 个字符"),
+    "unknown_method": N_("`method` 应为 direct、ratio、rate、rating、grade、rank、deduction 之一，"
+                         "或者写 `parts` 作为组合部分"),
+}
+
+
 def _message(err: Mapping[str, Any], path: tuple[str | int, ...]) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     if kind == "extra_forbidden":
-        return f"unknown key '{path[-1] if path else '?'}' (misspelt, or not allowed here)"
+        return t("未知的键“{key}”（拼写有误，或这里不能写它）", key=path[-1] if path else "?")
     if kind == "missing":
-        return f"required key '{path[-1] if path else '?'}' is missing"
+        return t("缺少必填的键“{key}”", key=path[-1] if path else "?")
+    if kind in _PYDANTIC_MESSAGES:
+        ctx = dict(err.get("ctx") or {})
+        if "expected" in ctx:   # "'month', 'quarter' or 'year'" → month、quarter、year
+            ctx["expected"] = t("、").join(re.findall(r"'([^']*)'", str(ctx["expected"]))) \
+                or ctx["expected"]
+        return gettext(_PYDANTIC_MESSAGES[kind]).format(**ctx)
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-    return msg
+            return msg[len(prefix):]    # our own validators' messages, already translated
+    return t("不符合方案格式（{reason}）", reason=msg)
+
+
+#: PyYAML's commonest complaints, said as a clerk can act on them; others are quoted
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", N_("这里不能写“键: 值”（常见原因：值里有冒号却没加引号，"
+                                          "或缩进不对）")),
+    ("that cannot start any token", N_("有不能出现在这里的字符（常见原因：用了 Tab 缩进；"
+                                       "YAML 只能用空格缩进）")),
+    ("could not find expected ':'", N_("找不到应有的冒号“:”")),
+    ("expected <block end>", N_("缩进不一致")),
+    ("found unexpected end of stream", N_("引号或括号没有配对")),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    for english, message in _YAML_PROBLEMS:
+        if english in problem:
+            return gettext(message)
+    return t("格式错误（{problem}）", problem=problem)
+
+
+def _too_deep_message() -> str:
+    return t("嵌套超过 {most} 层，不是一个方案文件", most=MAX_DEPTH)
 
 
 def load_scheme_file(path: str | Path) -> LoadedScheme:
     """Read a scheme file; raises SchemeInvalid (with file and line) if it is malformed."""
     p = Path(path)
     if p.suffix.lower() not in SCHEME_SUFFIXES:
-        raise SchemeInvalid(Report([Issue("error", "", f"expected a .yaml or .json scheme file, "
-                                          f"got '{p.name}'", "suffix", str(p))]), str(p))
+        raise SchemeInvalid(Report([Issue("error", "", t("应为 .yaml 或 .json 方案文件，实际为"
+                                                         "“{name}”", name=p.name),
+                                          "suffix", str(p))]), str(p))
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise SchemeInvalid(Report([Issue("error", "", f"cannot read the file: {exc.strerror}",
+        raise SchemeInvalid(Report([Issue("error", "", t("无法读取文件：{reason}",
+                                                         reason=exc.strerror or exc),
                                           "io", str(p))]), str(p)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SchemeInvalid(Report([Issue("error", "", f"not UTF-8 text (byte {exc.start}); save "
-                                          "the file as UTF-8", "encoding", str(p))]),
-                            str(p)) from None
+        raise SchemeInvalid(Report([Issue("error", "", t("不是 UTF-8 文本（第 {byte} 字节）；请把"
+                                                         "文件另存为 UTF-8", byte=exc.start),
+                                          "encoding", str(p))]), str(p)) from None
     return parse_scheme(text, str(p), "json" if p.suffix.lower() == ".json" else "yaml")

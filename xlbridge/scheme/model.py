@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from xlbridge.arith import RoundingMode
+from xlbridge.i18n import N_, t
 from xlbridge.scheme.types import (
     MAX_COUNT,
     MAX_VERSION,
@@ -170,15 +171,14 @@ class Item(_Documented):
     def _one_way_to_score(self) -> Item:
         if self.input == "growth":
             if self.growth is None:
-                raise ValueError("a growth item needs `growth: {step, per_step}`")
+                raise ValueError(t("增长项需要 `growth`（含 step 和 per_step）"))
         elif self.input == "points":
             if self.amount is not None or self.levels is not None:
-                raise ValueError("a `points` item takes its points from the input; "
-                                 "remove `amount`/`levels`")
+                raise ValueError(t("`points` 项的分数来自输入；请删去 `amount`/`levels`"))
         elif (self.amount is None) == (self.levels is None):
-            raise ValueError("give exactly one of `amount` (points per occurrence) or `levels`")
+            raise ValueError(t("`amount`（每次分值）和 `levels` 应写且只写一个"))
         if self.input == "list" and self.levels is None:
-            raise ValueError("a `list` item needs `levels` to read the entries by")
+            raise ValueError(t("`list` 项需要 `levels` 才能读取各条记录"))
         return self
 
 
@@ -349,9 +349,9 @@ Part = Annotated[
     | Annotated[DeductionPart, Tag("deduction")]
     | Annotated[CompositePart, Tag("composite")],
     Discriminator(_part_kind, custom_error_type="unknown_method",
-                  custom_error_message="`method` must be one of direct, ratio, rate, rating, "
-                                       "grade, rank, deduction — or give `parts` for a "
-                                       "composite part"),
+                  # translated where it is shown (scheme.load)
+                  custom_error_message=N_("`method` 应为 direct、ratio、rate、rating、grade、"
+                                          "rank、deduction 之一，或者写 `parts` 作为组合部分")),
 ]
 CompositePart.model_rebuild()
 
@@ -381,9 +381,9 @@ class Tier(_Documented):
     @model_validator(mode="after")
     def _one_bound_per_side(self) -> Tier:
         if self.at_least is not None and self.above is not None:
-            raise ValueError("give either `at_least` or `above`, not both")
+            raise ValueError(t("`at_least` 和 `above` 只能写一个"))
         if self.at_most is not None and self.below is not None:
-            raise ValueError("give either `at_most` or `below`, not both")
+            raise ValueError(t("`at_most` 和 `below` 只能写一个"))
         return self
 
 
@@ -400,7 +400,7 @@ class Outcome(_Model):
         chosen = [self.grade is not None, self.no_grade, self.at_most is not None,
                   self.flag is not None]
         if sum(chosen) != 1:
-            raise ValueError("give exactly one of grade, no_grade, at_most, flag")
+            raise ValueError(t("grade、no_grade、at_most、flag 应写且只写一个"))
         return self
 
 
@@ -432,9 +432,9 @@ class TieRule(_Model):
     @model_validator(mode="after")
     def _keys_need_fallback(self) -> TieRule:
         if self.rule == "keys" and (not self.keys or self.then is None):
-            raise ValueError("rule `keys` needs `keys: [...]` and `then: all_in|all_out`")
+            raise ValueError(t("规则 `keys` 需要 `keys: [...]` 和 `then: all_in|all_out`"))
         if self.rule != "keys" and (self.keys or self.then):
-            raise ValueError("`keys`/`then` only go with rule `keys`")
+            raise ValueError(t("`keys`/`then` 只能与规则 `keys` 一起用"))
         return self
 
 
@@ -448,7 +448,7 @@ class QuotaLimit(_Model):
     @model_validator(mode="after")
     def _share_or_count(self) -> QuotaLimit:
         if (self.share is None) == (self.count is None):
-            raise ValueError("give exactly one of `share` or `count`")
+            raise ValueError(t("`share` 和 `count` 应写且只写一个"))
         return self
 
 
@@ -489,7 +489,7 @@ class RankRule(_Documented):
     @model_validator(mode="after")
     def _top_or_bottom(self) -> RankRule:
         if (self.top is None) == (self.bottom is None):
-            raise ValueError("give exactly one of `top` or `bottom`")
+            raise ValueError(t("`top` 和 `bottom` 应写且只写一个"))
         return self
 
 
@@ -545,9 +545,9 @@ class Payout(_Documented):
     @model_validator(mode="after")
     def _one_basis(self) -> Payout:
         if self.amounts is not None and self.base_months is not None:
-            raise ValueError("give `amounts` or `base_months`, not both")
+            raise ValueError(t("`amounts` 和 `base_months` 只能写一个"))
         if self.base_months is not None and self.base is None:
-            raise ValueError("`base_months` needs `base`: the input holding the base salary")
+            raise ValueError(t("`base_months` 需要 `base`：存放基本工资的输入"))
         return self
 
 

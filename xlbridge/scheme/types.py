@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from xlbridge.arith import HUNDRED
+from xlbridge.i18n import quoted, t
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[%％]\s*$")
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
@@ -37,19 +38,22 @@ MAX_COUNT = 1_000_000
 def _checked(number: Decimal, written: Any) -> Decimal:
     """``number`` if it is finite, at most :data:`MAX_NUMBER` and :data:`MAX_PLACES`."""
     if not number.is_finite():
-        raise ValueError(f"应为有限的数，得到 {written!r}（无穷大和 NaN 不能用作分值）")
+        raise ValueError(t("应为有限的数，实际为{value}（无穷大和 NaN 不能用作分值）",
+                           value=quoted(written)))
     if abs(number) > MAX_NUMBER:
-        raise ValueError(f"数值过大：{written!r}；方案中的数绝对值最多为 {MAX_NUMBER:,}")
+        raise ValueError(t("数值过大：{value}；方案中的数绝对值最多为 {most}",
+                           value=quoted(written), most=format(MAX_NUMBER, ",")))
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_PLACES and number != number.quantize(
             Decimal(1).scaleb(-MAX_PLACES)):
-        raise ValueError(f"小数位数过多：{written!r}；最多 {MAX_PLACES} 位小数")
+        raise ValueError(t("小数位数过多：{value}；最多 {places} 位小数", value=quoted(written),
+                           places=MAX_PLACES))
     return number
 
 
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise ValueError("expected a number, got a true/false value")
+        raise ValueError(t("应为数字，实际为是/否（true/false）"))
     if isinstance(value, Decimal):
         return _checked(value, value)
     if isinstance(value, int):
@@ -61,9 +65,9 @@ def _number(value: Any) -> Decimal:
     if isinstance(value, str) and _NUMBER.match(value):
         return _checked(Decimal(value.strip()), value)
     if isinstance(value, str) and re.search(r"\d\s*[-–~至]\s*\d", value):
-        raise ValueError(f"expected one number, got the range {value!r}: choose one value "
-                         "and write the reason in a comment")
-    raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(t("应为一个数，实际为范围{value}：请选定一个值，并在注释中写明理由",
+                           value=quoted(value)))
+    raise ValueError(t("应为数字，实际为{value}", value=quoted(value)))
 
 
 def _percentage(value: Any) -> Decimal:
@@ -72,24 +76,26 @@ def _percentage(value: Any) -> Decimal:
         if m:
             share = Decimal(m.group(1)) / HUNDRED
             if abs(share) > MAX_SHARE:
-                raise ValueError(f"比例过大：{value!r}；最多 {MAX_SHARE * HUNDRED:f}%")
+                raise ValueError(t("比例过大：{value}；最多 {most}", value=quoted(value),
+                                   most=format(MAX_SHARE * HUNDRED, "f") + "%"))
             return _checked(share, value)
         if re.search(r"\d\s*[-–~至]\s*\d", value):
-            raise ValueError(f"expected one percentage, got the range {value!r}: choose one "
-                             "value and write the reason in a comment")
-    raise ValueError(f"expected a percentage such as 25%, got {value!r}")
+            raise ValueError(t("应为一个百分比，实际为范围{value}：请选定一个值，"
+                               "并在注释中写明理由", value=quoted(value)))
+    raise ValueError(t("应为百分比（如 25%），实际为{value}", value=quoted(value)))
 
 
 def _share(value: Any) -> Decimal:
     share = _percentage(value)
     if share < 0:
-        raise ValueError(f"比例不能为负数，得到 {value!r}")
+        raise ValueError(t("比例不能为负数，实际为{value}", value=quoted(value)))
     return share
 
 
 def _at_most_all(weight: Decimal) -> Decimal:
     if weight > 1:
-        raise ValueError(f"权重须在 0% 到 100% 之间，得到 {_serialize_share(weight)}")
+        raise ValueError(t("权重须在 0% 到 100% 之间，实际为 {weight}",
+                           weight=_serialize_share(weight)))
     return weight
 
 
@@ -174,8 +180,8 @@ SCHEME_REF_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9](?:@[0-9]+)?$")
 
 def _identifier(value: Any) -> str:
     if not isinstance(value, str) or not _IDENT.match(value):
-        raise ValueError(f"expected an identifier (letters, digits, _; no spaces or dots), "
-                         f"got {value!r}")
+        raise ValueError(t("应为编号（字母、数字、汉字和 _；不能有空格或点），实际为{value}",
+                           value=quoted(value)))
     return value
 
 
@@ -190,10 +196,11 @@ def is_scheme_id(text: str) -> bool:
 
 def _scheme_id(value: Any) -> str:
     if not isinstance(value, str) or not SCHEME_ID_PATTERN.match(value):
-        raise ValueError(f"expected a scheme id of lowercase letters, digits and dashes such as "
-                         f"'county-dept-2016', got {value!r}")
+        raise ValueError(t("应为由小写字母、数字和连字符组成的方案编号（如 county-dept-2016），"
+                           "实际为{value}", value=quoted(value)))
     if len(value) > MAX_SCHEME_ID:
-        raise ValueError(f"方案 id 最多 {MAX_SCHEME_ID} 个字符，这个有 {len(value)} 个")
+        raise ValueError(t("方案编号最多 {most} 个字符，这个有 {n} 个", most=MAX_SCHEME_ID,
+                           n=len(value)))
     return value
 
 
@@ -211,9 +218,9 @@ def _expression(value: Any) -> str:
     from xlbridge.scheme.expr import check_syntax
 
     if isinstance(value, bool):
-        raise ValueError("expected a condition such as `absent_days > 2`, got true/false")
+        raise ValueError(t("应为条件（如 `absent_days > 2`），实际为是/否（true/false）"))
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a condition such as `absent_days > 2`, got {value!r}")
+        raise ValueError(t("应为条件（如 `absent_days > 2`），实际为{value}", value=quoted(value)))
     check_syntax(value)
     return value.strip()
 

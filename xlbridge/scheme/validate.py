@@ -16,6 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
+from xlbridge.i18n import N_, t
 from xlbridge.scheme.expr import ExprError, compile_expr
 from xlbridge.scheme.inputs import InputSpec, part_periods, scheme_inputs
 from xlbridge.scheme.issues import Issue, Report
@@ -77,7 +78,7 @@ class TierSpan:
             bounds.append(f"{'≥' if self.low_inclusive else '>'}{fmt(self.low)}")
         if self.high is not None:
             bounds.append(f"{'≤' if self.high_inclusive else '<'}{fmt(self.high)}")
-        return " 且 ".join(bounds) or "任意分数"
+        return t(" 且 ").join(bounds) or t("任意分数")
 
 
 def tier_span(index: int, tier: Tier, max_score: Decimal) -> TierSpan:
@@ -118,11 +119,11 @@ class _Checker:
             for i, part in enumerate(parts):
                 path = f"{base}[{i}]"
                 if part.id in seen:
-                    self.error(f"{path}.id", f"part id '{part.id}' is already used at "
-                                             f"{seen[part.id]}; ids must be unique", "duplicate")
+                    self.error(f"{path}.id", t("部分编号“{id}”已在 {where} 用过；编号不能重复",
+                                               id=part.id, where=seen[part.id]), "duplicate")
                 seen[part.id] = path
                 if (part.points is None) == (part.weight is None):
-                    self.error(path, "give exactly one of `points` (分值) or `weight` (权重 %)",
+                    self.error(path, t("`points`（分值）和 `weight`（权重 %）应写且只写一个"),
                                "points_or_weight")
                     pts = ZERO
                 elif part.points is not None:
@@ -137,20 +138,19 @@ class _Checker:
                 total += pts
                 if isinstance(part, CompositePart):
                     if part.periods is not None:
-                        self.error(f"{path}.periods", "periods go on the leaf parts that are "
-                                   "scored per period, not on a composite", "periods")
+                        self.error(f"{path}.periods", t("periods 应写在按期计分的末级部分上，"
+                                                        "不能写在组合部分（composite）上"),
+                                   "periods")
                     walk(part.parts, f"{path}.parts", scale, part.id, path)
             if total != parent_scale and parts:
-                what = "weights" if weights_only else "points"
-                where = f"the scale of '{parent}'" if parent else "max_score"
-                expected = fmt(parent_scale)
+                where = t("“{parent}”的分制", parent=parent) if parent else "max_score"
                 if weights_only and parent_scale:
-                    got = f"{fmt(total / parent_scale * HUNDRED)}%"
-                    expected = "100%"
+                    message = t("这些部分的权重合计为 {got}，应为 100%（{where}）",
+                                got=_percent(total / parent_scale), where=where)
                 else:
-                    got = fmt(total)
-                self.error(base, f"the {what} of these parts add up to {got}; expected "
-                                 f"{expected} ({where})", "weights_sum")
+                    message = t("这些部分的分值合计为 {got}，应为 {expected}（{where}）",
+                                got=fmt(total), expected=fmt(parent_scale), where=where)
+                self.error(base, message, "weights_sum")
 
         walk(self.scheme.parts, "parts", self.scheme.max_score, None, "")
         return res
@@ -160,53 +160,59 @@ class _Checker:
             part = self._part_at(path)
             periods = part_periods(self.scheme, part)
             if isinstance(part.periods, str) and part.periods not in self.scheme.period_sets:
-                self.error(f"{path}.periods", f"unknown period set '{part.periods}'; known: "
-                           f"{', '.join(self.scheme.period_sets) or '(none)'}", "unknown_ref")
+                self.error(f"{path}.periods", t("没有名为“{name}”的期别设置；已有：{known}",
+                                                name=part.periods,
+                                                known=_listed(self.scheme.period_sets)),
+                           "unknown_ref")
             if periods:
                 total = sum((p.weight for p in periods), ZERO)
                 if total != ONE:
-                    self.error(f"{path}.periods", f"period weights add up to "
-                               f"{fmt(total * HUNDRED)}%; expected 100%", "weights_sum")
+                    self.error(f"{path}.periods", t("各期权重合计为 {got}，应为 100%",
+                                                    got=_percent(total)),
+                               "weights_sum")
                 ids = [p.id for p in periods]
                 if len(set(ids)) != len(ids):
-                    self.error(f"{path}.periods", "period ids must be unique", "duplicate")
+                    self.error(f"{path}.periods", t("各期的编号不能重复"), "duplicate")
             if isinstance(part.not_applicable, GiveTo):
                 for j, target in enumerate(part.not_applicable.give_to):
                     if target not in res.siblings[part_id]:
                         self.error(f"{path}.not_applicable.give_to[{j}]",
-                                   f"'{target}' is not a sibling of '{part_id}'; expected one "
-                                   f"of {', '.join(res.siblings[part_id]) or '(none)'}",
+                                   t("“{target}”不是“{part}”的同级部分；应为其中之一：{known}",
+                                     target=target, part=part_id,
+                                     known=_listed(res.siblings[part_id])),
                                    "unknown_ref")
             if part.not_applicable != "rescale" and part.applies_when is None:
-                self.warning(f"{path}.not_applicable", "has no effect without `applies_when`",
+                self.warning(f"{path}.not_applicable", t("没有 `applies_when` 时不起作用"),
                              "no_effect")
             if isinstance(part, (RatingPart, GradePart)):
                 self._check_label_map(part, path)
             if isinstance(part, RankPart):
                 tops = [b.top for b in part.bands]
-                if tops[-1] is not None or any(t is None for t in tops[:-1]):
-                    self.error(f"{path}.bands", "every band but the last needs `top`; the last "
-                               "band (everyone else) has none", "bands")
-                elif tops[:-1] != sorted(tops[:-1]) or any(t > ONE for t in tops[:-1]):
-                    self.error(f"{path}.bands", "band `top` shares must increase and stay "
-                               "within 100%", "bands")
+                if tops[-1] is not None or any(top is None for top in tops[:-1]):
+                    self.error(f"{path}.bands", t("除最后一档外每档都要写 `top`；最后一档"
+                                                  "（其余所有人）不写"), "bands")
+                elif tops[:-1] != sorted(tops[:-1]) or any(top > ONE for top in tops[:-1]):
+                    self.error(f"{path}.bands", t("各档的 `top` 比例应逐档增大，且不超过 100%"),
+                               "bands")
                 for j, band in enumerate(part.bands):
                     if band.score > res.scale[part_id]:
-                        self.error(f"{path}.bands[{j}].score", f"{fmt(band.score)} is above the "
-                                   f"part's scale {fmt(res.scale[part_id])}", "range")
+                        self.error(f"{path}.bands[{j}].score",
+                                   t("{score} 高于该部分的分制 {scale}", score=fmt(band.score),
+                                     scale=fmt(res.scale[part_id])), "range")
             if isinstance(part, DirectPart) and part.min is not None \
                     and part.min >= res.scale[part_id]:
-                self.error(f"{path}.min", "the lowest allowed input must be below the scale",
-                           "range")
+                self.error(f"{path}.min", t("允许输入的最低分应低于分制"), "range")
             if isinstance(part, DeductionPart):
                 if part.floor >= res.scale[part_id]:
-                    self.error(f"{path}.floor", "the floor must be below the part's scale",
+                    self.error(f"{path}.floor", t("最低得分（floor）应低于该部分的分制"),
                                "range")
                 self.check_items(part.items, f"{path}.items", res, in_deduction_part=True)
                 if part.cap is not None and part.cap >= res.scale[part_id] - part.floor:
-                    self.warning(f"{path}.cap", f"can never bite: the part already stops at "
-                                 f"{fmt(part.floor)} (扣完为止), a deduction of at most "
-                                 f"{fmt(res.scale[part_id] - part.floor)}", "cap_never_bites")
+                    self.warning(f"{path}.cap", t("这个上限永远用不上：该部分最低为 {floor} 分"
+                                                  "（扣完为止），最多扣 {most} 分",
+                                                  floor=fmt(part.floor),
+                                                  most=fmt(res.scale[part_id] - part.floor)),
+                                 "cap_never_bites")
             if isinstance(part, CompositePart):
                 for name in ("bonuses", "deductions"):
                     adj = getattr(part, name)
@@ -216,7 +222,7 @@ class _Checker:
     def _check_label_map(self, part: RatingPart | GradePart, path: str) -> None:
         for label in part.values:
             if not label.strip():
-                self.error(f"{path}.values", "a rating label may not be empty", "label")
+                self.error(f"{path}.values", t("评价等级的名称不能为空"), "label")
 
     def _part_at(self, path: str):
         node: object = self.scheme
@@ -234,13 +240,13 @@ class _Checker:
             self.check_items(cat.items, f"{cpath}.items", res)
             item_max = sum((self.item_max(i, res) for i in cat.items), ZERO)
             if cat.cap is not None and item_max <= cat.cap:
-                self.warning(f"{cpath}.cap", f"can never bite: its items give at most "
-                             f"{fmt(item_max)}", "cap_never_bites")
+                self.warning(f"{cpath}.cap", t("这个上限永远用不上：其中各项最多合计 {most} 分",
+                                               most=fmt(item_max)), "cap_never_bites")
             maxima.append(min(item_max, cat.cap) if cat.cap is not None else item_max)
         reachable = sum(maxima, ZERO)
         if adj.cap is not None and reachable <= adj.cap:
-            self.warning(f"{path}.cap", f"can never bite: the items and category caps allow "
-                         f"at most {fmt(reachable)} in total", "cap_never_bites")
+            self.warning(f"{path}.cap", t("这个上限永远用不上：各项及各类的上限合计最多 {most} 分",
+                                          most=fmt(reachable)), "cap_never_bites")
 
     def item_max(self, item: Item, res: Resolved) -> Decimal:
         """The most an item can give (INF when occurrences are unbounded)."""
@@ -264,25 +270,27 @@ class _Checker:
         for j, item in enumerate(items):
             ipath = f"{path}[{j}]"
             if item.knockout is not None and not in_deduction_part:
-                self.error(f"{ipath}.knockout", "a knockout only makes sense inside a "
-                           "deduction-based part (it sets that part to its floor)", "knockout")
+                self.error(f"{ipath}.knockout", t("knockout 只能用在扣分制部分（deduction）中"
+                                                  "（它使该部分得最低分）"), "knockout")
             if item.cap_share is not None and item.cap_share.part not in res.points:
-                self.error(f"{ipath}.cap_share.part", f"unknown part '{item.cap_share.part}'; "
-                           f"known: {', '.join(res.points)}", "unknown_ref")
+                self.error(f"{ipath}.cap_share.part", t("没有编号为“{part}”的部分；已有：{known}",
+                                                        part=item.cap_share.part,
+                                                        known=_listed(res.points)),
+                           "unknown_ref")
             if item.levels:
                 for level in item.levels:
                     if not _identifier_safe(level):
-                        self.error(f"{ipath}.levels", f"level '{level}' becomes part of a "
-                                   "column id; use letters or 汉字 only (no spaces, brackets)",
-                                   "level_name")
+                        self.error(f"{ipath}.levels", t("级别“{level}”会成为列编号的一部分；"
+                                                        "只能用字母或汉字（不能有空格、括号）",
+                                                        level=level), "level_name")
             if item.highest_only and not item.levels:
-                self.warning(f"{ipath}.highest_only", "has no effect without `levels`",
+                self.warning(f"{ipath}.highest_only", t("没有 `levels` 时不起作用"),
                              "no_effect")
             uncapped_max = self.item_max(item.model_copy(update={"cap": None,
                                                                  "cap_share": None}), res)
             if item.cap is not None and uncapped_max <= item.cap:
-                self.warning(f"{ipath}.cap", f"can never bite: the item gives at most "
-                             f"{fmt(uncapped_max)}", "cap_never_bites")
+                self.warning(f"{ipath}.cap", t("这个上限永远用不上：该项最多 {most} 分",
+                                               most=fmt(uncapped_max)), "cap_never_bites")
 
     # ------------------------------------------------------------------ tiers
 
@@ -291,10 +299,10 @@ class _Checker:
         spans = [tier_span(i, t, scheme.max_score) for i, t in enumerate(scheme.tiers)]
         if not spans:
             return spans
-        labels = [t.label for t in scheme.tiers]
+        labels = [tier.label for tier in scheme.tiers]
         for i, label in enumerate(labels):
             if labels.index(label) != i:
-                self.error(f"tiers[{i}].label", f"tier label '{label}' is used twice",
+                self.error(f"tiers[{i}].label", t("等次名称“{label}”用了两次", label=label),
                            "duplicate")
         digits = scheme.rounding.total.digits
         step = Decimal(1).scaleb(-digits)
@@ -302,15 +310,15 @@ class _Checker:
             for side, value in (("low", span.low), ("high", span.high)):
                 if value is not None and digits >= 0 and value != value.quantize(step):
                     key = _bound_key(scheme.tiers[span.index], side)
-                    self.warning(f"tiers[{span.index}].{key}", f"{fmt(value)} has more places "
-                                 f"than the rounded total ({digits}); no rounded score equals "
-                                 f"it, so the boundary is ambiguous to a reader",
-                                 "ambiguous_boundary")
+                    self.warning(f"tiers[{span.index}].{key}",
+                                 t("{value} 的小数位多于总分保留的位数（{digits} 位）：没有哪个"
+                                   "总分恰好等于它，读者看不清分界", value=fmt(value),
+                                   digits=digits), "ambiguous_boundary")
             if span.low is not None and span.high is not None and (
                     span.low > span.high or (span.low == span.high and not (
                     span.low_inclusive and span.high_inclusive))):
-                self.error(f"tiers[{span.index}]", f"tier '{span.label}' is empty: its lower "
-                           f"bound is not below its upper bound", "empty_tier")
+                self.error(f"tiers[{span.index}]", t("等次“{label}”是空的：下限不低于上限",
+                                                     label=span.label), "empty_tier")
         low, high = self.reachable(res)
         bounds = sorted({b for s in spans for b in (s.low, s.high) if b is not None})
         probes: set[Decimal] = set(bounds)
@@ -340,28 +348,33 @@ class _Checker:
                     continue
                 reported_gap.add((below, above))
                 if below == above:
-                    where = f"a score of exactly {fmt(x)}"
+                    where = t("恰为 {x} 分的总分", x=fmt(x))
                 elif below is None:
-                    where = f"scores below {fmt(above)}"
+                    where = t("低于 {above} 分的总分", above=fmt(above))
                 elif above is None:
-                    where = f"scores above {fmt(below)}"
+                    where = t("高于 {below} 分的总分", below=fmt(below))
                 else:
-                    where = f"scores between {fmt(below)} and {fmt(above)} (e.g. {fmt(x)})"
-                self.error("tiers", f"{where} fall in no tier; totals are rounded to {digits} "
-                           f"place(s) and can range from {fmt(low) if low is not None else '−∞'}"
-                           f" to {fmt(high) if high is not None else '+∞'}", "tier_gap")
+                    where = t("介于 {below} 分与 {above} 分之间的总分（如 {x}）", below=fmt(below),
+                              above=fmt(above), x=fmt(x))
+                self.error("tiers", t("{where}不属于任何等次；总分保留 {digits} 位小数，"
+                                      "可能的范围为 {low} 到 {high}", where=where, digits=digits,
+                                      low=fmt(low) if low is not None else "−∞",
+                                      high=fmt(high) if high is not None else "+∞"),
+                           "tier_gap")
             elif len(inside) > 1:
                 key = tuple(s.index for s in inside)
                 if key in reported_overlap:
                     continue
                 reported_overlap.add(key)
-                names = " and ".join(f"tiers[{s.index}] '{s.label}'" for s in inside)
-                self.error(f"tiers[{inside[1].index}]", f"a score of {fmt(x)} falls in both "
-                           f"{names}; state which tier includes the boundary", "tier_overlap")
+                names = t(" 和 ").join(f"tiers[{s.index}]“{s.label}”" for s in inside)
+                self.error(f"tiers[{inside[1].index}]", t("{x} 分同时属于 {names}；请写明分界分数"
+                                                          "归哪个等次", x=fmt(x), names=names),
+                           "tier_overlap")
         for a, b in itertools.pairwise(spans):
             if a.low is not None and b.low is not None and a.low < b.low:
-                self.warning(f"tiers[{b.index}]", "tiers should be listed best first: "
-                             f"'{b.label}' starts above '{a.label}'", "tier_order")
+                self.warning(f"tiers[{b.index}]", t("等次应从高到低排列：“{lower}”的起点高于"
+                                                    "“{upper}”", lower=b.label, upper=a.label),
+                             "tier_order")
         return spans
 
     def reachable(self, res: Resolved) -> tuple[Decimal | None, Decimal | None]:
@@ -450,27 +463,29 @@ class _Checker:
             return
         full = fmt(scheme.max_score)
         if high == INF:
-            self.error("parts", f"各部分（不含加分）的得分没有上限（如 ratio 部分的 "
-                       f"cap_at_full: false），可能超过满分 {full}；请为它们设上限，"
-                       "或改用 bonuses 写加分", "above_max")
+            self.error("parts", t("各部分（不含加分）的得分没有上限（如 ratio 部分的 "
+                                  "cap_at_full: false），可能超过满分 {full}；请为它们设上限，"
+                                  "或改用 bonuses 写加分", full=full), "above_max")
             return
-        declared = (f"声明的 bonus_headroom {fmt(headroom)} 不够" if scheme.bonus_headroom
-                    is not None else "方案没有声明 bonus_headroom")
-        self.error("parts", f"各部分（不含加分）最高可得 {fmt(high)} 分，超过满分 max_score "
-                   f"{full}，{declared}：请改正权重或分值；如果方案确实允许超出满分，请写 "
-                   f"bonus_headroom: {fmt(high - scheme.max_score)}", "above_max")
+        declared = (t("声明的 bonus_headroom {headroom} 不够", headroom=fmt(headroom))
+                    if scheme.bonus_headroom is not None else t("方案没有声明 bonus_headroom"))
+        self.error("parts", t("各部分（不含加分）最高可得 {high} 分，超过满分 max_score "
+                              "{full}，{declared}：请改正权重或分值；如果方案确实允许超出满分，"
+                              "请写 bonus_headroom: {needed}", high=fmt(high), full=full,
+                              declared=declared, needed=fmt(high - scheme.max_score)),
+                   "above_max")
 
     # ------------------------------------------------------------------ references
 
     def check_references(self, inputs: list[InputSpec], res: Resolved) -> None:
         scheme = self.scheme
-        tiers = [t.label for t in scheme.tiers]
+        tiers = [tier.label for tier in scheme.tiers]
         by_id: dict[str, InputSpec] = {}
         for spec in inputs:
             if spec.id in by_id:
-                self.error(spec.path, f"input id '{spec.id}' is produced twice (also by "
-                           f"{by_id[spec.id].path}); rename one of the items or parts",
-                           "duplicate_input")
+                self.error(spec.path, t("输入编号“{id}”出现两次（另一次在 {other}）；请给其中"
+                                        "一项或一个部分改名", id=spec.id,
+                                        other=by_id[spec.id].path), "duplicate_input")
             by_id[spec.id] = spec
         names = set(by_id)
         for i, group in enumerate(scheme.groups):
@@ -485,8 +500,9 @@ class _Checker:
         def tier_ref(label: str | None, path: str, allowed: list[str] | None = None) -> None:
             allowed = tiers if allowed is None else allowed
             if label is not None and label not in allowed:
-                self.error(path, f"unknown grade '{label}'; expected one of "
-                           f"{', '.join(allowed) or '(no tiers defined)'}", "unknown_ref")
+                self.error(path, t("没有等次“{label}”；应为其中之一：{known}", label=label,
+                                   known="、".join(allowed) or t("（方案没有定义等次）")),
+                           "unknown_ref")
 
         for _part_id, path in res.paths.items():
             part = self._part_at(path)
@@ -499,13 +515,13 @@ class _Checker:
             if item.reads is not None:
                 source = items_by_id.get(item.reads)
                 if source is None or source.reads is not None:
-                    self.error(f"{path}.reads", f"'{item.reads}' is not an item with a column "
-                               "of its own", "unknown_ref")
+                    self.error(f"{path}.reads", t("“{item}”不是有自己一列的项目", item=item.reads),
+                               "unknown_ref")
                 elif (source.input, list(source.levels or ())) != (item.input,
                                                                    list(item.levels or ())):
-                    self.error(f"{path}.reads", f"'{item.reads}' reads a different kind of "
-                               f"column ({source.input}); items sharing a column must read it "
-                               "the same way", "reads")
+                    self.error(f"{path}.reads", t("“{item}”读的是另一种列（{kind}）；共用一列的"
+                                                  "项目必须以同样方式读它", item=item.reads,
+                                                  kind=source.input), "reads")
         for i, tier in enumerate(scheme.tiers):
             for j, gate in enumerate(tier.requires):
                 expr(gate, f"tiers[{i}].requires[{j}]", known_names("result", names))
@@ -514,7 +530,7 @@ class _Checker:
             tier_ref(cond.then.grade, f"conditions[{i}].then.grade")
             tier_ref(cond.then.at_most, f"conditions[{i}].then.at_most")
             if (cond.then.grade or cond.then.no_grade or cond.then.at_most) and not tiers:
-                self.error(f"conditions[{i}].then", "sets a grade but the scheme has no tiers",
+                self.error(f"conditions[{i}].then", t("设定了等次，但方案没有定义等次"),
                            "unknown_ref")
         if scheme.quotas:
             q = scheme.quotas
@@ -523,22 +539,23 @@ class _Checker:
                 tier_ref(limit.tier, f"quotas.limits[{j}].tier")
                 if limit.share is not None:
                     if limit.share > ONE:
-                        self.error(f"quotas.limits[{j}].share", f"{fmt(limit.share * HUNDRED)}% "
-                                   "is over 100%", "quota_over_100")
+                        self.error(f"quotas.limits[{j}].share",
+                                   t("{share} 超过 100%", share=_percent(limit.share)),
+                                   "quota_over_100")
                     total_share += limit.share
                 if limit.tier in tiers and tiers.index(limit.tier) == len(tiers) - 1:
-                    self.error(f"quotas.limits[{j}].tier", "the lowest tier cannot have a "
-                               "quota: there is no tier below for those over it", "quota_tier")
+                    self.error(f"quotas.limits[{j}].tier", t("最低的等次不能限额：超出名额的人"
+                                                             "没有更低的等次可去"), "quota_tier")
             if total_share > ONE:
-                self.error("quotas.limits", f"the shares add up to "
-                           f"{fmt(total_share * HUNDRED)}%, over 100% of the group",
+                self.error("quotas.limits", t("各比例合计为 {share}，超过组内人数的 100%",
+                                              share=_percent(total_share)),
                            "quota_over_100")
             for j, group in enumerate(q.group_by or []):
                 self._check_group_field(group, f"quotas.group_by[{j}]", by_id)
             for j, key in enumerate(q.ties.keys):
                 if key not in names and key not in res.points:
-                    self.error(f"quotas.ties.keys[{j}]", f"unknown part or input '{key}'",
-                               "unknown_ref")
+                    self.error(f"quotas.ties.keys[{j}]",
+                               t("没有编号为“{key}”的部分或输入", key=key), "unknown_ref")
         for i, rule in enumerate(scheme.rank_rules):
             if rule.when:
                 expr(rule.when, f"rank_rules[{i}].when", known_names("rank", names))
@@ -558,15 +575,15 @@ class _Checker:
                 tier_ref(agg.quota.tier, "aggregation.quota.tier", agg.grades)
                 tier_ref(agg.quota.fallback, "aggregation.quota.fallback", agg.grades)
                 if (agg.quota.share is None) == (agg.quota.count is None):
-                    self.error("aggregation.quota", "give exactly one of `share` or `count`",
+                    self.error("aggregation.quota", t("`share` 和 `count` 应写且只写一个"),
                                "quota")
             if any(r.within_quota for r in agg.rules) and not agg.quota:
-                self.error("aggregation.quota", "a rule is `within_quota` but no quota is "
-                           "declared", "quota")
+                self.error("aggregation.quota",
+                           t("有规则写了 `within_quota`，但没有声明名额（quota）"), "quota")
         if any(isinstance(self._part_at(p), RankPart) for p in res.paths.values()) \
                 and not scheme.groups:
-            self.warning("groups", "rank parts rank within groups; with no `groups` the whole "
-                         "population is one group", "groups")
+            self.warning("groups", t("排名部分在组内排名；没有 `groups` 时全体为一组"),
+                         "groups")
 
     def _check_payout(self, by_id, names, tiers, expr, tier_ref) -> None:
         payout = self.scheme.payout
@@ -578,13 +595,13 @@ class _Checker:
                 tier_ref(label, f"payout.{key}.{label}")
             for label in tiers:
                 if label not in table:
-                    self.warning(f"payout.{key}", f"grade '{label}' has no amount: it is "
-                                 "paid 0", "payout_missing")
+                    self.warning(f"payout.{key}", t("等次“{label}”没有金额：发 0", label=label),
+                                 "payout_missing")
         if payout.base is not None:
             spec = by_id.get(payout.base)
             if spec is None or spec.type != "number":
-                self.error("payout.base", f"'{payout.base}' must be a number input declared "
-                           "under `inputs`", "unknown_ref")
+                self.error("payout.base", t("“{base}”应为在 `inputs` 中声明的数值输入",
+                                            base=payout.base), "unknown_ref")
         for j, rule in enumerate(payout.rules):
             expr(rule.when, f"payout.rules[{j}].when", known_names("payout", names))
             for k, g in enumerate(rule.grades or []):
@@ -592,10 +609,10 @@ class _Checker:
             if rule.pay_as not in (None, "none"):
                 tier_ref(rule.pay_as, f"payout.rules[{j}].pay_as")
             if rule.pro_rata and rule.pro_rata.months not in by_id:
-                self.error(f"payout.rules[{j}].pro_rata.months", f"unknown input "
-                           f"'{rule.pro_rata.months}'", "unknown_ref")
+                self.error(f"payout.rules[{j}].pro_rata.months",
+                           t("没有输入“{input}”", input=rule.pro_rata.months), "unknown_ref")
             if rule.pay_as is None and rule.pro_rata is None:
-                self.error(f"payout.rules[{j}]", "a payout rule needs `pay_as` or `pro_rata`",
+                self.error(f"payout.rules[{j}]", t("奖金规则需要 `pay_as` 或 `pro_rata`"),
                            "no_effect")
         if payout.rank_prizes:
             tier_ref(payout.rank_prizes.min_grade, "payout.rank_prizes.min_grade")
@@ -605,11 +622,11 @@ class _Checker:
     def _check_group_field(self, group: str, path: str, by_id: dict[str, InputSpec]) -> None:
         spec = by_id.get(group)
         if spec is None:
-            self.error(path, f"unknown input '{group}'; declare it under `inputs` "
-                       "(type text or label)", "unknown_ref")
+            self.error(path, t("没有输入“{input}”；请在 `inputs` 中声明它（类型为 text 或 label）",
+                               input=group), "unknown_ref")
         elif spec.type not in ("text", "label"):
-            self.error(path, f"input '{group}' is a {spec.type}; groups are formed by a text "
-                       "or label input (科级/中层/一般)", "group_type")
+            self.error(path, t("输入“{input}”的类型是 {type}；分组要用 text 或 label 类型的输入"
+                               "（科级/中层/一般）", input=group, type=spec.type), "group_type")
 
     def _all_items(self) -> Iterator[tuple[str, Item]]:
         def from_adj(adj: Adjustments | None, path: str) -> Iterator[tuple[str, Item]]:
@@ -643,6 +660,15 @@ def _bound_key(tier: Tier, side: str) -> str:
     return "at_most" if tier.at_most is not None else "below"
 
 
+def _percent(share: Decimal) -> str:
+    return f"{fmt(share * HUNDRED)}%"
+
+
+def _listed(names: object) -> str:
+    """Known names for a message: ``a、b、c``, or （无）."""
+    return "、".join(names) or t("（无）")  # type: ignore[call-overload]
+
+
 def _identifier_safe(text: str) -> bool:
     return text.replace("_", "a").isidentifier() if text else False
 
@@ -660,7 +686,7 @@ def _split_path(path: str) -> tuple[str | int, ...]:
 
 
 #: what a free-text description usually restates, in the words of the warning below
-RULE_ASPECTS = ("权重", "等次", "封顶", "名额", "奖金")
+RULE_ASPECTS = (N_("权重"), N_("等次"), N_("封顶"), N_("名额"), N_("奖金"))
 
 
 def _aspects(scheme: Scheme) -> dict[str, object]:
@@ -686,7 +712,7 @@ def _aspects(scheme: Scheme) -> dict[str, object]:
     payout = scheme.payout
     return {
         "权重": parts(scheme.parts),
-        "等次": [t.model_dump(mode="json", exclude=quiet) for t in scheme.tiers],
+        "等次": [tier.model_dump(mode="json", exclude=quiet) for tier in scheme.tiers],
         "封顶": caps([scheme.parts, scheme.bonuses, scheme.deductions]),
         "名额": scheme.quotas.model_dump(mode="json", exclude=quiet) if scheme.quotas else None,
         "奖金": (payout.amounts, payout.base_months) if payout else None,
@@ -721,9 +747,11 @@ def validate(scheme: Scheme, source: SchemeSource | None = None,
     if previous is not None and _same_text(scheme.description, previous.description):
         changed = rule_changes(previous, scheme)
         if changed:
-            checker.warning("description", f"说明文字沿用第 {previous.version} 版的原文，但"
-                            f"{'、'.join(changed)}已改变：请按新规则改写说明，否则读者看到的"
-                            "说明与规则不符", "stale_description")
+            checker.warning("description", t("说明文字沿用第 {version} 版的原文，但{changed}"
+                                             "已改变：请按新规则改写说明，否则读者看到的说明与"
+                                             "规则不符", version=previous.version,
+                                             changed=t("、").join(t(c) for c in changed)),
+                            "stale_description")
     return Report(checker.issues)
 
 
