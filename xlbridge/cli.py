@@ -115,7 +115,7 @@ def schemes_list(ctx: click.Context) -> None:
         s = e.loaded.scheme
         try:
             warnings = len(store.get(e.ref).report.warnings)
-            status = f"[yellow]{tn('{n} 条警告', '{n} 条警告', warnings)}[/yellow]" \
+            status = "[yellow]" + tn("{n} 条警告", "{n} 条警告", warnings) + "[/yellow]" \
                 if warnings else t("可用")
         except SchemeInvalid as exc:   # loads, but fails validation: never used to compute
             status = "[red]" + tn("有误：{n} 处错误", "有误：{n} 处错误",
@@ -174,7 +174,7 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         else:
             report = validate(loaded.scheme, loaded.source,
                               previous=_previous_version(store, loaded.scheme))
-        status = f"[green]{t('通过')}[/green]" if report.ok else f"[red]{t('有误')}[/red]"
+        status = "[green]" + t("通过") + "[/green]" if report.ok else "[red]" + t("有误") + "[/red]"
         console.print(status + " " + escape(t("{name}（{errors} 处错误，{warnings} 条警告）",
                                               name=name, errors=len(report.errors),
                                               warnings=len(report.warnings))))

@@ -88,7 +88,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     if "@" in ref:
         scheme_id, _, version = ref.rpartition("@")
         if not version.isdigit():
-            raise ValueError(f"'{ref}': the version after @ must be a whole number")
+            raise ValueError(t("“{ref}”：@ 后面的版本号应为整数", ref=ref))
         return scheme_id, int(version)
     return ref, None
 
@@ -302,8 +302,9 @@ class SchemeStore:
         try:
             st = path.stat()
         except OSError as exc:
-            raise SchemeInvalid(Report([Issue("error", "", f"cannot read the file: "
-                                              f"{exc.strerror}", "io", str(path))]),
+            raise SchemeInvalid(Report([Issue("error", "", t("无法读取文件：{reason}",
+                                                             reason=exc.strerror or exc),
+                                              "io", str(path))]),
                                 str(path)) from None
         key = (path.resolve(), st.st_size, st.st_mtime_ns)
         with self._lock:
