@@ -258,7 +258,7 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
     pop = score_population(cs, data.rows, explain=explain, first_row=data.row_numbers)
     if data.unknown_columns:
         err_console.print("[yellow]" + escape(t("{scheme} 未使用的列：{columns}", scheme=cs.ref,
-                                                columns="、".join(data.unknown_columns)))
+                                                columns=t("、").join(data.unknown_columns)))
                           + "[/yellow]")
     if output_path:
         _write_output(output_path, kind, cs, data, pop)
@@ -345,10 +345,12 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
             label = raw[0] if raw else ""
             row = t("第 {row} 行", row=r.row)
             if r.errors:
-                click.echo(f"{row} {label}：" + "；".join(map(str, r.errors)))
+                click.echo(t("{row} {label}：{text}", row=row, label=label,
+                             text=t("；").join(map(str, r.errors))))
             else:
                 grade = r.grade or (t("暂缓") if r.withheld else "—")
-                click.echo(f"{row} {label}：{grade}  （{'；'.join(r.steps[1:])}）")
+                click.echo(t("{row} {label}：{text}", row=row, label=label, text=grade)
+                           + "  " + t("（{steps}）", steps=t("；").join(r.steps[1:])))
         for note in result.notes:
             click.echo(note)
     if any(r.errors for r in result.records):

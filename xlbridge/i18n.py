@@ -63,7 +63,7 @@ _lock = threading.Lock()
 class UnknownLanguage(ValueError):
     def __init__(self, name: str):
         super().__init__(t("不支持的语言“{name}”；可选：{choices}", name=name,
-                           choices="、".join(LANGUAGES)))
+                           choices=t("、").join(LANGUAGES)))
 
 
 def normalize(name: str | None) -> str | None:
