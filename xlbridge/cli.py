@@ -567,14 +567,16 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
                 err_console.print("  " + escape(t("…… 另有 {n} 处（见 --report）",
                                                   n=len(lines) - 20)))
         for tie in f.ties:
-            console.print(f"  [yellow]{escape(f.path)}: {escape(tie)}[/yellow]")
+            console.print("  [yellow]" + escape(t("{path}：{message}", path=f.path, message=tie))
+                          + "[/yellow]")
         for issue in f.issues[:20]:
-            console.print(f"  [yellow]{escape(f.path)}: {escape(issue)}[/yellow]")
+            console.print("  [yellow]" + escape(t("{path}：{message}", path=f.path,
+                                                  message=issue)) + "[/yellow]")
         if len(f.issues) > 20:
             console.print("  " + escape(t("…… 另有 {n} 个单元格（见 --report）",
                                           n=len(f.issues) - 20)))
         for note in f.notes:
-            console.print(f"  {escape(f.path)}: {escape(note)}")
+            console.print("  " + escape(t("{path}：{message}", path=f.path, message=note)))
         if f.frozen:
             console.print("  " + escape(t("定值副本：{path}", path=f.frozen)))
         if f.backup:
