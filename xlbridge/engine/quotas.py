@@ -22,7 +22,7 @@ from xlbridge.engine.groups import Group, group_of, taint_check, withheld_reason
 from xlbridge.engine.order import count_places, rank_eq
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
-from xlbridge.i18n import N_, gettext
+from xlbridge.i18n import N_, gettext, tn
 from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.model import TieRule
 
@@ -37,11 +37,12 @@ def places_text(share: Decimal | None, count: int | None, size: int, rounding: s
                 ) -> tuple[int, str]:
     """The places of a limit given as a share or a count, and how they were counted."""
     if count is not None:
-        return count, tr("{n}名", n=count)
+        return count, tn("{n}名", "{n}名", count)
     assert share is not None
     places = count_places(share, size, rounding)
-    return places, tr("{share}% × {size}人 = {exact} → {places}名", share=show(share * HUNDRED),
-                      size=size, exact=show(share * size), places=places)
+    return places, tn("{share}% × {size}人 = {exact} → {n}名",
+                      "{share}% × {size}人 = {exact} → {n}名", places,
+                      share=show(share * HUNDRED), size=size, exact=show(share * size))
 
 
 @dataclass
