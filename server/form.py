@@ -26,7 +26,14 @@ from pydantic import BaseModel
 
 from server.yamltext import tidy
 from xlbridge.arith import RoundingMode
-from xlbridge.scheme.describe import METHOD_NAMES, PERIOD_NAMES, ROUNDING_NAMES, TYPE_NAMES
+from xlbridge.i18n import N_, gettext, t
+from xlbridge.scheme.describe import (
+    METHOD_NAMES,
+    PERIOD_NAMES,
+    ROUNDING_NAMES,
+    TYPE_NAMES,
+    named,
+)
 from xlbridge.scheme.issues import Issue, format_path
 from xlbridge.scheme.model import (
     Adjustments,
@@ -36,7 +43,6 @@ from xlbridge.scheme.model import (
     DirectPart,
     InputField,
     Item,
-    Outcome,
     Payout,
     PayoutRule,
     QuotaLimit,
@@ -54,31 +60,34 @@ Path = tuple[str | int, ...]
 
 #: the column a clerk reads, per field name (the model's description is the help text)
 LABELS = {
-    "title": "名称", "id": "编号", "unit": "考核对象", "period": "周期", "max_score": "满分",
-    "groups": "分组（输入项编号）", "description": "方案说明（作者撰写）", "label": "名称",
-    "type": "类型", "blank": "空白表示", "method": "计分方法", "points": "分值",
-    "weight": "权重", "scale": "按几分制打分", "applies_when": "适用条件", "cap": "封顶",
-    "amount": "每次分值", "knockout": "达几次不得分", "floor": "最低得分", "requires": "门槛条件",
-    "when": "条件", "veto": "一票否决", "then": "结果", "tier": "等次", "share": "比例",
-    "count": "人数", "group_by": "分组（输入项编号）", "rounding": "人数取整",
-    "base": "人数基数", "rule": "并列时", "keys": "依次比较（编号）", "unit_pay": "单位",
-    "grades": "仅限等次", "pay_as": "按等次发放（none 为不发）", "digits": "总分保留小数位",
-    "mode": "取舍方式",
+    "title": N_("名称"), "id": N_("编号"), "unit": N_("考核对象"), "period": N_("周期"),
+    "max_score": N_("满分"), "groups": N_("分组（输入项编号）"),
+    "description": N_("方案说明（作者撰写）"), "label": N_("名称"), "type": N_("类型"),
+    "blank": N_("空白表示"), "method": N_("计分方法"), "points": N_("分值"),
+    "weight": N_("权重"), "scale": N_("按几分制打分"), "applies_when": N_("适用条件"),
+    "cap": N_("封顶"), "amount": N_("每次分值"), "knockout": N_("达几次不得分"),
+    "floor": N_("最低得分"), "requires": N_("门槛条件"), "when": N_("条件"),
+    "veto": N_("一票否决"), "then": N_("结果"), "tier": N_("等次"), "share": N_("比例"),
+    "count": N_("人数"), "group_by": N_("分组（输入项编号）"), "rounding": N_("人数取整"),
+    "base": N_("人数基数"), "rule": N_("并列时"), "keys": N_("依次比较（编号）"),
+    "unit_pay": N_("单位"), "grades": N_("仅限等次"), "pay_as": N_("按等次发放（none 为不发）"),
+    "digits": N_("总分保留小数位"), "mode": N_("取舍方式"),
 }
 CHOICE_NAMES: dict[str, dict[str, str]] = {
     "period": PERIOD_NAMES, "method": METHOD_NAMES, "type": TYPE_NAMES,
-    "blank": {"error": "报错", "zero": "按 0", "false": "按“否”", "empty": "留空"},
+    "blank": {"error": N_("报错"), "zero": N_("按 0"), "false": N_("按“否”"),
+              "empty": N_("留空")},
     "rounding": ROUNDING_NAMES,
-    "mode": {"half_up": "四舍五入", "up": "向上舍入", "down": "向下舍去", "half_even": "银行家舍入",
-             "floor": "向下取整", "ceiling": "向上取整"},
-    "base": {"all": "全部记录", "graded": "仅有等次者"},
-    "rule": {"all_in": "全部入选", "all_out": "全部不入选", "keys": "依次比较"},
-    "then": {"all_in": "全部入选", "all_out": "全部不入选"},
+    "mode": {"half_up": N_("四舍五入"), "up": N_("向上舍入"), "down": N_("向下舍去"),
+             "half_even": N_("银行家舍入"), "floor": N_("向下取整"), "ceiling": N_("向上取整")},
+    "base": {"all": N_("全部记录"), "graded": N_("仅有等次者")},
+    "rule": {"all_in": N_("全部入选"), "all_out": N_("全部不入选"), "keys": N_("依次比较")},
+    "then": {"all_in": N_("全部入选"), "all_out": N_("全部不入选")},
 }
-LOW = (("at_least", "≥ 不低于"), ("above", "> 高于"))
-HIGH = (("below", "< 低于"), ("at_most", "≤ 不高于"))
-OUTCOMES = (("grade", "确定为等次"), ("at_most", "最高为等次"), ("no_grade", "不确定等次"),
-            ("flag", "只作标记"))
+LOW = (("at_least", N_("≥ 不低于")), ("above", N_("> 高于")))
+HIGH = (("below", N_("< 低于")), ("at_most", N_("≤ 不高于")))
+OUTCOMES = (("grade", N_("确定为等次")), ("at_most", N_("最高为等次")),
+            ("no_grade", N_("不确定等次")), ("flag", N_("只作标记")))
 LEAF_METHODS = ("direct", "ratio", "rate", "rating", "grade", "rank", "deduction")
 
 
@@ -202,7 +211,7 @@ def shown(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else ""
+        return t("是") if value else ""
     if isinstance(value, list):
         return "、".join(shown(v) for v in value)
     if isinstance(value, float):
@@ -215,7 +224,7 @@ def make(model: type[BaseModel], name: str, base: Path, doc: Any, label: str | N
     kind, help_text, literal = model_field(model, name)
     path = (*base, name)
     value = get(doc, path)
-    f = Field(format_path(path), kind, label or LABELS.get(name, name), help=help_text)
+    f = Field(format_path(path), kind, label or named(LABELS, name), help=help_text)
     if kind == "lines":
         f.value = "\n".join(str(v) for v in value or [])
     elif kind == "bool":
@@ -226,7 +235,7 @@ def make(model: type[BaseModel], name: str, base: Path, doc: Any, label: str | N
     f.optional = not info.is_required()
     if kind == "choice":
         names = CHOICE_NAMES.get(name, {})
-        f.choices = choices or [(c, names.get(c, c)) for c in literal]
+        f.choices = choices or [(c, named(names, c)) for c in literal]
         if f.optional and isinstance(info.default, str) and info.default:
             f.default = dict(f.choices).get(info.default, info.default)
     if model is Scheme and name == "description":
@@ -242,10 +251,14 @@ def bound(doc: Any, base: Path, side: str) -> Field:
     _, help_text, _ = model_field(Tier, chosen)
     keys = tuple(k for k, _ in options)
     return Field(format_path((*base,)) + f"~{side}", "bound",
-                 "下限" if side == "low" else "上限", shown(get(tier, (chosen,))),
-                 help="分数（90）或满分的比例（90%）；" + help_text, operator=chosen,
-                 operators=options, keys=keys,
+                 t("下限") if side == "low" else t("上限"), shown(get(tier, (chosen,))),
+                 help=t("分数（90）或满分的比例（90%）；") + help_text, operator=chosen,
+                 operators=_translated(options), keys=keys,
                  covers=tuple(format_path((*base, k)) for k in keys))
+
+
+def _translated(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, gettext(text)) for key, text in options)
 
 
 def outcome(doc: Any, base: Path) -> Field:
@@ -253,8 +266,10 @@ def outcome(doc: Any, base: Path) -> Field:
     chosen = next((k for k, _ in OUTCOMES if k in then), "flag")
     value = "" if chosen == "no_grade" else shown(then.get(chosen))
     path = format_path((*base, "then"))
-    return Field(path, "outcome", "结果", value, help=Outcome.__doc__ or "", operator=chosen,
-                 operators=OUTCOMES, keys=tuple(k for k, _ in OUTCOMES),
+    return Field(path, "outcome", t("结果"), value,
+                 help=t("条件成立时的结果：确定为某等次、最高为某等次、不确定等次，或只作标记"),
+                 operator=chosen, operators=_translated(OUTCOMES),
+                 keys=tuple(k for k, _ in OUTCOMES),
                  covers=tuple(f"{path}.{k}" for k, _ in OUTCOMES))
 
 
@@ -297,19 +312,26 @@ class Form:
     def fields(self) -> Iterator[Field]:
         for s in self.sections:
             yield from s.fields
-            for t in s.tables:
-                for r in t.rows:
+            for table in s.tables:
+                for r in table.rows:
                     yield from (c for c in r.cells if c is not None)
 
     def slots(self) -> set[str]:
         out = {""}
         for s in self.sections:
             out.add(s.slot)
-            for t in s.tables:
-                out.add(t.slot)
-                out.update(r.slot for r in t.rows)
+            for table in s.tables:
+                out.add(table.slot)
+                out.update(r.slot for r in table.rows)
         out.update(f.path for f in self.fields())
         return out
+
+
+_ADJUSTMENTS = (("bonuses", N_("加分")), ("deductions", N_("扣分")))
+
+
+def _delete(path: Path) -> tuple[str, str]:
+    return f"del:{format_path(path)}", t("删除")
 
 
 def _list(doc: Any, path: Path) -> list:
@@ -329,9 +351,9 @@ def _basics(doc: dict) -> Section:
     fields = [make(Scheme, n, (), doc) for n in ("title", "unit", "period", "max_score",
                                                  "groups")]
     fields.append(make(Rounding, "digits", ("rounding", "total"), doc))
-    fields.append(make(Rounding, "mode", ("rounding", "total"), doc, label="总分取舍"))
+    fields.append(make(Rounding, "mode", ("rounding", "total"), doc, label=t("总分取舍")))
     fields.append(make(Scheme, "description", (), doc))
-    return Section("basics", "基本信息", "", fields)
+    return Section("basics", t("基本信息"), "", fields)
 
 
 def _inputs(doc: dict) -> Section:
@@ -340,11 +362,12 @@ def _inputs(doc: dict) -> Section:
         base = ("inputs", i)
         rows.append(Row(format_path(base), [make(InputField, n, base, doc) for n in
                                             ("id", "label", "type", "blank")],
-                        actions=[(f"del:{format_path(base)}", "删除")]))
-    table = Table("inputs", ["编号", "名称（表头）", "类型", "空白表示", ""], rows,
-                  [("add:inputs", "添加输入项")])
-    return Section("inputs", "输入项", "inputs", tables=[table],
-                   note="各考核项目自带的输入列（分值、次数）不必在此声明；这里是条件和分组要读的事实。")
+                        actions=[_delete(base)]))
+    table = Table("inputs", [t("编号"), t("名称（表头）"), t("类型"), t("空白表示"), ""], rows,
+                  [("add:inputs", t("添加输入项"))])
+    return Section("inputs", t("输入项"), "inputs", tables=[table],
+                   note=t("各考核项目自带的输入列（分值、次数）不必在此声明；"
+                          "这里是条件和分组要读的事实。"))
 
 
 def _parts(doc: dict) -> Section:
@@ -356,27 +379,28 @@ def _parts(doc: dict) -> Section:
             composite = isinstance(part, dict) and ("parts" in part
                                                     or part.get("method") == "composite")
             method = make(DirectPart, "method", path, doc,
-                          choices=[(m, METHOD_NAMES[m]) for m in LEAF_METHODS])
+                          choices=[(m, named(METHOD_NAMES, m)) for m in LEAF_METHODS])
             if composite:
-                method = Field(format_path(path) + "~method", "static", "计分方法", "组合")
+                method = Field(format_path(path) + "~method", "static", t("计分方法"), t("组合"))
             cells: list[Field | None] = [
                 make(DirectPart, "title", path, doc), make(DirectPart, "id", path, doc), method,
                 make(DirectPart, "points", path, doc), make(DirectPart, "weight", path, doc),
                 make(DirectPart, "scale", path, doc), make(DirectPart, "applies_when", path,
                                                            doc)]
-            actions = [(f"del:{format_path(path)}", "删除")]
+            actions = [_delete(path)]
             if composite:
-                actions.insert(0, (f"add:{format_path((*path, 'parts'))}", "添加子项"))
+                actions.insert(0, (f"add:{format_path((*path, 'parts'))}", t("添加子项")))
             rows.append(Row(format_path(path), cells, depth, actions))
             if composite:
                 walk(_list(doc, (*path, "parts")), (*path, "parts"), depth + 1)
 
     walk(_list(doc, ("parts",)), ("parts",), 0)
-    table = Table("parts", ["项目", "编号", "计分方法", "分值", "权重", "按几分制", "适用条件",
-                            ""], rows, [("add:parts", "添加项目")])
-    return Section("parts", "考核内容与权重", "parts", tables=[table],
-                   note="每项填“分值”或“权重”之一：权重是上一级分值的百分比（如 60%）。"
-                        "评分细则（定性评价的档次、排名分档、扣分事项的条件）在 YAML 中编辑。")
+    table = Table("parts", [t("项目"), t("编号"), t("计分方法"), t("分值"), t("权重"),
+                            t("按几分制"), t("适用条件"), ""], rows,
+                  [("add:parts", t("添加项目"))])
+    return Section("parts", t("考核内容与权重"), "parts", tables=[table],
+                   note=t("每项填“分值”或“权重”之一：权重是上一级分值的百分比（如 60%）。"
+                          "评分细则（定性评价的档次、排名分档、扣分事项的条件）在 YAML 中编辑。"))
 
 
 def _caps(doc: dict) -> Section:
@@ -387,22 +411,21 @@ def _caps(doc: dict) -> Section:
             path = (*base, "items", j)
             cells = [make(Item, "title", path, doc), make(Item, "amount", path, doc),
                      make(Item, "cap", path, doc), make(Item, "knockout", path, doc)]
-            rows.append(Row(format_path(path), cells, depth,
-                            [(f"del:{format_path(path)}", "删除")]))
+            rows.append(Row(format_path(path), cells, depth, [_delete(path)]))
 
     def adjustments(base: Path, word: str, depth: int) -> None:
         if not isinstance(get(doc, base), dict):
             return
         rows.append(Row(format_path(base), [make(Adjustments, "title", base, doc, word), None,
                                             make(Adjustments, "cap", base, doc), None],
-                        depth, [(f"add:{format_path((*base, 'items'))}", "添加事项")],
+                        depth, [(f"add:{format_path((*base, 'items'))}", t("添加事项"))],
                         head=word))
         items(base, depth + 1)
         for c, _ in enumerate(_list(doc, (*base, "categories"))):
             cbase = (*base, "categories", c)
             rows.append(Row(format_path(cbase), [make(Category, "title", cbase, doc), None,
                                                  make(Category, "cap", cbase, doc), None],
-                            depth + 1, head="类别"))
+                            depth + 1, head=t("类别")))
             items(cbase, depth + 2)
 
     def parts(items_: list, base: Path) -> None:
@@ -415,23 +438,23 @@ def _caps(doc: dict) -> Section:
                                                     make(DeductionPart, "floor", path, doc),
                                                     make(DeductionPart, "cap", path, doc),
                                                     None], 0,
-                                [(f"add:{format_path((*path, 'items'))}", "添加事项")],
-                                head="减分制项目"))
+                                [(f"add:{format_path((*path, 'items'))}", t("添加事项"))],
+                                head=t("减分制项目")))
                 items(path, 1)
             if "parts" in part:
-                for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
-                    adjustments((*path, name), f"{part.get('title', '')} · {word}", 0)
+                for name, word in _ADJUSTMENTS:
+                    adjustments((*path, name), f"{part.get('title', '')} · {gettext(word)}", 0)
                 parts(_list(doc, (*path, "parts")), (*path, "parts"))
 
     parts(_list(doc, ("parts",)), ("parts",))
-    for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
-        adjustments((name,), word, 0)
-    actions = [(f"add:{n}", f"添加{w}") for n, w in (("bonuses", "加分"), ("deductions", "扣分"))
+    for name, word in _ADJUSTMENTS:
+        adjustments((name,), gettext(word), 0)
+    actions = [(f"add:{n}", t("添加{what}", what=gettext(w))) for n, w in _ADJUSTMENTS
                if not isinstance(doc.get(n), dict)]
-    table = Table("caps", ["名称", "每次分值 / 最低得分", "封顶", "达几次不得分", ""], rows,
-                  actions)
-    return Section("caps", "加分、扣分与封顶", "caps", tables=[table],
-                   note="按等级计分、增长率、填报分值的事项和事项条件在 YAML 中编辑。")
+    table = Table("caps", [t("名称"), t("每次分值 / 最低得分"), t("封顶"), t("达几次不得分"), ""],
+                  rows, actions)
+    return Section("caps", t("加分、扣分与封顶"), "caps", tables=[table],
+                   note=t("按等级计分、增长率、填报分值的事项和事项条件在 YAML 中编辑。"))
 
 
 def _tiers(doc: dict) -> Section:
@@ -440,28 +463,29 @@ def _tiers(doc: dict) -> Section:
         base = ("tiers", i)
         cells: list[Field | None] = [make(Tier, "label", base, doc), bound(doc, base, "low"),
                                      bound(doc, base, "high"), make(Tier, "requires", base, doc)]
-        actions = [(f"up:{format_path(base)}", "上移")] if i else []
-        actions.append((f"del:{format_path(base)}", "删除"))
+        actions = [(f"up:{format_path(base)}", t("上移"))] if i else []
+        actions.append(_delete(base))
         rows.append(Row(format_path(base), cells, actions=actions))
-    table = Table("tiers", ["等次", "下限", "上限", "门槛条件（每行一条）", ""], rows,
-                  [("add:tiers", "添加等次")])
-    return Section("tiers", "等次（从高到低）", "tiers", tables=[table],
-                   note="总分先按“总分保留小数位”取舍，再比较界限。")
+    table = Table("tiers", [t("等次"), t("下限"), t("上限"), t("门槛条件（每行一条）"), ""], rows,
+                  [("add:tiers", t("添加等次"))])
+    return Section("tiers", t("等次（从高到低）"), "tiers", tables=[table],
+                   note=t("总分先按“总分保留小数位”取舍，再比较界限。"))
 
 
 def _quotas(doc: dict) -> Section:
     q = get(doc, ("quotas",))
     if not isinstance(q, dict):
-        return Section("quotas", "名额", "quotas", actions=[("add:quotas", "添加名额规则")],
-                       note="没有名额限制。")
+        return Section("quotas", t("名额"), "quotas", actions=[("add:quotas", t("添加名额规则"))],
+                       note=t("没有名额限制。"))
     base: Path = ("quotas",)
     tiers = [(t.get("label", ""), t.get("label", "")) for t in _list(doc, ("tiers",))
              if isinstance(t, dict)]
     fields = [make(Quotas, "group_by", base, doc), make(Quotas, "rounding", base, doc),
               make(Quotas, "base", base, doc), make(TieRule, "rule", (*base, "ties"), doc),
               make(TieRule, "keys", (*base, "ties"), doc),
-              make(TieRule, "then", (*base, "ties"), doc, label="仍并列时",
-                   choices=[("", "—"), *[(k, v) for k, v in CHOICE_NAMES["then"].items()]])]
+              make(TieRule, "then", (*base, "ties"), doc, label=t("仍并列时"),
+                   choices=[("", "—"), *[(k, gettext(v))
+                                         for k, v in CHOICE_NAMES["then"].items()]])]
     rows = []
     for j, _ in enumerate(_list(doc, (*base, "limits"))):
         path = (*base, "limits", j)
@@ -469,11 +493,12 @@ def _quotas(doc: dict) -> Section:
                         [make(QuotaLimit, "tier", path, doc, choices=tiers or None),
                          make(QuotaLimit, "share", path, doc),
                          make(QuotaLimit, "count", path, doc)],
-                        actions=[(f"del:{format_path(path)}", "删除")]))
-    table = Table("quotas.limits", ["等次", "比例（如 25%）", "或人数", ""], rows,
-                  [("add:quotas.limits", "添加限额")])
-    return Section("quotas", "名额", "quotas", fields, [table], [("del:quotas", "删除名额规则")],
-                   note="超出名额者降入下一等次；并列按所选规则处理，不看行序。")
+                        actions=[_delete(path)]))
+    table = Table("quotas.limits", [t("等次"), t("比例（如 25%）"), t("或人数"), ""], rows,
+                  [("add:quotas.limits", t("添加限额"))])
+    return Section("quotas", t("名额"), "quotas", fields, [table],
+                   [("del:quotas", t("删除名额规则"))],
+                   note=t("超出名额者降入下一等次；并列按所选规则处理，不看行序。"))
 
 
 def _conditions(doc: dict) -> Section:
@@ -485,18 +510,18 @@ def _conditions(doc: dict) -> Section:
                                             make(Condition, "when", base, doc),
                                             outcome(doc, base),
                                             make(Condition, "veto", base, doc)],
-                        actions=[(f"del:{format_path(base)}", "删除")]))
-    table = Table("conditions", ["名称", "编号", "条件（如 absent_days > 2）", "结果",
-                                 "一票否决", ""], rows, [("add:conditions", "添加条件")])
-    return Section("conditions", "否决、门槛与等次条件", "conditions", tables=[table],
-                   note="条件按顺序检查，第一个确定等次的条件生效。条件里写输入项的编号。")
+                        actions=[_delete(base)]))
+    table = Table("conditions", [t("名称"), t("编号"), t("条件（如 absent_days > 2）"), t("结果"),
+                                 t("一票否决"), ""], rows, [("add:conditions", t("添加条件"))])
+    return Section("conditions", t("否决、门槛与等次条件"), "conditions", tables=[table],
+                   note=t("条件按顺序检查，第一个确定等次的条件生效。条件里写输入项的编号。"))
 
 
 def _payout(doc: dict) -> Section:
     p = get(doc, ("payout",))
     if not isinstance(p, dict):
-        return Section("payout", "奖金", "payout", actions=[("add:payout", "添加奖金规则")],
-                       note="没有奖金规则。")
+        return Section("payout", t("奖金"), "payout", actions=[("add:payout", t("添加奖金规则"))],
+                       note=t("没有奖金规则。"))
     key = "base_months" if "base_months" in p else "amounts"
     table_map = p.get(key) if isinstance(p.get(key), dict) else {}
     labels = [t.get("label") for t in _list(doc, ("tiers",)) if isinstance(t, dict)]
@@ -509,24 +534,26 @@ def _payout(doc: dict) -> Section:
         f = Field(format_path(path), "amount", label, shown(table_map.get(label)),
                   help=Payout.model_fields[key].description or "")
         rows.append(Row(format_path(path) + "~row", [Field(format_path(path) + "~label",
-                                                         "static", "等次", label), f]))
-    unit = "个月" if key == "base_months" else shown(p.get("unit")) or "元"
-    amounts = Table(f"payout.{key}", ["等次", f"金额（{unit}）"], rows,
-                    title="按月基本工资的倍数" if key == "base_months" else "")
-    fields = [make(Payout, "unit", ("payout",), doc, label="单位")]
+                                                         "static", t("等次"), label), f]))
+    unit = t("个月") if key == "base_months" else shown(p.get("unit")) or t("元")
+    amounts = Table(f"payout.{key}", [t("等次"), t("金额（{unit}）", unit=unit)], rows,
+                    title=t("按月基本工资的倍数") if key == "base_months" else "")
+    fields = [make(Payout, "unit", ("payout",), doc, label=t("单位"))]
     if key == "base_months":
-        fields.append(make(Payout, "base", ("payout",), doc, label="月基本工资（输入项编号）"))
+        fields.append(make(Payout, "base", ("payout",), doc,
+                           label=t("月基本工资（输入项编号）")))
     rules = []
     for j, _ in enumerate(_list(doc, ("payout", "rules"))):
         path = ("payout", "rules", j)
         rules.append(Row(format_path(path), [make(PayoutRule, n, path, doc) for n in
                                              ("title", "id", "when", "grades", "pay_as")],
-                         actions=[(f"del:{format_path(path)}", "删除")]))
-    rule_table = Table("payout.rules", ["名称", "编号", "条件", "仅限等次", "改按等次发放", ""],
-                       rules, [("add:payout.rules", "添加奖金规则")], title="例外规则")
-    return Section("payout", "奖金", "payout", fields, [amounts, rule_table],
-                   [("del:payout", "删除奖金规则")],
-                   note="按比例发放（在职月份）和名次奖在 YAML 中编辑。")
+                         actions=[_delete(path)]))
+    rule_table = Table("payout.rules", [t("名称"), t("编号"), t("条件"), t("仅限等次"),
+                                        t("改按等次发放"), ""],
+                       rules, [("add:payout.rules", t("添加奖金规则"))], title=t("例外规则"))
+    return Section("payout", t("奖金"), "payout", fields, [amounts, rule_table],
+                   [("del:payout", t("删除奖金规则"))],
+                   note=t("按比例发放（在职月份）和名次奖在 YAML 中编辑。"))
 
 
 # --------------------------------------------------------------------------- posted values
@@ -549,7 +576,7 @@ def value_of(kind: str, raw: str) -> tuple[bool, Any]:
     """A posted text as the document's value: (present, value); empty means absent."""
     text = raw.strip()
     if kind == "bool":
-        return (True, True) if text in ("1", "on", "true", "是") else (False, None)
+        return (True, True) if text in ("1", "on", "true", "是", t("是")) else (False, None)
     if kind == "lines":
         lines = [x.strip() for x in raw.splitlines() if x.strip()]
         return bool(lines), lines
@@ -636,20 +663,20 @@ def _template(doc: dict, path: Path) -> Any:
     last = path[-1]
     tiers = [t.get("label") for t in _list(doc, ("tiers",)) if isinstance(t, dict)]
     if last == "parts":
-        return {"id": _fresh(doc, "part"), "title": "新项目", "method": "direct", "points": 0}
+        return {"id": _fresh(doc, "part"), "title": t("新项目"), "method": "direct", "points": 0}
     if last == "tiers":
-        return {"label": "新等次"}
+        return {"label": t("新等次")}
     if last == "conditions":
-        return {"id": _fresh(doc, "condition"), "title": "新条件", "when": "total < 0",
-                "then": {"flag": "新标记"}}
+        return {"id": _fresh(doc, "condition"), "title": t("新条件"), "when": "total < 0",
+                "then": {"flag": t("新标记")}}
     if last == "inputs":
-        return {"id": _fresh(doc, "input"), "label": "新输入项", "type": "number"}
+        return {"id": _fresh(doc, "input"), "label": t("新输入项"), "type": "number"}
     if last == "items":
-        return {"id": _fresh(doc, "item"), "title": "新事项", "amount": 1}
+        return {"id": _fresh(doc, "item"), "title": t("新事项"), "amount": 1}
     if path == ("quotas", "limits"):
         return {"tier": tiers[0] if tiers else "", "share": "25%"}
     if path == ("payout", "rules"):
-        return {"id": _fresh(doc, "rule"), "title": "新规则", "when": "total < 0",
+        return {"id": _fresh(doc, "rule"), "title": t("新规则"), "when": "total < 0",
                 "pay_as": "none"}
     if path == ("quotas",):
         return {"limits": [{"tier": tiers[0] if tiers else "", "share": "25%"}],

@@ -267,23 +267,35 @@ def quoted(text: Any) -> str:
 # --------------------------------------------------------------------------- maintenance
 
 
+#: The server's page templates call the catalogue as Jinja's i18n extension names it
+#: (:mod:`server.language` installs ``t``/``tn`` under these names).
+TEMPLATE_KEYWORDS = {**KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2)}
+
+
 def extract(root: Path | None = None) -> Any:
-    """Every message id in the package's source (a Babel catalogue, ids only)."""
+    """Every message id in the source of the package and of the scheme server (Python, and
+    the HTML templates through Jinja's Babel extractor): a Babel catalogue, ids only."""
     from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
 
-    root = root or Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent
+    root = root or here
+    trees = [root] + [d for d in (here.parent / "server",) if root == here and d.is_dir()]
     catalog = Catalog(domain=DOMAIN, project="xlbridge", charset="utf-8")
-    ours: dict[str, bool] = {}
-    for filename, lineno, message, comments, context in extract_from_dir(
-            str(root), method_map=[("**.py", "python"), ("**.html", "jinja2")],
-            options_map={"**.html": {"trimmed": "false"}}, keywords=KEYWORDS,
-            comment_tags=("i18n:",), strip_comment_tags=True):
-        if filename not in ours:
-            ours[filename] = _uses_catalogue(root / filename)
-        if ours[filename]:
-            catalog.add(message, None, [(f"xlbridge/{filename}", lineno)],
-                        auto_comments=comments, context=context)
+    ours: dict[Path, bool] = {}
+    for tree in trees:
+        for method, keywords in (("python", KEYWORDS), ("jinja2", TEMPLATE_KEYWORDS)):
+            pattern = "**.py" if method == "python" else "**.html"
+            for filename, lineno, message, comments, context in extract_from_dir(
+                    str(tree), method_map=[(pattern, method)],
+                    options_map={"**.html": {"trimmed": "false"}}, keywords=keywords,
+                    comment_tags=("i18n:",), strip_comment_tags=True):
+                path = tree / filename
+                if path not in ours:
+                    ours[path] = _uses_catalogue(path)
+                if ours[path]:
+                    catalog.add(message, None, [(f"{tree.name}/{filename}", lineno)],
+                                auto_comments=comments, context=context)
     return catalog
 
 
