@@ -89,7 +89,8 @@ def init_app(app: Flask) -> None:
         if asked is not None and request.cookies.get(COOKIE) != asked:
             response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax",
                                 httponly=True)
-        if response.mimetype in ("text/html", "application/problem+json"):
+        if response.status_code != 304 and \
+                response.mimetype in ("text/html", "application/problem+json"):
             response.vary.update(("Accept-Language", "Cookie"))
         return response
 
