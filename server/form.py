@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from server.yamltext import tidy
 from xlbridge.arith import RoundingMode
-from xlbridge.i18n import N_, gettext, t
+from xlbridge.i18n import N_, NP_, gettext, t, tp
 from xlbridge.scheme.describe import (
     METHOD_NAMES,
     PERIOD_NAMES,
@@ -60,18 +60,22 @@ Path = tuple[str | int, ...]
 
 #: the column a clerk reads, per field name (the model's description is the help text)
 LABELS = {
-    "title": N_("名称"), "id": N_("编号"), "unit": N_("考核对象"), "period": N_("周期"),
-    "max_score": N_("满分"), "groups": N_("分组（输入项编号）"),
-    "description": N_("方案说明（作者撰写）"), "label": N_("名称"), "type": N_("类型"),
-    "blank": N_("空白表示"), "method": N_("计分方法"), "points": N_("分值"),
-    "weight": N_("权重"), "scale": N_("按几分制打分"), "applies_when": N_("适用条件"),
-    "cap": N_("封顶"), "amount": N_("每次分值"), "knockout": N_("达几次不得分"),
-    "floor": N_("最低得分"), "requires": N_("门槛条件"), "when": N_("条件"),
-    "veto": N_("一票否决"), "then": N_("结果"), "tier": N_("等次"), "share": N_("比例"),
-    "count": N_("人数"), "group_by": N_("分组（输入项编号）"), "rounding": N_("人数取整"),
-    "base": N_("人数基数"), "rule": N_("并列时"), "keys": N_("依次比较（编号）"),
-    "unit_pay": N_("单位"), "grades": N_("仅限等次"), "pay_as": N_("按等次发放（none 为不发）"),
-    "digits": N_("总分保留小数位"), "mode": N_("取舍方式"),
+    "title": NP_("web", "名称"), "id": NP_("web", "编号"), "unit": NP_("web", "考核对象"),
+    "period": NP_("web", "周期"), "max_score": NP_("web", "满分"),
+    "groups": NP_("web", "分组（输入项编号）"), "description": NP_("web", "方案说明（作者撰写）"),
+    "label": NP_("web", "名称"), "type": NP_("web", "类型"), "blank": NP_("web", "空白表示"),
+    "method": NP_("web", "计分方法"), "points": NP_("web", "分值"), "weight": NP_("web", "权重"),
+    "scale": NP_("web", "按几分制打分"), "applies_when": NP_("web", "适用条件"),
+    "cap": NP_("web", "封顶"), "amount": NP_("web", "每次分值"),
+    "knockout": NP_("web", "达几次不得分"), "floor": NP_("web", "最低得分"),
+    "requires": NP_("web", "门槛条件"), "when": NP_("web", "条件"), "veto": NP_("web", "一票否决"),
+    "then": NP_("web", "结果"), "tier": NP_("web", "等次"), "share": NP_("web", "比例"),
+    "count": NP_("web", "人数"), "group_by": NP_("web", "分组（输入项编号）"),
+    "rounding": NP_("web", "人数取整"), "base": NP_("web", "人数基数"),
+    "rule": NP_("web", "并列时"), "keys": NP_("web", "依次比较（编号）"),
+    "unit_pay": NP_("web", "单位"), "grades": NP_("web", "仅限等次"),
+    "pay_as": NP_("web", "按等次发放（none 为不发）"), "digits": NP_("web", "总分保留小数位"),
+    "mode": NP_("web", "取舍方式"),
 }
 CHOICE_NAMES: dict[str, dict[str, str]] = {
     "period": PERIOD_NAMES, "method": METHOD_NAMES, "type": TYPE_NAMES,
@@ -224,7 +228,8 @@ def make(model: type[BaseModel], name: str, base: Path, doc: Any, label: str | N
     kind, help_text, literal = model_field(model, name)
     path = (*base, name)
     value = get(doc, path)
-    f = Field(format_path(path), kind, label or named(LABELS, name), help=help_text)
+    label = label or (tp("web", LABELS[name]) if name in LABELS else name)
+    f = Field(format_path(path), kind, label, help=help_text)
     if kind == "lines":
         f.value = "\n".join(str(v) for v in value or [])
     elif kind == "bool":
@@ -266,7 +271,7 @@ def outcome(doc: Any, base: Path) -> Field:
     chosen = next((k for k, _ in OUTCOMES if k in then), "flag")
     value = "" if chosen == "no_grade" else shown(then.get(chosen))
     path = format_path((*base, "then"))
-    return Field(path, "outcome", t("结果"), value,
+    return Field(path, "outcome", tp("web", "结果"), value,
                  help=t("条件成立时的结果：确定为某等次、最高为某等次、不确定等次，或只作标记"),
                  operator=chosen, operators=_translated(OUTCOMES),
                  keys=tuple(k for k, _ in OUTCOMES),
@@ -395,7 +400,7 @@ def _parts(doc: dict) -> Section:
                 walk(_list(doc, (*path, "parts")), (*path, "parts"), depth + 1)
 
     walk(_list(doc, ("parts",)), ("parts",), 0)
-    table = Table("parts", [t("项目"), t("编号"), t("计分方法"), t("分值"), t("权重"),
+    table = Table("parts", [t("项目"), t("编号"), t("计分方法"), t("分值"), tp("web", "权重"),
                             t("按几分制"), t("适用条件"), ""], rows,
                   [("add:parts", t("添加项目"))])
     return Section("parts", t("考核内容与权重"), "parts", tables=[table],
@@ -451,8 +456,8 @@ def _caps(doc: dict) -> Section:
         adjustments((name,), gettext(word), 0)
     actions = [(f"add:{n}", t("添加{what}", what=gettext(w))) for n, w in _ADJUSTMENTS
                if not isinstance(doc.get(n), dict)]
-    table = Table("caps", [t("名称"), t("每次分值 / 最低得分"), t("封顶"), t("达几次不得分"), ""],
-                  rows, actions)
+    table = Table("caps", [tp("web", "名称"), t("每次分值 / 最低得分"), tp("web", "封顶"),
+                           t("达几次不得分"), ""], rows, actions)
     return Section("caps", t("加分、扣分与封顶"), "caps", tables=[table],
                    note=t("按等级计分、增长率、填报分值的事项和事项条件在 YAML 中编辑。"))
 
@@ -466,8 +471,8 @@ def _tiers(doc: dict) -> Section:
         actions = [(f"up:{format_path(base)}", t("上移"))] if i else []
         actions.append(_delete(base))
         rows.append(Row(format_path(base), cells, actions=actions))
-    table = Table("tiers", [t("等次"), t("下限"), t("上限"), t("门槛条件（每行一条）"), ""], rows,
-                  [("add:tiers", t("添加等次"))])
+    table = Table("tiers", [tp("web", "等次"), t("下限"), t("上限"), t("门槛条件（每行一条）"), ""],
+                  rows, [("add:tiers", t("添加等次"))])
     return Section("tiers", t("等次（从高到低）"), "tiers", tables=[table],
                    note=t("总分先按“总分保留小数位”取舍，再比较界限。"))
 
@@ -475,7 +480,8 @@ def _tiers(doc: dict) -> Section:
 def _quotas(doc: dict) -> Section:
     q = get(doc, ("quotas",))
     if not isinstance(q, dict):
-        return Section("quotas", t("名额"), "quotas", actions=[("add:quotas", t("添加名额规则"))],
+        return Section("quotas", tp("web", "名额"), "quotas",
+                       actions=[("add:quotas", t("添加名额规则"))],
                        note=t("没有名额限制。"))
     base: Path = ("quotas",)
     tiers = [(t.get("label", ""), t.get("label", "")) for t in _list(doc, ("tiers",))
@@ -494,9 +500,9 @@ def _quotas(doc: dict) -> Section:
                          make(QuotaLimit, "share", path, doc),
                          make(QuotaLimit, "count", path, doc)],
                         actions=[_delete(path)]))
-    table = Table("quotas.limits", [t("等次"), t("比例（如 25%）"), t("或人数"), ""], rows,
+    table = Table("quotas.limits", [tp("web", "等次"), t("比例（如 25%）"), t("或人数"), ""], rows,
                   [("add:quotas.limits", t("添加限额"))])
-    return Section("quotas", t("名额"), "quotas", fields, [table],
+    return Section("quotas", tp("web", "名额"), "quotas", fields, [table],
                    [("del:quotas", t("删除名额规则"))],
                    note=t("超出名额者降入下一等次；并列按所选规则处理，不看行序。"))
 
@@ -511,8 +517,9 @@ def _conditions(doc: dict) -> Section:
                                             outcome(doc, base),
                                             make(Condition, "veto", base, doc)],
                         actions=[_delete(base)]))
-    table = Table("conditions", [t("名称"), t("编号"), t("条件（如 absent_days > 2）"), t("结果"),
-                                 t("一票否决"), ""], rows, [("add:conditions", t("添加条件"))])
+    table = Table("conditions", [tp("web", "名称"), t("编号"), t("条件（如 absent_days > 2）"),
+                                 tp("web", "结果"), t("一票否决"), ""],
+                  rows, [("add:conditions", t("添加条件"))])
     return Section("conditions", t("否决、门槛与等次条件"), "conditions", tables=[table],
                    note=t("条件按顺序检查，第一个确定等次的条件生效。条件里写输入项的编号。"))
 
@@ -520,7 +527,8 @@ def _conditions(doc: dict) -> Section:
 def _payout(doc: dict) -> Section:
     p = get(doc, ("payout",))
     if not isinstance(p, dict):
-        return Section("payout", t("奖金"), "payout", actions=[("add:payout", t("添加奖金规则"))],
+        return Section("payout", tp("web", "奖金"), "payout",
+                       actions=[("add:payout", t("添加奖金规则"))],
                        note=t("没有奖金规则。"))
     key = "base_months" if "base_months" in p else "amounts"
     table_map = p.get(key) if isinstance(p.get(key), dict) else {}
@@ -534,9 +542,9 @@ def _payout(doc: dict) -> Section:
         f = Field(format_path(path), "amount", label, shown(table_map.get(label)),
                   help=Payout.model_fields[key].description or "")
         rows.append(Row(format_path(path) + "~row", [Field(format_path(path) + "~label",
-                                                         "static", t("等次"), label), f]))
+                                                         "static", tp("web", "等次"), label), f]))
     unit = t("个月") if key == "base_months" else shown(p.get("unit")) or t("元")
-    amounts = Table(f"payout.{key}", [t("等次"), t("金额（{unit}）", unit=unit)], rows,
+    amounts = Table(f"payout.{key}", [tp("web", "等次"), t("金额（{unit}）", unit=unit)], rows,
                     title=t("按月基本工资的倍数") if key == "base_months" else "")
     fields = [make(Payout, "unit", ("payout",), doc, label=t("单位"))]
     if key == "base_months":
@@ -548,10 +556,10 @@ def _payout(doc: dict) -> Section:
         rules.append(Row(format_path(path), [make(PayoutRule, n, path, doc) for n in
                                              ("title", "id", "when", "grades", "pay_as")],
                          actions=[_delete(path)]))
-    rule_table = Table("payout.rules", [t("名称"), t("编号"), t("条件"), t("仅限等次"),
+    rule_table = Table("payout.rules", [tp("web", "名称"), t("编号"), t("条件"), t("仅限等次"),
                                         t("改按等次发放"), ""],
                        rules, [("add:payout.rules", t("添加奖金规则"))], title=t("例外规则"))
-    return Section("payout", t("奖金"), "payout", fields, [amounts, rule_table],
+    return Section("payout", tp("web", "奖金"), "payout", fields, [amounts, rule_table],
                    [("del:payout", t("删除奖金规则"))],
                    note=t("按比例发放（在职月份）和名次奖在 YAML 中编辑。"))
 

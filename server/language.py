@@ -7,8 +7,10 @@ holds on the following pages), that cookie, the ``Accept-Language`` header (Werk
 The request runs inside :func:`xlbridge.i18n.use_language`, so every message the server
 makes — a page, a problem+json ``detail``, a validator's message — comes from the one
 catalogue in that language. Jinja's i18n extension gives the templates ``_()`` /
-``ngettext()`` (the catalogue's :func:`~xlbridge.i18n.t` / :func:`~xlbridge.i18n.tn`, with
-``{name}`` placeholders like the Python code), and ``page_lang``, ``html_lang`` and
+``ngettext()`` / ``pgettext()`` (the catalogue's :func:`~xlbridge.i18n.t` /
+:func:`~xlbridge.i18n.tn` / :func:`~xlbridge.i18n.tp`, with ``{name}`` placeholders like the
+Python code; ``pgettext("web", …)`` for a page's label whose English is capitalised where the
+CLI's is not), and ``page_lang``, ``html_lang`` and
 ``lang_url()`` for ``<html lang>`` and the language switch.
 """
 
@@ -63,11 +65,16 @@ def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     return i18n.tn(singular, plural, n, **values)
 
 
+def _pgettext(context: str, message: str, **values: Any) -> str:
+    return i18n.tp(context, message, **values)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    # old-style callables: the catalogue's own t()/tn() fill in {name} placeholders, as in
-    # the Python code (Jinja's new style would %-format, and "25%" would break it)
-    app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
+    # old-style callables: the catalogue's own t()/tn()/tp() fill in {name} placeholders, as
+    # in the Python code (Jinja's new style would %-format, and "25%" would break it)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=False, pgettext=_pgettext)
 
     @app.before_request
     def _enter() -> None:

@@ -19,7 +19,7 @@ from xlbridge.arith import fmt
 from xlbridge.csvio import CsvInputError, csv_rows, records_from_rows
 from xlbridge.engine import CompiledScheme, PopulationResult, RecordResult, score_population
 from xlbridge.engine.record import NO_GRADE
-from xlbridge.i18n import t
+from xlbridge.i18n import t, tp
 from xlbridge.store import REPO_SCHEMES
 
 #: an uploaded table is read up to this many records (an office has hundreds, not more)
@@ -180,8 +180,8 @@ def compare(table: RecordTable, draft: CompiledScheme,
         what = []
         if old is not None:
             what = [name for name, a, b in ((t("总分"), old.total, new.total),
-                                            (t("等次"), old.grade, new.grade),
-                                            (t("奖金"), old.pay, new.pay)) if a != b]
+                                            (tp("web", "等次"), old.grade, new.grade),
+                                            (tp("web", "奖金"), old.pay, new.pay)) if a != b]
             if old.problem != new.problem and not what:
                 what = [t("说明")]
         if old is None or what:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
-from xlbridge.i18n import t
+from xlbridge.i18n import t, tp
 from xlbridge.scheme.describe import (
     METHOD_NAMES,
     PERIOD_NAMES,
@@ -167,7 +167,7 @@ def rule_sections(scheme: Scheme, names: Names | None = None) -> list[Section]:
     for r in scheme.rank_rules:
         out.append(Section(r.title, [rank_rule_text(r, names)]))
     if scheme.payout:
-        out.append(Section(t("奖金"), payout_lines(scheme, names)))
+        out.append(Section(tp("web", "奖金"), payout_lines(scheme, names)))
     if scheme.aggregation:
         out.append(Section(scheme.aggregation.title, aggregation_lines(scheme, names)))
     return out
@@ -175,7 +175,8 @@ def rule_sections(scheme: Scheme, names: Names | None = None) -> list[Section]:
 
 def facts(scheme: Scheme, names: Names | None = None) -> list[tuple[str, str]]:
     names = names or Names(scheme)
-    out = [(t("考核对象"), scheme.unit), (t("周期"), named(PERIOD_NAMES, scheme.period)),
+    out = [(tp("web", "考核对象"), scheme.unit),
+           (tp("web", "周期"), named(PERIOD_NAMES, scheme.period)),
            (t("满分"), fmt(scheme.max_score))]
     if scheme.groups:
         out.append((t("分组"), names.join(scheme.groups)))

@@ -50,8 +50,9 @@ CLICK_VALUES = ("required", "text", "choice", "datetime", "integer", "integer ra
                 "float", "float range", "boolean", "uuid", "filename", "File", "Directory",
                 "Path")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-#: The functions whose first argument is a message id (Babel's extraction keywords).
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
+#: The functions whose first argument is a message id (Babel's extraction keywords);
+#: ``tp``/``NP_`` take a context first (a word whose English differs by place).
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "tp": ((1, "c"), 2), "NP_": ((1, "c"), 2)}
 
 _chosen: ContextVar[str | None] = ContextVar("xlbridge_language", default=None)
 _process_choice: str | None = None
@@ -193,6 +194,20 @@ def N_(message: str) -> str:
     return message
 
 
+def tp(context: str, message: str, /, **values: Any) -> str:
+    """Like :func:`t` for a message whose English depends on where it is shown (gettext's
+    ``pgettext``; the context is a literal, for the extractor): ``tp("web", "等次")`` is a
+    web page's column header "Grade", where the CLI's table says "grade"."""
+    text = message if current_language() == DEFAULT else \
+        _catalogue(current_language()).pgettext(context, message)
+    return text.format(**values) if values else text
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` for the catalogue under ``context``; translate it with :func:`tp`."""
+    return message
+
+
 class _ClickText(str):
     """A click text in the current language that stays translatable: click fills it in
     (``format``, ``%``) sometimes long after it asked for it (a version message made at
@@ -269,7 +284,8 @@ def quoted(text: Any) -> str:
 
 #: The server's page templates call the catalogue as Jinja's i18n extension names it
 #: (:mod:`server.language` installs ``t``/``tn`` under these names).
-TEMPLATE_KEYWORDS = {**KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2)}
+TEMPLATE_KEYWORDS = {**KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2),
+                     "pgettext": ((1, "c"), 2)}
 
 
 def extract(root: Path | None = None) -> Any:
