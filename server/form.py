@@ -5,9 +5,12 @@ Every field is named by its path in the document (``tiers[1].at_least``), which 
 path the validator puts on its messages, so a message lands beside the field it names
 (:func:`place`). What a field is — a number, a percentage, a tier bound, a condition, a
 choice, yes/no — comes from the pydantic model (:func:`model_field`): the validator that
-the model puts on the field, its ``Literal`` choices, its description as the help text. The
-form edits the document in place: keys it does not show (sources, notes, rank rules…) are
-kept as they are, so the form and the YAML text are two views of one document.
+the model puts on the field, its ``Literal`` choices. Labels, choices and help texts come
+from the message catalogue, in the page's language (:data:`LABELS`, :data:`CHOICE_NAMES`,
+:data:`HELP`; the model's own descriptions are the JSON Schema's, in English).
+
+The form edits the document in place: keys it does not show (sources, notes, rank rules…)
+are kept as they are, so the form and the YAML text are two views of one document.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ OPERATOR = "o:"  # the chosen key of a bound or an outcome: o:tiers[1]~low
 
 Path = tuple[str | int, ...]
 
-#: the column a clerk reads, per field name (the model's description is the help text)
+#: the column a clerk reads, per field name
 LABELS = {
     "title": NP_("web", "名称"), "id": NP_("web", "编号"), "unit": NP_("web", "考核对象"),
     "period": NP_("web", "周期"), "max_score": NP_("web", "满分"),
@@ -92,6 +95,51 @@ LOW = (("at_least", N_("≥ 不低于")), ("above", N_("> 高于")))
 HIGH = (("below", N_("< 低于")), ("at_most", N_("≤ 不高于")))
 OUTCOMES = (("grade", N_("确定为等次")), ("at_most", N_("最高为等次")),
             ("no_grade", N_("不确定等次")), ("flag", N_("只作标记")))
+#: each field's help (its tooltip), by model and field; a field not here has none
+HELP = {
+    "Scheme.title": N_("方案的中文名称"),
+    "Scheme.unit": N_("考核对象：部门、乡镇、村、科室、个人……"),
+    "Scheme.max_score": N_("满分：各考核项目分值之和"),
+    "Scheme.groups":
+        N_("把记录分组的输入项编号（如科级/中层/一般、一档/二档）：名额和名次按组计算"),
+    "Rounding.digits": N_("小数点后保留几位（可为负数）"),
+    "Rounding.mode": N_("取舍方式；四舍五入与 Excel 的 ROUND 相同"),
+    "InputField.label": N_("填表人看到的列名，如“病事假天数”"),
+    "InputField.type":
+        N_("数字；次数（不小于 0 的整数）；是/否；选项（labels 中的一项）；文本（如类别）"),
+    "InputField.blank": N_("空白单元格表示什么：报错（默认）、0、“否”或留空"),
+    "DirectPart.points": N_("本项满分时的分值"),
+    "DirectPart.weight": N_("或：占上一级分值的比例（权重），0% 到 100%，如 80%"),
+    "DirectPart.scale":
+        N_("本项的输入按几分制打分（如百分制的分项按 80% 计入时填 100）；默认等于分值"),
+    "DirectPart.applies_when": N_("只有条件成立时本项才适用（否则按 not_applicable 处理）"),
+    "Item.amount": N_("每次的分值"),
+    "Item.cap": N_("本事项最多计这么多分"),
+    "Item.knockout":
+        N_("减分制项目中：达到这么多次，本项按最低得分计（如迟到 10 次得 0 分，004:497）"),
+    "Adjustments.cap": N_("累计不超过这么多分；不填为不封顶"),
+    "Category.cap": N_("本类累计不超过这么多分；不填为不封顶"),
+    "DeductionPart.floor": N_("本项最低得这么多分"),
+    "DeductionPart.cap": N_("累计最多扣这么多分"),
+    "Tier.requires":
+        N_("门槛：每个条件都成立才能评为这一等次（如“优秀须同时符合……”，002:249），否则评为下一"
+           "等次"),
+    "Tier.at_least": N_("总分 ≥ 此值（含）"),
+    "Tier.above": N_("总分 > 此值（不含）"),
+    "Tier.below": N_("总分 < 此值（不含）"),
+    "Tier.at_most": N_("总分 ≤ 此值（含）"),
+    "Quotas.group_by": N_("构成分组的输入项编号（默认：方案的分组）"),
+    "Quotas.rounding": N_("比例 × 组内人数如何取整为人数（如 7 × 25% 四舍五入为 2，002:568）"),
+    "Quotas.base": N_("组内人数按全部记录计，还是只计有等次的记录"),
+    "TieRule.keys": N_("按“依次比较”时：依次比较的项目或输入项编号，高者优先"),
+    "TieRule.then": N_("按“依次比较”时：这些也相同时怎么办"),
+    "Condition.veto": N_("在说明中标为“一票否决”"),
+    "Payout.base": N_("存放月基本工资的输入项"),
+    "Payout.amounts": N_("各等次的金额，如 优秀：2100"),
+    "Payout.base_months": N_("各等次发几个月的基本工资，如 优秀：1、良好：0.5"),
+    "PayoutRule.grades": N_("只适用于这些等次"),
+    "PayoutRule.pay_as": N_("改按这个等次的金额发放；none 为不发"),
+}
 LEAF_METHODS = ("direct", "ratio", "rate", "rating", "grade", "rank", "deduction")
 
 
@@ -210,6 +258,13 @@ def model_field(model: type[BaseModel], name: str) -> tuple[str, str, list[str]]
     return kind, info.description or "", choices
 
 
+def help_of(model: type[BaseModel], name: str) -> str:
+    """A field's help in the page's language (the model's own description is the JSON
+    Schema's, in English)."""
+    text = HELP.get(f"{model.__name__}.{name}")
+    return gettext(text) if text else ""
+
+
 def shown(value: Any) -> str:
     """A document value as a field shows it."""
     if value is None:
@@ -225,7 +280,8 @@ def shown(value: Any) -> str:
 
 def make(model: type[BaseModel], name: str, base: Path, doc: Any, label: str | None = None,
          choices: list[tuple[str, str]] | None = None) -> Field:
-    kind, help_text, literal = model_field(model, name)
+    kind, _, literal = model_field(model, name)
+    help_text = help_of(model, name)
     path = (*base, name)
     value = get(doc, path)
     label = label or (tp("web", LABELS[name]) if name in LABELS else name)
@@ -253,7 +309,7 @@ def bound(doc: Any, base: Path, side: str) -> Field:
     options = LOW if side == "low" else HIGH
     tier = get(doc, base, {})
     chosen = next((k for k, _ in options if isinstance(tier, dict) and k in tier), options[0][0])
-    _, help_text, _ = model_field(Tier, chosen)
+    help_text = help_of(Tier, chosen)
     keys = tuple(k for k, _ in options)
     return Field(format_path((*base,)) + f"~{side}", "bound",
                  t("下限") if side == "low" else t("上限"), shown(get(tier, (chosen,))),
@@ -540,7 +596,7 @@ def _payout(doc: dict) -> Section:
             continue  # a label that cannot be part of a path is edited in the YAML
         path = ("payout", key, label)
         f = Field(format_path(path), "amount", label, shown(table_map.get(label)),
-                  help=Payout.model_fields[key].description or "")
+                  help=help_of(Payout, key))
         rows.append(Row(format_path(path) + "~row", [Field(format_path(path) + "~label",
                                                          "static", tp("web", "等次"), label), f]))
     unit = t("个月") if key == "base_months" else shown(p.get("unit")) or t("元")
