@@ -336,7 +336,9 @@ def update(lang: str = "en") -> tuple[list[str], list[str]]:
 
         catalog = Catalog(locale=lang, domain=DOMAIN, project="xlbridge")
     def ids() -> set[str]:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        # a message under a context (tp) is listed as context|id
+        return {(f"{m.context}|" if m.context else "") +
+                (m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
 
     before = ids()
     created = catalog.creation_date
