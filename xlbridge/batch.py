@@ -27,7 +27,7 @@ from typing import Any
 from xlbridge import udfs
 from xlbridge.audit import AUDITED, Difference, audit_table
 from xlbridge.csvio import to_csv
-from xlbridge.i18n import N_, current_language, gettext, t
+from xlbridge.i18n import N_, NP_, current_language, gettext, t, tp
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula, release_after
 from xlbridge.recompute.core import make_key, split_key
@@ -46,9 +46,10 @@ SCHEME_ARG = {name: list(inspect.signature(fn).parameters).index("scheme")
 
 
 #: What each status says in the table and the reports.
-STATUS_TEXT = {"ok": N_("已重算"), "dry-run": N_("试算（未写入）"), "rejected": N_("无法打开"),
-               "locked": N_("正被另一次重算使用"), "read-only": N_("只读"), "timeout": N_("超时"),
-               "failed": N_("失败"), "missing": N_("找不到")}
+STATUS_TEXT = {"ok": NP_("status", "已重算"), "dry-run": NP_("status", "试算（未写入）"),
+               "rejected": NP_("status", "无法打开"), "locked": NP_("status", "正被另一次重算使用"),
+               "read-only": NP_("status", "只读"), "timeout": NP_("status", "超时"),
+               "failed": NP_("status", "失败"), "missing": NP_("status", "找不到")}
 
 
 @dataclass
@@ -92,7 +93,8 @@ class FileOutcome:
             return t("有错误值（{n}）", n=len(self.errors))
         if self.status == "differs":
             return t("与方案不一致（{n}）", n=len(self.differences))
-        return gettext(STATUS_TEXT[self.status]) if self.status in STATUS_TEXT else self.status
+        return tp("status", STATUS_TEXT[self.status]) if self.status in STATUS_TEXT \
+            else self.status
 
 
 @dataclass
