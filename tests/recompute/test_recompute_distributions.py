@@ -196,3 +196,16 @@ def test_quantiles_invert_their_distribution(p: float, df: int) -> None:
           f"=BETA.DIST(BETA.INV({p},{df},3),{df},3,TRUE)", f"=NORM.S.DIST(NORM.S.INV({p}),TRUE)"]
     for f, g in zip(fs, _run(fs), strict=True):
         assert isinstance(g, float) and math.isclose(g, p, rel_tol=1e-11), (f, g)
+
+
+def test_long_sums_answer_at_once() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    got = _run(["=BINOM.DIST.RANGE(1E8,0.5,0,1E8)", "=HYPGEOM.DIST(1,10,5000,100000,FALSE)",
+                "=HYPGEOM.DIST(1E7,1E9,1E9,1E12,TRUE)", "=BINOM.INV(1E9,0.3,0.5)"])
+    assert time.perf_counter() - t0 < 5
+    assert got[0] == 1.0
+    assert math.isclose(got[1], 0.3151470969450, rel_tol=1e-9)  # type: ignore[arg-type]
+    assert isinstance(got[2], ExcelError) and got[2].code == "#NUM!"
+    assert got[3] == 300000000.0

@@ -205,3 +205,16 @@ def test_errors_as_excel(formula: str, code: str) -> None:
 def test_more_cases(formula: str, want: object) -> None:
     (got,) = _run([formula])
     assert _same(got, want), (formula, got)
+
+
+def test_huge_orders_answer_at_once() -> None:
+    """An order of 10^15 is neither iterated (a hang) nor guessed: J and I of an order far
+    above x are below 1E-300, anything else beyond the recurrences' reach is #NUM!."""
+    import time
+
+    t0 = time.perf_counter()
+    got = _run(["=BESSELJ(1,1E15)", "=BESSELI(2,1E10)", "=BESSELY(1,1E15)",
+                "=BESSELK(1,1E10)", "=BESSELJ(1E12,1E11)", "=BESSELY(0.5,200)"])
+    assert time.perf_counter() - t0 < 2
+    assert got[:2] == [0.0, 0.0]
+    assert all(isinstance(g, ExcelError) and g.code == "#NUM!" for g in got[2:]), got

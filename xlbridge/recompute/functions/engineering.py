@@ -678,6 +678,8 @@ def _upward(f0: Callable[[float], float], f1: Callable[[float], float], sign: fl
         tox = 2.0 / x
         for j in range(1, n):
             lo, hi = hi, sign * lo + j * tox * hi
+            if abs(hi) > 1e300:
+                return math.inf  # #NUM!, as Excel's overflow
         return hi
 
     return f
@@ -685,6 +687,10 @@ def _upward(f0: Callable[[float], float], f1: Callable[[float], float], sign: fl
 
 _bessel_y = _upward(_bessel_y0, _bessel_y1, -1.0)
 _bessel_k = _upward(_bessel_k0, _bessel_k1, 1.0)
+
+
+#: orders above this are not iterated (each order is a step of the recurrences)
+_MAX_ORDER = 100_000
 
 
 def _bessel(name: str, f: Callable[[int, float], float], positive_x: bool) -> None:
@@ -695,6 +701,10 @@ def _bessel(name: str, f: Callable[[int, float], float], positive_x: bool) -> No
             return _num_error(f"{name} of a negative order")
         if positive_x and x <= 0:
             return _num_error(f"{name} needs x > 0")
+        if order > _MAX_ORDER:
+            if not positive_x and order > 2.0 * abs(x) + 1000.0:
+                return 0.0  # J_n(x), I_n(x) are below 1E-300 there
+            return _num_error(f"{name} of an order above {_MAX_ORDER}")
         return f(order, x)
 
     impl.__name__ = f"fn_{name.lower()}"
