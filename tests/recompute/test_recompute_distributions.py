@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from recompute_helpers import compute_formulas as _run
 
-from xlbridge.recompute.memory import compute
-from xlbridge.recompute.report import WorkbookReport
 from xlbridge.xlvalues import ExcelError
 
 E = ExcelError
@@ -123,14 +122,6 @@ SAVED: list[tuple[str, str, object]] = [
     ("NORM_DIST.xlsx NORM.DIST NORM.INV!E20", "=NORM.DIST(1E-6,0,1,TRUE)", 0.5000003989422803),
     ("GAMMA.xlsx GAMMA!B3", "=GAMMA(-3.75)", 0.26786612886141664),
 ]
-
-
-def _run(formulas: list[str]) -> list[object]:
-    cells = {f"Z{i + 1}": f for i, f in enumerate(formulas)}
-    rep = WorkbookReport("mem")
-    got = compute(cells, report=rep)
-    assert not rep.unsupported, rep.unsupported
-    return [got[f"Z{i + 1}"] for i in range(len(formulas))]
 
 
 def _as_printed(got: object, printed: str) -> bool:

@@ -12,9 +12,8 @@ import math
 import re
 
 import pytest
+from recompute_helpers import compute_formulas as _run
 
-from xlbridge.recompute.memory import compute
-from xlbridge.recompute.report import WorkbookReport
 from xlbridge.xlvalues import ExcelError
 
 E = ExcelError
@@ -129,14 +128,6 @@ def _same(got: object, want: object) -> bool:
     if isinstance(want, ExcelError):
         return isinstance(got, ExcelError) and got.code == want.code
     return got == want
-
-
-def _run(formulas: list[str]) -> list[object]:
-    cells = {f"Z{i + 1}": f for i, f in enumerate(formulas)}
-    rep = WorkbookReport("mem")
-    got = compute(cells, report=rep)
-    assert not rep.unsupported, rep.unsupported
-    return [got[f"Z{i + 1}"] for i in range(len(formulas))]
 
 
 def test_excel_reference_examples() -> None:

@@ -23,8 +23,8 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
-from ..values import DIV0, NA, NUM
-from .args import _number_args, numeric
+from ..values import DIV0, NA, NUM, to_number
+from .args import _number_args, grid_of, numeric
 from .registry import registrar
 
 register = registrar("Statistical")
@@ -850,15 +850,6 @@ def _mean_var(xs: list[float]) -> tuple[float, float]:
 @register("T.TEST", 4, 4, "RRSS", ctx=True)
 @register("TTEST", 4, 4, "RRSS", ctx=True)
 def fn_t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
-    return _t_test(ctx, a1, a2, tails, kind)
-
-
-@numeric
-def _tails_kind(tails: float, kind: float) -> Any:
-    return (math.trunc(tails), math.trunc(kind))
-
-
-def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     tk = _tails_kind(tails, kind)
     if type(tk) is ExcelError:
         return tk
@@ -866,8 +857,6 @@ def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     if t not in (1, 2) or k not in (1, 2, 3):
         return _num_error("tails must be 1 or 2, type 1, 2 or 3")
     if k == 1:
-        from .args import grid_of
-
         g1 = [v for row in grid_of(ctx, a1) for v in row]
         g2 = [v for row in grid_of(ctx, a2) for v in row]
         if len(g1) != len(g2):
@@ -904,6 +893,11 @@ def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     return t * _t_upper(abs(stat), df)
 
 
+@numeric
+def _tails_kind(tails: float, kind: float) -> Any:
+    return (math.trunc(tails), math.trunc(kind))
+
+
 @register("Z.TEST", 2, 3, "RSS", ctx=True)
 @register("ZTEST", 2, 3, "RSS", ctx=True)
 def fn_z_test(ctx: Context, arr: Any, x: Any, sigma: Any = None) -> Any:
@@ -928,8 +922,6 @@ def fn_z_test(ctx: Context, arr: Any, x: Any, sigma: Any = None) -> Any:
 
 
 def _zargs(x: Any, sigma: Any) -> Any:
-    from ..values import to_number
-
     mu = to_number(x)
     if type(mu) is ExcelError:
         return mu
@@ -944,8 +936,6 @@ def _zargs(x: Any, sigma: Any) -> Any:
 @register("CHISQ.TEST", 2, 2, "RR", ctx=True)
 @register("CHITEST", 2, 2, "RR", ctx=True)
 def fn_chisq_test(ctx: Context, actual: Any, expected: Any) -> Any:
-    from .args import grid_of
-
     ga, ge = grid_of(ctx, actual), grid_of(ctx, expected)
     rows, cols = len(ga), len(ga[0]) if ga else 0
     if rows != len(ge) or any(len(r) != cols for r in ge) or rows * cols < 2:

@@ -19,7 +19,7 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
-from ..values import VALUE, number_text, to_number
+from ..values import number_text, to_number
 from .args import flat_values, numeric, strict_numeric
 from .registry import registrar
 
@@ -28,6 +28,14 @@ register = registrar("Engineering")
 
 def _num_error(why: str) -> ExcelError:
     return ExcelError("#NUM!", why)
+
+
+def _number(v: Any) -> float | ExcelError:
+    """A number argument as the Analysis ToolPak functions read it: coerced as arithmetic
+    does, but a logical value is #VALUE! (DEC2BIN(TRUE), CONVERT(TRUE,"m","ft"))."""
+    if type(v) is bool:
+        return ExcelError("#VALUE!", "a logical value where a number was expected")
+    return to_number(v)
 
 
 # --------------------------------------------------------------------------- number bases
@@ -60,9 +68,7 @@ def _places_arg(p: Any) -> int | ExcelError | None:
     """``places``: None when not given; given, from 1 to 10 (a blank cell is 0: #NUM!)."""
     if p is _OMITTED:
         return None
-    if type(p) is bool:
-        return ExcelError("#VALUE!", "places must be a number")
-    x = to_number(p)
+    x = _number(p)
     if type(x) is ExcelError:
         return x
     n = int(x)  # type: ignore[arg-type]
@@ -130,9 +136,7 @@ def _from_base(name: str, base: int, to: int | None) -> None:
 
 def _from_decimal(name: str, to: int) -> None:
     def impl(number: Any, places: Any = _OMITTED) -> Any:
-        if type(number) is bool:
-            return ExcelError("#VALUE!", "a logical value where a number was expected")
-        x = to_number(number)
+        x = _number(number)
         if type(x) is ExcelError:
             return x
         p = _places_arg(places)
@@ -329,9 +333,7 @@ def complex_text(z: complex, suffix: str = "i") -> str | ExcelError:
 def fn_complex(real: Any, imag: Any, suffix: Any = None) -> Any:
     xs = []
     for a in (real, imag):
-        if type(a) is bool:
-            return ExcelError("#VALUE!", "a logical value where a number was expected")
-        x = to_number(a)
+        x = _number(a)
         if type(x) is ExcelError:
             return x
         xs.append(x)
@@ -462,9 +464,7 @@ def fn_impower(z: Any, n: Any) -> Any:
     c = _parse_complex(z)
     if type(c) is ExcelError:
         return c
-    if type(n) is bool:
-        return ExcelError("#VALUE!", "a logical value where a number was expected")
-    p = to_number(n)
+    p = _number(n)
     if type(p) is ExcelError:
         return p
     w = c.z  # type: ignore[union-attr]
@@ -876,9 +876,7 @@ def _from_kelvin(k: float, unit: str) -> float:
 
 @register("CONVERT", 3, 3, lift=True)
 def fn_convert(number: Any, from_unit: Any, to_unit: Any) -> Any:
-    if type(number) is bool:
-        return VALUE
-    x = to_number(number)
+    x = _number(number)
     if type(x) is ExcelError:
         return x
     for u in (from_unit, to_unit):
