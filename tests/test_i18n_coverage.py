@@ -47,13 +47,14 @@ DEVELOPER_RECEIVERS = {"log", "logger", "logging", "_log", "warnings"}
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}[ ,']+[A-Za-z]{2,}")
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?: +\S+)*? +[A-Za-z]{2,}")
 
 #: (file, the literal's start) → why it is not a message for the user. Keep it short.
 ALLOWED: dict[tuple[str, str], str] = {
     # programming errors: a caller broke the contract; never reaches a clerk
     ("xlbridge/arith.py", "not a finite number"): "caller checks finiteness first",
     ("xlbridge/arith.py", "a boolean is not a number"): "callers refuse booleans first",
+    ("xlbridge/arith.py", "not a number: "): "callers pass numbers (type error: a bug)",
     ("xlbridge/xlvalues.py", "not an Excel error code"): "construction with a bad code is a bug",
     ("xlbridge/engine/record.py", "a shared empty default"): "guards a frozen default (bug)",
     ("xlbridge/recompute/sheetxml.py", "cannot store"): "writer given an unknown type (bug)",
@@ -75,12 +76,14 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("xlbridge/engine/values.py", "    elif x.__class__ is int"): "generated code",
     ("xlbridge/engine/values.py", "        except FieldError as e:"): "generated code",
     ("xlbridge/engine/values.py", "except FieldError as e:"): "generated code",
+    ("xlbridge/engine/values.py", "    return v, errors"): "generated code",
     # names that live in workbooks and scheme files, not sentences: a sheet or a column
     # label is data the engine matches (InputSpec labels are the headers clerks type)
     ("xlbridge/engine/periods.py", "等次"): "input label (a CSV column name)",
     ("xlbridge/engine/periods.py", "得分"): "input label (a CSV column name)",
     ("xlbridge/cli.py", "不定等次"): "the grade value NO_GRADE, as cells hold it",
     ("xlbridge/i18n.py", " new texts of click"): "the catalogue tool's developer output",
+    ("xlbridge/i18n.py", "usage: python -m xlbridge.i18n"): "the catalogue tool's usage",
     # server/: flask's own CLI command (`xlbridge server init-db` says it from the catalogue)
     ("server/db.py", "database at revision "): "`flask init-db`, a developer's command",
     ("server/models.py", "naive datetime given"): "a bug: the code passes aware datetimes",

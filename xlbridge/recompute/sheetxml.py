@@ -526,7 +526,7 @@ def rewrite_cell(cell: bytes, new_t: bytes | None, new_v: bytes | None, *,
     """
     m = _START_RE.match(cell)
     if m is None:
-        raise ValueError("not a <c> element")
+        raise ValueError(t("不是 <c> 元素"))
     prefix = m.group(1) or b""
     attrs = m.group(2)
     selfclose = m.group(3) == b"/"

@@ -248,7 +248,7 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
         for i in range(0, len(args) - 1, 2):
             nm = args[i]
             if nm[0] != "name" or nm[1] is not None:
-                return const(ExcelError("#NAME?", "LET: expected a name"))
+                return const(ExcelError("#NAME?", tr("LET：此处应为名称")))
             fv = comp.compile(args[i + 1], "A" if mode == "A" else "R")
             slot: list[Any] = [None]
             binds.append((slot, fv))

@@ -193,7 +193,7 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
         return g[i][idx - 1]
     if type(table) is str:
         return ExcelError("#VALUE!", tr("{name} 需要表格区域", name=name))
-    return ExcelError("#N/A", f"{name} needs a table")
+    return ExcelError("#N/A", tr("{name} 需要表格区域", name=name))
 
 
 @register("HLOOKUP", 3, 4, "SRSS", ctx=True)
