@@ -113,3 +113,18 @@ def test_recompute_says_why_a_file_is_refused_in_both_languages(tmp_path):
     assert "corrupt zip archive (" in en.stderr and "rejected" in en.stdout, en.stderr
     assert "legacy Excel 97-2003 format (.xls)" in en.stderr, en.stderr
     assert "corrupt" not in zh.stderr and "压缩包" not in en.stderr
+
+
+def test_recompute_totals_count_one_file_and_many_in_english(tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    book = sorted((SCHEMES.parent / "templates").glob("*.xlsx"))[0]
+    (one / book.name).write_bytes(book.read_bytes())
+    en = xlbridge("recompute", "--dry-run", str(one), lang=EN)
+    assert en.returncode == 0, en.stderr
+    assert "1 file: 1 recomputed" in en.stdout and "1 files" not in en.stdout, en.stdout
+    (one / ("2-" + book.name)).write_bytes(book.read_bytes())
+    en = xlbridge("recompute", "--dry-run", str(one), lang=EN)
+    assert "2 files: 2 recomputed" in en.stdout, en.stdout
+    zh = xlbridge("recompute", "--dry-run", str(one))
+    assert "2 个文件：2 个已重算" in zh.stdout, zh.stdout

@@ -27,7 +27,7 @@ from typing import Any
 from xlbridge import udfs
 from xlbridge.audit import AUDITED, Difference, audit_table
 from xlbridge.csvio import to_csv
-from xlbridge.i18n import N_, NP_, current_language, gettext, t, tp
+from xlbridge.i18n import N_, NP_, current_language, gettext, t, tn, tp
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula, release_after
 from xlbridge.recompute.core import make_key, split_key
@@ -155,10 +155,13 @@ class BatchReport:
                 "".join(f"<td>{html.escape(cell)}</td>" for cell in row))
             for f, row in zip(self.files, self.rows(), strict=True))
         title = html.escape(t("xlbridge 重算报告"))
-        summary = html.escape(t(
+        summary = html.escape(tn(
             "{files} 个文件：{ok} 个已重算，{failed} 个未重算；"
             "计算公式单元格 {recomputed}/{formulas} 个，值有变化 {changed} 个；"
-            "等次：{grades}；用时 {seconds} 秒。", files=totals["files"],
+            "等次：{grades}；用时 {seconds} 秒。",
+            "{files} 个文件：{ok} 个已重算，{failed} 个未重算；"
+            "计算公式单元格 {recomputed}/{formulas} 个，值有变化 {changed} 个；"
+            "等次：{grades}；用时 {seconds} 秒。", totals["files"], files=totals["files"],
             ok=totals["ok"], failed=totals["failed"], recomputed=totals["recomputed"],
             formulas=totals["formulas"], changed=totals["changed"],
             grades=grade_text(totals["grades"]), seconds=totals["seconds"]))

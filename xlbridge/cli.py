@@ -544,7 +544,8 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
                     escape(grade_text(f.grades)), escape(" ".join(f.schemes)))
     console.print(out)
     totals = report.totals()
-    console.print(t("{files} 个文件：{ok} 个已重算", **totals)
+    console.print(tn("{files} 个文件：{ok} 个已重算", "{files} 个文件：{ok} 个已重算",
+                     totals["files"], **totals)
                   + (t("（其中 {with_errors} 个有错误值或与方案不一致）", **totals)
                      if totals["with_errors"] else "")
                   + t("，{failed} 个未重算；计算公式单元格 {recomputed} 个，值有变化 {changed} 个，"
