@@ -47,7 +47,7 @@ import urllib3.connection
 
 from xlbridge import __version__
 from xlbridge.atomic import write_atomic
-from xlbridge.i18n import t, tn
+from xlbridge.i18n import current_language, t, tn
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.load import MAX_SCHEME_BYTES, load_scheme_file, parse_scheme
 from xlbridge.scheme.types import MAX_SCHEME_ID, MAX_VERSION, is_scheme_id
@@ -309,6 +309,8 @@ class _Client:
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
         self.http.headers["User-Agent"] = USER_AGENT
+        # the server's error details come back in the clerk's language (--lang / LANG)
+        self.http.headers["Accept-Language"] = current_language()
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
         self.timeout = min(timeout, deadline)

@@ -153,6 +153,16 @@ def test_wrong_token_is_reported(live_server, published, tmp_path):
     assert not (tmp_path / "store").exists()
 
 
+def test_the_servers_answers_come_in_the_clerks_language(live_server, published, tmp_path):
+    from xlbridge.i18n import use_language
+    with use_language("en"):
+        report = sync(live_server.url, "xlb_wrong", tmp_path / "store")
+    assert "401" in report.errors[0] and "the token is unknown or revoked" in report.errors[0], \
+        report.errors
+    report = sync(live_server.url, "xlb_wrong", tmp_path / "store")
+    assert "unknown or revoked" not in report.errors[0] and "令牌" in report.errors[0], report.errors
+
+
 def test_no_server_known(tmp_path, monkeypatch):
     monkeypatch.delenv("XLBRIDGE_SERVER", raising=False)
     with pytest.raises(ValueError, match="--server"):
