@@ -308,6 +308,8 @@ def evaluate_book(book: Book, report: WorkbookReport,
     keys = table.keys
     meta = table.meta
     cached = table.cached
+    fn_of = run.fn_of
+    order_append = run.order.append
     for st in states:
         sheet = st.info.index
         data = st.data
@@ -322,6 +324,11 @@ def evaluate_book(book: Book, report: WorkbookReport,
             fn: Fn | None
             if kind == NORMAL:
                 fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, False)
+                if fn is not None:  # the usual cell: what run.assign does, inline
+                    values[key] = PENDING
+                    fn_of[key] = fn
+                    order_append(key)
+                    continue
             elif kind == SHARED:
                 text = table.text(i, data)
                 si = table.si[i]
