@@ -245,18 +245,22 @@ class KeyTemplates:
     def __init__(self) -> None:
         self._by_shape: dict[tuple[int, bytes], list[_Template]] = {}
         self._last: dict[int, _Template] = {}  # column → the template that fitted last
+        #: the template the last key came from (None: keyed without one)
+        self.used: _Template | None = None
 
     def key(self, raw: bytes, row: int, col: int) -> bytes | str:
         tpl = self._last.get(col)
         if tpl is not None and tpl.fits(raw, row):
+            self.used = tpl
             return tpl.key
         shape = (col, raw.translate(_DIGIT_MASK))
         templates = self._by_shape.get(shape)
         if templates is not None:
             for tpl in templates:
                 if tpl.fits(raw, row):
-                    self._last[col] = tpl
+                    self._last[col] = self.used = tpl
                     return tpl.key
+        self.used = None
         spans: list[tuple[int, int, int]] = []
         key = relative_key_raw(raw, row, col, spans)
         if templates is None:
@@ -271,7 +275,7 @@ class KeyTemplates:
             pieces.append(raw[pos:])
             tpl = _Template(pieces, [o for _s, _e, o in spans], key)
             templates.append(tpl)
-            self._last[col] = tpl
+            self._last[col] = self.used = tpl
         return key
 
 
