@@ -193,3 +193,29 @@ def test_repeated_results_of_every_type(tmp_path: Path) -> None:
     assert '<c r="C4" t="str"><f>IF(A4=1,"一",A4*1.5)</f><v>一</v></c>' in xml
     assert '<c r="D5" t="str"><f>IF(A5=2,"二",A5)</f><v>二</v></c>' in xml
     assert '<c r="D4"><f>IF(A4=2,"二",A4)</f><v>1</v></c>' in xml
+
+
+def test_a_cell_longer_than_the_narrow_offsets(tmp_path: Path) -> None:
+    """Cell offsets are kept in two bytes until one does not fit: a stored text of 40,000
+    characters after the first scan batch widens them, and every cell before and after it
+    is still rewritten in the right place."""
+    long_text = "长" * 20000 + "x" * 20000  # 80,000 bytes of UTF-8
+    n = _BATCH + 10
+
+    def row(r: int) -> str:
+        return (f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><f>A{r}+1</f><v>0</v>'
+                "</c></row>")
+
+    rows = [row(r) for r in range(1, n)]
+    rows.append(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}" t="str">'
+                f'<f>A{n}&amp;"!"</f><v>{long_text}</v></c></row>')
+    rows += [row(r) for r in range(n + 1, n + 50)]
+    src = handmade(tmp_path / "h.xlsx", "".join(rows))
+    out = tmp_path / "o.xlsx"
+    rep = recalc_workbook(src, out_path=out)
+    assert rep.changed == n + 49
+    xml = _sheet_xml(out)
+    assert long_text not in xml
+    assert f'<c r="B{n}" t="str"><f>A{n}&amp;"!"</f><v>{n}!</v></c>' in xml
+    for r in (1, _BATCH, n - 1, n + 1, n + 49):
+        assert f'<c r="B{r}"><f>A{r}+1</f><v>{r + 1}</v></c>' in xml

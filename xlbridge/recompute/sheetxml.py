@@ -61,7 +61,9 @@ class FormulaTable:
         self.si = array("i")            # shared formula group, -1 for none
         self.cached: list[Any] = []     # value stored in the file (None when absent)
         self.meta = bytearray()         # kind, t code (T_CODES), 0 — per row
-        self.spans = array("i")         # f_off, f_len, t_off, t_len, v_off, v_len, v_mode
+        # f_off, f_len, t_off, t_len, v_off, v_len, v_mode: two bytes each while every offset
+        # fits (almost every cell: 7 MB less at 500,000 formulas), four once one does not
+        self.spans = array("h")
         self.refs: dict[int, str] = {}  # ref attribute of shared masters / array formulas
         self.dynamic: set[int] = set()  # dynamic-array (spilled) formulas (cm attribute)
 
@@ -85,7 +87,7 @@ class FormulaTable:
         self.si.append(si)
         self.cached.append(cached)
         self.meta.extend((kind, ctype, 0))
-        self.spans.extend(spans)
+        self._add_spans(list(spans))
         return len(self.keys) - 1
 
     def extend_rows(self, rows: list[tuple]) -> None:
@@ -95,13 +97,18 @@ class FormulaTable:
             return
         cols = tuple(zip(*rows, strict=True))
         self.keys.extend(cols[0])
-        self.start.extend(cols[1])
-        self.size.extend(cols[2])
-        self.si.extend(cols[3])
+        self.start.fromlist(list(cols[1]))  # fromlist: twice as fast as extend(tuple)
+        self.size.fromlist(list(cols[2]))
+        self.si.fromlist(list(cols[3]))
         self.cached.extend(cols[4])
         self.meta.extend(chain.from_iterable(zip(cols[5], cols[6], repeat(0, len(rows)),
                                                  strict=True)))
-        self.spans.extend(chain.from_iterable(zip(*cols[7:], strict=True)))
+        self._add_spans(list(chain.from_iterable(zip(*cols[7:], strict=True))))
+
+    def _add_spans(self, spans: list[int]) -> None:
+        if self.spans.typecode == "h" and spans and max(spans) > 32767:
+            self.spans = array("i", self.spans)  # a long cell: widen once, for good
+        self.spans.fromlist(spans)
 
     def text(self, i: int, data: bytes) -> bytes | None:
         """The formula of row ``i`` as stored in the XML (entities not decoded)."""
