@@ -20,6 +20,7 @@ from recompute_helpers import cells_of, handmade
 
 from xlbridge.recompute import recalc_workbook
 from xlbridge.recompute.formula import KeyTemplates, relative_key_raw
+from xlbridge.recompute.memory import compute
 from xlbridge.recompute.sheetxml import _BATCH
 from xlbridge.recompute.values import xl_round
 
@@ -219,3 +220,14 @@ def test_a_cell_longer_than_the_narrow_offsets(tmp_path: Path) -> None:
     assert f'<c r="B{n}" t="str"><f>A{n}&amp;"!"</f><v>{n}!</v></c>' in xml
     for r in (1, _BATCH, n - 1, n + 1, n + 49):
         assert f'<c r="B{r}"><f>A{r}+1</f><v>{r + 1}</v></c>' in xml
+
+
+def test_countifs_counts_blanks_beyond_the_used_area_only_when_every_criterion_does() -> None:
+    """COUNTIFS asks its criteria about blank cells only for ranges that reach beyond the
+    used area: whole columns still count the empty rows below it, as Excel does."""
+    got = compute({"A1": 1, "B1": 2, "A3": 5,
+                   "C1": '=COUNTIFS(A:A,"",B:B,"")',      # row 2 and rows 4…1,048,576
+                   "C2": '=COUNTIFS(A1:A3,"",B1:B3,"")',  # row 2
+                   "C3": '=COUNTIFS(A:A,"",B:B,">0")',    # a blank is not > 0
+                   "D1": '=COUNTIFS(A:A,"<>",B:B,"")'})   # A3
+    assert got == {"C1": 1048574.0, "C2": 1.0, "C3": 0.0, "D1": 1.0}
