@@ -256,6 +256,10 @@ class _BadCell(ValueError):
     """A cell whose stored content cannot be read (the scan adds sheet and cell)."""
 
 
+def _row_beyond_grid() -> _BadCell:
+    return _BadCell(t("行号超出 Excel 的 1,048,576 行（否则会占用另一个单元格的位置）"))
+
+
 def _show(v: bytes) -> str:
     return repr(v[:40].decode("utf-8", "replace"))
 
@@ -327,8 +331,7 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                     if row > max_row:
                         max_row = row
                         if row > MAX_ROW:
-                            raise _BadCell(t("行号超出 Excel 的 1,048,576 行"
-                                             "（否则会占用另一个单元格的位置）"))
+                            raise _row_beyond_grid()
                     rowkey = sb | (row << ROW_SHIFT)
             elif rowattrs is not None:
                 rm = _ATTR_ROW_R.search(rowattrs)
@@ -351,8 +354,7 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 if row > max_row:
                     max_row = row
                     if row > MAX_ROW:
-                        raise _BadCell(t("行号超出 Excel 的 1,048,576 行"
-                                         "（否则会占用另一个单元格的位置）"))
+                        raise _row_beyond_grid()
                 rowkey = sb | (row << ROW_SHIFT)
             if col > max_col:
                 max_col = col
