@@ -1,8 +1,9 @@
 """Worksheet functions of the recalculator: Excel's natives by category, and a registry for more.
 
 Each native function lives in the module of its Excel category — :mod:`.mathtrig`,
-:mod:`.statistical`, :mod:`.logical`, :mod:`.text`, :mod:`.lookup`, :mod:`.information`,
-:mod:`.datetime`, :mod:`.dynamic` — registered beside its code by the category's decorator
+:mod:`.statistical` (its probability distributions in :mod:`.distributions`), :mod:`.logical`,
+:mod:`.text`, :mod:`.lookup`, :mod:`.information`, :mod:`.datetime`, :mod:`.engineering`,
+:mod:`.dynamic` — registered beside its code by the category's decorator
 (:func:`~.registry.registrar`), which records its name, arity and argument kinds.
 ``xlbridge recompute --functions`` lists them from the registry.
 
@@ -52,7 +53,17 @@ from __future__ import annotations
 from xlbridge.i18n import N_, t
 
 # the category modules register their functions on import
-from . import arrays, dates, information, logical, mathtrig, statistical, text  # noqa: F401
+from . import (  # noqa: F401
+    arrays,
+    dates,
+    distributions,
+    engineering,
+    information,
+    logical,
+    mathtrig,
+    statistical,
+    text,
+)
 from . import lookup as _lookup_mod  # noqa: F401
 from .registry import (
     CATEGORIES,
@@ -80,7 +91,8 @@ NATIVE_FUNCTIONS = frozenset(n for n, s in NATIVE.items() if s.category != "Inte
 
 _CATEGORY_ZH = {"Math & Trig": N_("数学和三角"), "Statistical": N_("统计"), "Logical": N_("逻辑"),
                 "Text": N_("文本"), "Lookup & Reference": N_("查找和引用"),
-                "Information": N_("信息"), "Date & Time": N_("日期和时间")}
+                "Information": N_("信息"), "Date & Time": N_("日期和时间"),
+                "Engineering": N_("工程")}
 
 
 def function_listing(arity: bool = True) -> str:
