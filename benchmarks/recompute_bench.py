@@ -39,6 +39,11 @@ Measured (one run, the same files):
 (h) IronCalc (PyPI ``ironcalc``, Rust): ``load_from_xlsx`` + ``evaluate`` + ``save_to_xlsx``
     on the twin, in this process.
 
+The target ratios (formualizer ÷ xlbridge, xlbridge ÷ round trip) are also measured *head to
+head*: rounds of xlbridge twin, formualizer, round trip, xlbridge PERF, round trip, one after
+the other, so that each ratio compares runs a second apart under the same load; the verdicts
+use the median of the rounds' own ratios (the machine is shared, and its load drifts).
+
 Before timing, the values are checked: xlbridge on the twin = LibreOffice on the twin (every
 formula cell; numbers to 1e-9, text exactly) and xlbridge on the PERF template = xlbridge on
 the twin (every formula cell but the PERF_SCHEME caption); pycel's and formulas' values are
@@ -302,6 +307,66 @@ def xlbridge_inprocess(src: Path, work: Path, repeat: int) -> list[float]:
             raise SystemExit(f"xlbridge failed on {src}: {outcome.error} {outcome.issues[:3]}")
 
     return time_runs(prepare, run, repeat)
+
+
+def head_to_head(perf: Path, twin: Path, work: Path, repeat: int) -> dict[str, Any]:
+    """The target ratios, measured in rounds: each round times xlbridge on the twin,
+    formualizer on the twin, the twin's round trip, xlbridge on the PERF template and its
+    round trip, one after the other — so that every ratio compares runs a second apart, under
+    the same load — and the figures are the medians over the rounds (of the times, and of
+    each round's own ratio)."""
+    from xlbridge.batch import Options, recompute_one
+
+    try:
+        import formualizer  # noqa: F401
+        have_fz = True
+    except ImportError:
+        have_fz = False
+
+    def ours(src: Path) -> float:
+        target = work / f"h2h-{src.name}"
+        shutil.copy(src, target)
+        gc.collect()
+        t0 = time.perf_counter()
+        outcome = recompute_one(target, Options())
+        dt = time.perf_counter() - t0
+        if not outcome.ok or outcome.issues:
+            raise SystemExit(f"xlbridge failed on {src}: {outcome.error} {outcome.issues[:3]}")
+        return dt
+
+    def timed(fn: Callable[[], Any]) -> float:
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    fz_out = work / "h2h-formualizer.xlsx"
+    times: dict[str, list[float]] = {"twin": [], "formualizer": [], "roundtrip_twin": [],
+                                     "perf": [], "roundtrip_perf": []}
+    ours(twin), ours(perf)  # warm: lazy imports, the scheme loaded (not timed)
+    if have_fz:
+        peer_formualizer(twin, fz_out)
+    for _ in range(repeat):
+        times["twin"].append(ours(twin))
+        if have_fz:
+            fz_out.unlink(missing_ok=True)
+            times["formualizer"].append(timed(lambda: peer_formualizer(twin, fz_out)))
+        times["roundtrip_twin"].append(bare_roundtrip(twin, work / "bare.xlsx"))
+        times["perf"].append(ours(perf))
+        times["roundtrip_perf"].append(bare_roundtrip(perf, work / "bare.xlsx"))
+    out: dict[str, Any] = {k: best_median(v) for k, v in times.items() if v}
+    ratios = {"twin_vs_roundtrip": [a / b for a, b in zip(times["twin"],
+                                                            times["roundtrip_twin"],
+                                                            strict=True)],
+              "perf_vs_roundtrip": [a / b for a, b in zip(times["perf"],
+                                                            times["roundtrip_perf"],
+                                                            strict=True)]}
+    if have_fz:
+        ratios["formualizer_vs_twin"] = [a / b for a, b in zip(times["formualizer"],
+                                                                 times["twin"], strict=True)]
+    out["ratios"] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+                     for k, v in ratios.items()}
+    return out
 
 
 def xlbridge_phases(src: Path, work: Path, repeat: int) -> dict[str, float]:
@@ -680,6 +745,11 @@ def run(args: argparse.Namespace, skip: set[str], scaling: list[int], work: Path
     print(f"xlbridge in-process: PERF {fmt_s(min(inproc_perf))}, twin {fmt_s(min(inproc_twin))}"
           f"; round trip {fmt_s(min(bare))}")
 
+    # ---- the target ratios, interleaved round by round
+    res["head_to_head"] = h2h = head_to_head(perf, twin, work, args.repeat)
+    print("head to head (medians of the rounds): " + ", ".join(
+        f"{k} {v['median']:.2f}×" for k, v in h2h["ratios"].items()))
+
     # ---- (g) formualizer, (h) IronCalc: the Rust engines, same file, same process
     for name, fn in (("formualizer", peer_formualizer), ("ironcalc", peer_ironcalc)):
         try:
@@ -944,6 +1014,24 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
               f"{fmt_s(b[f'jobs{args.jobs}']['best'])}, --jobs 1 {fmt_s(b['jobs1']['best'])} — "
               f"target < {TARGETS['batch_seconds']:.0f} s")
 
+    if "head_to_head" in res:
+        h = res["head_to_head"]
+        print(f"\nhead to head, {h['twin']['runs']} interleaved rounds (median of the rounds; "
+              "ratio = the median of each round's own ratio, [min–max]):")
+        for k, label in (("twin", "xlbridge, native twin (recompute_one)"),
+                         ("formualizer", "formualizer, twin"),
+                         ("roundtrip_twin", "round trip, twin"),
+                         ("perf", "xlbridge, PERF template (recompute_one)"),
+                         ("roundtrip_perf", "round trip, PERF template")):
+            if k in h:
+                print(f"  {label:45}{fmt_s(h[k]['median']):>9}  (best {fmt_s(h[k]['best'])})")
+        for k, label in (("formualizer_vs_twin", "formualizer ÷ xlbridge twin"),
+                         ("twin_vs_roundtrip", "xlbridge twin ÷ its round trip"),
+                         ("perf_vs_roundtrip", "xlbridge PERF ÷ its round trip")):
+            if k in h["ratios"]:
+                r = h["ratios"][k]
+                print(f"  {label:45}{r['median']:>8.2f}×  [{r['min']:.2f}–{r['max']:.2f}]")
+
     # ---- verdicts
     print("\ntargets:")
 
@@ -967,6 +1055,18 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     if "pycel" in res and "total" in res["pycel"]:
         r = res["pycel"]["total"] / ours
         verdict(r >= TARGETS["vs_pycel"], f"≥ 20× faster than pycel: {r:.0f}×")
+    h2h = res.get("head_to_head", {}).get("ratios", {})
+    if "formualizer_vs_twin" in h2h:
+        r = h2h["formualizer_vs_twin"]["median"]
+        verdict(r >= TARGETS["vs_formualizer"], f"≥ 2× faster than formualizer on the "
+                f"{n}-row native twin, interleaved rounds: {r:.2f}× (median of the rounds)")
+    if "twin_vs_roundtrip" in h2h:
+        r = h2h["twin_vs_roundtrip"]["median"]
+        verdict(r <= TARGETS["vs_roundtrip"], f"twin within 3× of its round trip, interleaved "
+                f"rounds: {r:.2f}× (median of the rounds)")
+        r = h2h["perf_vs_roundtrip"]["median"]
+        verdict(r <= TARGETS["vs_roundtrip"], f"PERF template within 3× of its round trip, "
+                f"interleaved rounds: {r:.2f}× (median of the rounds)")
     if "formualizer" in res:
         r = res["formualizer"]["best"] / res["xlbridge_twin"]["best"]
         verdict(r >= TARGETS["vs_formualizer"], f"≥ 2× faster than formualizer on the "

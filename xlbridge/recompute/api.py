@@ -205,14 +205,20 @@ def _error_values(ev: Any) -> list[Any]:
 
     out = []
     values = ev.ctx.values
+    get = values.get
     table = ev.table
+    keys = table.keys
+    meta = table.meta
     for st in ev.sheets:
         for i in range(st.scan.lo, st.scan.hi):
-            key = table.keys[i]
-            if key in ev.kept or table.kind(i) == MEMBER:
+            key = keys[i]
+            kind = meta[3 * i]
+            if kind != ARRAY and type(get(key)) is not ExcelError:
+                continue  # the usual cell: no error, nothing to look at
+            if key in ev.kept or kind == MEMBER:
                 continue
             cells = [key]
-            if table.kind(i) == ARRAY and i in table.refs:
+            if kind == ARRAY and i in table.refs:
                 # every cell of an array formula shows its own value: count each error
                 span = parse_ref_range(table.refs[i])
                 if span is not None:

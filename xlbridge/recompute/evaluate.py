@@ -314,12 +314,16 @@ def evaluate_book(book: Book, report: WorkbookReport,
     keys = table.keys
     meta = table.meta
     cached = table.cached
+    fn_of = run.fn_of
+    order_append = run.order.append
     for st in states:
         sheet = st.info.index
         data = st.data
         comp = Compiler(ctx, sheet, names, extra)
         masters: dict[int, tuple[Fn | None, list[str]]] = {}
         deferred: list[int] = []
+        # column → (template, closure) of the last formula compiled there
+        col_memo: dict[int, tuple[Any, Fn]] = {}
         for i in range(st.scan.lo, st.scan.hi):
             key = keys[i]
             kind = meta[3 * i]
@@ -327,7 +331,22 @@ def evaluate_book(book: Book, report: WorkbookReport,
             col = key & COL_MASK
             fn: Fn | None
             if kind == NORMAL:
-                fn, problems = entry(comp, sheet, table.text(i, data) or b"", row, col, False)
+                text = table.text(i, data) or b""
+                memo = col_memo.get(col)
+                if memo is not None and memo[0].fits(text, row):
+                    fn = memo[1]  # the formula above, filled down: same key, same closure
+                else:
+                    templates.used = None
+                    fn, problems = entry(comp, sheet, text, row, col, False)
+                    if fn is not None and templates.used is not None:
+                        col_memo[col] = (templates.used, fn)
+                    else:
+                        col_memo.pop(col, None)
+                if fn is not None:  # the usual cell: what run.assign does, inline
+                    values[key] = PENDING
+                    fn_of[key] = fn
+                    order_append(key)
+                    continue
             elif kind == SHARED:
                 text = table.text(i, data)
                 si = table.si[i]

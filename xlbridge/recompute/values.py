@@ -251,6 +251,7 @@ def compare(a: object, b: object) -> int | ExcelError:
 
 _CTX = Context(prec=60)
 _QUANT = {d: Decimal(1).scaleb(-d) for d in range(-20, 31)}
+_P10 = tuple(10.0 ** d for d in range(16))  # exact doubles
 ROUND_MODES = {"half_up": ROUND_HALF_UP, "up": ROUND_UP, "down": ROUND_DOWN}
 
 
@@ -268,6 +269,23 @@ def xl_round(x: float, digits: float, rounding: str = ROUND_HALF_UP) -> float | 
     n = int(digits)  # Excel truncates the digit count toward zero
     if x == 0.0:
         return 0.0
+    if rounding == ROUND_HALF_UP and 0 <= n <= 15:
+        # The usual ROUND(x, 2) without Decimal: x·10ⁿ is within 6e-15 of the 15-digit
+        # decimal times 10ⁿ (the error of dec15 plus one of the product), so when it is
+        # clearly away from a half the rounded integer k is the decimal's, and k / 10ⁿ is the
+        # double nearest to it (both exact, one correctly rounded division) — exactly
+        # float() of the quantized Decimal. Near a half (2.675 → 267.49999…) or for huge
+        # values, the Decimal path below decides.
+        p = _P10[n]
+        y = x * p
+        ay = -y if y < 0.0 else y
+        if ay < 1e15:
+            k = math.floor(ay)
+            frac = ay - k
+            if abs(frac - 0.5) > ay * 1e-13 + 1e-12:
+                if frac > 0.5:
+                    k += 1
+                return -(k / p) if x < 0.0 else k / p
     if n > 30:
         return x
     if n < -308:

@@ -153,10 +153,14 @@ def fn_countifs(ctx: Context, *args: Any) -> Any:
         return got
     n = len(got[0])  # type: ignore[index]
     refs = [r for r, _ in pairs]
-    if all(type(r) is Ref for r in refs) and all(
-            _crit(ctx.intersect(c, ctx.caller) if type(c) is Ref else c).match(None)
-            for _, c in pairs):
-        n += _beyond_used(ctx, refs)
+    if all(type(r) is Ref for r in refs):
+        # blank cells beyond the used area count when every criterion matches a blank;
+        # ranges inside the used area (the usual case) have none, so no criterion is asked
+        beyond = _beyond_used(ctx, refs)
+        if beyond and all(
+                _crit(ctx.intersect(c, ctx.caller) if type(c) is Ref else c).match(None)
+                for _, c in pairs):
+            n += beyond
     return float(n)
 
 
