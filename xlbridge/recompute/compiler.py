@@ -51,7 +51,7 @@ from .operators import (
     neg,
     pct,
 )
-from .values import ERRORS, VALUE
+from .values import ERRORS, OMITTED, VALUE
 
 Fn = Callable[[int], Any]
 
@@ -469,6 +469,7 @@ class Compiler:
     def _call(self, spec: FunctionSpec, args: list[tuple], mode: str) -> Fn:
         ctx = self.ctx
         fs: list[Fn] = []
+        omitted = getattr(spec.impl, "takes_omitted", False)
         for i, a in enumerate(args):
             m = spec.mode(i)
             if m == "S":
@@ -482,7 +483,10 @@ class Compiler:
             else:  # external: single cells as values, everything else as references
                 am = "S" if a[0] in ("cell", "n", "s", "b", "e", "miss", "op", "neg",
                                      "pct", "pos") else ("A" if mode == "A" else "R")
-            fs.append(self.compile(a, am))
+            if a[0] == "miss" and omitted:
+                fs.append(const(OMITTED))
+            else:
+                fs.append(self.compile(a, am))
         impl = spec.impl
         lifted_at = [i for i in range(len(args)) if spec.mode(i) == "L"]
         if mode == "A" and lifted_at and not spec.external:

@@ -10,7 +10,7 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref, RefList
-from ..values import DIV0, NUM, VALUE, checked, to_number, to_text
+from ..values import DIV0, NUM, OMITTED, VALUE, checked, takes_omitted, to_number, to_text
 
 # --------------------------------------------------------------------------- helpers
 
@@ -85,11 +85,16 @@ def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`numeric` for the functions that came from the Analysis ToolPak (MROUND,
     QUOTIENT…): a logical value is #VALUE! there, not 1 or 0."""
     inner = numeric(fn)
+    defaults = _defaults(fn)
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         if any(type(a) is bool for a in args):
             return ExcelError("#VALUE!", "a logical value where a number was expected")
+        for i, a in enumerate(args):  # MROUND(5,): #N/A (an empty cell would be 0)
+            if a is OMITTED and not (i < len(defaults) and defaults[i] is not _NO_DEFAULT):
+                return ExcelError("#N/A", "a required argument is omitted")
         return inner(*args)
 
     return wrapper
@@ -98,17 +103,21 @@ def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
 def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A function of numbers, as Excel's scalar math functions read their arguments: each
     coerced as arithmetic does (blank → 0, "3" → 3, TRUE → 1, "abc" → #VALUE!), an omitted
-    argument takes the parameter's default, the first error is the result; the result is
+    argument takes the parameter's default (0 without one) while an empty cell is 0, the
+    first error is the result; the result is
     checked (inf/nan → #NUM!), and ValueError/OverflowError from ``math`` become #NUM!."""
     defaults = _defaults(fn)
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         xs = []
         for i, a in enumerate(args):
-            if a is None and i < len(defaults) and defaults[i] is not _NO_DEFAULT:
-                xs.append(defaults[i])
-                continue
+            if a is OMITTED:
+                if i < len(defaults) and defaults[i] is not _NO_DEFAULT:
+                    xs.append(defaults[i])
+                    continue
+                a = None
             x = a if type(a) is float else to_number(a)
             if type(x) is ExcelError:
                 return x
@@ -131,17 +140,21 @@ def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
 def textual(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A function of text: each argument coerced to text as ``&`` does (numbers to 15
     digits, TRUE → "TRUE", blank → ""), the first error is the result; an omitted argument
-    takes the parameter's default. Parameters annotated ``float`` get numbers instead."""
+    takes the parameter's default (an empty cell does not: ``LEFT("abc", A1)`` is "").
+    Parameters annotated ``float`` get numbers instead."""
     defaults = _defaults(fn)
     hints = [p.annotation for p in inspect.signature(fn).parameters.values()]
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         xs = []
         for i, a in enumerate(args):
-            if a is None and i < len(defaults) and defaults[i] is not _NO_DEFAULT:
-                xs.append(defaults[i])
-                continue
+            if a is OMITTED:
+                if i < len(defaults) and defaults[i] is not _NO_DEFAULT:
+                    xs.append(defaults[i])
+                    continue
+                a = None
             want_num = i < len(hints) and hints[i] in ("float", float)
             x = to_number(a) if want_num else to_text(a)
             if type(x) is ExcelError:

@@ -22,10 +22,12 @@ from ..operators import arith_pow
 from ..values import (
     DIV0,
     NUM,
+    OMITTED,
     VALUE,
     approx_equal,
     checked,
     dec15,
+    takes_omitted,
     to_number,
     xl_floor15,
     xl_round,
@@ -495,9 +497,17 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
     out = []
     for a in args:
         vals = _values(ctx, a)
+        if a is OMITTED:  # GCD(,5): #N/A in Excel (an empty cell is 0)
+            return ExcelError("#N/A", "a required argument is omitted")
+        if vals == [] and type(a) is Ref:  # a range wholly outside the used area: blanks
+            vals = [None, None]
         for v in (vals if vals is not None else [a]):
-            if v is None and vals is not None:
-                continue  # an empty cell in a range is left out; one named directly is 0
+            if v is None:
+                # Excel: LCM(A1,B1,C1) leaves an empty C1 out, LCM(G1:H1) counts an empty
+                # cell of the range as 0 (its cached values in GCD_LCM.xlsx)
+                if vals is None or len(vals) > 1:
+                    out.append(0)
+                continue
             if type(v) is bool:
                 return ExcelError("#VALUE!", "a logical value where an integer was expected")
             x = to_number(v)
@@ -510,6 +520,7 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
 
 
 @register("GCD", 1, 255, "R", ctx=True)
+@takes_omitted
 def fn_gcd(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
@@ -520,6 +531,7 @@ def fn_gcd(ctx: Context, *args: Any) -> Any:
 
 
 @register("LCM", 1, 255, "R", ctx=True)
+@takes_omitted
 def fn_lcm(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
