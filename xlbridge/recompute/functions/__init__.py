@@ -52,7 +52,7 @@ from __future__ import annotations
 from xlbridge.i18n import N_, t
 
 # the category modules register their functions on import
-from . import arrays, dates, information, logical, mathtrig, statistical, text  # noqa: F401
+from . import arrays, dates, information, logical, mathtrig, numerals, statistical, text  # noqa: F401
 from . import lookup as _lookup_mod  # noqa: F401
 from .registry import (
     CATEGORIES,
