@@ -52,7 +52,18 @@ from __future__ import annotations
 from xlbridge.i18n import N_, t
 
 # the category modules register their functions on import
-from . import arrays, dates, information, logical, mathtrig, numerals, statistical, text  # noqa: F401
+from . import (  # noqa: F401
+    arrays,
+    bonds,
+    dates,
+    financial,
+    information,
+    logical,
+    mathtrig,
+    numerals,
+    statistical,
+    text,
+)
 from . import lookup as _lookup_mod  # noqa: F401
 from .registry import (
     CATEGORIES,
@@ -80,7 +91,8 @@ NATIVE_FUNCTIONS = frozenset(n for n, s in NATIVE.items() if s.category != "Inte
 
 _CATEGORY_ZH = {"Math & Trig": N_("数学和三角"), "Statistical": N_("统计"), "Logical": N_("逻辑"),
                 "Text": N_("文本"), "Lookup & Reference": N_("查找和引用"),
-                "Information": N_("信息"), "Date & Time": N_("日期和时间")}
+                "Information": N_("信息"), "Date & Time": N_("日期和时间"),
+                "Financial": N_("财务"), "Database": N_("数据库"), "Engineering": N_("工程")}
 
 
 def function_listing(arity: bool = True) -> str:

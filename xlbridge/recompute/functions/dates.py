@@ -478,10 +478,17 @@ def fn_yearfrac(ctx: Context, start: Any, end: Any, basis: Any = None) -> Any:
     b = 0.0 if basis is None else to_number(basis)
     if type(b) is ExcelError:
         return b
-    b = int(b)  # type: ignore[arg-type]
+    return yearfrac(s, e, b)  # type: ignore[arg-type]
+
+
+def yearfrac(s: int, e: int, basis: float) -> float | ExcelError:
+    """The fraction of a year between two day serials on a day-count basis (0: US 30/360,
+    1: actual/actual, 2: actual/360, 3: actual/365, 4: European 30/360); the financial
+    functions' day count too."""
+    b = int(basis)
     if not 0 <= b <= 4:
         return NUM
-    if s > e:  # type: ignore[operator]
+    if s > e:
         s, e = e, s
     if b == 0:
         y1, m1, d1 = ymd_of(s)  # type: ignore[arg-type]
