@@ -55,6 +55,7 @@ from xlbridge.i18n import N_, t
 from . import (  # noqa: F401
     arrays,
     bonds,
+    database,
     dates,
     financial,
     information,
