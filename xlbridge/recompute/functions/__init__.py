@@ -62,6 +62,7 @@ from . import (  # noqa: F401
     logical,
     mathtrig,
     numerals,
+    regexes,
     statistical,
     text,
 )

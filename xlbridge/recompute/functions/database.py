@@ -6,7 +6,7 @@ column); ``criteria`` is a range whose first row holds headers of the database a
 other rows are conditions — the cells of one row must all hold (AND), any row may (OR), an
 empty condition cell holds always. A condition is written as for SUMIF (``>=90``,
 ``<>办公室``, ``张*``), except that text without an operator matches text that *begins* with
-it, as in Excel's advanced filter (``张`` matches 张三).
+it, as in Excel's advanced filter (``张`` matches 张三, ``=张`` only 张).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _condition(c: Any) -> Callable[[Any], bool]:
         day = _date_text(rest)  # ">=2024-07-01": the date's serial
         if day is not None:
             return _crit(op + number_text(day)).match
-    if op in ("", "=") and rest and parse_number(rest) is None \
+    if op == "" and rest and parse_number(rest) is None \
             and rest.upper() not in ("TRUE", "FALSE") and not rest.startswith("#"):
         return _crit(op + rest + ("" if rest.endswith("*") else "*")).match
     return _crit(s).match
