@@ -70,8 +70,8 @@ def fn_regextest(text: Any, pattern: Any, case: Any = OMITTED) -> Any:
 @register("REGEXEXTRACT", 2, 4)
 @takes_omitted
 def fn_regexextract(text: Any, pattern: Any, mode: Any = OMITTED, case: Any = OMITTED) -> Any:
-    """return_mode 0: the first match; 1: every match, in a row (as Excel spills it); 2: the first match's
-    capturing groups, in a row (an unmatched group is "")."""
+    """return_mode 0: the first match; 1: every match, in a row (as Excel spills it);
+    2: the first match's capturing groups, in a row (an unmatched group is "")."""
     got = _texts(text, pattern)
     if type(got) is ExcelError:
         return got
