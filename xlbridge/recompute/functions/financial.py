@@ -367,7 +367,8 @@ def irr(values: list[float], guess: float) -> float | ExcelError:
         if f <= 0.0:
             rtb = mid
         if abs(f) < 1e-10 or abs(dx) < 1e-10:
-            return mid
+            polished = _npv_newton(values, mid)  # the root to full precision
+            return mid if polished is None else polished
     return _num_err("IRR did not converge")
 
 
@@ -507,7 +508,8 @@ def fn_xirr(ctx: Context, flows: Any, dates: Any, guess: Any = None) -> Any:
         if f <= 0.0:
             rtb = mid
         if abs(f) < 1e-8 or abs(dx) < 1e-8:
-            return mid
+            polished = _xnpv_newton(values, days, mid)  # the root to full precision
+            return mid if polished is None else polished
     return NUM
 
 
