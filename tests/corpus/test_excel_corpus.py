@@ -25,7 +25,7 @@ from xlbridge.recompute import recalc_workbook
 
 COMPUTED_TARGET = 0.97
 #: issue #12 asks 0.999; reached so far (every other cell is listed in known_differences.tsv)
-AGREE_FLOOR = 0.996
+AGREE_FLOOR = 0.998
 KNOWN = Path(__file__).with_name("known_differences.tsv")
 
 
@@ -56,7 +56,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[oracle.Verd
 
 def test_the_corpus_is_there_with_its_licence() -> None:
     files = oracle.corpus_files()
-    assert len(files) >= 130
+    assert len(files) >= 233  # every Excel-saved file of IronCalc's xlsx/tests
     assert (oracle.CORPUS / "ironcalc" / "LICENSE-MIT").is_file()
     assert (oracle.CORPUS / "SOURCES.md").is_file()
 
@@ -80,7 +80,7 @@ def test_excel_corpus_figures(verdicts: list[tuple[oracle.Verdict, list[str]]]) 
     summary = (f"{len(verdicts)} files, {cells} formula cells, {computed} computed "
                f"({computed / cells:.2%}), {agree} equal to Excel ({agree / computed:.3%})")
     print(summary)
-    assert cells > 10000
+    assert cells > 70000
     assert computed / cells >= COMPUTED_TARGET, (
         summary + "\nmost frequent reasons:\n" + "\n".join(f"{n}× {m}" for m, n in
                                                            missing.most_common(30)))
