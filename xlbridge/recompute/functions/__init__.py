@@ -57,6 +57,7 @@ from . import (  # noqa: F401
     bonds,
     database,
     dates,
+    engineering,
     financial,
     information,
     logical,
