@@ -26,3 +26,12 @@ NA = ExcelError("#N/A")
 def test_omitted_and_empty(formula: str, want: object) -> None:
     got = compute({"B1": 5, "Z1": formula})["Z1"]
     assert got == want, (formula, got)
+
+
+@pytest.mark.parametrize(("formula", "want"), [
+    ("=MROUND(10,1E-100)", 10.0), ("=MROUND(1E+100,1E+50)", 1e100),
+    ("=MROUND(9.99999E+307,5)", 9.99999e307),
+])
+def test_mround_of_a_huge_quotient(formula: str, want: float) -> None:
+    """Excel's cached values (MROUND_TRUNC_INT.xlsx); this was an internal error."""
+    assert compute({"Z1": formula})["Z1"] == want

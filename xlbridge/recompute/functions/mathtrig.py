@@ -560,6 +560,8 @@ def fn_mround(x: float, m: float) -> Any:
     if (x > 0 and m < 0) or (x < 0 and m > 0):
         return NUM
     q = dec15(x / m)
+    if q.adjusted() >= 15:  # a multiple already at 15 digits: MROUND(10, 1E-100) is 10
+        return x
     return float(q.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * m
 
 
