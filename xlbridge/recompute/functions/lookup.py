@@ -22,9 +22,11 @@ from ..formula import col_index, col_letters
 from ..operators import Fn, const
 from ..values import (
     NA,
+    OMITTED,
     REF,
     VALUE,
     compare,
+    takes_omitted,
     to_bool,
     to_number,
     to_text,
@@ -487,6 +489,19 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
             and max(c1, c2) <= MAX_COL):  # type: ignore[type-var]
         return REF
     return Ref(sheet, r1, c1, r2, c2)  # type: ignore[arg-type]
+
+
+@register("HYPERLINK", 1, 2, lift=True)
+@takes_omitted
+def fn_hyperlink(link: Any, friendly: Any = OMITTED) -> Any:
+    """The cell shows the friendly name (the link itself without one; an empty cell as the
+    name shows 0); following the link is Excel's business, not the value's."""
+    shown = link if friendly is OMITTED else friendly
+    if type(shown) is ExcelError:
+        return shown
+    if type(link) is ExcelError:
+        return link
+    return 0.0 if shown is None else shown
 
 
 @register("INDIRECT", 1, 2, ctx=True, returns_ref=True, volatile=True)

@@ -389,6 +389,34 @@ def fn_valuetotext(x: Any, fmt: Any = None) -> Any:
     return s
 
 
+@register("ARRAYTOTEXT", 1, 2, "AS", ctx=True)
+def fn_arraytotext(ctx: Context, array: Any, fmt: Any = None) -> Any:
+    """Format 0 (concise): the values joined by ", " as VALUETOTEXT shows them; format 1
+    (strict): an array constant, ``{1,"a";TRUE,#N/A}``, text quoted."""
+    f = 0.0 if fmt is None else to_number(fmt)
+    if type(f) is ExcelError:
+        return f
+    if f not in (0.0, 1.0):
+        return ExcelError("#VALUE!", "ARRAYTOTEXT's format must be 0 or 1")
+    grid = ctx.array(array)
+    rows = []
+    for row in grid:
+        cells = []
+        for v in row:
+            if v is None:
+                cells.append("")
+            elif type(v) is ExcelError:
+                cells.append(v.code)
+            else:
+                cells.append(fn_valuetotext(v, f))
+        rows.append(cells)
+    if f == 0.0:
+        out = ", ".join(c for row in rows for c in row)
+    else:
+        out = "{" + ";".join(",".join(row) for row in rows) + "}"
+    return out if len(out) <= 32767 else ExcelError("#VALUE!", "text longer than 32767 characters")
+
+
 def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
     """Start of the n-th (negative: n-th from the end) occurrence of needle, or -1."""
     h = haystack.casefold() if fold else haystack

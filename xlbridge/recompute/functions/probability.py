@@ -1,0 +1,78 @@
+"""Statistical, probability outside the named distributions: PERMUTATIONA, PROB, and the
+standard normal's PHI (density) and GAUSS (Φ(z) − 0.5). The distributions themselves
+(NORM.DIST, T.DIST…) are in their own module."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from xlbridge.xlvalues import ExcelError
+
+from ..core import Context
+from ..values import NUM, OMITTED, takes_omitted, to_number
+from .args import _values, numeric
+from .registry import registrar
+
+register = registrar("Statistical")
+
+
+@register("PERMUTATIONA", 2, 2, lift=True)
+@numeric
+def fn_permutationa(number: float, chosen: float) -> Any:
+    n, k = math.trunc(number), math.trunc(chosen)
+    if n < 0 or k < 0:
+        return NUM
+    return float(n) ** k
+
+
+@register("PHI", 1, 1, lift=True)
+@numeric
+def fn_phi(x: float) -> Any:
+    return math.exp(-x * x / 2.0) / math.sqrt(2.0 * math.pi)
+
+
+@register("GAUSS", 1, 1, lift=True)
+@numeric
+def fn_gauss(z: float) -> Any:
+    # as Excel computes it, NORM.S.DIST(z, TRUE) - 0.5 (which loses digits near 0)
+    return 0.5 * math.erfc(-z / math.sqrt(2.0)) - 0.5
+
+
+@register("PROB", 3, 4, "RRSS", ctx=True)
+@takes_omitted
+def fn_prob(ctx: Context, xs: Any, probs: Any, lower: Any, upper: Any = OMITTED) -> Any:
+    """The probability that a value lies in [lower, upper] (= lower without upper); the
+    ranges must have as many cells, the probabilities be in [0, 1] and add up to 1."""
+    xv, pv = _values(ctx, xs), _values(ctx, probs)
+    if xv is None:
+        xv = [xs]
+    if pv is None:
+        pv = [probs]
+    if len(xv) != len(pv):
+        return ExcelError("#N/A", "x_range and prob_range are not the same size")
+    lo = to_number(lower)
+    if type(lo) is ExcelError:
+        return lo
+    hi = lo if upper is OMITTED or upper is None else to_number(upper)
+    if type(hi) is ExcelError:
+        return hi
+    total = 0.0
+    got = 0.0
+    for x, p in zip(xv, pv, strict=True):
+        if type(p) is ExcelError:
+            return p
+        if type(x) is ExcelError:
+            return x
+        if type(p) is not float or type(x) is not float:
+            continue
+        if not 0.0 <= p <= 1.0:
+            return NUM
+        total += p
+        if lo <= x <= hi:  # type: ignore[operator]
+            got += p
+    if total == 0.0:
+        return ExcelError("#DIV/0!", "prob_range holds no probability")
+    if abs(total - 1.0) > 1e-9:
+        return ExcelError("#NUM!", "the probabilities do not add up to 1")
+    return got
