@@ -45,3 +45,22 @@ def test_documented_example(formula: str, want: float, tol: float) -> None:
 ])
 def test_exact_results(formula: str, want: object) -> None:
     assert compute({"Z1": formula})["Z1"] == want, formula
+
+
+@pytest.mark.parametrize(("formula", "want"), [
+    ("=CELL(\"address\",B3:C4)", "$B$3"), ("=CELL(\"col\",C7)", 3.0), ("=CELL(\"row\",C7)", 7.0),
+    ("=CELL(\"contents\",A1)", 3.4), ("=CELL(\"contents\",A9)", 0.0),
+    ("=CELL(\"type\",A1)", "v"), ("=CELL(\"TYPE\",A2)", "l"), ("=CELL(\"type\",A9)", "b"),
+    ("=CELL(\"hello\",A1)", ExcelError("#VALUE!")), ("=CELL(2,A1)", ExcelError("#VALUE!")),
+])
+def test_cell(formula: str, want: object) -> None:
+    """Excel's documented CELL info types that depend only on the reference and its value."""
+    assert compute({"A1": 3.4, "A2": "x", "Z1": formula})["Z1"] == want, formula
+
+
+def test_cell_of_formatting_is_reported_not_guessed() -> None:
+    from xlbridge.recompute.report import WorkbookReport
+
+    rep = WorkbookReport("mem")
+    compute({"A1": 1, "Z1": "=CELL(\"width\",A1)", "Z2": "=CELL(\"type\")"}, report=rep)
+    assert {i.cell for i in rep.unsupported} == {"Z1", "Z2"}
