@@ -144,6 +144,8 @@ class Context:
         self.spills: dict[int, tuple[int, int, int, int]] = {}
         #: hidden rows by sheet (SUBTOTAL/AGGREGATE leave them out when asked)
         self.hidden_rows: dict[int, set[int]] = {}
+        #: of those, the rows a filter hid (SUBTOTAL 1–11 leaves them out as well)
+        self.filtered_rows: dict[int, set[int]] = {}
         #: formula cells' text by key, when a function needs it (FORMULATEXT, ISFORMULA)
         self.formula_text: Callable[[int], str | None] = lambda key: None
 

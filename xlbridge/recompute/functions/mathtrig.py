@@ -694,16 +694,19 @@ _AGGREGATES = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PR
 _NESTED = re.compile(r"\b(?:_xlfn\.)?(?:SUBTOTAL|AGGREGATE)\s*\(", re.I)
 
 
-def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool) -> Any:
+def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool,
+          filtered: bool = False) -> Any:
     """The values of a SUBTOTAL/AGGREGATE argument without what it is told to leave out:
-    hidden rows, cells that are themselves SUBTOTAL/AGGREGATE formulas, error values."""
+    hidden rows (or, with ``filtered``, the rows a filter hid), cells that are themselves
+    SUBTOTAL/AGGREGATE formulas, error values."""
     if type(a) is not Ref:
         if type(a) is list and errors:
             vals = [v for row in a for v in row if type(v) is not ExcelError]
             return [vals or [None]]
         return a
     r1, c1, r2, c2 = ctx.clamp(a)
-    hidden_rows = ctx.hidden_rows.get(a.sheet, ()) if hidden else ()
+    hidden_rows = ctx.hidden_rows.get(a.sheet, ()) if hidden else (
+        ctx.filtered_rows.get(a.sheet, ()) if filtered else ())
     out = []
     sb = a.sheet << SHEET_SHIFT
     get = ctx.values.get
@@ -726,7 +729,7 @@ def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool) -> Any
 
 
 def _aggregate(ctx: Context, fn: int, args: tuple[Any, ...], hidden: bool, nested: bool,
-               errors: bool) -> Any:
+               errors: bool, filtered: bool = False) -> Any:
     name = _AGGREGATES.get(fn)
     if name is None:
         return VALUE
@@ -734,14 +737,15 @@ def _aggregate(ctx: Context, fn: int, args: tuple[Any, ...], hidden: bool, neste
     if fn >= 14:
         if len(args) < 2:
             return VALUE
-        return impl(ctx, _kept(ctx, args[0], hidden, nested, errors), args[1])
-    return impl(ctx, *[_kept(ctx, a, hidden, nested, errors) for a in args])
+        return impl(ctx, _kept(ctx, args[0], hidden, nested, errors, filtered), args[1])
+    return impl(ctx, *[_kept(ctx, a, hidden, nested, errors, filtered) for a in args])
 
 
 @register("SUBTOTAL", 2, 255, "SR", ctx=True)
 def fn_subtotal(ctx: Context, fn: Any, *refs: Any) -> Any:
-    """SUBTOTAL(1–11, …) counts hidden rows, SUBTOTAL(101–111, …) leaves them out; cells that
-    are SUBTOTAL/AGGREGATE formulas themselves are never counted twice."""
+    """SUBTOTAL(1–11, …) counts rows hidden by hand and leaves out the rows a filter hid,
+    SUBTOTAL(101–111, …) leaves out every hidden row; cells that are SUBTOTAL/AGGREGATE
+    formulas themselves are never counted twice."""
     n = to_int(fn)
     if type(n) is ExcelError:
         return n
@@ -749,7 +753,7 @@ def fn_subtotal(ctx: Context, fn: Any, *refs: Any) -> Any:
     k = n - 100 if hidden else n  # type: ignore[operator]
     if not 1 <= k <= 11 or any(type(r) is not Ref for r in refs):
         return VALUE
-    return _aggregate(ctx, k, refs, hidden, True, False)  # type: ignore[arg-type]
+    return _aggregate(ctx, k, refs, hidden, True, False, True)  # type: ignore[arg-type]
 
 
 @register("AGGREGATE", 3, 255, "SSA", ctx=True)
