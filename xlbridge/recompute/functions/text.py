@@ -417,6 +417,12 @@ def fn_arraytotext(ctx: Context, array: Any, fmt: Any = None) -> Any:
     return out if len(out) <= 32767 else ExcelError("#VALUE!", "text longer than 32767 characters")
 
 
+def _count(haystack: str, needle: str, fold: bool) -> int:
+    """Non-overlapping occurrences of needle, as _nth counts them."""
+    h = haystack.casefold() if fold else haystack
+    return h.count(needle.casefold() if fold else needle)
+
+
 def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
     """Start of the n-th (negative: n-th from the end) occurrence of needle, or -1."""
     h = haystack.casefold() if fold else haystack
@@ -447,7 +453,12 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
     if type(n) is ExcelError:
         return n
     fold = False if mode is None else bool(to_number(mode) == 1.0)
-    match_end = False if end is None else bool(to_number(end) == 1.0)
+    e = 0.0 if end is None else to_number(end)
+    if type(e) is ExcelError:
+        return e
+    if e not in (0.0, 1.0):
+        return ExcelError("#VALUE!", "match_end must be 0 or 1")
+    match_end = e == 1.0
     k = math.floor(n)  # type: ignore[arg-type]
     if k == 0 or abs(k) > len(s) + 1 or (inst is not None and len(d) > len(s)):  # type: ignore
         return VALUE
@@ -456,7 +467,8 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
     else:
         pos = _nth(s, d, k, fold)  # type: ignore[arg-type]
         dl = len(d)  # type: ignore[arg-type]
-        if pos < 0 and match_end:
+        if pos < 0 and match_end and abs(k) == _count(s, d, fold) + 1:  # type: ignore[arg-type]
+            # the text's end (start, counting from the end) is one more delimiter, once
             pos, dl = (len(s), 0) if k > 0 else (0, 0)  # type: ignore[arg-type]
     if pos < 0:
         if not given_default:
