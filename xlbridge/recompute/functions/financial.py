@@ -77,6 +77,24 @@ def interest_payment(rate: float, per: float, nper: float, pv: float, fv: float,
     return (value + (-pmt if start else 0.0)) * rate  # type: ignore[operator]
 
 
+def principal_payment(rate: float, per: float, nper: float, pv: float, fv: float,
+                      start: bool) -> float | ExcelError:
+    """The principal part of payment ``per``, without PMT − IPMT's cancellation at high
+    rates: it grows by (1 + rate) each period from q = −rate·(pv + fv)/((1 + rate)^nper − 1)
+    (paid at the end), and a first payment at the start is all principal."""
+    pmt = payment(rate, nper, pv, fv, start)
+    if type(pmt) is ExcelError:
+        return pmt
+    if per < 1.0 or per >= nper + 1.0:
+        return _num_err("PPMT: the period must be between 1 and the number of periods")
+    if rate == 0.0:
+        return pmt
+    if start and per < 2.0:
+        return pmt
+    q = -rate * (pv + fv) / ((1.0 + rate) ** nper - 1.0)
+    return q * (1.0 + rate) ** (per - (2.0 if start else 1.0))
+
+
 def _start(t: float) -> bool:
     return t != 0.0
 
@@ -193,10 +211,10 @@ def _cumulative(rate: float, nper: float, pv: float, start: float, end: float, t
         if type(i) is ExcelError:
             return i
         if principal:
-            p = payment(rate, nper, pv, 0.0, typ == 1.0)
+            p = principal_payment(rate, float(per), nper, pv, 0.0, typ == 1.0)
             if type(p) is ExcelError:
                 return p
-            total += p - i  # type: ignore[operator]
+            total += p  # type: ignore[operator]
         else:
             total += i  # type: ignore[operator]
     return total
