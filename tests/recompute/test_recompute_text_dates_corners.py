@@ -1,5 +1,5 @@
-"""Corner cases of TEXTBEFORE/TEXTAFTER and DAYS360 that Excel's cached values in the corpus
-(TEXTBEFORE_TEXTAFTER.xlsx, DAYS_DAYS360.xlsx) settle."""
+"""Corner cases of TEXTBEFORE/TEXTAFTER, DAYS360 and SEARCH that Excel's cached values in the
+corpus (TEXTBEFORE_TEXTAFTER.xlsx, DAYS_DAYS360.xlsx, FIND_SEARCH.xlsx) settle."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ T = "123 the 456 the 891"
     ("=DAYS360(DATE(2025,1,1),DATE(2025,1,31),\"abc\")", ExcelError("#VALUE!")),
     ("=DAYS360(DATE(2025,1,1),DATE(2025,1,31),0.0001)", 29.0),
     ("=DAYS360(45992.000001,46000.999999)", 9.0), ("=DAYS(46000.999999,45992.000001)", 8.0),
+    # SEARCH: a ~ before a character that is no wildcard is dropped (FIND_SEARCH.xlsx)
+    ('=SEARCH("~d","My dear")', 4.0), ('=SEARCH("~*","a*b")', 2.0), ('=SEARCH("d~","My dear")', 4.0),
 ])
 def test_corner_case(formula: str, want: object) -> None:
     assert compute({"Z1": formula})["Z1"] == want, formula

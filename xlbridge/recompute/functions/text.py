@@ -252,6 +252,9 @@ def _find(s: str, within: str, start: float, fold: bool) -> Any:
     if fold:
         if s.endswith("~") and not s.endswith("~~"):
             s = s[:-1]  # an escape with nothing after it: Excel drops it
+        # SEARCH("~d", "My dear") is 4: a ~ before a character that is no wildcard is
+        # dropped too (Excel's cached value in FIND_SEARCH.xlsx)
+        s = re.sub(r"~([^*?~])", r"\1", s)
         if _has_wild(s):
             rx = _wild_re(s)
             m = rx.search(within, i - 1)
