@@ -26,6 +26,9 @@ T = "123 the 456 the 891"
     ("=DAYS360(DATE(2025,1,1),DATE(2025,1,31),0.0001)", 29.0),
     ("=DAYS360(45992.000001,46000.999999)", 9.0), ("=DAYS(46000.999999,45992.000001)", 8.0),
     # SEARCH: a ~ before a character that is no wildcard is dropped (FIND_SEARCH.xlsx)
+    # INDIRECT: a lone column or row is no reference (ROW_COLUM.xlsx)
+    ('=ROW(INDIRECT("h"))', ExcelError("#REF!")), ('=COLUMN(INDIRECT("H:H"))', 8.0),
+    ('=ROW(INDIRECT("3:3"))', 3.0), ('=ROW(INDIRECT("3"))', ExcelError("#REF!")),
     ('=SEARCH("~d","My dear")', 4.0), ('=SEARCH("~*","a*b")', 2.0), ('=SEARCH("d~","My dear")', 4.0),
 ])
 def test_corner_case(formula: str, want: object) -> None:

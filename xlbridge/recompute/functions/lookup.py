@@ -481,7 +481,9 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
                 continue
         return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
     (ra, ca), (rb, cb) = cells[0], cells[-1]
-    if (ra is None) != (rb is None) or (ca is None) != (cb is None):
+    # a whole column or row needs both ends ("H:H", "3:3"): "h" alone is no reference
+    if (ra is None) != (rb is None) or (ca is None) != (cb is None) or (
+            len(cells) == 1 and (ra is None or ca is None)):
         return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
     r1, r2 = (1, MAX_ROW) if ra is None else (ra, rb)
     c1, c2 = (1, MAX_COL) if ca is None else (ca, cb)
