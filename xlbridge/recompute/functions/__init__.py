@@ -66,6 +66,7 @@ from . import (  # noqa: F401
     numerals,
     probability,
     regexes,
+    regression,
     statistical,
     text,
 )
