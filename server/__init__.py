@@ -5,8 +5,9 @@ Modules, one concern each: ``db`` (engine, sessions, migrations), ``models`` (ta
 ``auth`` (tokens and roles), ``schemes`` (drafts, validation, publishing), ``cache``
 (published versions in memory) and ``fastpath`` (serving them without Flask), ``audit`` (the
 write log), ``ratelimit``, ``problems`` (problem+json errors), ``render`` (what the pages
-draw); blueprints ``api`` (JSON under /api), ``openapi`` (/openapi.json) and ``web`` (the
-pages for people). ``serving`` runs it under waitress: ``xlbridge serve``.
+draw), ``language`` (each request's language: Chinese unless the client asks for
+English); blueprints ``api`` (JSON under /api), ``openapi`` (/openapi.json) and ``web``
+(the pages for people). ``serving`` runs it under waitress: ``xlbridge serve``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from flask import Flask, Response, render_template, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from server import db
+from server import db, language
 from server.auth import TokenCache
 from server.cache import PublishedCache
 from server.csrf import CSRFError
 from server.fastpath import FastPath
 from server.problems import Problem, from_http_exception
 from server.ratelimit import FailureThrottle, TokenBuckets
+from xlbridge.i18n import t
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: XLBRIDGE_DB or the SQLite file in the user data folder
@@ -62,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     url = app.config["DATABASE_URL"]
     app.config["DATABASE_URL"] = db.database_url(url) if url else db.default_database_url()
 
+    language.init_app(app)  # first: every message of the request is in its language
     db.init_app(app)
     app.extensions["xlbridge_cache"] = PublishedCache(float(app.config["LATEST_TTL"]))
     app.extensions["xlbridge_tokens"] = TokenCache(float(app.config["AUTH_CACHE_SECONDS"]))
@@ -117,8 +120,8 @@ def _error_handlers(app: Flask) -> None:
             from server.editor import kept_on_sign_out
 
             return kept_on_sign_out()
-        return page(400, "表单已失效", "这个页面的表单已过期（例如期间重新登录过）。"
-                                       "请返回、刷新页面后再提交。")
+        return page(400, t("表单已失效"), t("这个页面的表单已过期（例如期间重新登录过）。"
+                                           "请返回、刷新页面后再提交。"))
 
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException) -> Response:
@@ -130,5 +133,5 @@ def _error_handlers(app: Flask) -> None:
             return on_http(exc)
         logging.getLogger("server").exception("unhandled error on %s %s", request.method,
                                               request.path)
-        return on_problem(Problem("the server failed on this request; it has been logged",
+        return on_problem(Problem(t("服务器处理这个请求时出错，已记入日志"),
                                   status=InternalServerError.code))

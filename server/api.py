@@ -17,11 +17,20 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from server import audit, schemes
-from server.auth import Actor, create_token, current_actor, requires, revoke_token, token_dict
+from server.auth import (
+    Actor,
+    create_token,
+    current_actor,
+    no_token,
+    requires,
+    revoke_token,
+    token_dict,
+)
 from server.cache import MAX_INT, Published, PublishedCache
 from server.db import get_db
 from server.models import TokenRow
 from server.problems import NotFound, Problem, TooManyRequests
+from xlbridge.i18n import quoted, t
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -47,7 +56,7 @@ def _limit_writes() -> None:
     wait = current_app.extensions["xlbridge_ratelimit"].take(key)
     if wait:
         seconds = 3600 if math.isinf(wait) else max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many writes; try again in {seconds} s",
+        raise TooManyRequests(t("写入过于频繁，请 {seconds} 秒后再试", seconds=seconds),
                               headers={"Retry-After": str(seconds)})
 
 
@@ -55,7 +64,7 @@ def _limit_writes() -> None:
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+    raise ValueError(t("{name} 不是 JSON 允许的数", name=name))
 
 
 def read_json(optional: bool = False) -> Any:
@@ -64,27 +73,28 @@ def read_json(optional: bool = False) -> Any:
     if not data.strip():
         if optional:
             return None
-        raise Problem("this request needs a JSON body", status=400)
+        raise Problem(t("这个请求需要一个 JSON 请求体"), status=400)
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise Problem("send the body as Content-Type: application/json", status=415)
+        raise Problem(t("请以 Content-Type: application/json 发送请求体"), status=415)
     try:
         return json.loads(data, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise Problem(f"the body is not valid JSON: {exc}", status=400) from None
+        raise Problem(t("请求体不是有效的 JSON：{error}", error=exc), status=400) from None
 
 
 def _optional_note(body: Any) -> str | None:
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise Problem("the body, if any, is a JSON object such as {\"note\": \"…\"}",
-                      status=422, errors=[{"path": "", "message": "expected an object",
+        raise Problem(t("请求体（如有）应为 JSON 对象，如 {example}",
+                        example='{"note": "…"}'),
+                      status=422, errors=[{"path": "", "message": t("应为 JSON 对象"),
                                            "severity": "error"}])
     note = body.get("note")
     if note is not None and not isinstance(note, str):
-        raise Problem("`note` must be text", status=422,
-                      errors=[{"path": "note", "message": "expected a string",
+        raise Problem(t("`note` 应为文字"), status=422,
+                      errors=[{"path": "note", "message": t("应为字符串"),
                                "severity": "error"}])
     return note
 
@@ -129,8 +139,10 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise Problem(f"`{name}` must be a whole number from {low} to {high}", status=400,
-                      errors=[{"path": name, "message": f"got {raw!r}", "severity": "error"}])
+        raise Problem(t("`{name}` 应为 {low} 到 {high} 之间的整数", name=name, low=low,
+                        high=high), status=400,
+                      errors=[{"path": name, "message": t("实际为{value}", value=quoted(raw)),
+                               "severity": "error"}])
     return value
 
 
@@ -163,10 +175,10 @@ def latest(scheme_id: str) -> Response:
     cache = _cache()
     pointer = cache.latest(get_db, scheme_id) if schemes.valid_scheme_id(scheme_id) else None
     if pointer is None or pointer.version is None:
-        raise NotFound(f"scheme '{scheme_id}' has no published version")
+        raise NotFound(schemes.no_published(scheme_id))
     pub = cache.version(get_db, scheme_id, pointer.version)
     if pub is None:  # pragma: no cover - the pointer names a row that exists
-        raise NotFound(f"scheme '{scheme_id}' has no published version")
+        raise NotFound(schemes.no_published(scheme_id))
     return published_response(pub, latest=True, deprecated_at=pointer.deprecated_at)
 
 
@@ -176,7 +188,7 @@ def versions(scheme_id: str) -> Response:
     found = schemes.history(get_db(), scheme_id)
     if not found and not _actor().can("editor"):
         # a scheme with only a draft does not exist for readers, as in the list and /latest
-        raise NotFound(f"scheme '{scheme_id}' has no published version")
+        raise NotFound(schemes.no_published(scheme_id))
     return json_response({"id": scheme_id, "versions": found})
 
 
@@ -185,7 +197,7 @@ def versions(scheme_id: str) -> Response:
 def version(scheme_id: str, version: int) -> Response:
     pub = _cache().version(get_db, scheme_id, version) if version <= MAX_INT else None
     if pub is None:
-        raise NotFound(f"scheme '{scheme_id}' has no version {version}")
+        raise NotFound(t("方案“{id}”没有第 {version} 版", id=scheme_id, version=version))
     return published_response(pub)
 
 
@@ -281,13 +293,14 @@ def list_tokens() -> Response:
 def new_token() -> Response:
     body = read_json()
     if not isinstance(body, dict) or not isinstance(body.get("role"), str):
-        raise Problem("send {\"role\": \"reader|editor|admin\", \"name\": \"…\"}", status=422,
-                      errors=[{"path": "role", "message": "required: reader, editor or admin",
+        raise Problem(t("请发送 {example}", example='{"role": "reader|editor|admin", "name": "…"}'),
+                      status=422,
+                      errors=[{"path": "role", "message": t("必填：reader、editor 或 admin"),
                                "severity": "error"}])
     name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
-        raise Problem("`name` must be text of at most 200 characters", status=422,
-                      errors=[{"path": "name", "message": "expected a short string",
+        raise Problem(t("`name` 应为不超过 200 个字符的文字"), status=422,
+                      errors=[{"path": "name", "message": t("应为较短的字符串"),
                                "severity": "error"}])
     db = get_db()
     token, row = create_token(db, body["role"], name, _actor())
@@ -300,7 +313,7 @@ def new_token() -> Response:
 @requires("admin")
 def delete_token(token_id: int) -> Response:
     if token_id > MAX_INT:
-        raise NotFound(f"no token with id {token_id}")
+        raise NotFound(no_token(token_id))
     db = get_db()
     row = revoke_token(db, token_id, _actor())
     db.commit()

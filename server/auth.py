@@ -25,8 +25,19 @@ from sqlalchemy.orm import Session
 
 from server.models import ROLES, TokenRow, utcnow
 from server.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, Unauthorized
+from xlbridge.i18n import N_, gettext, quoted, t
 
 RANK = {role: i for i, role in enumerate(ROLES)}
+#: each role as people call it (the API's role names stay the ids)
+ROLE_NAMES = {"reader": N_("读者"), "editor": N_("编辑"), "admin": N_("管理员")}
+
+
+def role_name(role: str) -> str:
+    return gettext(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def no_token(token_id: int) -> str:
+    return t("没有编号为 {id} 的令牌", id=token_id)
 TOKEN_PREFIX = "xlb_"
 
 
@@ -92,8 +103,8 @@ def create_token(db: Session, role: str, name: str, by: Actor) -> tuple[str, Tok
     from server.audit import record
 
     if role not in RANK:
-        raise Problem(f"role must be one of {', '.join(ROLES)}", status=422,
-                      errors=[{"path": "role", "message": f"unknown role {role!r}",
+        raise Problem(t("role 应为 {roles} 之一", roles="、".join(ROLES)), status=422,
+                      errors=[{"path": "role", "message": t("没有角色{role}", role=quoted(role)),
                                "severity": "error"}])
     name = name.strip() or role
     token = new_token()
@@ -114,15 +125,16 @@ def revoke_token(db: Session, token_id: int, by: Actor) -> TokenRow:
     begin_write(db)  # the check and the revocation in one write transaction
     row = db.get(TokenRow, token_id)
     if row is None:
-        raise NotFound(f"no token with id {token_id}")
+        raise NotFound(no_token(token_id))
     if row.revoked_at is None and row.role == "admin":
         admins = db.scalars(select(TokenRow.id).where(
             TokenRow.role == "admin", TokenRow.revoked_at.is_(None))
             .with_for_update()).all()
         if list(admins) == [row.id]:
-            raise Conflict(f"令牌 {row.id}（{row.name}）是最后一个有效的管理员令牌，不能撤销："
-                           "撤销后就没有人能发布方案或管理令牌了。请先创建另一个管理员令牌"
-                           "（xlbridge server token create --role admin）")
+            raise Conflict(t("令牌 {id}（{name}）是最后一个有效的管理员令牌，不能撤销："
+                             "撤销后就没有人能发布方案或管理令牌了。请先创建另一个管理员令牌"
+                             "（xlbridge server token create --role admin）",
+                             id=row.id, name=row.name))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         record(db, by, "token.revoke", before=f"token {row.id}",
@@ -156,7 +168,7 @@ def throttle_wait() -> int:
 def _refuse_throttled() -> None:
     wait = throttle_wait()
     if wait:
-        raise TooManyRequests(f"令牌校验失败次数过多：这个地址请 {wait} 秒后再试",
+        raise TooManyRequests(t("令牌校验失败次数过多：这个地址请 {wait} 秒后再试", wait=wait),
                               headers={"Retry-After": str(wait)})
 
 
@@ -211,11 +223,12 @@ def authorize(role: str) -> Actor:
     actor = current_actor()
     if actor is None:
         if request.headers.get("Authorization"):
-            raise Unauthorized("the token is unknown or revoked")
+            raise Unauthorized(t("这个令牌无效或已被撤销"))
         raise Unauthorized()
     if not actor.can(role):
-        raise Forbidden(f"this needs the {role} role; the token '{actor.name}' is a "
-                        f"{actor.role}")
+        raise Forbidden(t("这需要{role}（{role_id}）角色；令牌“{name}”是{actual}（{actual_id}）",
+                          role=role_name(role), role_id=role, name=actor.name,
+                          actual=role_name(actor.role), actual_id=actor.role))
     return actor
 
 

@@ -49,6 +49,7 @@ from server.problems import Conflict, Invalid, NotFound, PreconditionFailed, Pro
 from server.web import published_scheme, require_session
 from server.yamltext import from_yaml, tidy, to_yaml
 from xlbridge.engine import CompiledScheme, compile_scheme
+from xlbridge.i18n import quoted, t
 from xlbridge.scheme.issues import Issue, SchemeInvalid
 from xlbridge.scheme.load import load_scheme_file
 from xlbridge.scheme.model import Scheme
@@ -77,7 +78,7 @@ def _limit_writes() -> None:
                                                              f"{actor.name}")
     if wait:
         seconds = 3600 if math.isinf(wait) else max(1, math.ceil(wait))
-        raise Problem(f"保存过于频繁，请 {seconds} 秒后再试", status=429,
+        raise Problem(t("保存过于频繁，请 {seconds} 秒后再试", seconds=seconds), status=429,
                       headers={"Retry-After": str(seconds)})
 
 
@@ -164,8 +165,8 @@ def _posted(scheme_id: str, row: DraftRow | None) -> tuple[State, str]:
         if not isinstance(doc, dict):
             state = _check(scheme_id, base, dirty=True)
             state.yaml = text
-            state.yaml_errors = [Issue("error", "", "YAML 的顶层须是键值对（id、title、parts …），"
-                                       "而不是列表或单个值", "not_mapping", "YAML", 1)]
+            message = t("YAML 的顶层须是键值对（id、title、parts …），而不是列表或单个值")
+            state.yaml_errors = [Issue("error", "", message, "not_mapping", "YAML", 1)]
             return state, action
         if action.split(":")[0] in ("add", "del", "up"):
             return _check(scheme_id, forms.act(doc, action), dirty=True), action
@@ -295,7 +296,7 @@ def kept_on_sign_out() -> Response:
         except ValueError:
             pass
     html = render_template("kept.html", text=text, actor=None,
-                           reason="登录已过期" if g.get("session_expired") else "尚未登录")
+                           reason=t("登录已过期") if g.get("session_expired") else t("尚未登录"))
     return Response(html, status=401, mimetype="text/html")
 
 
@@ -315,12 +316,13 @@ def _shipped() -> list[tuple[str, str]]:
 
 
 def _empty(scheme_id: str) -> dict:
-    return {"id": scheme_id, "version": 1, "title": "新考核方案", "unit": "个人",
+    return {"id": scheme_id, "version": 1, "title": t("新考核方案"), "unit": t("个人"),
             "period": "year", "max_score": 100,
-            "parts": [{"id": "part1", "title": "考核项目一", "method": "direct", "points": 100}],
-            "tiers": [{"label": "优秀", "at_least": 90}, {"label": "合格", "at_least": 60,
-                                                           "below": 90},
-                      {"label": "不合格", "below": 60}]}
+            "parts": [{"id": "part1", "title": t("考核项目一"), "method": "direct",
+                       "points": 100}],
+            "tiers": [{"label": t("优秀"), "at_least": 90},
+                      {"label": t("合格"), "at_least": 60, "below": 90},
+                      {"label": t("不合格"), "below": 60}]}
 
 
 def draft_document(scheme: Scheme) -> dict:
@@ -349,7 +351,7 @@ def new_draft() -> Response | str:
                                    if_none_match=ETags(star_tag=True))
             except PreconditionFailed:
                 db.rollback()
-                error = "这个方案已有草稿：请打开它继续编辑，或先放弃它。"
+                error = t("这个方案已有草稿：请打开它继续编辑，或先放弃它。")
             except (Conflict, Invalid) as exc:
                 db.rollback()
                 error = exc.detail
@@ -363,13 +365,13 @@ def _starting_document(start: str, scheme_id: str) -> dict:
     if start == "published":
         scheme = schemes.latest_scheme(get_db(), scheme_id)
         if scheme is None:
-            raise ValueError(f"方案 {scheme_id or '（未选择）'} 还没有已发布的版本")
+            raise ValueError(schemes.no_published(scheme_id or t("（未选择）")))
         return draft_document(scheme)
     if start == "shipped":
         shipped_id = request.form.get("shipped", "")
         path = REPO_SCHEMES / f"{shipped_id}.yaml"
         if shipped_id not in dict(_shipped()) or not path.is_file():
-            raise ValueError(f"没有随附的方案 {shipped_id or '（未选择）'}")
+            raise ValueError(t("没有随附的方案 {id}", id=shipped_id or t("（未选择）")))
         doc = draft_document(load_scheme_file(path).scheme)
         if scheme_id:
             doc["id"] = scheme_id
@@ -381,13 +383,13 @@ def _starting_document(start: str, scheme_id: str) -> dict:
         except ValueError:
             doc = None
         if not isinstance(doc, dict):
-            raise ValueError("没有可用的方案内容")
+            raise ValueError(t("没有可用的方案内容"))
         doc["id"] = scheme_id or doc.get("id", "")
     else:
-        raise ValueError("请选择草稿从哪里开始")
+        raise ValueError(t("请选择草稿从哪里开始"))
     if not schemes.valid_scheme_id(str(doc.get("id", ""))):
-        raise ValueError(f"“{doc.get('id', '')}”不能作为方案编号：请用小写字母、数字和连字符，"
-                         "如 county-dept-2016")
+        raise ValueError(t("{id}不能作为方案编号：{rule}", id=quoted(doc.get("id", "")),
+                           rule=schemes.id_rule()))
     return doc
 
 
@@ -399,8 +401,8 @@ def discard(scheme_id: str) -> Response:
                              ETags([request.form.get("etag", "")]))
     except PreconditionFailed:
         get_db().rollback()
-        raise PreconditionFailed("草稿在您打开之后被别人修改过，没有放弃；"
-                                 "请重新打开草稿查看") from None
+        raise PreconditionFailed(t("草稿在您打开之后被别人修改过，没有放弃；"
+                                   "请重新打开草稿查看")) from None
     return redirect(url_for("web.index"), code=303)
 
 
@@ -419,7 +421,7 @@ def preview_page(scheme_id: str) -> str:
         except previews.TableError as exc:
             error = str(exc)
     elif request.method == "POST":
-        error = "请选择一个 CSV 或 .xlsx 文件"
+        error = t("请选择一个 CSV 或 .xlsx 文件")
     result = _preview(state, table) if error is None else None
     return render_template("preview.html", state=state, row=row, preview=result, error=error,
                            has_examples=previews.example_table(scheme_id) is not None,
@@ -465,17 +467,17 @@ def _note() -> str | None:
 def submit(scheme_id: str) -> Response:
     note = _note()
     if note is None:
-        return _review(scheme_id, "请写明这次修改了什么（审核说明必填）", 422)
+        return _review(scheme_id, t("请写明这次修改了什么（审核说明必填）"), 422)
     if _check(scheme_id, _stored_doc(_draft(scheme_id))).errors:
-        return _review(scheme_id, "草稿有错误，修正后才能提交审核", 422)
+        return _review(scheme_id, t("草稿有错误，修正后才能提交审核"), 422)
     _limit_writes()
     try:
         schemes.submit_draft(get_db(), g.actor, scheme_id,
                              ETags([request.form.get("etag", "")]), note)
     except PreconditionFailed:
         get_db().rollback()
-        return _review(scheme_id, "草稿在您打开审核页之后又被修改过：请看下面的最新内容后"
-                                  "再提交", 409)
+        return _review(scheme_id, t("草稿在您打开审核页之后又被修改过：请看下面的最新内容后"
+                                    "再提交"), 409)
     return redirect(url_for("editor.review", scheme_id=scheme_id), code=303)
 
 
@@ -484,7 +486,7 @@ def publish(scheme_id: str) -> Response:
     authorize("admin")
     note = _note()
     if note is None:
-        return _review(scheme_id, "请填写发布说明（必填）：它会记入版本历史和审计日志", 422)
+        return _review(scheme_id, t("请填写发布说明（必填）：它会记入版本历史和审计日志"), 422)
     _limit_writes()
     db = get_db()
     try:
@@ -493,10 +495,10 @@ def publish(scheme_id: str) -> Response:
                                        current_app.extensions["xlbridge_cache"])
     except PreconditionFailed:
         db.rollback()
-        return _review(scheme_id, "草稿在您审核之后又被修改过，没有发布：请查看下面的最新内容，"
-                                  "确认后再发布", 409)
+        return _review(scheme_id, t("草稿在您审核之后又被修改过，没有发布：请查看下面的最新内容，"
+                                    "确认后再发布"), 409)
     except Invalid:
         db.rollback()
-        return _review(scheme_id, "草稿有错误，不能发布：请先修正下面列出的错误", 422)
+        return _review(scheme_id, t("草稿有错误，不能发布：请先修正下面列出的错误"), 422)
     return redirect(url_for("web.scheme_page", scheme_id=scheme_id, version=pub.version,
                             published=1), code=303)

@@ -19,6 +19,7 @@ from xlbridge.arith import fmt
 from xlbridge.csvio import CsvInputError, csv_rows, records_from_rows
 from xlbridge.engine import CompiledScheme, PopulationResult, RecordResult, score_population
 from xlbridge.engine.record import NO_GRADE
+from xlbridge.i18n import t, tp
 from xlbridge.store import REPO_SCHEMES
 
 #: an uploaded table is read up to this many records (an office has hundreds, not more)
@@ -45,22 +46,23 @@ def example_table(scheme_id: str) -> RecordTable | None:
 
 def read_table(data: bytes, filename: str) -> RecordTable:
     """An uploaded CSV or .xlsx file as rows; TableError says why it cannot be read."""
-    name = filename or "上传的文件"
+    name = filename or t("上传的文件")
     lower = name.lower()
     if not data:
-        raise TableError(f"{name}：文件是空的；需要一行表头和每条记录一行")
+        raise TableError(t("{name}：文件是空的；需要一行表头和每条记录一行", name=name))
     if lower.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
         rows = _xlsx_rows(data, name)
     elif lower.endswith((".xls", ".et")):
-        raise TableError(f"{name}：不能读取旧版 .xls/.et 文件；请在 Excel 或 WPS 中另存为 .xlsx "
-                         "或 CSV（UTF-8）")
+        raise TableError(t("{name}：不能读取旧版 .xls/.et 文件；请在 Excel 或 WPS 中另存为 "
+                           ".xlsx 或 CSV（UTF-8）", name=name))
     else:
         try:
             rows = csv_rows(data, name)
         except CsvInputError as exc:
             raise TableError(str(exc)) from None
     if len(rows) - 1 > MAX_RECORDS:
-        raise TableError(f"{name}：有 {len(rows) - 1} 行记录，预览最多读取 {MAX_RECORDS} 行")
+        raise TableError(t("{name}：有 {n} 行记录，预览最多读取 {most} 行", name=name,
+                           n=len(rows) - 1, most=MAX_RECORDS))
     return RecordTable(name, rows)
 
 
@@ -70,8 +72,8 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[Any]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError(f"{name}：不是可读取的 .xlsx 工作簿（{type(exc).__name__}）；"
-                         "请在 Excel 中重新保存") from None
+        raise TableError(t("{name}：不是可读取的 .xlsx 工作簿（{error}）；请在 Excel 中重新保存",
+                           name=name, error=type(exc).__name__)) from None
     try:
         sheet = book.worksheets[0]
         rows: list[list[Any]] = []
@@ -177,11 +179,11 @@ def compare(table: RecordTable, draft: CompiledScheme,
         old = _outcome(published, olds[i]) if published is not None and i < len(olds) else None
         what = []
         if old is not None:
-            what = [name for name, a, b in (("总分", old.total, new.total),
-                                            ("等次", old.grade, new.grade),
-                                            ("奖金", old.pay, new.pay)) if a != b]
+            what = [name for name, a, b in ((t("总分"), old.total, new.total),
+                                            (tp("web", "等次"), old.grade, new.grade),
+                                            (tp("web", "奖金"), old.pay, new.pay)) if a != b]
             if old.problem != new.problem and not what:
-                what = ["说明"]
+                what = [t("说明")]
         if old is None or what:
             preview.changes.append(Change(r.row, _who(draft, r), old, new, what))
         else:

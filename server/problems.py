@@ -3,8 +3,12 @@
 Operations raise :class:`Problem` (or a subclass); the app turns it, and every other HTTP
 error of the API, into::
 
-    {"type": "...#precondition-failed", "title": "Precondition Failed", "status": 412,
-     "detail": "the draft changed since you read it", "errors": [{"path": ..., ...}]}
+    {"type": ".../precondition-failed", "title": "前提条件不满足", "status": 412,
+     "detail": "草稿在您读取之后被修改过", "errors": [{"path": ..., ...}]}
+
+``title`` and ``detail`` are in the request's language (:mod:`server.language`: Chinese
+unless the client asks for English); ``type`` is the status's English name as a slug, an
+identifier that stays the same in every language.
 """
 
 from __future__ import annotations
@@ -17,10 +21,26 @@ from flask import Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from xlbridge.i18n import N_, gettext, t
 from xlbridge.scheme.issues import Issue
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://xlbridge.invalid/problems/"
+#: the ``title`` of each status the server answers with (others: Werkzeug's English name)
+TITLES = {
+    400: N_("请求有误"), 401: N_("需要令牌"), 403: N_("权限不够"), 404: N_("找不到"),
+    405: N_("不支持的请求方法"), 409: N_("冲突"), 412: N_("前提条件不满足"),
+    413: N_("请求内容过大"), 415: N_("不支持的内容类型"), 422: N_("内容无效"),
+    428: N_("缺少前提条件"), 429: N_("请求过于频繁"), 500: N_("服务器内部错误"),
+    503: N_("服务暂不可用"),
+}
+
+
+def title_of(status: int) -> str:
+    """The status's name in the request's language."""
+    if status in TITLES:
+        return gettext(TITLES[status])
+    return HTTP_STATUS_CODES.get(status, "Error")
 
 
 def issue_dict(issue: Issue) -> dict[str, Any]:
@@ -49,9 +69,9 @@ class Problem(Exception):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        title = HTTP_STATUS_CODES.get(self.status, "Error")
-        slug = self.slug or title.lower().replace(" ", "-").replace("'", "")
-        out: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title,
+        name = HTTP_STATUS_CODES.get(self.status, "Error")
+        slug = self.slug or name.lower().replace(" ", "-").replace("'", "")
+        out: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title_of(self.status),
                                "status": self.status, "detail": self.detail}
         if self.errors:
             out["errors"] = self.errors
@@ -92,7 +112,8 @@ class Invalid(Problem):
 class Unauthorized(Problem):
     status = 401
 
-    def __init__(self, detail: str = "send `Authorization: Bearer <token>`"):
+    def __init__(self, detail: str | None = None):
+        detail = detail or t("请在请求头中发送 `Authorization: Bearer <令牌>`")
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="xlbridge"'})
 
 
@@ -105,12 +126,24 @@ class TooManyRequests(Problem):
 
 
 def from_http_exception(exc: HTTPException) -> Problem:
-    """A werkzeug error (404 route, 405, 413…) in the same problem+json shape."""
+    """A werkzeug error (404 route, 405, 413…) in the same problem+json shape, its detail
+    in the request's language (Werkzeug's own descriptions are English)."""
+    from flask import request
+
     status = exc.code or 500
-    detail = exc.description or HTTP_STATUS_CODES.get(status, "error")
     headers = {}
-    if status == 405 and getattr(exc, "valid_methods", None):
-        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-    if status == 413:
-        detail = "the request body is larger than this server accepts"
+    if status == 404:
+        detail = t("这个地址上没有内容：{path}", path=request.path)
+    elif status == 405:
+        allowed = ", ".join(getattr(exc, "valid_methods", None) or ())
+        if allowed:
+            headers["Allow"] = allowed
+        detail = t("{path} 不接受 {method} 请求；可用的方法：{allowed}", path=request.path,
+                   method=request.method, allowed=allowed or "—")
+    elif status == 413:
+        detail = t("请求内容超过了这个服务器接受的大小")
+    elif status == 400:
+        detail = t("服务器读不懂这个请求（格式有误）")
+    else:
+        detail = title_of(status)
     return Problem(detail, status=status, headers=headers)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlbridge.arith import HUNDRED, ONE, ZERO, fmt
+from xlbridge.i18n import t, tp
 from xlbridge.scheme.describe import (
     METHOD_NAMES,
     PERIOD_NAMES,
@@ -21,6 +22,7 @@ from xlbridge.scheme.describe import (
     condition_text,
     describe,
     item_text,
+    named,
     part_scoring,
     part_terms,
     payout_lines,
@@ -62,17 +64,18 @@ def part_rows(scheme: Scheme, names: Names | None = None) -> list[PartRow]:
             pts = res.points.get(part.id, ZERO)
             scale = res.scale.get(part.id)
             share = pts * per_point * HUNDRED
-            written = (f"权重 {pct(part.weight)}" if part.weight is not None
-                       else f"{fmt(part.points)} 分" if part.points is not None else "")
+            written = (t("权重 {weight}", weight=pct(part.weight)) if part.weight is not None
+                       else t("{points} 分", points=fmt(part.points))
+                       if part.points is not None else "")
             bits = []
             if scale is not None and scale != pts:
-                bits.append(f"按{fmt(scale)}分制折算")
+                bits.append(t("按{scale}分制折算", scale=fmt(scale)))
             bits.extend(part_terms(scheme, part, names))
             bits.extend(part_scoring(part, names))
             rows.append(PartRow(depth, part.id, part.title,
-                                METHOD_NAMES.get(part.method, part.method), fmt(pts),
+                                named(METHOD_NAMES, part.method), fmt(pts),
                                 f"{fmt(share.quantize(Decimal('0.1')))}%", written,
-                                "；".join(bits), float(min(share, HUNDRED))))
+                                t("；").join(bits), float(min(share, HUNDRED))))
             if isinstance(part, CompositePart):
                 inner = scale if scale else pts
                 walk(part.parts, depth + 1, pts * per_point / inner if inner else ZERO)
@@ -143,27 +146,28 @@ def rule_sections(scheme: Scheme, names: Names | None = None) -> list[Section]:
                 yield from composites(p.parts)
 
     for part in composites(scheme.parts):
-        for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
+        for name, word in (("bonuses", t("加分")), ("deductions", t("扣分"))):
             adj = getattr(part, name)
             if adj:
                 out.append(_adjustment_section(adj, word, names, f"{part.title} · "))
-    for name, word in (("bonuses", "加分"), ("deductions", "扣分")):
+    for name, word in (("bonuses", t("加分")), ("deductions", t("扣分"))):
         adj = getattr(scheme, name)
         if adj:
             out.append(_adjustment_section(adj, word, names))
     if scheme.conditions:
-        out.append(Section("否决、门槛与等次条件",
+        out.append(Section(t("否决、门槛与等次条件"),
                            [condition_text(c, names) for c in scheme.conditions]))
     gates = [(t.label, t.requires) for t in scheme.tiers if t.requires]
     if gates:
-        out.append(Section("等次门槛", [f"{label}须：{'，'.join(names.expr(r) for r in req)}"
-                                        for label, req in gates]))
+        out.append(Section(t("等次门槛"), [
+            t("{tier}须：{conditions}", tier=label,
+              conditions=t("，").join(names.expr(r) for r in req)) for label, req in gates]))
     if scheme.quotas:
         out.append(Section(quota_head(scheme, names), quota_lines(scheme, names)))
     for r in scheme.rank_rules:
         out.append(Section(r.title, [rank_rule_text(r, names)]))
     if scheme.payout:
-        out.append(Section("奖金", payout_lines(scheme, names)))
+        out.append(Section(tp("web", "奖金"), payout_lines(scheme, names)))
     if scheme.aggregation:
         out.append(Section(scheme.aggregation.title, aggregation_lines(scheme, names)))
     return out
@@ -171,12 +175,13 @@ def rule_sections(scheme: Scheme, names: Names | None = None) -> list[Section]:
 
 def facts(scheme: Scheme, names: Names | None = None) -> list[tuple[str, str]]:
     names = names or Names(scheme)
-    out = [("考核对象", scheme.unit), ("周期", PERIOD_NAMES.get(scheme.period, scheme.period)),
-           ("满分", fmt(scheme.max_score))]
+    out = [(tp("web", "考核对象"), scheme.unit),
+           (tp("web", "周期"), named(PERIOD_NAMES, scheme.period)),
+           (t("满分"), fmt(scheme.max_score))]
     if scheme.groups:
-        out.append(("分组", names.join(scheme.groups)))
+        out.append((t("分组"), names.join(scheme.groups)))
     if scheme.source:
-        out.append(("依据", scheme.source))
+        out.append((t("依据"), scheme.source))
     return out
 
 

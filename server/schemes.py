@@ -44,6 +44,7 @@ from server.problems import (
     PreconditionRequired,
     Problem,
 )
+from xlbridge.i18n import quoted, t, tn
 from xlbridge.scheme.issues import Issue, SchemeInvalid
 from xlbridge.scheme.load import SchemeSource, scheme_from_data
 from xlbridge.scheme.model import Scheme
@@ -74,6 +75,15 @@ def valid_scheme_id(scheme_id: str) -> bool:
     return len(scheme_id) <= 100 and bool(SCHEME_ID_PATTERN.match(scheme_id))
 
 
+def id_rule() -> str:
+    """What a scheme id is made of, for a message."""
+    return t("方案编号由小写字母、数字和连字符组成，如 county-dept-2016")
+
+
+def no_published(scheme_id: str) -> str:
+    return t("方案“{id}”还没有已发布的版本", id=scheme_id)
+
+
 def check_document(doc: Any, scheme_id: str | None = None, version: int | None = None,
                    previous: Scheme | None = None, source: SchemeSource | None = None
                    ) -> tuple[Scheme | None, list[Issue]]:
@@ -85,15 +95,16 @@ def check_document(doc: Any, scheme_id: str | None = None, version: int | None =
     document's keys were written (a YAML text's lines), for messages.
     """
     if not isinstance(doc, dict):
-        return None, [Issue("error", "", "a scheme must be a JSON object (id, version, title, "
-                                         "…)", "not_mapping")]
+        return None, [Issue("error", "", t("方案应为 JSON 对象（id、version、title …）"),
+                            "not_mapping")]
     doc = dict(doc)
     issues: list[Issue] = []
     if version is not None:
         doc["version"] = version
     if scheme_id is not None and doc.get("id") != scheme_id:
-        issues.append(Issue("error", "id", f"the id must be '{scheme_id}', the scheme this "
-                                           f"draft belongs to; got {doc.get('id')!r}",
+        issues.append(Issue("error", "id", t("编号应为“{id}”（这份草稿所属的方案），"
+                                             "实际为{got}", id=scheme_id,
+                                             got=quoted(doc.get("id"))),
                             "id_mismatch"))
     source = source or SchemeSource("<document>")
     try:
@@ -101,13 +112,15 @@ def check_document(doc: Any, scheme_id: str | None = None, version: int | None =
     except SchemeInvalid as exc:
         return None, issues + exc.report.issues
     except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
-        return None, [*issues, Issue("error", "", f"cannot read the document: {exc}", "unreadable")]
+        return None, [*issues, Issue("error", "", t("读不出这份文档：{error}", error=exc),
+                                     "unreadable")]
     try:
         report = validate(scheme, source, previous)
     except Exception as exc:  # a validator bug must not become a 500 for the editor
         log.exception("validator failed on %s", scheme.id)
-        return None, [*issues, Issue("error", "", "the validator failed on this document "
-                                     f"({type(exc).__name__}); report it", "internal")]
+        return None, [*issues, Issue("error", "", t("校验程序处理这份文档时出错（{error}）；"
+                                                    "请报告这个问题", error=type(exc).__name__),
+                                     "internal")]
     issues += report.issues
     return (scheme if not any(i.severity == "error" for i in issues) else None), issues
 
@@ -126,7 +139,7 @@ def report_dict(issues: list[Issue]) -> dict[str, Any]:
 def scheme_row(db: Session, scheme_id: str) -> SchemeRow:
     row = db.get(SchemeRow, scheme_id) if valid_scheme_id(scheme_id) else None
     if row is None:
-        raise NotFound(f"no scheme '{scheme_id}'")
+        raise NotFound(t("没有方案“{id}”", id=scheme_id))
     return row
 
 
@@ -195,7 +208,7 @@ def latest_scheme(db: Session, scheme_id: str) -> Scheme | None:
 def draft_row(db: Session, scheme_id: str) -> DraftRow:
     row = db.get(DraftRow, scheme_id) if valid_scheme_id(scheme_id) else None
     if row is None:
-        raise NotFound(f"scheme '{scheme_id}' has no draft")
+        raise NotFound(t("方案“{id}”没有草稿", id=scheme_id))
     return row
 
 
@@ -209,7 +222,7 @@ def detail(db: Session, scheme_id: str, with_draft: bool) -> dict[str, Any]:
     row = scheme_row(db, scheme_id)
     versions = history(db, scheme_id)
     if row.latest_version is None and not with_draft:
-        raise NotFound(f"scheme '{scheme_id}' has no published version")
+        raise NotFound(no_published(scheme_id))
     published_at = versions[-1]["published_at"] if versions else None
     out = summary(row)
     out["published_at"] = published_at
@@ -248,18 +261,15 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
                cache: PublishedCache | None = None) -> DraftResult:
     """Create the scheme's draft, or replace it when ``If-Match`` names its current ETag."""
     if not valid_scheme_id(scheme_id):
-        raise Invalid(f"'{scheme_id}' is not a scheme id",
-                      errors=[Issue("error", "id", "a scheme id is lowercase letters, digits "
-                                                   "and dashes, e.g. 'county-dept-2016'",
-                                    "bad_id")])
+        raise Invalid(t("“{id}”不能作为方案编号", id=scheme_id),
+                      errors=[Issue("error", "id", id_rule(), "bad_id")])
     if not isinstance(doc, dict):
-        raise Invalid("a draft is a scheme document: a JSON object",
-                      errors=[Issue("error", "", "expected a JSON object", "not_mapping")])
+        raise Invalid(t("草稿应为方案文档：一个 JSON 对象"),
+                      errors=[Issue("error", "", t("应为 JSON 对象"), "not_mapping")])
     begin_write(db)
     scheme = db.get(SchemeRow, scheme_id)
     if scheme is not None and scheme.deprecated_at is not None:
-        raise Conflict(f"scheme '{scheme_id}' is deprecated; an admin must lift the "
-                       "deprecation before it takes new drafts")
+        raise Conflict(t("方案“{id}”已停用；须由管理员恢复使用后才能新建草稿", id=scheme_id))
     base = scheme.latest_version if scheme else None
     doc = dict(doc)
     doc.setdefault("id", scheme_id)
@@ -271,8 +281,8 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
     etag = new_draft_etag()
     if existing is None:
         if _preconditions_given(if_match):
-            raise PreconditionFailed(f"scheme '{scheme_id}' has no draft to match If-Match; "
-                                     "create one without If-Match")
+            raise PreconditionFailed(t("方案“{id}”没有可与 If-Match 比对的草稿；"
+                                       "新建草稿时请不要发送 If-Match", id=scheme_id))
         if scheme is None:
             scheme = SchemeRow(id=scheme_id, title=title, created_by=actor.name, created_at=now)
             db.add(scheme)
@@ -286,17 +296,17 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
         created = True
     else:
         if if_none_match is not None and if_none_match.star_tag:
-            raise PreconditionFailed(f"scheme '{scheme_id}' already has a draft",
+            raise PreconditionFailed(t("方案“{id}”已有草稿", id=scheme_id),
                                      current_etag=existing.etag)
         if not _preconditions_given(if_match):
             raise PreconditionRequired(
-                f"scheme '{scheme_id}' already has a draft (by {existing.updated_by}); send "
-                "If-Match with its ETag to replace it", current_etag=existing.etag)
+                t("方案“{id}”已有草稿（{by}）；要替换它，请用 If-Match 发送它的 ETag",
+                  id=scheme_id, by=existing.updated_by), current_etag=existing.etag)
         if not _matches(if_match, existing.etag):
             raise PreconditionFailed(
-                f"the draft of '{scheme_id}' changed since you read it (last saved by "
-                f"{existing.updated_by} at {existing.updated_at.isoformat()}); read it again "
-                "and redo your change", current_etag=existing.etag)
+                t("方案“{id}”的草稿在您读取之后被修改过（最后由 {by} 于 {at} 保存）；"
+                  "请重新读取后再修改", id=scheme_id, by=existing.updated_by,
+                  at=existing.updated_at.isoformat()), current_etag=existing.etag)
         result = db.execute(update(DraftRow)
                             .where(DraftRow.scheme_id == scheme_id,
                                    DraftRow.etag == existing.etag)
@@ -304,7 +314,7 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
                                     updated_by=actor.name)
                             .execution_options(synchronize_session=False))
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise PreconditionFailed(f"the draft of '{scheme_id}' changed while you saved it")
+            raise PreconditionFailed(t("方案“{id}”的草稿在保存过程中被修改过", id=scheme_id))
         if scheme.latest_version is None:
             scheme.title = title
         record(db, actor, "draft.update", scheme_id, before=existing.etag, after=etag)
@@ -313,8 +323,8 @@ def save_draft(db: Session, actor: Actor, scheme_id: str, doc: Any,
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise PreconditionFailed(f"another editor created the draft of '{scheme_id}' at the "
-                                 "same moment; read it and redo your change") from None
+        raise PreconditionFailed(t("另一位编辑同时新建了方案“{id}”的草稿；请读取它后再修改",
+                                   id=scheme_id)) from None
     row = db.get(DraftRow, scheme_id)
     db.refresh(row)
     _, issues = check_document(json.loads(row.body), scheme_id, doc["version"],
@@ -326,16 +336,15 @@ def delete_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | No
     begin_write(db)
     row = draft_row(db, scheme_id)
     if not _preconditions_given(if_match):
-        raise PreconditionRequired("send If-Match with the draft's ETag to discard it",
+        raise PreconditionRequired(t("要放弃草稿，请用 If-Match 发送草稿的 ETag"),
                                    current_etag=row.etag)
     if not _matches(if_match, row.etag):
-        raise PreconditionFailed("the draft changed since you read it",
-                                 current_etag=row.etag)
+        raise PreconditionFailed(t("草稿在您读取之后被修改过"), current_etag=row.etag)
     result = db.execute(delete(DraftRow).where(DraftRow.scheme_id == scheme_id,
                                                DraftRow.etag == row.etag)
                         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed("the draft changed while you discarded it")
+        raise PreconditionFailed(t("草稿在放弃过程中被修改过"))
     record(db, actor, "draft.delete", scheme_id, before=row.etag, after=None)
     scheme = db.get(SchemeRow, scheme_id)
     if scheme is not None and scheme.latest_version is None:
@@ -370,7 +379,7 @@ def submit_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | No
     begin_write(db)
     draft = draft_row(db, scheme_id)
     if not _matches(if_match, draft.etag):
-        raise PreconditionFailed("the draft changed since you read it; review it again",
+        raise PreconditionFailed(t("草稿在您读取之后被修改过；请重新审核"),
                                  current_etag=draft.etag)
     row = record(db, actor, "draft.submit", scheme_id, before=draft.etag,
                  detail={"note": note})
@@ -399,19 +408,20 @@ def publish_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | N
     begin_write(db)
     draft = draft_row(db, scheme_id)
     if _preconditions_given(if_match) and not _matches(if_match, draft.etag):
-        raise PreconditionFailed("the draft changed since you reviewed it; review it again",
+        raise PreconditionFailed(t("草稿在您审核之后被修改过；请重新审核"),
                                  current_etag=draft.etag)
     scheme = scheme_row(db, scheme_id)
     if scheme.deprecated_at is not None:
-        raise Conflict(f"scheme '{scheme_id}' is deprecated; lift the deprecation first")
+        raise Conflict(t("方案“{id}”已停用；请先恢复使用", id=scheme_id))
     previous = scheme.latest_version
     version = (previous or 0) + 1
     parsed, issues = check_document(json.loads(draft.body), scheme_id, version,
                                     latest_scheme(db, scheme_id))
     if parsed is None:
         n = sum(1 for i in issues if i.severity == "error")
-        raise Invalid(f"the draft of '{scheme_id}' has {n} error{'s' if n != 1 else ''}; "
-                      "fix them and publish again", errors=issues)
+        raise Invalid(tn("方案“{id}”的草稿有 {n} 个错误；请修正后再发布",
+                         "方案“{id}”的草稿有 {n} 个错误；请修正后再发布", n, id=scheme_id),
+                      errors=issues)
     body = published_bytes(parsed)
     row = VersionRow(scheme_id=scheme_id, version=version, title=parsed.title,
                      body=body.decode("utf-8"), etag=etag_of(body), published_at=utcnow(),
@@ -421,7 +431,7 @@ def publish_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | N
                                                DraftRow.etag == draft.etag)
                         .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreconditionFailed("the draft changed while it was being published")
+        raise PreconditionFailed(t("草稿在发布过程中被修改过"))
     scheme.latest_version = version
     scheme.title = parsed.title
     record(db, actor, "scheme.publish", scheme_id,
@@ -432,8 +442,8 @@ def publish_draft(db: Session, actor: Actor, scheme_id: str, if_match: ETags | N
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict(f"version {version} of '{scheme_id}' was published by someone else at "
-                       "the same moment") from None
+        raise Conflict(t("方案“{id}”的第 {version} 版同时被别人发布了", id=scheme_id,
+                         version=version)) from None
     cache.forget_latest(scheme_id)
     return from_row(row), [i for i in issues if i.severity != "error"]
 
@@ -443,7 +453,7 @@ def set_deprecated(db: Session, actor: Actor, scheme_id: str, deprecated: bool,
     begin_write(db)
     row = scheme_row(db, scheme_id)
     if row.latest_version is None:
-        raise Conflict(f"scheme '{scheme_id}' has no published version to deprecate")
+        raise Conflict(t("方案“{id}”没有已发布的版本，无法停用", id=scheme_id))
     if deprecated and row.deprecated_at is None:
         row.deprecated_at, row.deprecated_by, row.deprecation_note = utcnow(), actor.name, note
         record(db, actor, "scheme.deprecate", scheme_id, before=str(row.latest_version),
@@ -476,8 +486,8 @@ def import_scheme(db: Session, actor: Actor, scheme: Scheme, note: str | None,
     existing = db.get(DraftRow, scheme.id)
     db.rollback()
     if existing is not None:
-        raise Conflict(f"scheme '{scheme.id}' has an open draft (by {existing.updated_by}); "
-                       "publish or discard it first")
+        raise Conflict(t("方案“{id}”有一份未完成的草稿（{by}）；请先发布或放弃它",
+                         id=scheme.id, by=existing.updated_by))
     save_draft(db, actor, scheme.id, doc)
     pub, _ = publish_draft(db, actor, scheme.id, None, note, cache)
     return pub

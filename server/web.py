@@ -37,12 +37,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server import render, schemes
-from server.auth import check_token, current_actor, hash_token, throttle_wait
+from server.auth import check_token, current_actor, hash_token, role_name, throttle_wait
 from server.cache import MAX_INT, Published
 from server.csrf import csrf
 from server.db import get_db
 from server.models import DraftRow, SettingRow
 from server.problems import NotFound, Problem, TooManyRequests
+from xlbridge.i18n import t
 from xlbridge.scheme.describe import Names, formula_lines
 from xlbridge.scheme.load import scheme_from_data
 from xlbridge.scheme.model import Scheme
@@ -53,12 +54,9 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 _key_lock = threading.Lock()
 
-ROLE_NAMES = {"reader": "读者", "editor": "编辑", "admin": "管理员"}
-
-
 @bp.app_context_processor
 def _template_names() -> dict[str, Any]:
-    return {"role_name": lambda role: ROLE_NAMES.get(role, role)}
+    return {"role_name": role_name}
 
 
 class _KeyedSessions(SecureCookieSessionInterface):
@@ -160,16 +158,16 @@ def login() -> Any:
             actor = check_token(token)
         except TooManyRequests:
             actor, status = None, 429
-            error = f"失败次数过多，请 {throttle_wait()} 秒后再试。"
+            error = t("失败次数过多，请 {seconds} 秒后再试。", seconds=throttle_wait())
         if actor is not None:
             session.clear()
             session.permanent = True  # the cookie lives SESSION_IDLE_MINUTES past each request
             session["token_hash"] = hash_token(token)
             session["signed_in_at"] = int(time.time())
             return redirect(_safe_next(request.form.get("next")))
-        error = error or "这个令牌无效或已被撤销。"
+        error = error or t("这个令牌无效或已被撤销。")
     elif request.args.get("expired"):
-        error = "登录已过期，请重新登录。"
+        error = t("登录已过期，请重新登录。")
     return render_template("login.html", error=error,
                            next=request.values.get("next", "")), status
 
@@ -198,7 +196,8 @@ def _published(scheme_id: str, version: int | None) -> Published:
         version = pointer.version if pointer else None
     pub = cache.version(get_db, scheme_id, version) if version and version <= MAX_INT else None
     if pub is None:
-        raise NotFound(f"没有方案 {scheme_id}" + (f" 的第 {version} 版" if version else ""))
+        raise NotFound(t("没有方案 {id} 的第 {version} 版", id=scheme_id, version=version)
+                       if version else t("没有方案 {id}", id=scheme_id))
     return pub
 
 
@@ -260,7 +259,7 @@ def diff_page(scheme_id: str) -> str:
         a = int(request.args.get("a") or (numbers[-2] if len(numbers) > 1 else numbers[-1]))
         b = int(request.args.get("b") or numbers[-1])
     except ValueError:
-        raise Problem("a 和 b 须是版本号", status=400) from None
+        raise Problem(t("a 和 b 须是版本号"), status=400) from None
     left, right = _published(scheme_id, a), _published(scheme_id, b)
     full = request.args.get("full") == "1"
     context = None if full else 3

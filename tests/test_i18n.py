@@ -20,18 +20,18 @@ PLACEHOLDER = re.compile(r"\{(\w+)[^}]*\}")
 
 def _english() -> dict:
     with i18n.catalogue_path("en").open("rb") as fh:
-        return {m.id: m for m in read_po(fh, locale="en") if m.id}
+        return {(m.id, m.context): m for m in read_po(fh, locale="en") if m.id}
 
 
 def test_every_message_id_has_a_chinese_and_an_english_text():
-    source = {m.id: m for m in i18n.extract() if m.id}
+    source = {(m.id, m.context): m for m in i18n.extract() if m.id}
     assert len(source) > 100
     english = _english()
     assert set(source) == set(english), (
         "catalogue out of date; run `python -m xlbridge.i18n update` and translate: "
         f"new {sorted(map(str, set(source) - set(english)))}, "
         f"stale {sorted(map(str, set(english) - set(source)))}")
-    for msgid, message in english.items():
+    for (msgid, _context), message in english.items():
         ids = msgid if isinstance(msgid, tuple) else (msgid,)
         texts = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(CJK.search(x) for x in ids), f"message id without Chinese text: {msgid}"

@@ -169,3 +169,44 @@ def test_a_filled_blank_template_recomputes_with_no_errors(tmp_path):
         assert values.cell(5 + i, n + 2).value == (r.grade_text or None)
         assert values.cell(5 + i, n + 3).value == float(r.payout)
         assert values.cell(5 + i, n + 4).value == r.rank
+
+
+def test_report_headings_in_chinese_and_in_english(tmp_path):
+    """The same report rendered by the real CLI in each language: the headings, column names
+    and notes come from the catalogue (the names, grades and group titles are the scheme's
+    and the records' own, and stay as they are)."""
+    import sys
+
+    pdftotext = require_tool("pdftotext")
+    texts = {}
+    for lang in ("zh", "en"):
+        target = tmp_path / f"report-{lang}.pdf"
+        done = subprocess.run([sys.executable, "-m", "xlbridge.cli", "--lang", lang, "report",
+                               "--scheme", "meiling-street-quarterly", "--input", str(MEILING),
+                               "--period", "2016Q2", "-o", str(target)],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        texts[lang] = subprocess.run([pdftotext, "-layout", str(target), "-"],
+                                     capture_output=True, text=True, check=True).stdout
+    zh, en = texts["zh"], texts["en"]
+    # the text as it flows, spaces and line breaks taken out (a long line wraps)
+    flat_zh, flat_en = ("".join(texts[lang].split()) for lang in ("zh", "en"))
+    title = "梅岭街道机关事业单位工作人员季度绩效考核"
+    assert f"{title}结果公示" in flat_zh and "考核期：2016Q2" in flat_zh
+    assert f"方案：{title}（meiling-street-quarterly@1）" in flat_zh and "生成时间：" in flat_zh
+    for heading in ("名次", "总分", "等次", "说明（名额调整、否决等）", "等次分布", "公示期："):
+        assert heading in flat_zh, heading
+    assert "第1页，共3页" in flat_zh
+    assert f"{title}:results" in flat_en and "Period:2016Q2" in flat_en and "Made:" in flat_en
+    assert f"Scheme:{title}(meiling-street-quarterly@1)" in flat_en
+    for heading in ("Rank", "Total", "Grade", "Notes(quotamoves,vetoes…)",
+                    "Gradedistribution", "page1of3"):
+        assert heading in flat_en, heading
+    for chinese in ("名次", "总分", "等次分布", "考核期", "生成时间", "公示期", "第1页"):
+        assert chinese not in flat_en, chinese
+    # the data is the same in both: every record's name and grade
+    _cs, data, pop = _scored("meiling-street-quarterly", MEILING)
+    for raw, r in zip(data.rows, pop.records, strict=True):
+        for text in (zh, en):
+            line = next(x for x in text.splitlines() if f" {raw['name']} " in f" {x} ")
+            assert r.grade_text in line, (raw["name"], line)

@@ -50,8 +50,9 @@ CLICK_VALUES = ("required", "text", "choice", "datetime", "integer", "integer ra
                 "float", "float range", "boolean", "uuid", "filename", "File", "Directory",
                 "Path")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-#: The functions whose first argument is a message id (Babel's extraction keywords).
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
+#: The functions whose first argument is a message id (Babel's extraction keywords);
+#: ``tp``/``NP_`` take a context first (a word whose English differs by place).
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "tp": ((1, "c"), 2), "NP_": ((1, "c"), 2)}
 
 _chosen: ContextVar[str | None] = ContextVar("xlbridge_language", default=None)
 _process_choice: str | None = None
@@ -193,6 +194,20 @@ def N_(message: str) -> str:
     return message
 
 
+def tp(context: str, message: str, /, **values: Any) -> str:
+    """Like :func:`t` for a message whose English depends on where it is shown (gettext's
+    ``pgettext``; the context is a literal, for the extractor): ``tp("web", "等次")`` is a
+    web page's column header "Grade", where the CLI's table says "grade"."""
+    text = message if current_language() == DEFAULT else \
+        _catalogue(current_language()).pgettext(context, message)
+    return text.format(**values) if values else text
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` for the catalogue under ``context``; translate it with :func:`tp`."""
+    return message
+
+
 class _ClickText(str):
     """A click text in the current language that stays translatable: click fills it in
     (``format``, ``%``) sometimes long after it asked for it (a version message made at
@@ -267,23 +282,36 @@ def quoted(text: Any) -> str:
 # --------------------------------------------------------------------------- maintenance
 
 
+#: The server's page templates call the catalogue as Jinja's i18n extension names it
+#: (:mod:`server.language` installs ``t``/``tn`` under these names).
+TEMPLATE_KEYWORDS = {**KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2),
+                     "pgettext": ((1, "c"), 2)}
+
+
 def extract(root: Path | None = None) -> Any:
-    """Every message id in the package's source (a Babel catalogue, ids only)."""
+    """Every message id in the source of the package and of the scheme server (Python, and
+    the HTML templates through Jinja's Babel extractor): a Babel catalogue, ids only."""
     from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
 
-    root = root or Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent
+    root = root or here
+    trees = [root] + [d for d in (here.parent / "server",) if root == here and d.is_dir()]
     catalog = Catalog(domain=DOMAIN, project="xlbridge", charset="utf-8")
-    ours: dict[str, bool] = {}
-    for filename, lineno, message, comments, context in extract_from_dir(
-            str(root), method_map=[("**.py", "python"), ("**.html", "jinja2")],
-            options_map={"**.html": {"trimmed": "false"}}, keywords=KEYWORDS,
-            comment_tags=("i18n:",), strip_comment_tags=True):
-        if filename not in ours:
-            ours[filename] = _uses_catalogue(root / filename)
-        if ours[filename]:
-            catalog.add(message, None, [(f"xlbridge/{filename}", lineno)],
-                        auto_comments=comments, context=context)
+    ours: dict[Path, bool] = {}
+    for tree in trees:
+        for method, keywords in (("python", KEYWORDS), ("jinja2", TEMPLATE_KEYWORDS)):
+            pattern = "**.py" if method == "python" else "**.html"
+            for filename, lineno, message, comments, context in extract_from_dir(
+                    str(tree), method_map=[(pattern, method)],
+                    options_map={"**.html": {"trimmed": "false"}}, keywords=keywords,
+                    comment_tags=("i18n:",), strip_comment_tags=True):
+                path = tree / filename
+                if path not in ours:
+                    ours[path] = _uses_catalogue(path)
+                if ours[path]:
+                    catalog.add(message, None, [(f"{tree.name}/{filename}", lineno)],
+                                auto_comments=comments, context=context)
     return catalog
 
 
@@ -308,7 +336,9 @@ def update(lang: str = "en") -> tuple[list[str], list[str]]:
 
         catalog = Catalog(locale=lang, domain=DOMAIN, project="xlbridge")
     def ids() -> set[str]:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        # a message under a context (tp) is listed as context|id
+        return {(f"{m.context}|" if m.context else "") +
+                (m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
 
     before = ids()
     created = catalog.creation_date

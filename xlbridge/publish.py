@@ -22,7 +22,7 @@ from typing import Any
 
 from xlbridge.arith import fmt
 from xlbridge.engine import CompiledScheme
-from xlbridge.i18n import current_language, t
+from xlbridge.i18n import current_language, t, tp
 from xlbridge.results import name_input, reason
 
 TEMPLATE = Path(__file__).with_name("publish.html")
@@ -104,7 +104,8 @@ def build_report(cs: CompiledScheme, pop: Any, inputs: Sequence[dict[str, Any]],
         title=title or t("{title}结果公示", title=cs.scheme.title), period=period,
         scheme=cs.ref, scheme_title=cs.scheme.title, unit=cs.scheme.unit,
         name_header=name_spec.label if name_spec else cs.scheme.unit,
-        groups=[GroupTable(f"{group_names}：{g}" if g and keys else g, rows)
+        groups=[GroupTable(t("{groups}：{group}", groups=group_names, group=g)
+                           if g and keys else g, rows)
                 for g, rows in tables.items()],
         distribution=distribution, made=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         notes=notes)
@@ -136,7 +137,7 @@ def report_html(report: Report) -> str:
     # "第 {page} 页，共 {pages} 页" as CSS generated content: the counters between strings
     footer = '"' + t("第 {page} 页，共 {pages} 页").replace('"', "") \
         .replace("{pages}", '" counter(pages) "').replace("{page}", '" counter(page) "') + '"'
-    return template.render(r=report, chart=_chart(report.distribution), t=t,
+    return template.render(r=report, chart=_chart(report.distribution), t=t, tp=tp,
                            page_footer=footer,
                            fonts=", ".join(FONTS), heading_fonts=", ".join(HEADING_FONTS),
                            lang="zh-CN" if current_language() == "zh" else "en")

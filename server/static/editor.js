@@ -58,9 +58,12 @@
     try {
       const r = await fetch(form.dataset.check, { method: "POST", body, credentials: "same-origin" });
       if (!r.ok) {
-        document.getElementById("summary").innerHTML =
-          '<div class="status bad" role="alert">检查失败（' + r.status + '）：可能已退出登录。' +
-          '请点“检查”按钮重新提交，修改不会丢失。</div>';
+        // the sentence comes from the page (data-check-failed), in the page's language
+        const box = document.createElement("div");
+        box.className = "status bad";
+        box.setAttribute("role", "alert");
+        box.textContent = form.dataset.checkFailed.replace("{status}", String(r.status));
+        document.getElementById("summary").replaceChildren(box);
         return;
       }
       answer = await r.json();

@@ -42,6 +42,9 @@ def setup(client, auth):
     client.put(f"/api/schemes/{SID}/draft", json=shipped_doc(), headers=auth("editor"))
 
 
+ROLE_ZH = {"reader": "读者", "editor": "编辑", "admin": "管理员"}
+
+
 @pytest.mark.parametrize(("method", "url", "body", "least"), MATRIX,
                          ids=[f"{m} {u}" for m, u, _, _ in MATRIX])
 def test_authorization_matrix(client, auth, setup, method, url, body, least):
@@ -57,6 +60,9 @@ def test_authorization_matrix(client, auth, setup, method, url, body, least):
         r = call(auth(role))
         if RANK[role] < RANK[least]:
             assert r.status_code == 403, (role, r.get_data(as_text=True))
+            # Chinese by default (the role as people call it, and its id), English on request
+            assert r.get_json()["detail"].startswith(f"这需要{ROLE_ZH[least]}（{least}）角色")
+            r = call({**auth(role), "Accept-Language": "en"})
             assert r.get_json()["detail"].startswith(f"this needs the {least} role")
         else:
             assert r.status_code not in (401, 403), (role, r.get_data(as_text=True))

@@ -55,7 +55,7 @@ def test_token_commands(db_path):
     assert run("server", "token", "revoke", "1").exit_code == 0
     assert "已吊销" in run("server", "token", "list").output
     r = run("server", "token", "revoke", "7")
-    assert r.exit_code == 2 and "no token with id 7" in r.output
+    assert r.exit_code == 2 and "没有编号为 7 的令牌" in r.output
     r = run("server", "token", "create", "--role", "owner")
     assert r.exit_code == 2 and "owner" in r.output
 

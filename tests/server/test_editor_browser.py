@@ -38,8 +38,8 @@ def shots(tmp_path) -> Path:
     return out
 
 
-def _sign_in(browser, url: str, token: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+def _sign_in(browser, url: str, token: str, locale: str = "zh-CN"):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
     page.goto(url + "/")
     page.fill("input[name=token]", token)
@@ -163,8 +163,9 @@ def test_edit_preview_submit_publish_sync_score(browser, live_server, client, au
 def test_the_editor_works_without_javascript(browser, live_server, client, auth, tokens,
                                              shots):
     publish(client, auth, shipped_doc(SID), note="首版")
+    # a Chinese browser (Chromium's own locale is en-US, whose pages are now English)
     context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  java_script_enabled=False)
+                                  java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server.url + f"/schemes/{SID}")
     page.fill("input[name=token]", tokens["editor"])
@@ -186,3 +187,43 @@ def test_the_editor_works_without_javascript(browser, live_server, client, auth,
     context.close()
     draft = client.get(f"/api/schemes/{SID}/draft", headers=auth("editor")).get_json()
     assert (draft["parts"][0]["weight"], draft["parts"][1]["weight"]) == ("70%", "30%")
+
+
+def test_the_editor_in_english_and_the_language_switch(browser, live_server, client, auth,
+                                                      tokens, shots):
+    """A browser that asks for English gets the editor in English, its script's own message
+    included (the page hands it the sentence); the switch goes to Chinese and stays there."""
+    publish(client, auth, shipped_doc(SID), note="首版")
+    url = live_server.url
+    context, page = _sign_in(browser, url, tokens["editor"], locale="en-US")
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.inner_text("main h1").startswith("Drafts")
+    page.goto(url + f"/schemes/{SID}")
+    assert "Scoring rules" in page.inner_text("main")
+    page.click("#edit-actions button[type=submit]")  # Change it (new draft from version 1)
+    page.wait_for_url(re.compile(f"/schemes/{SID}/draft$"))
+    assert "to be published as version 2" in page.inner_text("h1")
+    page.fill("input[name='f:parts[0].weight']", "70%")
+    message = page.locator("[id='msg:parts'] .msg.error")
+    message.wait_for()
+    assert message.inner_text().startswith("Error") and "110%" in message.inner_text()
+    assert page.inner_text("#summary").startswith("1 error: fix before publishing")
+    assert "The draft has errors; fix them to see a preview." in page.inner_text("#preview")
+    page.screenshot(path=str(shots / "09-english-editor.png"), full_page=False)
+
+    # signed out behind the page's back: the script's message is the page's English one
+    context.clear_cookies()
+    page.fill("input[name='f:parts[1].weight']", "30%")
+    page.wait_for_function("() => document.querySelector('#summary').innerText"
+                           ".includes('The check failed')")
+    assert "The check failed (401): you may have been signed out." in page.inner_text("#summary")
+    context.close()
+
+    context, page = _sign_in(browser, url, tokens["editor"], locale="en-US")
+    page.click("#language a")  # 中文
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert page.inner_text("main h1").startswith("草稿")
+    page.goto(url + f"/schemes/{SID}/draft")  # the choice is kept over the browser's English
+    assert "将发布为第 2 版" in page.inner_text("h1")
+    page.screenshot(path=str(shots / "10-switched-to-chinese.png"), full_page=False)
+    context.close()

@@ -9,6 +9,7 @@ from srvtest import SHIPPED
 
 from server import form
 from server.editor import draft_document
+from xlbridge.i18n import use_language
 from xlbridge.scheme.issues import Issue
 from xlbridge.scheme.load import load_scheme_file, scheme_from_data
 from xlbridge.scheme.validate import validate
@@ -44,8 +45,14 @@ def test_fields_come_from_the_model():
     assert ("quarter", "季度") in period.choices and period.value == "quarter"
     blank = f["inputs[0].blank"]
     assert blank.value == "" and blank.default == "报错"
-    # the help text is the model's own description of the field
-    assert "share of the parent's points" in f["parts[0].weight"].help
+    # the help text is the catalogue's, in the page's language (Chinese by default; it was
+    # the model's English description before the pages spoke Chinese: changed deliberately)
+    assert f["parts[0].weight"].help == "或：占上一级分值的比例（权重），0% 到 100%，如 80%"
+    with use_language("en"):
+        english = fields(doc())
+    assert "share of the parent's points" in english["parts[0].weight"].help
+    assert english["parts[0].weight"].label == "Weight" and english["period"].label == "Period"
+    assert ("quarter", "quarterly") in english["period"].choices
     # a tier's bound: which side key the scheme uses, and its value
     low, high = f["tiers[1]~low"], f["tiers[1]~high"]
     assert (low.operator, low.value, high.operator, high.value) == ("at_least", "75",
