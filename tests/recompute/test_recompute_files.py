@@ -253,13 +253,13 @@ def test_dynamic_array_with_changed_size_keeps_values(tmp_path: Path) -> None:
 
 
 def test_unsupported_function_keeps_cached_value(tmp_path: Path) -> None:
-    rows = ('<row r="1"><c r="A1"><v>4</v></c><c r="B1"><f>WEBSERVICE(A1)</f><v>1.41</v></c>'
+    rows = ('<row r="1"><c r="A1"><v>4</v></c><c r="B1"><f>CUBEVALUE(A1,2)</f><v>1.41</v></c>'
             '<c r="C1"><f>B1*100</f><v>0</v></c></row>')
     src = handmade(tmp_path / "h.xlsx", rows)
     out = tmp_path / "o.xlsx"
     rep = recalc_workbook(src, out_path=out)
-    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: unsupported function WEBSERVICE"]
-    assert rep.unsupported_functions == {"WEBSERVICE": 1}
+    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: unsupported function CUBEVALUE"]
+    assert rep.unsupported_functions == {"CUBEVALUE": 1}
     v = cells_of(out)
     assert v["B1"] == 1.41 and v["C1"] == 141
 
@@ -269,7 +269,7 @@ def test_missing_value_keeps_full_calc_on_load(tmp_path: Path) -> None:
 
     wb = openpyxl.Workbook()
     wb.active["A1"] = 4
-    wb.active["B1"] = "=WEBSERVICE(A1)"
+    wb.active["B1"] = "=CUBEVALUE(A1,2)"
     src = tmp_path / "o.xlsx"
     wb.save(src)
     out = tmp_path / "out.xlsx"

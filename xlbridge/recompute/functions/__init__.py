@@ -57,6 +57,7 @@ from . import (  # noqa: F401
     bonds,
     database,
     dates,
+    distributions,
     engineering,
     financial,
     information,

@@ -1,6 +1,5 @@
-"""Statistical, probability outside the named distributions: PERMUTATIONA, PROB, and the
-standard normal's PHI (density) and GAUSS (Φ(z) − 0.5). The distributions themselves
-(NORM.DIST, T.DIST…) are in their own module."""
+"""Statistical, probability outside the named distributions: PERMUTATIONA and PROB. The
+distributions themselves (NORM.DIST, T.DIST, PHI, GAUSS…) are in :mod:`.distributions`."""
 
 from __future__ import annotations
 
@@ -24,19 +23,6 @@ def fn_permutationa(number: float, chosen: float) -> Any:
     if n < 0 or k < 0:
         return NUM
     return float(n) ** k
-
-
-@register("PHI", 1, 1, lift=True)
-@numeric
-def fn_phi(x: float) -> Any:
-    return math.exp(-x * x / 2.0) / math.sqrt(2.0 * math.pi)
-
-
-@register("GAUSS", 1, 1, lift=True)
-@numeric
-def fn_gauss(z: float) -> Any:
-    # as Excel computes it, NORM.S.DIST(z, TRUE) - 0.5 (which loses digits near 0)
-    return 0.5 * math.erfc(-z / math.sqrt(2.0)) - 0.5
 
 
 @register("PROB", 3, 4, "RRSS", ctx=True)
