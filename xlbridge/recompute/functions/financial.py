@@ -140,6 +140,8 @@ def fn_ipmt(rate: float, per: float, nper: float, pv: float, fv: float = 0.0,
 @numeric
 def fn_ppmt(rate: float, per: float, nper: float, pv: float, fv: float = 0.0,
             typ: float = 0.0) -> Any:
+    if per == math.floor(per):  # a whole period: the closed form (Excel's digits)
+        return principal_payment(rate, per, nper, pv, fv, _start(typ))
     pmt = payment(rate, nper, pv, fv, _start(typ))
     if type(pmt) is ExcelError:
         return pmt
