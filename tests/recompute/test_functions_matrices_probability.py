@@ -1,7 +1,7 @@
 """MUNIT, MDETERM, MINVERSE, SERIESSUM, PERMUTATIONA, PROB, PHI, GAUSS (distributions.py),
 HYPERLINK and ARRAYTOTEXT: the examples of Excel's documentation (the corpus files
-MUNIT_MDETERM_MINVERSE, SERIESSUM, PROB, GAUSS, PHI, PERMUT_PERMUTATIONA, ARRAYTOTEXT and link_test check them
-against Excel's cached values too)."""
+MUNIT_MDETERM_MINVERSE, SERIESSUM, PROB, GAUSS, PHI, PERMUT_PERMUTATIONA, ARRAYTOTEXT and
+link_test check them against Excel's cached values too)."""
 
 from __future__ import annotations
 
