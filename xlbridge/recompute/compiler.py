@@ -669,15 +669,32 @@ class Compiler:
             return None
         if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
             return None
-        params, body = tree[2][:-1], tree[2][-1]
-        if any(p[0] != "name" for p in params) or len(args) > len(params):
-            return const(ExcelError("#VALUE!", f"{name}: wrong number of arguments"))
         if name.upper() in self._name_stack:
             return const(ExcelError("#NUM!", f"{name} calls itself"))
-        argf = [self.compile(a, "A" if mode == "A" else "R") for a in args]
+        return self._apply_lambda(name, tree, args, mode)
+
+    def c_lcall(self, node: tuple, mode: str) -> Fn:
+        """``LAMBDA(x, x+1)(5)``: a LAMBDA called where it is written."""
+        _, tree, args = node
+        if tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
+            return const(ExcelError("#VALUE!", "LAMBDA needs a body"))
+        return self._apply_lambda("LAMBDA", tree, args, mode)
+
+    def _apply_lambda(self, name: str, tree: tuple, args: list[tuple], mode: str) -> Fn:
+        """The arguments bound to the LAMBDA's parameters, like LET. A parameter Excel wrote
+        as optional (``_xlop.b``) may be left out; an omitted argument is OMITTED, which
+        ISOMITTED tells."""
+        params, body = tree[2][:-1], tree[2][-1]
+        required = sum(1 for p in params if p[0] == "name"
+                       and not p[2].upper().startswith("_XLOP."))
+        if any(p[0] != "name" for p in params) or not required <= len(args) <= len(params):
+            return const(ExcelError("#VALUE!", f"{name}: wrong number of arguments"))
+        argf = [const(OMITTED) if a[0] == "miss" else self.compile(a, "A" if mode == "A" else "R")
+                for a in args]
+        argf += [const(OMITTED)] * (len(params) - len(args))
         slots: list[list[Any]] = [[None] for _ in params]
-        scope = {p[2].upper(): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
-                                                                         strict=True)}
+        scope = {_param(p[2]): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
+                                                                       strict=True)}
         self.scopes.append(scope)
         self._name_stack.append(name.upper())
         try:
@@ -730,6 +747,12 @@ def _left_chain(node: tuple) -> list[tuple[str | None, tuple]]:
     out.append((None, node))
     out.reverse()
     return out
+
+
+def _param(name: str) -> str:
+    """A LAMBDA parameter as the body names it: ``_xlop.b`` (optional) is read as ``_xlpm.b``."""
+    up = name.upper()
+    return "_XLPM." + up[6:] if up.startswith("_XLOP.") else up
 
 
 def _slot_reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:

@@ -13,6 +13,7 @@ from ..core import (
 )
 from ..operators import Fn, const, lift_apply, select, truth
 from ..values import (
+    OMITTED,
     compare,
     to_bool,
 )
@@ -195,6 +196,12 @@ def form_ifs(comp: Any, args: list[tuple], mode: str) -> Fn:
         return ExcelError("#N/A", "IFS: no condition was TRUE")
 
     return ifs
+
+
+@register("ISOMITTED", 1, 1, "R")
+def fn_isomitted(x: Any) -> Any:
+    """Inside a LAMBDA: whether the call left this parameter out (``LAMBDA(a, b, …)(1,)``)."""
+    return x is OMITTED
 
 
 @register("XOR", 1, 254, "R", ctx=True)
