@@ -28,3 +28,25 @@ def test_lambda_called_in_place(formula: str, want: object) -> None:
     got = compute({"A1": 3, "A2": 4, "Z1": formula}, report=rep)["Z1"]
     assert not rep.unsupported, rep.unsupported
     assert got == want, (formula, got)
+
+
+@pytest.mark.parametrize(("formula", "want"), [
+    ("=INDEX(MAP(A1:A2,LAMBDA(a,IF(a>3,a*a,a))),2,1)", 16.0),
+    ("=INDEX(MAP(A1:A2,A1:A2,LAMBDA(a,b,a+b)),1,1)", 6.0),
+    ("=REDUCE(0,{1,2,3},LAMBDA(a,b,a+b))", 6.0),
+    ("=REDUCE(1,A1:A2,LAMBDA(acc,v,acc*v))", 12.0),
+    ('=INDEX(SCAN("",{"a","b","c"},LAMBDA(t,i,t&i)),1,3)', "abc"),
+    ("=INDEX(SCAN(1,{1,2,3},LAMBDA(a,b,a*b)),1,2)", 2.0),
+    ("=INDEX(BYROW({1,2;3,4},LAMBDA(r,SUM(r))),2,1)", 7.0),
+    ("=INDEX(BYCOL({1,2;3,4},LAMBDA(c,MAX(c))),1,2)", 4.0),
+    ("=INDEX(MAKEARRAY(3,3,LAMBDA(r,c,r*c)),3,2)", 6.0),
+    ("=SUM(MAKEARRAY(2,2,LAMBDA(r,c,r+c)))", 12.0),
+    ("=MAP(A1:A2,LAMBDA(a,b,a))", ExcelError("#VALUE!")),
+    ("=MAKEARRAY(0,2,LAMBDA(r,c,1))", ExcelError("#VALUE!")),
+])
+def test_lambda_helpers(formula: str, want: object) -> None:
+    """The examples of Excel's documentation of MAP, REDUCE, SCAN, BYROW, BYCOL, MAKEARRAY."""
+    rep = WorkbookReport("mem")
+    got = compute({"A1": 3, "A2": 4, "Z1": formula}, report=rep)["Z1"]
+    assert not rep.unsupported, rep.unsupported
+    assert got == want, (formula, got)

@@ -61,6 +61,7 @@ from . import (  # noqa: F401
     engineering,
     financial,
     information,
+    lambdas,
     logical,
     mathtrig,
     matrices,
