@@ -50,3 +50,14 @@ def test_lambda_helpers(formula: str, want: object) -> None:
     got = compute({"A1": 3, "A2": 4, "Z1": formula}, report=rep)["Z1"]
     assert not rep.unsupported, rep.unsupported
     assert got == want, (formula, got)
+
+
+def test_a_lambda_bound_by_let_is_called_by_its_name() -> None:
+    """LAMBDA.xlsx: LET(area, LAMBDA(x, y, x*y), area(D1, E1))."""
+    rep = WorkbookReport("mem")
+    got = compute({"D1": 6, "E1": 7,
+                   "Z1": "=_xlfn.LET(_xlpm.area,_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x*_xlpm.y),"
+                         "_xlpm.area(D1,E1))",
+                   "Z2": "=LET(f,LAMBDA(x,x+1),g,f(2),g*10)"}, report=rep)
+    assert not rep.unsupported, rep.unsupported
+    assert (got["Z1"], got["Z2"]) == (42.0, 30.0)

@@ -24,6 +24,7 @@ from xlbridge.xlvalues import ExcelError
 
 from .core import (
     COL_MASK,
+    LAMBDA_KEY,
     MAX_COL,
     MAX_ROW,
     PENDING,
@@ -662,11 +663,18 @@ class Compiler:
 
     def _named_lambda(self, name: str, args: list[tuple], mode: str) -> Fn | None:
         """A call of a defined name that holds a LAMBDA (``=cal_month(1)`` with cal_month
-        defined as ``LAMBDA(mo, …)``): the arguments bound to the parameters, like LET."""
-        try:
-            tree = self.names.find(name, self.sheet, None)
-        except Unsupported:
-            return None
+        defined as ``LAMBDA(mo, …)``), or of a LET name bound to one: the arguments bound to
+        the parameters, like LET."""
+        tree = None
+        for scope in reversed(self.scopes):
+            tree = scope.get(LAMBDA_KEY + name.upper())  # type: ignore[assignment]
+            if tree is not None:
+                break
+        if tree is None:
+            try:
+                tree = self.names.find(name, self.sheet, None)
+            except Unsupported:
+                return None
         if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
             return None
         if name.upper() in self._name_stack:

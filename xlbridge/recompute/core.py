@@ -54,6 +54,10 @@ class NeedCells(Exception):
         self.keys = keys
 
 
+#: the key under which a LET scope holds a LAMBDA bound to a name (its tree, to be called)
+LAMBDA_KEY = "\x00lambda:"
+
+
 class Unsupported(Exception):
     """A feature the recalculator does not implement; the cell keeps its cached value."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
+    LAMBDA_KEY,
     Context,
     Ref,
 )
@@ -255,7 +256,14 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
             nm = args[i]
             if nm[0] != "name" or nm[1] is not None:
                 return const(ExcelError("#NAME?", "LET: expected a name"))
-            fv = comp.compile(args[i + 1], "A" if mode == "A" else "R")
+            value = args[i + 1]
+            if value[0] == "fn" and value[1] == "LAMBDA":
+                # LET(f, LAMBDA(x, …), f(1)): the name is called, not evaluated
+                scope[LAMBDA_KEY + nm[2].upper()] = value  # type: ignore[assignment]
+                scope[nm[2].upper()] = lambda _mode: const(
+                    ExcelError("#CALC!", "a LAMBDA used as a value"))
+                continue
+            fv = comp.compile(value, "A" if mode == "A" else "R")
             slot: list[Any] = [None]
             binds.append((slot, fv))
             scope[nm[2].upper()] = comp.slot_reader(slot)
