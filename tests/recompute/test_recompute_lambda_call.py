@@ -61,3 +61,15 @@ def test_a_lambda_bound_by_let_is_called_by_its_name() -> None:
                    "Z2": "=LET(f,LAMBDA(x,x+1),g,f(2),g*10)"}, report=rep)
     assert not rep.unsupported, rep.unsupported
     assert (got["Z1"], got["Z2"]) == (42.0, 30.0)
+
+
+@pytest.mark.parametrize(("formula", "want"), [
+    ("=ROWS(TRIMRANGE(A1:C9))", 2.0), ("=COLUMNS(TRIMRANGE(A1:C9))", 1.0),
+    ("=ROWS(TRIMRANGE(A1:C9,2))", 2.0), ("=SUM(TRIMRANGE(A1:C9,0))", 7.0),
+    ("=SUM(TRIMRANGE(A:A))", 7.0), ("=COLUMNS(TRIMRANGE(A1:C9,3,0))", 3.0),
+    ("=TRIMRANGE(A1:A2,5)", ExcelError("#VALUE!")),
+])
+def test_trimrange(formula: str, want: object) -> None:
+    """TRIMRANGE (Excel's documentation; TRIMRANGE.xlsx in the corpus): the reference without
+    its empty outer rows and columns."""
+    assert compute({"A1": 3, "A2": 4, "Z1": formula})["Z1"] == want, formula
