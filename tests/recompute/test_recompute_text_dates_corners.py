@@ -29,6 +29,9 @@ T = "123 the 456 the 891"
     # INDIRECT: a lone column or row is no reference (ROW_COLUM.xlsx)
     ('=ROW(INDIRECT("h"))', ExcelError("#REF!")), ('=COLUMN(INDIRECT("H:H"))', 8.0),
     ('=ROW(INDIRECT("3:3"))', 3.0), ('=ROW(INDIRECT("3"))', ExcelError("#REF!")),
+    # MOD: the exact remainder, with the divisor's sign (MOD_QUOTIENT.xlsx)
+    ("=MOD(5,1E-10)", 9.999981783901343e-11), ("=MOD(10.0000000001,0.1)", 9.999945316252479e-11),
+    ("=MOD(-3,2)", 1.0), ("=MOD(3,-2)", -1.0), ("=MOD(-3,-2)", -1.0), ("=MOD(6,3)", 0.0),
     ('=SEARCH("~d","My dear")', 4.0), ('=SEARCH("~*","a*b")', 2.0),
     ('=SEARCH("d~","My dear")', 4.0),
 ])

@@ -126,7 +126,11 @@ def fn_mod(n: Any, d: Any) -> Any:
         return d
     if d == 0.0:
         return ExcelError("#DIV/0!", "MOD by zero")
-    r = n - d * math.floor(n / d)  # type: ignore[operator]
+    # the exact remainder with the divisor's sign, as Excel's (MOD(5, 1E-10) is 9.99998E-11,
+    # where n - d·INT(n/d) loses it to rounding)
+    r = math.fmod(n, d)  # type: ignore[arg-type]
+    if r and (r < 0) != (d < 0):  # type: ignore[operator]
+        r += d  # type: ignore[operator]
     if r and approx_equal(abs(r), abs(d)):  # type: ignore[arg-type]
         r = 0.0
     return r
