@@ -272,3 +272,16 @@ def cells_of(path: Path, sheet: str | None = None, formulas: bool = False) -> di
             if c.value is not None:
                 out[c.coordinate] = c.value
     return out
+
+
+def compute_formulas(formulas: list[str]) -> list[object]:
+    """Each formula in a cell of its own (Z1, Z2…), computed in memory: the values in order;
+    fails if any function is reported unsupported."""
+    from xlbridge.recompute.memory import compute
+    from xlbridge.recompute.report import WorkbookReport
+
+    cells = {f"Z{i + 1}": f for i, f in enumerate(formulas)}
+    rep = WorkbookReport("mem")
+    got = compute(cells, report=rep)
+    assert not rep.unsupported, rep.unsupported
+    return [got[f"Z{i + 1}"] for i in range(len(formulas))]

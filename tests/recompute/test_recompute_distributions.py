@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from recompute_helpers import compute_formulas as _run
 
-from xlbridge.recompute.memory import compute
-from xlbridge.recompute.report import WorkbookReport
 from xlbridge.xlvalues import ExcelError
 
 E = ExcelError
@@ -125,14 +124,6 @@ SAVED: list[tuple[str, str, object]] = [
 ]
 
 
-def _run(formulas: list[str]) -> list[object]:
-    cells = {f"Z{i + 1}": f for i, f in enumerate(formulas)}
-    rep = WorkbookReport("mem")
-    got = compute(cells, report=rep)
-    assert not rep.unsupported, rep.unsupported
-    return [got[f"Z{i + 1}"] for i in range(len(formulas))]
-
-
 def _as_printed(got: object, printed: str) -> bool:
     """``got`` shown with as many decimals as Excel's page prints is what it prints."""
     if not isinstance(got, float):
@@ -196,3 +187,16 @@ def test_quantiles_invert_their_distribution(p: float, df: int) -> None:
           f"=BETA.DIST(BETA.INV({p},{df},3),{df},3,TRUE)", f"=NORM.S.DIST(NORM.S.INV({p}),TRUE)"]
     for f, g in zip(fs, _run(fs), strict=True):
         assert isinstance(g, float) and math.isclose(g, p, rel_tol=1e-11), (f, g)
+
+
+def test_long_sums_answer_at_once() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    got = _run(["=BINOM.DIST.RANGE(1E8,0.5,0,1E8)", "=HYPGEOM.DIST(1,10,5000,100000,FALSE)",
+                "=HYPGEOM.DIST(1E7,1E9,1E9,1E12,TRUE)", "=BINOM.INV(1E9,0.3,0.5)"])
+    assert time.perf_counter() - t0 < 5
+    assert got[0] == 1.0
+    assert math.isclose(got[1], 0.3151470969450, rel_tol=1e-9)  # type: ignore[arg-type]
+    assert isinstance(got[2], ExcelError) and got[2].code == "#NUM!"
+    assert got[3] == 300000000.0

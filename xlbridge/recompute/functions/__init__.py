@@ -1,8 +1,9 @@
 """Worksheet functions of the recalculator: Excel's natives by category, and a registry for more.
 
 Each native function lives in the module of its Excel category — :mod:`.mathtrig`,
-:mod:`.statistical`, :mod:`.logical`, :mod:`.text`, :mod:`.lookup`, :mod:`.information`,
-:mod:`.datetime`, :mod:`.dynamic` — registered beside its code by the category's decorator
+:mod:`.statistical` (its probability distributions in :mod:`.distributions`), :mod:`.logical`,
+:mod:`.text`, :mod:`.lookup`, :mod:`.information`, :mod:`.datetime`, :mod:`.engineering`,
+:mod:`.dynamic` — registered beside its code by the category's decorator
 (:func:`~.registry.registrar`), which records its name, arity and argument kinds.
 ``xlbridge recompute --functions`` lists them from the registry.
 

@@ -23,8 +23,8 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
-from ..values import DIV0, NA, NUM
-from .args import _number_args, numeric
+from ..values import DIV0, NA, NUM, to_number
+from .args import _number_args, grid_of, numeric
 from .registry import registrar
 
 register = registrar("Statistical")
@@ -640,6 +640,10 @@ _legacy("BETAINV", fn_beta_inv, 3, 5)
 
 # --------------------------------------------------------------------------- discrete
 
+#: a sum of more terms than this is not run term by term
+_MAX_TERMS = 1_000_000
+
+
 def _binom_pmf(k: int, n: int, p: float) -> float:
     if p == 0.0:
         return 1.0 if k == 0 else 0.0
@@ -683,6 +687,8 @@ def fn_binom_dist_range(n: float, p: float, s: float, s2: float | None = None) -
     k2 = k1 if s2 is None else math.trunc(s2)
     if m < 0 or not 0 <= p <= 1 or k1 < 0 or k1 > m or k2 < k1 or k2 > m:
         return _num_error("0 ≤ number_s ≤ number_s2 ≤ trials and 0 ≤ probability_s ≤ 1")
+    if k2 - k1 > _MAX_TERMS:  # a long range: the difference of the distribution function
+        return _binom_cdf(k2, m, p) - (_binom_cdf(k1 - 1, m, p) if k1 > 0 else 0.0)
     return math.fsum(_binom_pmf(k, m, p) for k in range(k1, k2 + 1))
 
 
@@ -755,13 +761,24 @@ def fn_hypgeom_dist(s: float, n: float, big_k: float, big_n: float, cumulative: 
     if (k < 0 or k > min(m, kk) or k < max(0, m - nn + kk) or m <= 0 or m > nn or kk <= 0
             or kk > nn or nn <= 0):
         return _num_error("the sample and population sizes do not fit together")
-    denom = math.comb(nn, m)
+    if nn < 1030:
+        denom = math.comb(nn, m)
 
-    def pmf(j: int) -> float:
-        return math.comb(kk, j) * math.comb(nn - kk, m - j) / denom
+        def pmf(j: int) -> float:
+            return math.comb(kk, j) * math.comb(nn - kk, m - j) / denom
+    else:
+        def lcomb(a: int, b: int) -> float:
+            return math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1)
+
+        ldenom = lcomb(nn, m)
+
+        def pmf(j: int) -> float:
+            return math.exp(lcomb(kk, j) + lcomb(nn - kk, m - j) - ldenom)
 
     if _cum(cumulative):
         lo = max(0, m - nn + kk)
+        if k - lo > _MAX_TERMS:
+            return _num_error(f"more than {_MAX_TERMS} terms to add")
         return min(1.0, math.fsum(pmf(j) for j in range(lo, k + 1)))
     return pmf(k)
 
@@ -833,15 +850,6 @@ def _mean_var(xs: list[float]) -> tuple[float, float]:
 @register("T.TEST", 4, 4, "RRSS", ctx=True)
 @register("TTEST", 4, 4, "RRSS", ctx=True)
 def fn_t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
-    return _t_test(ctx, a1, a2, tails, kind)
-
-
-@numeric
-def _tails_kind(tails: float, kind: float) -> Any:
-    return (math.trunc(tails), math.trunc(kind))
-
-
-def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     tk = _tails_kind(tails, kind)
     if type(tk) is ExcelError:
         return tk
@@ -849,8 +857,6 @@ def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     if t not in (1, 2) or k not in (1, 2, 3):
         return _num_error("tails must be 1 or 2, type 1, 2 or 3")
     if k == 1:
-        from .args import grid_of
-
         g1 = [v for row in grid_of(ctx, a1) for v in row]
         g2 = [v for row in grid_of(ctx, a2) for v in row]
         if len(g1) != len(g2):
@@ -887,6 +893,11 @@ def _t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
     return t * _t_upper(abs(stat), df)
 
 
+@numeric
+def _tails_kind(tails: float, kind: float) -> Any:
+    return (math.trunc(tails), math.trunc(kind))
+
+
 @register("Z.TEST", 2, 3, "RSS", ctx=True)
 @register("ZTEST", 2, 3, "RSS", ctx=True)
 def fn_z_test(ctx: Context, arr: Any, x: Any, sigma: Any = None) -> Any:
@@ -911,8 +922,6 @@ def fn_z_test(ctx: Context, arr: Any, x: Any, sigma: Any = None) -> Any:
 
 
 def _zargs(x: Any, sigma: Any) -> Any:
-    from ..values import to_number
-
     mu = to_number(x)
     if type(mu) is ExcelError:
         return mu
@@ -927,8 +936,6 @@ def _zargs(x: Any, sigma: Any) -> Any:
 @register("CHISQ.TEST", 2, 2, "RR", ctx=True)
 @register("CHITEST", 2, 2, "RR", ctx=True)
 def fn_chisq_test(ctx: Context, actual: Any, expected: Any) -> Any:
-    from .args import grid_of
-
     ga, ge = grid_of(ctx, actual), grid_of(ctx, expected)
     rows, cols = len(ga), len(ga[0]) if ga else 0
     if rows != len(ge) or any(len(r) != cols for r in ge) or rows * cols < 2:

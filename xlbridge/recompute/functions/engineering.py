@@ -19,7 +19,7 @@ from typing import Any
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
-from ..values import VALUE, number_text, to_number
+from ..values import number_text, to_number
 from .args import flat_values, numeric, strict_numeric
 from .registry import registrar
 
@@ -28,6 +28,14 @@ register = registrar("Engineering")
 
 def _num_error(why: str) -> ExcelError:
     return ExcelError("#NUM!", why)
+
+
+def _number(v: Any) -> float | ExcelError:
+    """A number argument as the Analysis ToolPak functions read it: coerced as arithmetic
+    does, but a logical value is #VALUE! (DEC2BIN(TRUE), CONVERT(TRUE,"m","ft"))."""
+    if type(v) is bool:
+        return ExcelError("#VALUE!", "a logical value where a number was expected")
+    return to_number(v)
 
 
 # --------------------------------------------------------------------------- number bases
@@ -60,9 +68,7 @@ def _places_arg(p: Any) -> int | ExcelError | None:
     """``places``: None when not given; given, from 1 to 10 (a blank cell is 0: #NUM!)."""
     if p is _OMITTED:
         return None
-    if type(p) is bool:
-        return ExcelError("#VALUE!", "places must be a number")
-    x = to_number(p)
+    x = _number(p)
     if type(x) is ExcelError:
         return x
     n = int(x)  # type: ignore[arg-type]
@@ -130,9 +136,7 @@ def _from_base(name: str, base: int, to: int | None) -> None:
 
 def _from_decimal(name: str, to: int) -> None:
     def impl(number: Any, places: Any = _OMITTED) -> Any:
-        if type(number) is bool:
-            return ExcelError("#VALUE!", "a logical value where a number was expected")
-        x = to_number(number)
+        x = _number(number)
         if type(x) is ExcelError:
             return x
         p = _places_arg(places)
@@ -329,9 +333,7 @@ def complex_text(z: complex, suffix: str = "i") -> str | ExcelError:
 def fn_complex(real: Any, imag: Any, suffix: Any = None) -> Any:
     xs = []
     for a in (real, imag):
-        if type(a) is bool:
-            return ExcelError("#VALUE!", "a logical value where a number was expected")
-        x = to_number(a)
+        x = _number(a)
         if type(x) is ExcelError:
             return x
         xs.append(x)
@@ -462,9 +464,7 @@ def fn_impower(z: Any, n: Any) -> Any:
     c = _parse_complex(z)
     if type(c) is ExcelError:
         return c
-    if type(n) is bool:
-        return ExcelError("#VALUE!", "a logical value where a number was expected")
-    p = to_number(n)
+    p = _number(n)
     if type(p) is ExcelError:
         return p
     w = c.z  # type: ignore[union-attr]
@@ -678,6 +678,8 @@ def _upward(f0: Callable[[float], float], f1: Callable[[float], float], sign: fl
         tox = 2.0 / x
         for j in range(1, n):
             lo, hi = hi, sign * lo + j * tox * hi
+            if abs(hi) > 1e300:
+                return math.inf  # #NUM!, as Excel's overflow
         return hi
 
     return f
@@ -685,6 +687,10 @@ def _upward(f0: Callable[[float], float], f1: Callable[[float], float], sign: fl
 
 _bessel_y = _upward(_bessel_y0, _bessel_y1, -1.0)
 _bessel_k = _upward(_bessel_k0, _bessel_k1, 1.0)
+
+
+#: orders above this are not iterated (each order is a step of the recurrences)
+_MAX_ORDER = 100_000
 
 
 def _bessel(name: str, f: Callable[[int, float], float], positive_x: bool) -> None:
@@ -695,6 +701,10 @@ def _bessel(name: str, f: Callable[[int, float], float], positive_x: bool) -> No
             return _num_error(f"{name} of a negative order")
         if positive_x and x <= 0:
             return _num_error(f"{name} needs x > 0")
+        if order > _MAX_ORDER:
+            if not positive_x and order > 2.0 * abs(x) + 1000.0:
+                return 0.0  # J_n(x), I_n(x) are below 1E-300 there
+            return _num_error(f"{name} of an order above {_MAX_ORDER}")
         return f(order, x)
 
     impl.__name__ = f"fn_{name.lower()}"
@@ -866,9 +876,7 @@ def _from_kelvin(k: float, unit: str) -> float:
 
 @register("CONVERT", 3, 3, lift=True)
 def fn_convert(number: Any, from_unit: Any, to_unit: Any) -> Any:
-    if type(number) is bool:
-        return VALUE
-    x = to_number(number)
+    x = _number(number)
     if type(x) is ExcelError:
         return x
     for u in (from_unit, to_unit):
