@@ -190,6 +190,22 @@ def numbers_a(ctx: Context, args: Iterable[Any]) -> list[float] | ExcelError:
     return _number_args(ctx, args, a_rules=True)
 
 
+def number_grid(ctx: Context, a: Any, what: str) -> list[list[float]] | ExcelError:
+    """A range or array that must hold numbers only (MDETERM's matrix, LINEST's ys): its
+    first error, or #VALUE! naming ``what`` for an empty cell or text."""
+    out = []
+    for row in ctx.array(a):
+        r = []
+        for v in row:
+            if type(v) is ExcelError:
+                return v
+            if type(v) is not float:
+                return ExcelError("#VALUE!", f"{what} holds a cell that is not a number")
+            r.append(v)
+        out.append(r)
+    return out
+
+
 def grid_of(ctx: Context, a: Any) -> list[list[Any]]:
     """A Ref, array or scalar as rows of values, blanks as None (ranges clamped)."""
     return ctx.array(a)

@@ -14,6 +14,7 @@ The coupon bonds (COUP*, PRICE, YIELD…) are in :mod:`.bonds`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from xlbridge.xlvalues import ExcelError
@@ -750,80 +751,39 @@ def _settle(settlement: float, maturity: float) -> ExcelError | None:
     return None
 
 
-@register("DISC", 4, 5, lift=True)
-@strict_numeric
-def fn_disc(settlement: float, maturity: float, pr: float, redemption: float,
-            basis: float = 0.0) -> Any:
-    if pr <= 0.0 or redemption <= 0.0:
-        return NUM
-    err = _settle(settlement, maturity)
-    if err:
-        return err
-    yf = _yf(settlement, maturity, basis)
-    if type(yf) is ExcelError:
-        return yf
-    return DIV0 if yf == 0.0 else (1.0 - pr / redemption) / yf  # type: ignore[operator]
+def _discounted(name: str, formula: Callable[[float, float, float], Any]) -> None:
+    """DISC, INTRATE, RECEIVED, PRICEDISC, YIELDDISC: ``name(settlement, maturity, a, b,
+    [basis])`` with a and b positive, the settlement before maturity; ``formula(a, b, yf)``
+    of the year fraction between them."""
+    @register(name, 4, 5, lift=True)
+    @strict_numeric
+    def impl(settlement: float, maturity: float, a: float, b: float,
+             basis: float = 0.0) -> Any:
+        if a <= 0.0 or b <= 0.0:
+            return NUM
+        err = _settle(settlement, maturity)
+        if err:
+            return err
+        yf = _yf(settlement, maturity, basis)
+        if type(yf) is ExcelError:
+            return yf
+        return formula(a, b, yf)  # type: ignore[arg-type]
+
+    impl.__name__ = "fn_" + name.lower()
 
 
-@register("INTRATE", 4, 5, lift=True)
-@strict_numeric
-def fn_intrate(settlement: float, maturity: float, investment: float, redemption: float,
-               basis: float = 0.0) -> Any:
-    if investment <= 0.0 or redemption <= 0.0:
-        return NUM
-    err = _settle(settlement, maturity)
-    if err:
-        return err
-    yf = _yf(settlement, maturity, basis)
-    if type(yf) is ExcelError:
-        return yf
-    return DIV0 if yf == 0.0 else (redemption / investment - 1.0) / yf  # type: ignore[operator]
-
-
-@register("RECEIVED", 4, 5, lift=True)
-@strict_numeric
-def fn_received(settlement: float, maturity: float, investment: float, discount: float,
-                basis: float = 0.0) -> Any:
-    if investment <= 0.0 or discount <= 0.0:
-        return NUM
-    err = _settle(settlement, maturity)
-    if err:
-        return err
-    yf = _yf(settlement, maturity, basis)
-    if type(yf) is ExcelError:
-        return yf
-    denom = 1.0 - discount * yf  # type: ignore[operator]
+def _received(investment: float, discount: float, yf: float) -> Any:
+    denom = 1.0 - discount * yf
     return NUM if denom <= 0.0 else investment / denom
 
 
-@register("PRICEDISC", 4, 5, lift=True)
-@strict_numeric
-def fn_pricedisc(settlement: float, maturity: float, discount: float, redemption: float,
-                 basis: float = 0.0) -> Any:
-    if discount <= 0.0 or redemption <= 0.0:
-        return NUM
-    err = _settle(settlement, maturity)
-    if err:
-        return err
-    yf = _yf(settlement, maturity, basis)
-    if type(yf) is ExcelError:
-        return yf
-    return redemption * (1.0 - discount * yf)  # type: ignore[operator]
-
-
-@register("YIELDDISC", 4, 5, lift=True)
-@strict_numeric
-def fn_yielddisc(settlement: float, maturity: float, pr: float, redemption: float,
-                 basis: float = 0.0) -> Any:
-    if pr <= 0.0 or redemption <= 0.0:
-        return NUM
-    err = _settle(settlement, maturity)
-    if err:
-        return err
-    yf = _yf(settlement, maturity, basis)
-    if type(yf) is ExcelError:
-        return yf
-    return DIV0 if yf == 0.0 else (redemption / pr - 1.0) / yf  # type: ignore[operator]
+_discounted("DISC", lambda pr, redemption, yf: DIV0 if yf == 0.0 else (1.0 - pr / redemption) / yf)
+_discounted("INTRATE", lambda investment, redemption, yf:
+            DIV0 if yf == 0.0 else (redemption / investment - 1.0) / yf)
+_discounted("RECEIVED", _received)
+_discounted("PRICEDISC", lambda discount, redemption, yf: redemption * (1.0 - discount * yf))
+_discounted("YIELDDISC", lambda pr, redemption, yf:
+            DIV0 if yf == 0.0 else (redemption / pr - 1.0) / yf)
 
 
 def _mat_factors(issue: float, settlement: float, maturity: float, basis: float

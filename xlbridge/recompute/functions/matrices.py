@@ -11,7 +11,7 @@ from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
 from ..values import NUM, VALUE, checked, to_number
-from .args import _values
+from .args import _values, number_grid
 from .registry import registrar
 
 register = registrar("Math & Trig")
@@ -19,20 +19,12 @@ register = registrar("Math & Trig")
 
 def _square(ctx: Context, a: Any) -> list[list[float]] | ExcelError:
     """A square matrix of numbers; an empty cell or text is #VALUE!, as in Excel."""
-    g = ctx.array(a)
-    if not g or len(g) != len(g[0]):
+    g = number_grid(ctx, a, "the matrix")
+    if type(g) is ExcelError:
+        return g
+    if not g or len(g) != len(g[0]):  # type: ignore[arg-type,index]
         return ExcelError("#VALUE!", "the matrix is not square")
-    out = []
-    for row in g:
-        r = []
-        for v in row:
-            if type(v) is ExcelError:
-                return v
-            if type(v) is not float:
-                return ExcelError("#VALUE!", "the matrix holds a cell that is not a number")
-            r.append(v)
-        out.append(r)
-    return out
+    return g
 
 
 def _eliminate(m: list[list[float]], inverse: bool) -> tuple[float, list[list[float]] | None]:

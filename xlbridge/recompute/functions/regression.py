@@ -18,6 +18,7 @@ from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
 from ..values import NA, NUM, OMITTED, VALUE, takes_omitted, to_bool
+from .args import number_grid
 from .registry import registrar
 
 register = registrar("Statistical")
@@ -26,18 +27,7 @@ Matrix = list[list[float]]
 
 
 def _numbers(ctx: Context, a: Any) -> Matrix | ExcelError:
-    g = ctx.array(a)
-    out = []
-    for row in g:
-        r = []
-        for v in row:
-            if type(v) is ExcelError:
-                return v
-            if type(v) is not float:
-                return ExcelError("#VALUE!", "the regression's ranges must hold numbers only")
-            r.append(v)
-        out.append(r)
-    return out
+    return number_grid(ctx, a, "the regression's range")
 
 
 def _design(ctx: Context, ys: Any, xs: Any) -> tuple[list[float], Matrix] | ExcelError:
@@ -112,7 +102,8 @@ def fit(y: list[float], x: Matrix, const: bool) -> tuple[list[float], float, Mat
     return coef, resid, inv
 
 
-def _linest(ctx: Context, ys: Any, xs: Any, const: Any, stats: Any, log: bool) -> Any:
+def _fitted(ctx: Context, ys: Any, xs: Any, const: Any, log: bool) -> Any:
+    """(y — ln y for LOGEST/GROWTH —, X, const, the fit) or the error."""
     got = _design(ctx, ys, xs)
     if type(got) is ExcelError:
         return got
@@ -122,14 +113,22 @@ def _linest(ctx: Context, ys: Any, xs: Any, const: Any, stats: Any, log: bool) -
             return NUM
         y = [math.log(v) for v in y]
     c = True if const is OMITTED or const is None else to_bool(const)
-    s = False if stats is OMITTED or stats is None else to_bool(stats)
-    for flag in (c, s):
-        if type(flag) is ExcelError:
-            return flag
+    if type(c) is ExcelError:
+        return c
     f = fit(y, x, bool(c))
     if type(f) is ExcelError:
         return f
-    coef, ssresid, inv = f  # type: ignore[misc]
+    return y, x, bool(c), f
+
+
+def _linest(ctx: Context, ys: Any, xs: Any, const: Any, stats: Any, log: bool) -> Any:
+    s = False if stats is OMITTED or stats is None else to_bool(stats)
+    if type(s) is ExcelError:
+        return s
+    got = _fitted(ctx, ys, xs, const, log)
+    if type(got) is ExcelError:
+        return got
+    y, x, c, (coef, ssresid, inv) = got
     k = len(x[0])
     first = [*reversed(coef[1:]), coef[0]]
     out = [[math.exp(v) for v in first] if log else first]
@@ -169,21 +168,10 @@ def fn_logest(ctx: Context, ys: Any, xs: Any = OMITTED, const: Any = OMITTED,
 
 
 def _trend(ctx: Context, ys: Any, xs: Any, new: Any, const: Any, log: bool) -> Any:
-    got = _design(ctx, ys, xs)
+    got = _fitted(ctx, ys, xs, const, log)
     if type(got) is ExcelError:
         return got
-    y, x = got  # type: ignore[misc]
-    if log:
-        if any(v <= 0 for v in y):
-            return NUM
-        y = [math.log(v) for v in y]
-    c = True if const is OMITTED or const is None else to_bool(const)
-    if type(c) is ExcelError:
-        return c
-    f = fit(y, x, bool(c))
-    if type(f) is ExcelError:
-        return f
-    coef = f[0]  # type: ignore[index]
+    _y, x, _c, (coef, _ss, _inv) = got
     k = len(x[0])
     if new is OMITTED or new is None:
         points, shape = x, (len(x), 1)
