@@ -642,35 +642,30 @@ def fn_vdb(cost: float, salvage: float, life: float, start: float, end: float,
 
 # --------------------------------------------------------------------------- dollars
 
-def _fraction_base(fraction: float) -> float | ExcelError:
+def _dollar(dollar: float, fraction: float, to_decimal: bool) -> Any:
+    """DOLLARDE/DOLLARFR: the fractional part read in (or written as) 1/fraction, the
+    digits of a power of ten wide enough for the fraction (1.02 in sixteenths is 1.125)."""
     if fraction < 0.0:
         return NUM
-    base = math.trunc(fraction)
+    base = float(math.trunc(fraction))
     if base < 1:
         return DIV0
-    return float(base)
+    whole = math.trunc(dollar)
+    digits = 10.0 ** math.ceil(math.log10(base))
+    scale = digits / base if to_decimal else base / digits
+    return (dollar - whole) * scale + whole
 
 
 @register("DOLLARDE", 2, 2, lift=True)
 @strict_numeric
 def fn_dollarde(dollar: float, fraction: float) -> Any:
-    base = _fraction_base(fraction)
-    if type(base) is ExcelError:
-        return base
-    whole = math.trunc(dollar)
-    digits = 10.0 ** math.ceil(math.log10(base))  # type: ignore[arg-type]
-    return (dollar - whole) * digits / base + whole  # type: ignore[operator]
+    return _dollar(dollar, fraction, True)
 
 
 @register("DOLLARFR", 2, 2, lift=True)
 @strict_numeric
 def fn_dollarfr(dollar: float, fraction: float) -> Any:
-    base = _fraction_base(fraction)
-    if type(base) is ExcelError:
-        return base
-    whole = math.trunc(dollar)
-    digits = 10.0 ** math.ceil(math.log10(base))  # type: ignore[arg-type]
-    return (dollar - whole) * base / digits + whole  # type: ignore[operator]
+    return _dollar(dollar, fraction, False)
 
 
 # --------------------------------------------------------------------------- T-bills
