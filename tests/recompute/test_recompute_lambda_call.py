@@ -66,10 +66,21 @@ def test_a_lambda_bound_by_let_is_called_by_its_name() -> None:
 @pytest.mark.parametrize(("formula", "want"), [
     ("=ROWS(TRIMRANGE(A1:C9))", 2.0), ("=COLUMNS(TRIMRANGE(A1:C9))", 1.0),
     ("=ROWS(TRIMRANGE(A1:C9,2))", 2.0), ("=SUM(TRIMRANGE(A1:C9,0))", 7.0),
+    ("=ROWS(TRIMRANGE(A1:C9,0))", 9.0),
     ("=SUM(TRIMRANGE(A:A))", 7.0), ("=COLUMNS(TRIMRANGE(A1:C9,3,0))", 3.0),
     ("=TRIMRANGE(A1:A2,5)", ExcelError("#VALUE!")),
 ])
 def test_trimrange(formula: str, want: object) -> None:
     """TRIMRANGE (Excel's documentation; TRIMRANGE.xlsx in the corpus): the reference without
     its empty outer rows and columns."""
+    assert compute({"A1": 3, "A2": 4, "Z1": formula})["Z1"] == want, formula
+
+
+@pytest.mark.parametrize(("formula", "want"), [
+    ("=ROWS(OFFSET(A1,0,0,100))", 100.0), ("=COLUMNS(INDIRECT(\"A1:AZ1\"))", 52.0),
+    ("=ROWS(INDIRECT(\"A1:A50\"))", 50.0), ("=SUM(OFFSET(A1,0,0,2))", 7.0),
+])
+def test_a_returned_reference_keeps_its_size(formula: str, want: float) -> None:
+    """A reference a function returns is not cut to the used area where an array is read:
+    ROWS(OFFSET(A1,0,0,100)) is 100 (it was the used rows' count)."""
     assert compute({"A1": 3, "A2": 4, "Z1": formula})["Z1"] == want, formula

@@ -515,13 +515,9 @@ class Compiler:
                 return scalar(ctx, inner(base), base)
 
             return to_scalar
-        if spec.returns_ref and mode == "A":
-            inner2 = call
-
-            def to_array(base: int) -> Any:
-                return array_scalars(ctx, inner2(base))
-
-            return to_array
+        # in an array context a reference a function returns stays a reference, as a written
+        # range does: ROWS(OFFSET(A1,0,0,100)) is 100 past the used rows, CELL and ROW of
+        # INDIRECT see the cell (the consumers read a Ref's values themselves)
         return call
 
     def _lift_some(self, spec: FunctionSpec, fs: list[Fn], at: list[int]) -> Fn:
