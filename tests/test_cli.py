@@ -113,7 +113,7 @@ def test_missing_column_and_unknown_scheme(run, tmp_path):
     bad = tmp_path / "cols.csv"
     bad.write_text("姓名,考核类别\n张三,科级干部\n", encoding="utf-8")
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad))
-    assert out.exit_code == 2 and "missing column(s)" in out.output
+    assert out.exit_code == 2 and f"{bad}：缺少列 " in out.output
     out = run("score", "--scheme", "nope", "--input", str(bad))
     assert out.exit_code == 2 and "找不到方案“nope”" in out.output
 
@@ -129,8 +129,8 @@ def test_a_misspelt_column_is_an_error_not_a_column_of_blanks(run, tmp_path):
     bad.write_text(text.replace("察访核验扣分(分)", "察访核验扣分", 1), encoding="utf-8")
     out = run("score", "--scheme", "bailian-township", "--input", str(bad))
     assert out.exit_code == 2
-    assert "missing column(s) 察访核验扣分(分) [inspection]" in out.output
-    assert "columns not matching any input: 察访核验扣分" in out.output
+    assert "缺少列 察访核验扣分(分) [inspection]" in out.output
+    assert "；没有对应任何输入的列：察访核验扣分；" in out.output
 
 
 def test_rows_keep_excel_numbers_after_a_blank_line(run, tmp_path):
@@ -158,7 +158,7 @@ def test_malformed_csv_is_a_message_not_a_traceback(run, tmp_path):
     bad = tmp_path / "cr.csv"
     bad.write_bytes(b'\xef\xbb\xbf' + "姓名,考核类别\n张\r三,科级干部\n".encode())
     out = run("score", "--scheme", "meiling-street-quarterly", "--input", str(bad))
-    assert out.exit_code == 2 and "line 2: not valid CSV" in out.output
+    assert out.exit_code == 2 and "第 2 行不是有效的 CSV（" in out.output
 
 
 def test_examples_is_the_main_job():

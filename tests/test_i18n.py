@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from decimal import Decimal
 
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from xlbridge import i18n
 from xlbridge.cli import main
-from xlbridge.engine.values import FieldError
+from xlbridge.engine.values import FieldError, make_parser
+from xlbridge.scheme.inputs import InputSpec
 
 CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"\{(\w+)[^}]*\}")
@@ -55,16 +57,31 @@ def test_language_from_the_environment():
     assert i18n.t("第 {row} 行", row=8) == "第 8 行"
 
 
+def _field_error(spec: InputSpec, value: object) -> FieldError:
+    try:
+        make_parser(spec)(value)
+    except FieldError as exc:
+        return exc
+    raise AssertionError(f"{value!r} was read")
+
+
 def test_a_data_error_is_one_clean_sentence_in_either_language():
-    e = FieldError("attendance", "考勤扣分", "not_a_number", "应为数字", "a number", "二十")
+    # the expectation is a catalogue message, in the language current when the value is read
+    number = InputSpec("attendance", "考勤扣分", "number", "parts")
+    e = _field_error(number, "二十")
     assert str(e) == "[考勤扣分]：应为数字，实际为“二十”"
     with i18n.use_language("en"):
-        assert str(e) == "[考勤扣分]: expected a number, got “二十”"
-    blank = FieldError("late", "迟到(次)", "blank", "不能为空", "a value, the cell is blank")
+        assert str(_field_error(number, "二十")) == "[考勤扣分]: expected a number, got “二十”"
+    blank = _field_error(InputSpec("late", "迟到(次)", "count", "parts"), "")
     assert str(blank) == "[迟到(次)]：不能为空"
-    big = FieldError("x", "指标", "out_of_range", "应在 0 到 100 之间", "0 to 100", 120.0)
+    big = _field_error(InputSpec("x", "指标", "number", "parts", min=Decimal(0),
+                                 max=Decimal(100)), 120.0)
     assert str(big) == "[指标]：应在 0 到 100 之间，实际为“120”"
     assert big.to_dict()["message"] == str(big) and big.to_dict()["got"] == "120"
+    with i18n.use_language("en"):
+        big = _field_error(InputSpec("x", "指标", "number", "parts", min=Decimal(0),
+                                     max=Decimal(100)), 120.0)
+        assert str(big) == "[指标]: expected 0 to 100, got “120”"
 
 
 def test_cli_speaks_english_with_lang_en_or_LANG(tmp_path):

@@ -42,6 +42,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from xlbridge.i18n import t
+
 __all__ = ["TEMP_PREFIX", "ReadOnlyTarget", "is_read_only", "pid_alive", "remove_stale_temps",
            "write_atomic"]
 
@@ -58,8 +60,8 @@ class ReadOnlyTarget(PermissionError):
     """The file exists and is read-only: xlbridge never replaces it."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        super().__init__(errno.EACCES, "文件是只读的（没有写权限），xlbridge 不会改写它；"
-                                       "如需更新，请先去掉只读属性", str(path))
+        super().__init__(errno.EACCES, t("文件是只读的（没有写权限），xlbridge 不会改写它；"
+                                         "如需更新，请先去掉只读属性"), str(path))
 
 
 def is_read_only(st: os.stat_result, path: Path) -> bool:
@@ -139,7 +141,7 @@ def write_atomic(path: str | os.PathLike[str], data: Contents, *, encoding: str 
         st = None
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "这是一个文件夹，不是文件", str(path))
+            raise IsADirectoryError(errno.EISDIR, t("这是一个文件夹，不是文件"), str(path))
         if not stat.S_ISREG(st.st_mode):
             # a pipe, a terminal or a device: there is nothing to replace, write into it
             with open(target, "wb") as fh:

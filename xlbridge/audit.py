@@ -20,6 +20,7 @@ from typing import Any
 from xlbridge.arith import fmt, from_float, round_declared
 from xlbridge.engine import score_population
 from xlbridge.engine.values import normalize_text, parse_number_text
+from xlbridge.i18n import t
 from xlbridge.sheets import RecordTable
 from xlbridge.xlvalues import ExcelError
 
@@ -40,8 +41,9 @@ class Difference:
     expected: str
 
     def __str__(self) -> str:
-        return (f"{self.sheet}!{self.cell}：第{self.row}行 {self.header} {self.own}；"
-                f"方案 {self.scheme_ref} 算得 {self.expected}")
+        return t("{sheet}!{cell}：第{row}行 {header} {own}；方案 {scheme} 算得 {expected}",
+                 sheet=self.sheet, cell=self.cell, row=self.row, header=self.header,
+                 own=self.own, scheme=self.scheme_ref, expected=self.expected)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -58,7 +60,7 @@ def _number(value: Any) -> Decimal | None:
 
 def _shown(value: Any) -> str:
     if value is None or value == "":
-        return "（空）"
+        return t("（空）")
     if isinstance(value, float):
         return fmt(from_float(value))
     return str(value)

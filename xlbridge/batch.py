@@ -27,7 +27,7 @@ from typing import Any
 from xlbridge import udfs
 from xlbridge.audit import AUDITED, Difference, audit_table
 from xlbridge.csvio import to_csv
-from xlbridge.i18n import t
+from xlbridge.i18n import N_, NP_, current_language, gettext, t, tp
 from xlbridge.recompute import recompute_file
 from xlbridge.recompute.api import perf_formula, release_after
 from xlbridge.recompute.core import make_key, split_key
@@ -43,6 +43,13 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 SCHEME_ARG = {name: list(inspect.signature(fn).parameters).index("scheme")
               for name, fn in udfs.FUNCTIONS.items()
               if "scheme" in inspect.signature(fn).parameters}
+
+
+#: What each status says in the table and the reports.
+STATUS_TEXT = {"ok": NP_("status", "已重算"), "dry-run": NP_("status", "试算（未写入）"),
+               "rejected": NP_("status", "无法打开"), "locked": NP_("status", "正被另一次重算使用"),
+               "read-only": NP_("status", "只读"), "timeout": NP_("status", "超时"),
+               "failed": NP_("status", "失败"), "missing": NP_("status", "找不到")}
 
 
 @dataclass
@@ -83,10 +90,11 @@ class FileOutcome:
     def status_text(self) -> str:
         """The status with its count: ``errors (31)``, ``differs (2)``."""
         if self.status == "errors":
-            return f"errors ({len(self.errors)})"
+            return t("有错误值（{n}）", n=len(self.errors))
         if self.status == "differs":
-            return f"differs ({len(self.differences)})"
-        return self.status
+            return t("与方案不一致（{n}）", n=len(self.differences))
+        return tp("status", STATUS_TEXT[self.status]) if self.status in STATUS_TEXT \
+            else self.status
 
 
 @dataclass
@@ -121,36 +129,47 @@ class BatchReport:
 
     # ------------------------------------------------------------------ reports
 
-    COLUMNS = ("file", "status", "formulas", "recomputed", "changed", "kept_cached", "grades",
-               "schemes", "errors", "differences", "ties", "issues", "error", "seconds")
+    COLUMNS = (N_("工作簿"), N_("状态"), N_("公式"), N_("已重算"), N_("值有变化"), N_("保留原值"),
+               N_("等次"), N_("方案"), N_("错误值单元格"), N_("与方案不一致"), N_("并列"),
+               N_("提示"), N_("错误"), N_("用时（秒）"))
 
     def rows(self) -> Iterator[list[str]]:
         for f in self.files:
             yield [f.path, f.status_text, str(f.formulas), str(f.recomputed), str(f.changed),
                    str(f.kept_cached), grade_text(f.grades), " ".join(f.schemes),
                    "\n".join(f.errors), "\n".join(f.differences), "\n".join(f.ties),
-                   "; ".join(f.issues), f.error or "", f"{f.seconds:.3f}"]
+                   t("；").join(f.issues), f.error or "", f"{f.seconds:.3f}"]
+
+    def headings(self) -> list[str]:
+        return [gettext(c) for c in self.COLUMNS]
 
     def to_csv(self) -> str:
-        return to_csv(self.COLUMNS, self.rows())
+        return to_csv(self.headings(), self.rows())
 
     def to_html(self) -> str:
-        t = self.totals()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
+        totals = self.totals()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.headings())
         body = "\n".join(
             "<tr class=\"{}\">{}</tr>".format(
-                "ok" if row[1] in ("ok", "dry-run") else "failed",
+                "ok" if f.ok else "failed",
                 "".join(f"<td>{html.escape(cell)}</td>" for cell in row))
-            for row in self.rows())
+            for f, row in zip(self.files, self.rows(), strict=True))
+        title = html.escape(t("xlbridge 重算报告"))
+        summary = html.escape(t(
+            "{files} 个文件：{ok} 个已重算，{failed} 个未重算；"
+            "计算公式单元格 {recomputed}/{formulas} 个，值有变化 {changed} 个；"
+            "等次：{grades}；用时 {seconds} 秒。", files=totals["files"],
+            ok=totals["ok"], failed=totals["failed"], recomputed=totals["recomputed"],
+            formulas=totals["formulas"], changed=totals["changed"],
+            grades=grade_text(totals["grades"]), seconds=totals["seconds"]))
+        lang = "en" if current_language() == "en" else "zh-CN"
         return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>xlbridge 重算报告</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}
 tr.failed td{{background:#fde2e1}}th{{background:#eef}}</style></head>
-<body><h1>xlbridge 重算报告 Recompute report</h1>
-<p>{t['files']} files, {t['ok']} ok, {t['failed']} failed; {t['recomputed']} of
-{t['formulas']} formula cells recomputed, {t['changed']} values changed;
-grades: {html.escape(grade_text(t['grades']))}; {t['seconds']} s.</p>
+<body><h1>{title}</h1>
+<p>{summary}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}
 </tbody></table></body></html>
@@ -266,8 +285,8 @@ def frozen_targets(files: Sequence[Path], out_dir: str | os.PathLike[str]) -> di
     originals = set(sources)
     clash = [str(f) for f, t in targets.items() if t in originals]
     if clash:
-        raise ValueError(f"--values-only {out_dir}: the frozen copy would replace the original "
-                         f"{clash[0]}; choose a folder that holds no workbook being recomputed")
+        raise ValueError(t("--values-only {folder}：定值副本会替换原文件 {path}；"
+                           "请选择一个不含待重算工作簿的文件夹", folder=out_dir, path=clash[0]))
     return targets
 
 
@@ -757,8 +776,9 @@ class _Pool:
                     got_index, outcome = conn.recv()
                 except (EOFError, OSError):  # the worker died without answering
                     proc.join(5)
-                    outcome = FileOutcome(path, "failed", f"重算这个文件的进程意外退出（退出码 "
-                                                          f"{proc.exitcode}），文件未改动")
+                    outcome = FileOutcome(path, "failed", t(
+                        "重算这个文件的进程意外退出（退出码 {code}），文件未改动",
+                        code=proc.exitcode))
                     self._retire(conn, proc, path)
                     got_index = index
                 else:
@@ -780,9 +800,10 @@ class _Pool:
             proc.join(10)
             self._retire(conn, proc, path)
             del self.busy[conn]
-            outcome = FileOutcome(path, "timeout", f"超过每个文件的时间上限 {self.timeout:g} 秒，"
-                                                   "已停止计算；文件没有改动（可用 --timeout "
-                                                   "调整上限）", seconds=now - t0)
+            outcome = FileOutcome(path, "timeout", t(
+                "超过每个文件的时间上限 {seconds} 秒，已停止计算；文件没有改动"
+                "（可用 --timeout 调整上限）",
+                seconds=format(self.timeout, "g")), seconds=now - t0)
             results[index] = outcome
             done.append(outcome)
         return done

@@ -115,7 +115,7 @@ def schemes_list(ctx: click.Context) -> None:
         s = e.loaded.scheme
         try:
             warnings = len(store.get(e.ref).report.warnings)
-            status = f"[yellow]{tn('{n} 条警告', '{n} 条警告', warnings)}[/yellow]" \
+            status = "[yellow]" + tn("{n} 条警告", "{n} 条警告", warnings) + "[/yellow]" \
                 if warnings else t("可用")
         except SchemeInvalid as exc:   # loads, but fails validation: never used to compute
             status = "[red]" + tn("有误：{n} 处错误", "有误：{n} 处错误",
@@ -174,7 +174,7 @@ def schemes_validate(ctx: click.Context, refs: tuple[str, ...]) -> None:
         else:
             report = validate(loaded.scheme, loaded.source,
                               previous=_previous_version(store, loaded.scheme))
-        status = f"[green]{t('通过')}[/green]" if report.ok else f"[red]{t('有误')}[/red]"
+        status = "[green]" + t("通过") + "[/green]" if report.ok else "[red]" + t("有误") + "[/red]"
         console.print(status + " " + escape(t("{name}（{errors} 处错误，{warnings} 条警告）",
                                               name=name, errors=len(report.errors),
                                               warnings=len(report.warnings))))
@@ -258,7 +258,7 @@ def score(ctx: click.Context, ref: str, input_path: str, output_path: str | None
     pop = score_population(cs, data.rows, explain=explain, first_row=data.row_numbers)
     if data.unknown_columns:
         err_console.print("[yellow]" + escape(t("{scheme} 未使用的列：{columns}", scheme=cs.ref,
-                                                columns="、".join(data.unknown_columns)))
+                                                columns=t("、").join(data.unknown_columns)))
                           + "[/yellow]")
     if output_path:
         _write_output(output_path, kind, cs, data, pop)
@@ -345,10 +345,12 @@ def aggregate(ctx: click.Context, ref: str, input_path: str, as_json: bool) -> N
             label = raw[0] if raw else ""
             row = t("第 {row} 行", row=r.row)
             if r.errors:
-                click.echo(f"{row} {label}：" + "；".join(map(str, r.errors)))
+                click.echo(t("{row} {label}：{text}", row=row, label=label,
+                             text=t("；").join(map(str, r.errors))))
             else:
                 grade = r.grade or (t("暂缓") if r.withheld else "—")
-                click.echo(f"{row} {label}：{grade}  （{'；'.join(r.steps[1:])}）")
+                click.echo(t("{row} {label}：{text}", row=row, label=label, text=grade)
+                           + "  " + t("（{steps}）", steps=t("；").join(r.steps[1:])))
         for note in result.notes:
             click.echo(note)
     if any(r.errors for r in result.records):
@@ -565,14 +567,16 @@ def _print_batch(report: Any, skipped: list[Any]) -> None:
                 err_console.print("  " + escape(t("…… 另有 {n} 处（见 --report）",
                                                   n=len(lines) - 20)))
         for tie in f.ties:
-            console.print(f"  [yellow]{escape(f.path)}: {escape(tie)}[/yellow]")
+            console.print("  [yellow]" + escape(t("{path}：{message}", path=f.path, message=tie))
+                          + "[/yellow]")
         for issue in f.issues[:20]:
-            console.print(f"  [yellow]{escape(f.path)}: {escape(issue)}[/yellow]")
+            console.print("  [yellow]" + escape(t("{path}：{message}", path=f.path,
+                                                  message=issue)) + "[/yellow]")
         if len(f.issues) > 20:
             console.print("  " + escape(t("…… 另有 {n} 个单元格（见 --report）",
                                           n=len(f.issues) - 20)))
         for note in f.notes:
-            console.print(f"  {escape(f.path)}: {escape(note)}")
+            console.print("  " + escape(t("{path}：{message}", path=f.path, message=note)))
         if f.frozen:
             console.print("  " + escape(t("定值副本：{path}", path=f.frozen)))
         if f.backup:

@@ -107,6 +107,7 @@ class Group(_Translated, click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # before anything is printed: no UnicodeEncodeError on a GBK console, pipe or file
         configure_streams()
+        set_language(None)      # the environment's language as it is now (LANG=en_…)
         try:
             return super().main(*args, **kwargs)
         finally:

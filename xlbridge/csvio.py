@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge.engine.values import normalize_text
+from xlbridge.i18n import t
 from xlbridge.scheme.inputs import InputSpec
 
 #: The first record of a CSV file is on line 2 in Excel (line 1 is the header).
@@ -45,13 +46,15 @@ def decode(data: bytes, path: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CsvInputError(f"{path}: neither UTF-8 nor GB18030 text; save it as CSV (UTF-8)")
+    raise CsvInputError(t("{path}：既不是 UTF-8 也不是 GB18030 文本；请另存为“CSV UTF-8”",
+                          path=path))
 
 
 def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
                ) -> tuple[dict[int, str], list[str]]:
     """Column index → input id, matching ids or labels; also the columns that match none."""
     by_name: dict[str, str] = {}
+    labels = {spec.id: spec.label for spec in specs}
     for spec in specs:
         by_name[normalize_text(spec.id)] = spec.id
         by_name[normalize_text(spec.label)] = spec.id
@@ -63,8 +66,9 @@ def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
             unknown.append(name)
             continue
         if key in mapping.values():
-            raise CsvInputError(f"{path}: column '{name}' (column {i + 1}) gives input "
-                                f"'{key}' a second time")
+            raise CsvInputError(t("{path}：第 {column} 列“{name}”与前面的列重复，都是输入"
+                                  "“{input}”", path=path, column=i + 1, name=name,
+                                  input=labels[key]))
         mapping[i] = key
     # Every input needs its column, even one whose cells may be blank: a column whose header
     # is misspelt would otherwise read as all blank — 0 deductions, a better grade — in
@@ -74,11 +78,12 @@ def header_map(header: Sequence[str], specs: Sequence[InputSpec], path: str
     missing = [s for s in specs
                if s.id not in mapping.values() and not (s.optional or s.conditional)]
     if missing:
-        names = "、".join(f"{s.label} [{s.id}]" for s in missing)
+        names = t("、").join(f"{s.label} [{s.id}]" for s in missing)
         unused = [u for u in unknown if u.strip()]
-        hint = f"; columns not matching any input: {'、'.join(unused)}" if unused else ""
-        raise CsvInputError(f"{path}: missing column(s) {names}{hint}; the header must name "
-                            "every input by its id or its label (see `xlbridge schemes show`)")
+        hint = t("；没有对应任何输入的列：{columns}", columns=t("、").join(unused)) \
+            if unused else ""
+        raise CsvInputError(t("{path}：缺少列 {names}{hint}；表头须以输入的编号或中文名命名每个输入"
+                              "（见 xlbridge schemes show）", path=path, names=names, hint=hint))
     return mapping, unknown
 
 
@@ -87,7 +92,8 @@ def read_records(path: str | Path, specs: Sequence[InputSpec]) -> CsvRecords:
     try:
         data = p.read_bytes()
     except OSError as exc:
-        raise CsvInputError(f"{p}: cannot read ({exc.strerror})") from None
+        raise CsvInputError(t("{path}：无法读取（{reason}）", path=p,
+                              reason=exc.strerror or exc)) from None
     return records_from_rows(csv_rows(data, str(p)), str(p), specs)
 
 
@@ -97,8 +103,9 @@ def csv_rows(data: bytes, path: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise CsvInputError(f"{path}: line {reader.line_num}: not valid CSV ({exc}); save the "
-                            "sheet again as CSV (UTF-8)") from None
+        raise CsvInputError(t("{path}：第 {line} 行不是有效的 CSV（{reason}）；请把工作表重新另存为"
+                              "“CSV UTF-8”", path=path, line=reader.line_num,
+                              reason=exc)) from None
 
 
 def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[InputSpec]
@@ -106,7 +113,7 @@ def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[
     """Records from a table's rows (a header row, then one record per row), by input id.
     Cells are text (CSV) or a sheet's values (numbers, None for an empty cell)."""
     if not rows:
-        raise CsvInputError(f"{path}: the file is empty; expected a header row")
+        raise CsvInputError(t("{path}：文件是空的；第一行应为表头", path=path))
     header = ["" if c is None else str(c) for c in rows[0]]
     # Excel's row numbers: a blank line is skipped but keeps its number
     numbered = [(n, list(r)) for n, r in enumerate(rows[1:], start=FIRST_ROW)
@@ -115,8 +122,9 @@ def records_from_rows(rows: Sequence[Sequence[Any]], path: str, specs: Sequence[
     records = []
     for line_no, row in numbered:
         if len(row) > len(header):
-            raise CsvInputError(f"{path}: line {line_no} has {len(row)} fields, the header "
-                                f"{len(header)}")
+            raise CsvInputError(t("{path}：第 {line} 行有 {fields} 列，多于表头的 {header} 列",
+                                  path=path, line=line_no, fields=len(row),
+                                  header=len(header)))
         records.append({key: row[i] if i < len(row) and row[i] is not None else ""
                         for i, key in mapping.items()})
     return CsvRecords(path, header, records, [r for _n, r in numbered], unknown,

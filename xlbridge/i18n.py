@@ -51,11 +51,14 @@ CLICK_VALUES = ("required", "text", "choice", "datetime", "integer", "integer ra
                 "Path")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: The functions whose first argument is a message id (Babel's extraction keywords);
-#: ``tp``/``NP_`` take a context first (a word whose English differs by place).
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "tp": ((1, "c"), 2), "NP_": ((1, "c"), 2)}
+#: ``tr`` is ``t`` where ``t`` names a trace; ``tp``/``NP_`` take a context first (a word
+#: whose English differs by place).
+KEYWORDS = {"t": None, "tr": None, "tn": (1, 2), "N_": None, "tp": ((1, "c"), 2),
+            "NP_": ((1, "c"), 2)}
 
 _chosen: ContextVar[str | None] = ContextVar("xlbridge_language", default=None)
 _process_choice: str | None = None
+_from_env: str | None = None     # the environment's choice, read once (set_language resets it)
 _catalogues: dict[tuple[str, str], _gettext.NullTranslations] = {}
 _lock = threading.Lock()
 
@@ -63,7 +66,7 @@ _lock = threading.Lock()
 class UnknownLanguage(ValueError):
     def __init__(self, name: str):
         super().__init__(t("不支持的语言“{name}”；可选：{choices}", name=name,
-                           choices="、".join(LANGUAGES)))
+                           choices=t("、").join(LANGUAGES)))
 
 
 def normalize(name: str | None) -> str | None:
@@ -100,23 +103,26 @@ def language_from_env(environ: Mapping[str, str] | None = None) -> str:
 
 
 def current_language() -> str:
+    global _from_env
     chosen = _chosen.get()
     if chosen is not None:
         return chosen
     if _process_choice is not None:
         return _process_choice
-    try:
-        return language_from_env()
-    except UnknownLanguage:
-        return DEFAULT
+    if _from_env is None:
+        try:
+            _from_env = language_from_env()
+        except UnknownLanguage:
+            _from_env = DEFAULT
+    return _from_env
 
 
 def set_language(name: str | None) -> str:
     """Choose the language for the whole process (``--lang``); None goes back to the
-    environment's. Returns the language now in force."""
-    global _process_choice
+    environment's (read again). Returns the language now in force."""
+    global _process_choice, _from_env
     if name is None:
-        _process_choice = None
+        _process_choice = _from_env = None
     else:
         lang = normalize(name)
         if lang is None:

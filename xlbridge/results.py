@@ -14,7 +14,7 @@ from typing import Any
 from xlbridge.arith import fmt
 from xlbridge.engine import CompiledScheme, RecordResult
 from xlbridge.engine.columns import RESULT_COLUMNS, Column, Unavailable, value_of
-from xlbridge.i18n import current_language
+from xlbridge.i18n import current_language, t
 from xlbridge.scheme.inputs import InputSpec
 
 #: The result columns every file output writes, in order (the engine's vocabulary).
@@ -75,7 +75,7 @@ def reason(r: RecordResult) -> str:
     grade, a quota move, a tie at a quota line, no grade, withheld results, bad data. The
     engine's own sentences (scored with explain=True); empty when the score decided."""
     if r.errors:
-        return data_errors(r).replace("\n", "；")
+        return data_errors(r).replace("\n", t("；"))
     if r.withheld:
         return r.withheld
     texts = [s.text for s in (r.steps or []) if s.kind in ("condition", "tie")]
@@ -84,7 +84,7 @@ def reason(r: RecordResult) -> str:
         texts += [s.text for s in (r.steps or []) if s.kind == "quota" and s.path != r.grade]
     if r.no_grade and not texts:
         texts.append(r.no_grade)
-    return "；".join(dict.fromkeys(texts))
+    return t("；").join(dict.fromkeys(texts))
 
 
 def group_label(r: RecordResult, keys: Sequence[str]) -> str:

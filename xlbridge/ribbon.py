@@ -43,6 +43,7 @@ from xlbridge.arith import fmt
 from xlbridge.audit import audit_table
 from xlbridge.engine import CompiledScheme, score_population
 from xlbridge.engine.columns import RESULT_COLUMNS, Column, Unavailable, value_of
+from xlbridge.i18n import N_, gettext, t
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.types import SCHEME_REF_PATTERN
 from xlbridge.sheets import NoLayout, RecordTable, find_table
@@ -160,7 +161,8 @@ def find_layout(sheet: Any, store: SchemeStore | None = None,
     try:
         candidates = _candidates(store, bound)
     except (SchemeNotFound, SchemeInvalid, ValueError) as exc:
-        raise NoLayout(f"工作表“{sheet.name}”指定的方案 {bound} 无法使用：{exc}") from None
+        raise NoLayout(t("工作表“{sheet}”指定的方案 {scheme} 无法使用：{reason}", sheet=sheet.name,
+                         scheme=bound, reason=exc)) from None
     origin, values = read or _read(sheet)
     table = find_table(sheet.name, origin, values, candidates, bound)
     return Layout(**{f.name: getattr(table, f.name) for f in fields(RecordTable)},
@@ -183,21 +185,25 @@ class SheetResult:
     payout_total: str | None = None
 
     def summary(self) -> str:
-        lines = [f"工作表“{self.sheet}”：按 {self.scheme} 计算 {self.records} 条记录"]
+        lines = [t("工作表“{sheet}”：按 {scheme} 计算 {n} 条记录", sheet=self.sheet,
+                   scheme=self.scheme, n=self.records)]
         if self.grades:
-            lines.append("等次：" + "  ".join(f"{g} {n}" for g, n in self.grades.items()))
+            lines.append(t("等次：{grades}", grades="  ".join(f"{g} {n}"
+                                                          for g, n in self.grades.items())))
         if self.payout_total is not None:
-            lines.append(f"奖金合计：{self.payout_total}")
+            lines.append(t("奖金合计：{amount}", amount=self.payout_total))
         lines.extend(self.ties)
         if self.invalid:
-            lines.append(f"{len(self.invalid)} 条数据有误（未计算）：")
-            lines.extend(f"  第 {row} 行：{msg}" for row, msg in self.invalid[:10])
+            lines.append(t("{n} 条数据有误（未计算）：", n=len(self.invalid)))
+            lines.extend("  " + t("第 {row} 行：{message}", row=row, message=msg)
+                         for row, msg in self.invalid[:10])
             if len(self.invalid) > 10:
-                lines.append(f"  …… 另有 {len(self.invalid) - 10} 条，见“检查本表”")
+                lines.append("  " + t("…… 另有 {n} 条，见“检查本表”", n=len(self.invalid) - 10))
         if self.withheld:
-            lines.append(f"{self.withheld} 条因同组数据有误暂缓定等次")
+            lines.append(t("{n} 条因同组数据有误暂缓定等次", n=self.withheld))
         if self.skipped_columns:
-            lines.append("由公式计算、未覆盖的列：" + "、".join(self.skipped_columns))
+            lines.append(t("由公式计算、未覆盖的列：{columns}",
+                           columns=t("、").join(self.skipped_columns)))
         return "\n".join(lines)
 
 
@@ -226,7 +232,7 @@ def recompute_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = No
     explain = "explain" in layout.outputs or not layout.outputs
     pop = score_population(cs, layout.rows(), explain=explain, first_row=layout.first_row)
     result = SheetResult(sheet.name, cs.ref, len(pop.records))
-    result.invalid = [(r.row or 0, "；".join(str(e) for e in r.errors)) for r in pop.invalid]
+    result.invalid = [(r.row or 0, t("；").join(str(e) for e in r.errors)) for r in pop.invalid]
     result.withheld = sum(1 for r in pop.records if r.withheld)
     order = [t.label for t in cs.tiers] + ["不定等次"]
     counts = pop.grade_counts()
@@ -320,9 +326,10 @@ def recompute_workbook(book: Any, store: SchemeStore | None = None,
         except NoLayout:
             skipped.append(sheet.name)
     if alert:
-        text = "\n\n".join(r.summary() for r in results) or "没有找到含考核数据的工作表。"
+        text = "\n\n".join(r.summary() for r in results) or t("没有找到含考核数据的工作表。")
         if skipped:
-            text += "\n\n未计算的工作表（没有方案的表头）：" + "、".join(skipped)
+            text += "\n\n" + t("未计算的工作表（没有方案的表头）：{sheets}",
+                               sheets=t("、").join(skipped))
         book.app.alert(text, TITLE)
     return results
 
@@ -346,48 +353,52 @@ class CheckReport:
         return bool(self.scheme and self.newest and self.scheme != self.newest)
 
     def rows(self) -> list[list[Any]]:
-        out: list[list[Any]] = [["xlbridge 检查", f"{_now()} · xlbridge {__version__}", ""],
-                                ["工作表", self.sheet, ""],
-                                ["方案", self.scheme or "—", ""]]
+        out: list[list[Any]] = [[t("xlbridge 检查"), f"{_now()} · xlbridge {__version__}", ""],
+                                [t("工作表"), self.sheet, ""],
+                                [t("方案"), self.scheme or "—", ""]]
         if self.outdated:
-            out.append(["提示", f"已发布新版本 {self.newest}；本表仍按 {self.scheme} 计算", ""])
+            out.append([t("提示"), t("已发布新版本 {newest}；本表仍按 {scheme} 计算",
+                                     newest=self.newest, scheme=self.scheme), ""])
         if self.problem:
-            out.append(["问题", self.problem, ""])
+            out.append([t("问题"), self.problem, ""])
         out.append(["", "", ""])
-        out.append(["单元格", "输入", "问题"])
-        out.extend([list(x) for x in self.invalid] or [["—", "", "没有发现数据问题"]])
+        out.append([t("单元格"), t("输入"), t("问题")])
+        out.extend([list(x) for x in self.invalid] or [["—", "", t("没有发现数据问题")]])
         out.append(["", "", ""])
-        out.append(["错误值单元格", "错误", "原因见该行的计分明细（PERF_EXPLAIN）或上表"])
-        out.extend([[a, code, ""] for a, code in self.error_cells] or [["—", "", "没有"]])
+        out.append([t("错误值单元格"), t("错误"), t("原因见该行的计分明细（PERF_EXPLAIN）或上表")])
+        out.extend([[a, code, ""] for a, code in self.error_cells] or [["—", "", t("没有")]])
         out.append(["", "", ""])
-        out.append(["本表自算结果与方案不一致", "", ""])
-        out.extend([[d, "", ""] for d in self.differences] or [["—", "没有", ""]])
+        out.append([t("本表自算结果与方案不一致"), "", ""])
+        out.extend([[d, "", ""] for d in self.differences] or [["—", t("没有"), ""]])
         out.append(["", "", ""])
-        out.append(["各工作表", "所用方案", ""])
+        out.append([t("各工作表"), t("所用方案"), ""])
         out.extend([[name, info, ""] for name, info in self.sheets])
         return out
 
     def summary(self) -> str:
-        lines = [f"工作表“{self.sheet}”：方案 {self.scheme or '未确定'}"]
+        lines = [t("工作表“{sheet}”：方案 {scheme}", sheet=self.sheet,
+                   scheme=self.scheme or t("未确定"))]
         if self.problem:
             lines.append(self.problem)
         if self.outdated:
-            lines.append(f"注意：已发布新版本 {self.newest}，本表仍按 {self.scheme} 计算。"
-                         "如需改用新版本，请在“公式 › 名称管理器”中删除本表的 XLBRIDGE_SCHEME，"
-                         "再点“重算本表”。")
+            lines.append(
+                t("注意：已发布新版本 {newest}，本表仍按 {scheme} 计算。如需改用新版本，请在"
+                           "“公式 › 名称管理器”中删除本表的 XLBRIDGE_SCHEME，再点“重算本表”。",
+                           newest=self.newest, scheme=self.scheme))
         if self.invalid:
-            lines.append(f"{len(self.invalid)} 个单元格数据有误：")
-            lines.extend(f"  {a} {label}：{msg}" for a, label, msg in self.invalid[:10])
+            lines.append(t("{n} 个单元格数据有误：", n=len(self.invalid)))
+            lines.extend("  " + t("{cell} {label}：{message}", cell=a, label=label, message=msg)
+                         for a, label, msg in self.invalid[:10])
         elif not self.problem:
-            lines.append("没有发现数据问题。")
+            lines.append(t("没有发现数据问题。"))
         if self.error_cells:
-            lines.append(f"{len(self.error_cells)} 个单元格的结果是错误值："
-                         + "、".join(f"{a} {code}" for a, code in self.error_cells[:10])
+            lines.append(t("{n} 个单元格的结果是错误值：", n=len(self.error_cells))
+                         + t("、").join(f"{a} {code}" for a, code in self.error_cells[:10])
                          + ("……" if len(self.error_cells) > 10 else ""))
         if self.differences:
-            lines.append(f"{len(self.differences)} 处本表自算结果与方案不一致：")
+            lines.append(t("{n} 处本表自算结果与方案不一致：", n=len(self.differences)))
             lines.extend(f"  {d}" for d in self.differences[:10])
-        lines.append(f"详见工作表“{REPORT_SHEET}”。")
+        lines.append(t("详见工作表“{sheet}”。", sheet=REPORT_SHEET))
         return "\n".join(lines)
 
 
@@ -411,8 +422,8 @@ def scheme_in_use(sheet: Any, store: SchemeStore) -> str:
         try:
             out.append(describe_scheme(store.get(ref)))
         except (SchemeNotFound, SchemeInvalid, ValueError):
-            out.append(f"{ref}（找不到此方案）")
-    return "；".join(out)
+            out.append(t("{scheme}（找不到此方案）", scheme=ref))
+    return t("；").join(out)
 
 
 def check_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
@@ -448,7 +459,8 @@ def check_sheet(book: Any, sheet: Any = None, store: SchemeStore | None = None,
             index = (r.row or layout.first_row) - layout.origin[0]
             for e in r.errors:
                 col = column_of.get(e.field)
-                address = layout.address(index, col) if col is not None else f"第 {r.row} 行"
+                address = layout.address(index, col) if col is not None \
+                    else t("第 {row} 行", row=r.row)
                 report.invalid.append((address, e.label, str(e)))
     for other in book.sheets:
         if other.name != REPORT_SHEET:
@@ -509,9 +521,10 @@ def export_report(book: Any, sheet: Any = None, store: SchemeStore | None = None
     rows = layout.rows()
     pop = score_population(cs, rows, explain=True, first_row=layout.first_row)
     heading = _sheet_title(layout)
-    report = build_report(cs, pop, rows, title=f"{heading}结果公示" if heading else None)
+    report = build_report(cs, pop, rows, title=t("{title}结果公示", title=heading) if heading
+                          else None)
     folder = Path(out_dir) if out_dir is not None else Path(book.fullname).resolve().parent
-    stem = f"{Path(book.name).stem}-{sheet.name}-公示"
+    stem = f"{Path(book.name).stem}-{sheet.name}-" + t("公示")
     html_path, pdf_path = folder / f"{stem}.html", folder / f"{stem}.pdf"
     write_atomic(html_path, report_html(report), encoding="utf-8")
     written = [html_path]
@@ -522,9 +535,11 @@ def export_report(book: Any, sheet: Any = None, store: SchemeStore | None = None
     except PublishError as exc:
         problem = str(exc)
     if alert:
-        lines = [f"公示表已导出（{len(pop.records)} 条记录）：", *[f"  {p}" for p in written]]
+        lines = [t("公示表已导出（{n} 条记录）：",
+                   n=len(pop.records)), *[f"  {p}" for p in written]]
         if pop.invalid:
-            lines.append(f"注意：{len(pop.invalid)} 条记录数据有误，未计分（见“检查本表”）。")
+            lines.append(t("注意：{n} 条记录数据有误，未计分（见“检查本表”）。",
+                           n=len(pop.invalid)))
         if problem:
             lines.append(problem)
         book.app.alert("\n".join(lines), TITLE)
@@ -548,24 +563,24 @@ def _sync() -> SyncReport:
 
 
 #: Text of the message when no server has been set up on this PC.
-NO_SERVER = ("同步失败：本机还没有设置方案服务器。请在命令提示符中运行一次 xlbridge sync --server "
-             "<服务器地址> --token <令牌> --remember（或设置环境变量 XLBRIDGE_SERVER），"
-             "以后点“同步方案”即可。")
+NO_SERVER = N_("同步失败：本机还没有设置方案服务器。请在命令提示符中运行一次 xlbridge sync "
+               "--server <服务器地址> --token <令牌> --remember（或设置环境变量 XLBRIDGE_SERVER），"
+               "以后点“同步方案”即可。")
 
 
 def sync_text(report: SyncReport) -> list[str]:
     """What a sync did, in the clerk's words."""
     if report.offline:
-        reason = report.errors[0] if report.errors else "没有响应"
-        return [f"无法连接方案服务器 {report.server}：{reason}",
-                f"继续使用上次同步的方案（{report.store}）。"]
-    lines = [f"已从 {report.server} 同步方案。"]
-    lines.append("新下载的方案/版本：" + "、".join(report.downloaded) if report.downloaded
-                 else "没有新的方案或版本。")
+        reason = report.errors[0] if report.errors else t("没有响应")
+        return [t("无法连接方案服务器 {server}：{reason}", server=report.server, reason=reason),
+                t("继续使用上次同步的方案（{path}）。", path=report.store)]
+    lines = [t("已从 {server} 同步方案。", server=report.server)]
+    lines.append(t("新下载的方案/版本：{schemes}", schemes=t("、").join(report.downloaded))
+                 if report.downloaded else t("没有新的方案或版本。"))
     if report.deprecated:
-        lines.append("服务器上已停用的方案：" + "、".join(report.deprecated))
+        lines.append(t("服务器上已停用的方案：{schemes}", schemes=t("、").join(report.deprecated)))
     if report.errors:
-        lines.append(f"{len(report.errors)} 个问题：")
+        lines.append(t("{n} 个问题：", n=len(report.errors)))
         lines.extend(f"  {e}" for e in report.errors[:10])
     return lines
 
@@ -579,7 +594,7 @@ def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True
         report = _sync()
     except ValueError:   # no server given, none remembered
         if alert:
-            book.app.alert(NO_SERVER, TITLE)
+            book.app.alert(gettext(NO_SERVER), TITLE)
         return []
     store.refresh(force=True)
     lines = sync_text(report)
@@ -592,28 +607,30 @@ def sync_schemes(book: Any, store: SchemeStore | None = None, alert: bool = True
         except (SchemeNotFound, ValueError):
             continue
         if newest != bound:
-            lines.append(f"工作表“{sheet.name}”按 {bound} 计算，已有 {newest}。")
+            lines.append(t("工作表“{sheet}”按 {scheme} 计算，已有 {newest}。", sheet=sheet.name,
+                           scheme=bound, newest=newest))
     if alert:
         book.app.alert("\n".join(lines), TITLE)
     return list(report.downloaded)
 
 
 #: Where a clerk reads what happens on a PC without the add-in (关于, README, templates).
-WITHOUT_ADDIN = ("在没有安装本加载项的电脑上（或在 WPS 中）打开计算过的工作簿，单元格显示保存时的"
-                 "结果；一旦修改输入、引起重算，PERF_* 单元格会显示 #NAME?。对外发布或报送请用 "
-                 "xlbridge recompute <工作簿> --values-only <文件夹> 生成的纯数值副本。")
+WITHOUT_ADDIN = N_("在没有安装本加载项的电脑上（或在 WPS 中）打开计算过的工作簿，单元格显示保存时的"
+                   "结果；一旦修改输入、引起重算，PERF_* 单元格会显示 #NAME?。对外发布或报送请用 "
+                   "xlbridge recompute <工作簿> --values-only <文件夹> 生成的纯数值副本。")
 
 
 def about(book: Any, store: SchemeStore | None = None, alert: bool = True) -> str:
     """Versions, where schemes come from, and which schemes and functions are available."""
     store = store or default_store()
     lines = [f"xlbridge {__version__} · xlwings {xw.__version__} · Python "
-             f"{sys.version.split()[0]}", f"Python：{sys.executable}", "方案目录："]
+             f"{sys.version.split()[0]}", t("Python：{path}", path=sys.executable),
+             t("方案目录：")]
     lines.extend(f"  {d}" for d in store.dirs)
-    lines.append("方案：")
+    lines.append(t("方案："))
     lines.extend(f"  {e.ref} {e.title}" for e in store.entries())
-    lines.append("工作表函数：" + "、".join(FUNCTIONS))
-    lines.append(WITHOUT_ADDIN)
+    lines.append(t("工作表函数：{functions}", functions=t("、").join(FUNCTIONS)))
+    lines.append(gettext(WITHOUT_ADDIN))
     text = "\n".join(lines)
     if alert:
         book.app.alert(text, TITLE)
@@ -642,7 +659,7 @@ def run(action: str, book: Any = None) -> None:
         book.app.alert(str(exc), TITLE)
     except Exception as exc:  # shown to the clerk in words, logged in full
         log.exception("ribbon action %s failed", action)
-        book.app.alert(f"出错了：{type(exc).__name__}: {exc}", TITLE)
+        book.app.alert(t("出错了：{kind}: {error}", kind=type(exc).__name__, error=exc), TITLE)
 
 
 __all__: Sequence[str] = ["ACTIONS", "about", "check_sheet", "export_report", "recompute_sheet",

@@ -23,6 +23,7 @@ from xlbridge.csvio import CsvInputError, header_map
 from xlbridge.engine import CompiledScheme
 from xlbridge.engine.columns import RESULT_COLUMNS, kind_of_header
 from xlbridge.engine.values import normalize_text
+from xlbridge.i18n import t
 from xlbridge.xlvalues import ERROR_CODES, ExcelError
 
 #: How far down a sheet the header row is looked for.
@@ -116,7 +117,8 @@ def find_table(sheet: str, origin: tuple[int, int], values: list[list[Any]],
             if not hits:
                 continue
             try:
-                mapping, _unknown = header_map(header, cs.inputs, f"第{origin[0] + index}行")
+                mapping, _unknown = header_map(header, cs.inputs,
+                                               t("第 {row} 行", row=origin[0] + index))
             except CsvInputError as exc:
                 if hits > 1 and (not closest or bound):
                     closest = str(exc)
@@ -124,9 +126,10 @@ def find_table(sheet: str, origin: tuple[int, int], values: list[list[Any]],
             if best is None or hits > best[0]:
                 best = (hits, cs, index, mapping)
     if best is None:
-        where = f"（方案 {bound}）" if bound else ""
-        raise NoLayout(f"工作表“{sheet}”{where}找不到表头行：表头应以方案输入的 id 或中文名"
-                       f"命名各列（见 xlbridge schemes show）。{closest}".strip())
+        where = t("（方案 {scheme}）", scheme=bound) if bound else ""
+        raise NoLayout((t("工作表“{sheet}”{where}找不到表头行：表头应以方案输入的 id 或中文名"
+                          "命名各列（见 xlbridge schemes show）。", sheet=sheet, where=where)
+                        + closest).strip())
     _hits, cs, index, mapping = best
     outputs: dict[str, int] = {}
     results: list[tuple[int, str]] = []

@@ -56,14 +56,14 @@ class SchemeNotFound(LookupError):
                  suggestions: Sequence[str] = (), ambiguous: bool = False):
         self.ref = ref
         self.suggestions = list(suggestions)
-        names = "、".join(sorted(known)) or t("（无）")
-        where = "、".join(str(d) for d in dirs) or t("（无目录）")
+        names = t("、").join(sorted(known)) or t("（无）")
+        where = t("、").join(str(d) for d in dirs) or t("（无目录）")
         if ambiguous:
             text = t("“{ref}”同时符合多个方案：{matches}；请写出方案编号或更完整的名称",
-                     ref=ref, matches="、".join(self.suggestions))
+                     ref=ref, matches=t("、").join(self.suggestions))
         elif self.suggestions:
             text = t("找不到方案“{ref}”；是不是：{near}？（已查找：{where}）", ref=ref,
-                     near="、".join(self.suggestions), where=where)
+                     near=t("、").join(self.suggestions), where=where)
         else:
             text = t("找不到方案“{ref}”（已查找：{where}）；现有方案：{names}", ref=ref,
                      where=where, names=names)
@@ -88,7 +88,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     if "@" in ref:
         scheme_id, _, version = ref.rpartition("@")
         if not version.isdigit():
-            raise ValueError(f"'{ref}': the version after @ must be a whole number")
+            raise ValueError(t("“{ref}”：@ 后面的版本号应为整数", ref=ref))
         return scheme_id, int(version)
     return ref, None
 
@@ -233,7 +233,8 @@ class SchemeStore:
             return next(iter(partial))
         if partial:
             raise SchemeNotFound(name, self._entries, self.dirs,
-                                 [f"{i}（{self._newest_title(i)}）" for i in sorted(partial)],
+                                 [t("{id}（{title}）", id=i, title=self._newest_title(i))
+                                  for i in sorted(partial)],
                                  ambiguous=True)
         raise SchemeNotFound(name, self._entries, self.dirs, self._nearest(name))
 
@@ -265,7 +266,7 @@ class SchemeStore:
             best = max(closeness(scheme_id.casefold()),
                        closeness(normalize_text(title).casefold()))
             if best >= 0.6:
-                scored.append((-best, scheme_id, f"{scheme_id}（{title}）"))
+                scored.append((-best, scheme_id, t("{id}（{title}）", id=scheme_id, title=title)))
         return [label for _score, _id, label in sorted(scored)[:n]]
 
     def get(self, ref: str) -> CompiledScheme:
@@ -302,8 +303,9 @@ class SchemeStore:
         try:
             st = path.stat()
         except OSError as exc:
-            raise SchemeInvalid(Report([Issue("error", "", f"cannot read the file: "
-                                              f"{exc.strerror}", "io", str(path))]),
+            raise SchemeInvalid(Report([Issue("error", "", t("无法读取文件：{reason}",
+                                                             reason=exc.strerror or exc),
+                                              "io", str(path))]),
                                 str(path)) from None
         key = (path.resolve(), st.st_size, st.st_mtime_ns)
         with self._lock:

@@ -47,6 +47,7 @@ import urllib3.connection
 
 from xlbridge import __version__
 from xlbridge.atomic import write_atomic
+from xlbridge.i18n import t, tn
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.scheme.load import MAX_SCHEME_BYTES, load_scheme_file, parse_scheme
 from xlbridge.scheme.types import MAX_SCHEME_ID, MAX_VERSION, is_scheme_id
@@ -82,17 +83,19 @@ class SyncReport:
 
     def summary(self) -> str:
         if self.offline:
-            return (f"offline: {self.errors[0] if self.errors else 'no answer'}; the store at "
-                    f"{self.store} keeps the versions synced last")
+            return t("离线：{reason}；方案库 {path} 保留上次同步的版本",
+                     reason=self.errors[0] if self.errors else t("没有响应"), path=self.store)
         n = len(self.unchanged) + len(self.up_to_date)
-        parts = [f"{len(self.downloaded)} version(s) downloaded", f"{n} scheme(s) unchanged"]
+        parts = [tn("下载 {n} 个版本", "下载 {n} 个版本", len(self.downloaded)),
+                 tn("{n} 个方案未变", "{n} 个方案未变", n)]
         if self.deprecated:
-            parts.append(f"deprecated: {', '.join(self.deprecated)}")
+            parts.append(t("已停用：{schemes}", schemes=t("、").join(self.deprecated)))
         if self.warnings:
-            parts.append(f"{len(self.warnings)} warning(s)")
+            parts.append(tn("{n} 条警告", "{n} 条警告", len(self.warnings)))
         if self.errors:
-            parts.append(f"{len(self.errors)} error(s)")
-        return f"synced {self.server} → {self.store}: " + "; ".join(parts)
+            parts.append(tn("{n} 处错误", "{n} 处错误", len(self.errors)))
+        return t("已同步 {server} → {path}：{parts}", server=self.server, path=self.store,
+                 parts=t("；").join(parts))
 
 
 class SyncConflict(Exception):
@@ -110,8 +113,10 @@ class ServerError(Exception):
             errors = body.get("errors") or []
         except ValueError:
             detail, errors = response.text[:200], []
-        lines = [f"{doing}: {self.status} {detail}".rstrip()]
-        lines += [f"  {e.get('path') or '(document)'}: {e.get('message')}" for e in errors]
+        lines = [t("{doing}：{status} {detail}", doing=doing, status=self.status,
+                   detail=detail).rstrip()]
+        lines += ["  " + t("{path}：{message}", path=e.get("path") or t("（文档）"),
+                           message=e.get("message")) for e in errors]
         self.errors = errors
         super().__init__("\n".join(lines))
 
@@ -132,10 +137,10 @@ def store_version(store: Path, scheme_id: str, version: int, body: bytes) -> boo
     if path.exists():
         if path.read_bytes() == body:
             return False
-        raise SyncConflict(
-            f"{path} differs from the server's {scheme_id}@{version}. Published versions "
-            "never change, so either the file was edited here or the server is not the one "
-            "it came from. The local file is kept; move it away to take the server's.")
+        raise SyncConflict(t(
+            "{path} 与服务器上的 {scheme} 不同。已发布的版本不会再改变，"
+            "所以要么这个文件在本机被改过，要么这台服务器不是它原来的来源。本机文件已保留；要使用服务器上的版本，请先把它移走。",
+            path=path, scheme=scheme_id + "@" + str(version)))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, body)
     return True
@@ -346,7 +351,8 @@ class _Client:
                         raise AnswerTooLarge(_too_large(url, limit))
             except requests.RequestException:
                 if deadline.expired:
-                    raise RequestTimeout(f"{url} 在 {self.deadline:g} 秒内没有答完") from None
+                    raise RequestTimeout(t("{url} 在 {seconds} 秒内没有答完", url=url,
+                                           seconds=format(self.deadline, "g"))) from None
                 raise
             finally:
                 with contextlib.suppress(Exception):
@@ -357,7 +363,8 @@ class _Client:
 
 
 def _too_large(url: str, limit: int) -> str:
-    return f"{url} 的回答超过 {limit:,} 字节，不是 xlbridge 方案服务器的回答"
+    return t("{url} 的回答超过 {limit} 字节，不是 xlbridge 方案服务器的回答", url=url,
+             limit=format(limit, ","))
 
 
 def _retry_after(value: str | None) -> float:
@@ -377,8 +384,9 @@ def _version_header(r: requests.Response, scheme_id: str) -> int:
     raw = (r.headers.get("X-Scheme-Version") or "").strip()
     if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= MAX_VERSION:
         shown = raw[:20] + ("…" if len(raw) > 20 else "")
-        raise SyncConflict(f"服务器发来的 {scheme_id} 版本号不合理（X-Scheme-Version: {shown!r}）；"
-                           f"版本号应为 1 到 {MAX_VERSION:,} 的整数")
+        raise SyncConflict(t("服务器发来的 {scheme} 版本号不合理（X-Scheme-Version: {value}）；"
+                             "版本号应为 1 到 {high} 的整数", scheme=scheme_id, value=repr(shown),
+                             high=format(MAX_VERSION, ",")))
     return int(raw)
 
 
@@ -398,7 +406,7 @@ def _check_document(store: Path, body: bytes, scheme_id: str, version: int) -> N
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise SyncConflict(f"服务器发来的 {origin} 不是 UTF-8 文本") from None
+        raise SyncConflict(t("服务器发来的 {scheme} 不是 UTF-8 文本", scheme=origin)) from None
     try:
         loaded = parse_scheme(text, origin, "json")
     except SchemeInvalid as exc:
@@ -406,7 +414,8 @@ def _check_document(store: Path, body: bytes, scheme_id: str, version: int) -> N
     else:
         scheme = loaded.scheme
         if scheme.id != scheme_id or scheme.version != version:
-            raise SyncConflict(f"服务器在请求 {origin} 时发来了 {scheme.ref}")
+            raise SyncConflict(t("服务器在请求 {scheme} 时发来了 {got}", scheme=origin,
+                                 got=scheme.ref))
         report = validate(scheme, loaded.source)
         if report.ok:
             return
@@ -414,12 +423,13 @@ def _check_document(store: Path, body: bytes, scheme_id: str, version: int) -> N
     folder.mkdir(parents=True, exist_ok=True)
     reasons = "\n".join(str(i) for i in report.errors)
     write_atomic(folder / f"{origin}.json", body)
-    write_atomic(folder / f"{origin}.reason.txt", f"{_now()} 未通过校验，没有存入方案库：\n"
-                                                  f"{reasons}\n")
-    shown = "；".join(str(i) for i in report.errors[:3])
-    more = f"（共 {len(report.errors)} 处错误）" if len(report.errors) > 3 else ""
-    raise InvalidDocument(f"服务器发来的 {origin} 未通过校验，没有存入方案库（已隔离到 "
-                          f"{folder / (origin + '.json')}）：{shown}{more}")
+    write_atomic(folder / f"{origin}.reason.txt",
+                 t("{time} 未通过校验，没有存入方案库：", time=_now()) + f"\n{reasons}\n")
+    shown = t("；").join(str(i) for i in report.errors[:3])
+    more = t("（共 {n} 处错误）", n=len(report.errors)) if len(report.errors) > 3 else ""
+    raise InvalidDocument(t("服务器发来的 {scheme} 未通过校验，没有存入方案库（已隔离到 {path}）："
+                            "{errors}", scheme=origin, path=folder / (origin + ".json"),
+                            errors=shown) + more)
 
 
 def sync(server_url: str | None = None, token: str | None = None,
@@ -442,7 +452,7 @@ def sync(server_url: str | None = None, token: str | None = None,
     state = load_state(store)
     server_url = server_url or os.environ.get("XLBRIDGE_SERVER") or state.get("server")
     if not server_url:
-        raise ValueError("no server given: pass --server URL (or set XLBRIDGE_SERVER)")
+        raise ValueError(t("没有指定服务器：请用 --server 网址（或设置环境变量 XLBRIDGE_SERVER）"))
     token = token or os.environ.get("XLBRIDGE_TOKEN") or saved_token(store)
     client = _Client(server_url, token, timeout, session, deadline=deadline)
     report = SyncReport(client.base, store)
@@ -454,24 +464,26 @@ def sync(server_url: str | None = None, token: str | None = None,
     except requests.RequestException as exc:
         report.offline = True
         if isinstance(exc, RequestTimeout | AnswerTooLarge):  # it answered, but not usably
-            report.errors.append(f"no usable answer from {client.base}: {_reason(exc)}")
+            report.errors.append(t("{server} 没有给出可用的回答：{reason}", server=client.base,
+                                   reason=_reason(exc)))
         else:
-            report.errors.append(f"cannot reach {client.base}: {_reason(exc)}")
+            report.errors.append(cannot_reach(client.base, exc))
         return report
     finally:
         report.requests = client.count
     if r.status_code != 200:
-        report.errors.append(str(ServerError(r, "listing the schemes")))
+        report.errors.append(str(ServerError(r, t("列出方案"))))
         if r.status_code in (401, 403):
-            report.errors.append("ask the server's admin for a reader token and pass --token "
-                                 "(or set XLBRIDGE_TOKEN)")
+            report.errors.append(
+                t("请向服务器管理员要一个读取用的令牌，用 --token 传入"
+                  "（或设置环境变量 XLBRIDGE_TOKEN）"))
         return report
     try:
         listing = r.json()["schemes"]
         if not isinstance(listing, list):
             raise TypeError
     except (ValueError, KeyError, TypeError, RecursionError):
-        report.errors.append(f"{client.base} did not answer like an xlbridge scheme server")
+        report.errors.append(t("{server} 的回答不像 xlbridge 方案服务器", server=client.base))
         return report
     schemes_state: dict[str, Any] = state.setdefault("schemes", {})
     state["server"] = client.base
@@ -479,8 +491,8 @@ def sync(server_url: str | None = None, token: str | None = None,
         scheme_id = item.get("id") if isinstance(item, dict) else None
         if not isinstance(scheme_id, str) or not is_scheme_id(scheme_id):
             shown = repr(scheme_id)[:60] + ("…" if len(repr(scheme_id)) > 60 else "")
-            report.errors.append(f"服务器列出了一个不合规的方案 id {shown}"
-                                 f"（应为最多 {MAX_SCHEME_ID} 个小写字母、数字和连字符），已跳过")
+            report.errors.append(t("服务器列出了一个不合规的方案 id {id}（应为最多 {n} 个小写字母、"
+                                   "数字和连字符），已跳过", id=shown, n=MAX_SCHEME_ID))
             continue
         if not item.get("latest_version"):
             continue
@@ -488,13 +500,14 @@ def sync(server_url: str | None = None, token: str | None = None,
             _sync_scheme(client, store, scheme_id, item, schemes_state, report)
         except requests.RequestException as exc:
             report.offline = True
-            report.errors.append(f"connection lost while syncing {scheme_id}: "
-                                 f"{_reason(exc)}")
+            report.errors.append(t("同步 {scheme} 时连接中断：{reason}", scheme=scheme_id,
+                                   reason=_reason(exc)))
             break
         except (SyncConflict, ServerError, InvalidDocument) as exc:
             report.errors.append(str(exc))
         except OSError as exc:
-            report.errors.append(f"{scheme_id}：无法写入方案库 {store}（{exc.strerror or exc}）")
+            report.errors.append(t("{scheme}：无法写入方案库 {path}（{reason}）", scheme=scheme_id,
+                                   path=store, reason=exc.strerror or exc))
         if item.get("deprecated"):
             report.deprecated.append(scheme_id)
     report.requests = client.count
@@ -502,7 +515,8 @@ def sync(server_url: str | None = None, token: str | None = None,
     try:
         save_state(store, state)
     except OSError as exc:
-        report.errors.append(f"无法写入同步记录 {store / STATE_FILE}（{exc.strerror or exc}）")
+        report.errors.append(t("无法写入同步记录 {path}（{reason}）", path=store / STATE_FILE,
+                               reason=exc.strerror or exc))
     return report
 
 
@@ -535,14 +549,15 @@ def _sync_scheme(client: _Client, store: Path, scheme_id: str, item: dict[str, A
         schemes_state[scheme_id] = entry
         return
     if r.status_code != 200:
-        raise ServerError(r, f"downloading {scheme_id}")
+        raise ServerError(r, t("下载 {scheme}", scheme=scheme_id))
     latest = _version_header(r, scheme_id)
     stored = _stored_versions(store, scheme_id)
     if stored and stored[-1] > latest:
         report.warnings.append(
-            f"服务器上 {scheme_id} 的最新版本是 @{latest}，比本机已同步的 @{stored[-1]} 旧："
-            "服务器可能从旧的备份恢复过，或者不是原来那台服务器。本机保留 "
-            f"@{stored[-1]}，不写版本号的引用仍然使用它")
+            t("服务器上 {scheme} 的最新版本是 @{latest}，比本机已同步的 @{stored} 旧：服务器可能从"
+              "旧的备份恢复过，或者不是原来那台服务器。本机保留 @{stored}，"
+              "不写版本号的引用仍然使用它",
+              scheme=scheme_id, latest=latest, stored=stored[-1]))
     invalid: list[str] = []
     wrote = False
     try:
@@ -561,7 +576,7 @@ def _sync_scheme(client: _Client, store: Path, scheme_id: str, item: dict[str, A
         if rv.status_code == 404:
             continue  # the server's numbering has a hole: nothing to fetch
         if rv.status_code != 200:
-            raise ServerError(rv, f"downloading {scheme_id}@{v}")
+            raise ServerError(rv, t("下载 {scheme}", scheme=scheme_id + "@" + str(v)))
         try:
             _check_document(store, rv.content, scheme_id, v)
         except InvalidDocument as exc:
@@ -587,27 +602,32 @@ def _missing_versions(client: _Client, scheme_id: str, latest: int, stored: set[
     not one per number)."""
     r = client.request("GET", f"/api/schemes/{scheme_id}/versions", limit=MAX_LIST_BYTES)
     if r.status_code != 200:
-        raise ServerError(r, f"listing the versions of {scheme_id}")
+        raise ServerError(r, t("列出 {scheme} 的版本", scheme=scheme_id))
     try:
         versions = {v["version"] for v in r.json()["versions"]}
     except (ValueError, KeyError, TypeError, RecursionError):
-        raise SyncConflict(f"服务器发来的 {scheme_id} 版本列表无法读取") from None
+        raise SyncConflict(t("服务器发来的 {scheme} 版本列表无法读取", scheme=scheme_id)) from None
     wanted = sorted(v for v in versions
                     if type(v) is int and 1 <= v < latest and v not in stored)
     if len(wanted) > MAX_VERSIONS_PER_SCHEME:
-        raise SyncConflict(f"服务器列出 {scheme_id} 的 {len(wanted):,} 个旧版本，超过一次同步的"
-                           f"上限 {MAX_VERSIONS_PER_SCHEME}；这不像一台正常的方案服务器")
+        raise SyncConflict(t("服务器列出 {scheme} 的 {n} 个旧版本，超过一次同步的上限 {limit}；"
+                             "这不像一台正常的方案服务器", scheme=scheme_id,
+                             n=format(len(wanted), ","), limit=MAX_VERSIONS_PER_SCHEME))
     return wanted
+
+
+def cannot_reach(server: str, exc: requests.RequestException) -> str:
+    return t("无法连接 {server}：{reason}", server=server, reason=_reason(exc))
 
 
 def _reason(exc: requests.RequestException) -> str:
     text = str(exc)
     if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused (is the server running? is the address right?)"
+        return t("连接被拒绝（服务器在运行吗？地址对吗？）")
     if isinstance(exc, RequestTimeout | AnswerTooLarge):
         return text
     if isinstance(exc, requests.Timeout):
-        return "no answer in time"
+        return t("没有及时回答")
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
@@ -641,12 +661,12 @@ def publish(server_url: str, token: str | None, paths: Iterable[str | Path],
     try:
         me = client.request("GET", "/api/me")
     except requests.RequestException as exc:
-        return [PublishResult(str(p), message=f"cannot reach {client.base}: {_reason(exc)}")
-                for p in paths]
+        return [PublishResult(str(p), message=cannot_reach(client.base, exc)) for p in paths]
     if me.status_code != 200 or me.json().get("role") != "admin":
-        why = (str(ServerError(me, "checking the token")) if me.status_code != 200
-               else f"the token '{me.json().get('name')}' is a {me.json().get('role')}")
-        return [PublishResult(str(p), message=f"publishing needs an admin token; {why}")
+        why = (str(ServerError(me, t("检查令牌"))) if me.status_code != 200
+               else t("令牌“{name}”的角色是 {role}", name=me.json().get("name"),
+                      role=me.json().get("role")))
+        return [PublishResult(str(p), message=t("发布需要管理员令牌；{why}", why=why))
                 for p in paths]
     for p in paths:
         res = PublishResult(str(p))
@@ -658,7 +678,7 @@ def publish(server_url: str, token: str | None, paths: Iterable[str | Path],
         except ServerError as exc:
             res.message = str(exc)
         except requests.RequestException as exc:
-            res.message = f"cannot reach {client.base}: {_reason(exc)}"
+            res.message = cannot_reach(client.base, exc)
             break
     return results
 
@@ -676,30 +696,30 @@ def _publish_one(client: _Client, path: Path, note: str | None, replace_draft: b
     r = client.request("GET", f"{base}/latest")
     if r.status_code == 200 and _without_version(r.json()) == _without_version(doc):
         res.status, res.version = "unchanged", int(r.headers["X-Scheme-Version"])
-        res.message = f"{scheme.id}@{res.version} already says the same"
+        res.message = t("{scheme} 的内容与此相同", scheme=scheme.id + "@" + str(res.version))
         return
     if r.status_code not in (200, 404):
-        raise ServerError(r, f"reading {scheme.id}")
+        raise ServerError(r, t("读取 {scheme}", scheme=scheme.id))
     r = client.request("GET", f"{base}/draft")
     headers = {"If-None-Match": "*"}
     if r.status_code == 200:
         if not replace_draft:
-            res.message = (f"{scheme.id} has an open draft on the server; publish or discard "
-                           "it there, or pass --replace-draft")
+            res.message = t("{scheme} 在服务器上有未发布的草稿；请在服务器上发布或放弃它，或者加上 "
+                            "--replace-draft", scheme=scheme.id)
             return
         headers = {"If-Match": r.headers["ETag"]}
     elif r.status_code != 404:
-        raise ServerError(r, f"reading the draft of {scheme.id}")
+        raise ServerError(r, t("读取 {scheme} 的草稿", scheme=scheme.id))
     r = client.request("PUT", f"{base}/draft", json=doc, headers=headers)
     if r.status_code not in (200, 201):
-        raise ServerError(r, f"saving the draft of {scheme.id}")
+        raise ServerError(r, t("保存 {scheme} 的草稿", scheme=scheme.id))
     etag = r.headers["ETag"]
     r = client.request("POST", f"{base}/draft/publish", json={"note": note} if note else None,
                        headers={"If-Match": etag})
     if r.status_code != 201:
-        raise ServerError(r, f"publishing {scheme.id}")
+        raise ServerError(r, t("发布 {scheme}", scheme=scheme.id))
     body = r.json()
     res.status, res.version = "published", body["version"]
-    res.warnings = [f"{w.get('path') or '(document)'}: {w.get('message')}"
-                    for w in body.get("warnings", [])]
-    res.message = f"published {scheme.id}@{res.version}"
+    res.warnings = [t("{path}：{message}", path=w.get("path") or t("（文档）"),
+                      message=w.get("message")) for w in body.get("warnings", [])]
+    res.message = t("已发布 {scheme}", scheme=scheme.id + "@" + str(res.version))

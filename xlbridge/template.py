@@ -26,6 +26,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from xlbridge.engine import CompiledScheme
 from xlbridge.engine.columns import DEFAULT_COLUMNS
+from xlbridge.i18n import t
 from xlbridge.results import number_format, result_headers
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.xlsxout import BOX, INPUT_HEAD, RESULT_HEAD
@@ -71,45 +72,51 @@ def _num(x: Decimal | None) -> str:
 def input_validation(cs: CompiledScheme, spec: InputSpec) -> DataValidation:
     """The data validation of one input's cells, with a prompt naming its rule and seed."""
     rule, source = rule_of(cs, spec)
-    where = f"{rule}（{source}）" if source else rule
+    where = t("{rule}（{source}）", rule=rule, source=source) if source else rule
     blank_ok = spec.blank != "error" or spec.optional or spec.conditional
-    blank = {"zero": "留空按0计", "false": "留空按“否”计"}.get(spec.blank) or (
-        "可留空" if blank_ok else "必须填写")
+    blank = (t("留空按0计") if spec.blank == "zero" else t("留空按“否”计")
+             if spec.blank == "false" else t("可留空") if blank_ok else t("必须填写"))
     kw: dict[str, Any] = {}
     if spec.type == "bool":
-        kw = dict(type="list", formula1='"是,否"', error="只能选择“是”或“否”。")
-        what = "选择“是”或“否”"
+        # the list holds the values the engine reads (是/否), in either language
+        kw = dict(type="list", formula1='"是,否"', error=t("只能选择“是”或“否”。"))
+        what = t("选择“是”或“否”")
     elif spec.type == "label":
         labels = list(spec.labels or ())
         kw = dict(type="list", formula1='"' + ",".join(labels) + '"',
-                  error="请从下拉列表中选择：" + "、".join(labels))
-        what = "从下拉列表选择：" + "、".join(labels)
+                  error=t("请从下拉列表中选择：{labels}", labels=t("、").join(labels)))
+        what = t("从下拉列表选择：{labels}", labels=t("、").join(labels))
     elif spec.type in ("number", "count"):
         kind = "whole" if spec.type == "count" else "decimal"
         low = spec.min if spec.min is not None else (Decimal(0) if spec.type == "count"
                                                      else None)
         high = spec.max
-        noun = "整数" if spec.type == "count" else "数值"
+        noun = t("整数") if spec.type == "count" else t("数值")
         if low is not None and high is not None:
             kw = dict(type=kind, operator="between", formula1=_num(low), formula2=_num(high))
-            what = f"填写 {_num(low)}～{_num(high)} 的{noun}"
+            what = t("填写 {low}～{high} 的{noun}", low=_num(low), high=_num(high), noun=noun)
+            only = t("只能填写 {low}～{high} 的{noun}。", low=_num(low), high=_num(high),
+                     noun=noun)
         elif low is not None:
             kw = dict(type=kind, operator="greaterThanOrEqual", formula1=_num(low))
-            what = f"填写不小于 {_num(low)} 的{noun}"
+            what = t("填写不小于 {low} 的{noun}", low=_num(low), noun=noun)
+            only = t("只能填写不小于 {low} 的{noun}。", low=_num(low), noun=noun)
         elif high is not None:
             kw = dict(type=kind, operator="lessThanOrEqual", formula1=_num(high))
-            what = f"填写不大于 {_num(high)} 的{noun}"
+            what = t("填写不大于 {high} 的{noun}", high=_num(high), noun=noun)
+            only = t("只能填写不大于 {high} 的{noun}。", high=_num(high), noun=noun)
         else:
             kw = dict(type="decimal", operator="between", formula1="-999999999999999",
                       formula2="999999999999999")
-            what = f"填写{noun}"
-        kw["error"] = what.replace("填写", "只能填写", 1) + "。"
+            what = t("填写{noun}", noun=noun)
+            only = t("只能填写{noun}。", noun=noun)
+        kw["error"] = only
     else:
-        what = "填写文字"
-    prompt = f"{where}：{what}；{blank}。"
+        what = t("填写文字")
+    prompt = t("{where}：{what}；{blank}。", where=where, what=what, blank=blank)
     return DataValidation(allow_blank=True, showInputMessage=True,
                           showErrorMessage="error" in kw, errorStyle="stop",
-                          errorTitle="输入有误", promptTitle=spec.label[:32],
+                          errorTitle=t("输入有误"), promptTitle=spec.label[:32],
                           prompt=prompt[:255], **kw)
 
 
@@ -130,13 +137,15 @@ def blank_template(cs: CompiledScheme, rows: int = 50) -> bytes:
     last_in = get_column_letter(n_in)
 
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=min(width, 12))
-    ws.cell(1, 1, f"{cs.scheme.title} 录入表").font = Font(name="黑体", size=15, bold=True)
+    ws.cell(1, 1, t("{title} 录入表", title=cs.scheme.title)).font = Font(name="黑体", size=15,
+                                                                          bold=True)
     ws.row_dimensions[1].height = 28
-    ws.cell(2, 1, "方案").font = Font(bold=True)
+    ws.cell(2, 1, t("方案")).font = Font(bold=True)
     ws.cell(2, 2, cs.ref)           # pinned: this workbook computes with this version
     ws.merge_cells(start_row=2, start_column=3, end_row=2, end_column=min(width, 12))
     ws.cell(2, 3, "=PERF_SCHEME(方案)")
-    ws.cell(3, 1, "蓝色表头为填报项（单元格有填写说明和有效性检查），橙色表头由公式计算，请勿填写。"
+    ws.cell(3, 1, t("蓝色表头为填报项（单元格有填写说明和有效性检查），"
+                    "橙色表头由公式计算，请勿填写。")
             ).font = Font(size=9, italic=True, color="595959")
     wb.defined_names["方案"] = DefinedName("方案", attr_text=f"{SHEET}!$B$2")
     wb.defined_names["表头"] = DefinedName(
@@ -186,8 +195,8 @@ def blank_template(cs: CompiledScheme, rows: int = 50) -> bytes:
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_area = f"A1:{end}{last}"
     ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    wb.properties.title = f"{cs.scheme.title} 录入表"
+    ws.oddFooter.center.text = t("第 &P 页，共 &N 页")
+    wb.properties.title = t("{title} 录入表", title=cs.scheme.title)
     wb.properties.creator = "xlbridge"
     wb.properties.keywords = f"绩效考核 xlbridge {cs.ref}"
     buf = io.BytesIO()

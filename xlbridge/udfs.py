@@ -87,6 +87,7 @@ from xlbridge.engine.population import PopulationResult, Withheld, grade_column
 from xlbridge.engine.quotas import tie_keys
 from xlbridge.engine.record import NO_GRADE, RecordResult, score_values
 from xlbridge.engine.values import make_parser, normalize_text, parse_number_text
+from xlbridge.i18n import N_, current_language, gettext, t
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.scheme.issues import SchemeInvalid
 from xlbridge.store import SchemeNotFound, default_store
@@ -161,7 +162,7 @@ def _guard(body: Callable[[], Any]) -> Any:
         return exc.error
     except Exception as exc:  # a bug: keep it out of the cell, but say what it was
         log.exception("worksheet function failed")
-        return value_error(f"内部错误 internal error: {type(exc).__name__}: {exc}")
+        return value_error(t("内部错误：{kind}: {error}", kind=type(exc).__name__, error=exc))
 
 
 def _cell(value: Any) -> Any:
@@ -184,9 +185,8 @@ def _cells(value: Any) -> list[Any]:
         return [_cell(value)]
     rows = [r if isinstance(r, (list, tuple)) else [r] for r in value]
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
-        raise _Fail(value_error(f"应为一行或一列单元格，实际为 {len(rows)} 行 × "
-                                f"{max(len(r) for r in rows)} 列 (expected one row or one "
-                                "column)"))
+        raise _Fail(value_error(t("应为一行或一列单元格，实际为 {rows} 行 × {columns} 列",
+                                  rows=len(rows), columns=max(len(r) for r in rows))))
     return [_cell(c) for r in rows for c in r]
 
 
@@ -204,9 +204,10 @@ def _rows(value: Any) -> list[list[Any]]:
 def _text_arg(value: Any, what: str) -> str:
     value = _cell(value)
     if isinstance(value, ExcelError):
-        raise _Fail(ExcelError(value.code, f"{what}是错误值 {value.code}"))
+        raise _Fail(ExcelError(value.code, t("{what}是错误值 {code}", what=what,
+                                             code=value.code)))
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _Fail(value_error(f"未指定{what} (missing {what})"))
+        raise _Fail(value_error(t("未指定{what}", what=what)))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return normalize_text(str(value))
@@ -217,22 +218,22 @@ def _text_arg(value: Any, what: str) -> str:
 
 def scheme_for(ref: Any) -> CompiledScheme:
     """The compiled scheme for a cell's reference (id, id@version or file); cached."""
-    text = _text_arg(ref, "方案")
+    text = _text_arg(ref, t("方案"))
     try:
         return default_store().get(text)
     except SchemeNotFound as exc:
-        raise _Fail(na_error(f"找不到方案 '{text}' (scheme not found): {exc}")) from None
+        raise _Fail(na_error(str(exc))) from None     # 找不到方案“…”；是不是：…？
     except SchemeInvalid as exc:
         first = exc.report.errors[0] if exc.report.errors else None
-        why = (f"{first.path}: {first.message}" if first.path else first.message) if first \
-            else _first_line(str(exc))
+        why = (t("{path}：{message}", path=first.path, message=first.message) if first.path
+               else first.message) if first else _first_line(str(exc))
         more = len(exc.report.errors) - 1
-        raise _Fail(na_error(f"方案 '{text}' 有错误，无法使用 (scheme invalid): {why}"
-                             + (f"（另有 {more} 处错误，见 xlbridge schemes validate）"
+        raise _Fail(na_error(t("方案“{scheme}”有错误，无法使用：{why}", scheme=text, why=why)
+                             + (t("（另有 {n} 处错误，见 xlbridge schemes validate）", n=more)
                                 if more > 0 else ""))) from None
     except ValueError as exc:
-        raise _Fail(value_error(f"方案引用 '{text}' 有误 (bad scheme reference): {exc}")
-                    ) from None
+        raise _Fail(value_error(t("方案引用“{scheme}”有误：{reason}", scheme=text,
+                                  reason=exc))) from None
 
 
 def _first_line(text: str) -> str:
@@ -274,24 +275,23 @@ def _record(cs: CompiledScheme, inputs: Any, headers: Any) -> dict[str, Any]:
     if headers is None or headers == [] or headers == [[]]:
         specs = cs.inputs
         if len(cells) != len(specs):
-            order = "、".join(s.label for s in specs)
-            raise _Fail(value_error(
-                f"按位置对应时应有 {len(specs)} 个单元格（{order}），实际 {len(cells)} 个；"
-                f"或给出表头行 headers (expected {len(specs)} cells in the scheme's input "
-                "order, or a header row)"))
+            order = t("、").join(s.label for s in specs)
+            raise _Fail(value_error(t(
+                "按位置对应时应有 {n} 个单元格（{order}），实际 {got} 个；或给出表头行 headers",
+                n=len(specs), order=order, got=len(cells))))
         return {s.id: c for s, c in zip(specs, cells, strict=True)}
     names = tuple("" if h is None else str(h) for h in _cells(headers))
     if len(names) != len(cells):
-        raise _Fail(value_error(f"表头有 {len(names)} 个单元格，数据有 {len(cells)} 个，应一样多 "
-                                "(headers and inputs must be the same size)"))
+        raise _Fail(value_error(t("表头有 {headers} 个单元格，数据有 {cells} 个，应一样多",
+                                  headers=len(names), cells=len(cells))))
 
     def make() -> dict[int, str] | ExcelError:
         try:
-            return header_map(names, cs.inputs, "表头 headers")[0]
+            return header_map(names, cs.inputs, t("表头 headers"))[0]
         except CsvInputError as exc:
             return value_error(str(exc))
 
-    mapping = _headers_memo.get((cs.ref, names), make)
+    mapping = _headers_memo.get((cs.ref, names, current_language()), make)
     if isinstance(mapping, ExcelError):
         raise _Fail(mapping)
     return {key: cells[i] for i, key in mapping.items()}
@@ -331,7 +331,7 @@ def _limit(value: Any, label: str, *, blank_ok: bool = True) -> Decimal | None:
     """A cap or a full mark: a number ≥ 0 (a negative cap would add points)."""
     x = _number(value, label, blank_ok=blank_ok)
     if x is not None and x < 0:
-        raise _Fail(num_error(f"{label}不能为负：{fmt(x)} ({label} must be ≥ 0)"))
+        raise _Fail(num_error(t("{label}不能为负：{value}", label=label, value=fmt(x))))
     return x
 
 
@@ -339,7 +339,7 @@ def _total(cs: CompiledScheme, value: Any) -> Decimal:
     """A score given to grade or pay: a number that, rounded as the scheme rounds totals, the
     scheme can produce (else #NUM!) — the check grade_totals makes. Returned as given: the
     callers round it themselves, or look it up among a population's unrounded cells."""
-    total = _number(value, "分数")
+    total = _number(value, t("分数"))
     try:
         cs.check_total(cs.round_total(total) if cs.round_total else total)  # type: ignore[arg-type]
     except ScoringError as exc:
@@ -362,7 +362,7 @@ def _flags_of(cs: CompiledScheme, value: Any) -> list[str]:
         if cell is None or cell is False:
             continue
         if isinstance(cell, ExcelError):
-            raise _Fail(_upstream(cell, "条件单元格"))
+            raise _Fail(_upstream(cell, t("条件单元格")))
         text = normalize_text(str(cell))
         at = 0
         while at < len(text):
@@ -390,8 +390,8 @@ def _condition_names(cs: CompiledScheme) -> list[str]:
 def _upstream(error: ExcelError, what: str) -> ExcelError:
     """An argument cell that holds an error: the same error, saying which argument, and —
     where the error carries one (recompute hands its cells' reasons along) — why."""
-    why = f"（{error.reason}）" if error.reason else ""
-    return ExcelError(error.code, f"{what}是错误值 {error.code}{why}")
+    why = t("（{reason}）", reason=error.reason) if error.reason else ""
+    return ExcelError(error.code, t("{what}是错误值 {code}", what=what, code=error.code) + why)
 
 
 def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
@@ -399,9 +399,9 @@ def _check_flags(cs: CompiledScheme, flags: Iterable[str]) -> None:
         {normalize_text(c.title) for c in cs.scheme.conditions}
     unknown = [f for f in flags if f not in known]
     if unknown:
-        names = "、".join(c.title for c in cs.scheme.conditions) or "（无）"
-        raise _Fail(value_error(f"方案 {cs.ref} 没有条件 {'、'.join(unknown)}；可用：{names} "
-                                "(unknown condition)"))
+        names = t("、").join(c.title for c in cs.scheme.conditions) or t("（无）")
+        raise _Fail(value_error(t("方案 {scheme} 没有条件 {unknown}；可用：{names}",
+                                  scheme=cs.ref, unknown=t("、").join(unknown), names=names)))
 
 
 def _grade_value(r: Any) -> Any:
@@ -462,7 +462,7 @@ def PERF_SCORE(scheme, inputs, headers=None):
 # --------------------------------------------------------------------------- what a call lacks
 
 #: The form that always gives the engine's result for a record: the whole population.
-RESULTS_FORM = "PERF_RESULTS(方案, 记录区域, 表头)"
+RESULTS_FORM = N_("PERF_RESULTS(方案, 记录区域, 表头)")
 
 
 def _omitted(value: Any) -> bool:
@@ -473,24 +473,26 @@ def _omitted(value: Any) -> bool:
 def _refuse(cs: CompiledScheme, hidden: list[Hidden], how: str) -> None:
     """#VALUE! naming what this call cannot see, if anything, and how to pass it."""
     if hidden:
-        raise _Fail(value_error(f"方案 {cs.ref} 的结果还取决于 {_hidden_text(hidden)}，{how}"))
+        raise _Fail(value_error(t("方案 {scheme} 的结果还取决于 {rules}，{how}", scheme=cs.ref,
+                                  rules=_hidden_text(hidden), how=how)))
 
 
 def _hidden_text(hidden: list[Hidden]) -> str:
     """The rules a call cannot see: the first three in full, then how many more."""
-    text = "；".join(h.text() for h in hidden[:3])
-    return text + (f" 等 {len(hidden)} 项" if len(hidden) > 3 else "")
+    text = t("；").join(h.text() for h in hidden[:3])
+    return text + (t(" 等 {n} 项", n=len(hidden)) if len(hidden) > 3 else "")
 
 
 def _refuse_gates(cs: CompiledScheme) -> None:
-    _refuse(cs, hidden_gates(cs), f"仅凭总分无法判断；请改用 {RESULTS_FORM} 按整条记录计算")
+    _refuse(cs, hidden_gates(cs), t("仅凭总分无法判断；请改用 {form} 按整条记录计算",
+                                    form=gettext(RESULTS_FORM)))
 
 
 def _refuse_conditions(cs: CompiledScheme, argument: str) -> None:
     _refuse(cs, hidden_conditions(cs),
-            f"仅凭总分无法判断是否适用；请在 {argument} 中写明适用的条件"
-            "（都不适用时引用空白单元格），"
-            f"或改用 {RESULTS_FORM}")
+            t("仅凭总分无法判断是否适用；请在 {argument} 中写明适用的条件"
+              "（都不适用时引用空白单元格），或改用 {form}", argument=argument,
+              form=gettext(RESULTS_FORM)))
 
 
 def _holds(cs: CompiledScheme, named: Iterable[str], total: Decimal) -> Callable[..., bool]:
@@ -538,23 +540,22 @@ def PERF_GRADE(score, scheme, population=None, flags=None):
         total = _total(cs, score)
         _refuse_gates(cs)
         if not flags_given:
-            _refuse_conditions(cs, "flags")
+            _refuse_conditions(cs, "flags")   # the argument's name, as typed
         if _omitted(population):
             return _grade_alone(cs, total, named)
         if cs.scheme.quotas is not None:
             keys = quota_group_keys(cs)
             if keys:
-                raise _Fail(value_error(
-                    f"方案 {cs.ref} 的名额按“{group_labels(cs, keys)}”分组计算，逐行的 PERF_GRADE "
-                    "不知道各条记录的分组；请改用 PERF_GRADES(方案, 总分列, 条件列, 分组列) "
-                    f"或 {RESULTS_FORM}"))
+                raise _Fail(value_error(t(
+                    "方案 {scheme} 的名额按“{groups}”分组计算，逐行的 PERF_GRADE 不知道各条记录的"
+                    "分组；请改用 PERF_GRADES(方案, 总分列, 条件列, 分组列) 或 {form}",
+                    scheme=cs.ref, groups=group_labels(cs, keys), form=gettext(RESULTS_FORM))))
             others = hidden_conditions(cs)
             if others:
-                raise _Fail(value_error(
-                    f"方案 {cs.ref} 中其他记录是否符合 {_hidden_text(others)} "
-                    "也影响名额，逐行的 PERF_GRADE 无法得知；"
-                    "请改用 PERF_GRADES(方案, 总分列, 条件列) "
-                    f"或 {RESULTS_FORM}"))
+                raise _Fail(value_error(t(
+                    "方案 {scheme} 中其他记录是否符合 {rules} 也影响名额，逐行的 PERF_GRADE "
+                    "无法得知；请改用 PERF_GRADES(方案, 总分列, 条件列) 或 {form}",
+                    scheme=cs.ref, rules=_hidden_text(others), form=gettext(RESULTS_FORM))))
         return _grade_in(cs, score, population, named)
 
     return _guard(body)
@@ -591,7 +592,7 @@ class _Population:
         self.index: dict[Decimal, int] = {}
         for i, c in enumerate(self.totals):
             with suppress(_Fail):
-                self.index.setdefault(_number(c, "分数"), i)  # type: ignore[arg-type]
+                self.index.setdefault(_number(c, t("分数")), i)  # type: ignore[arg-type]
         self.grades = [_grade_value(r) for r in grade_totals(cs, self.totals, payout=False).records]
 
 
@@ -601,7 +602,7 @@ def _grade_in(cs: CompiledScheme, score: Any, population: Any, named: list[str])
     total = _total(cs, score)
     index = pop.index.get(total)  # type: ignore[arg-type]
     if index is None:
-        return na_error(f"{fmt(total)} 不在全体总分中 (the score is not in the population)")
+        return na_error(t("{total} 不在全体总分中", total=fmt(total)))
     if not named:
         return pop.grades[index]
 
@@ -639,24 +640,26 @@ def PERF_GRADES(scheme, scores, flags=None, groups=None, tiebreak=None):
         if rows and len(rows[0]) > 1 and len(rows) == 1:
             rows = [[c] for c in rows[0]]  # a row of scores: one record per cell
         if any(len(r) != 1 for r in rows):
-            raise _Fail(value_error("总分应为一列 (scores must be one column)"))
+            raise _Fail(value_error(t("总分应为一列")))
         cells = [r[0] for r in rows]
-        flag_rows = _aligned(flags, len(cells), "flags 条件")
-        group_rows = _aligned(groups, len(cells), "groups 分组")
+        flag_rows = _aligned(flags, len(cells), t("flags 条件"))
+        group_rows = _aligned(groups, len(cells), t("groups 分组"))
         _refuse_gates(cs)
         if flag_rows is None:
-            _refuse_conditions(cs, "flags（条件列）")
+            _refuse_conditions(cs, t("flags（条件列）"))
         keys = quota_group_keys(cs)
         if keys and group_rows is None:
-            raise _Fail(value_error(
-                f"方案 {cs.ref} 的名额按“{group_labels(cs, keys)}”分组计算，"
-                f"请给出与总分对齐的分组列 "
-                f"groups，或改用 {RESULTS_FORM}"))
+            raise _Fail(value_error(t(
+                "方案 {scheme} 的名额按“{groups}”分组计算，请给出与总分对齐的分组列 groups，"
+                "或改用 {form}", scheme=cs.ref, groups=group_labels(cs, keys),
+                form=gettext(RESULTS_FORM))))
         if keys and cs.scheme.groups and keys != list(cs.scheme.groups):
-            raise _Fail(value_error(
-                f"方案 {cs.ref} 的名额分组（{group_labels(cs, keys)}）与排名分组"
-                f"（{group_labels(cs, list(cs.scheme.groups))}）不同，一列分组无法同时表示；"
-                f"请改用 {RESULTS_FORM}"))
+            raise _Fail(value_error(t(
+                "方案 {scheme} 的名额分组（{quota_groups}）与排名分组（{rank_groups}）不同，"
+                "一列分组无法同时表示；请改用 {form}", scheme=cs.ref,
+                quota_groups=group_labels(cs, keys),
+                rank_groups=group_labels(cs, list(cs.scheme.groups)),
+                form=gettext(RESULTS_FORM))))
         present = [i for i, c in enumerate(cells) if c is not None]
         totals = [cells[i] for i in present]
         named = [_flags_of(cs, flag_rows[i]) for i in present] if flag_rows else None
@@ -692,17 +695,17 @@ def _column_value(g: Any) -> Any:
 
 def _tie_scores(cs: CompiledScheme, value: Any, n: int) -> list[list[Any]] | None:
     """The tiebreak range: one row per score, one column per declared tie key."""
-    rows = _aligned(value, n, "tiebreak 并列比较分")
+    rows = _aligned(value, n, t("tiebreak 并列比较分"))
     if rows is None:
         return None
     keys = tie_keys(cs)
     if not keys:
-        raise _Fail(value_error(f"方案 {cs.ref} 没有声明并列比较项（ties.keys），不需要 tiebreak "
-                                "(the scheme breaks no ties by part scores)"))
+        raise _Fail(value_error(t("方案 {scheme} 没有声明并列比较项（ties.keys），不需要 tiebreak",
+                                  scheme=cs.ref)))
     if any(len(r) != len(keys) for r in rows):
-        names = "、".join(cs.part_titles.get(k, k) for k in keys)
-        raise _Fail(value_error(f"tiebreak 应有 {len(keys)} 列，依次为 {names} "
-                                f"(expected {len(keys)} columns: {', '.join(keys)})"))
+        names = t("、").join(cs.part_titles.get(k, k) for k in keys)
+        raise _Fail(value_error(t("tiebreak 应有 {n} 列，依次为 {names}", n=len(keys),
+                                  names=names)))
     return rows
 
 
@@ -713,8 +716,8 @@ def _aligned(value: Any, n: int, what: str) -> list[list[Any]] | None:
     if len(rows) == 1 and n > 1 and len(rows[0]) == n:
         rows = [[c] for c in rows[0]]
     if len(rows) != n:
-        raise _Fail(value_error(f"{what}有 {len(rows)} 行，总分有 {n} 行，应一样多 "
-                                f"({what} must have one row per score)"))
+        raise _Fail(value_error(t("{what}有 {rows} 行，总分有 {n} 行，应一样多", what=what,
+                                  rows=len(rows), n=n)))
     return rows
 
 
@@ -722,7 +725,7 @@ def _group_text(row: list[Any]) -> str:
     parts = []
     for c in row:
         if isinstance(c, ExcelError):
-            raise _Fail(_upstream(c, "分组单元格"))
+            raise _Fail(_upstream(c, t("分组单元格")))
         if c is not None:
             parts.append(fmt(Decimal(str(c))) if isinstance(c, float) else str(c))
     return "/".join(parts)
@@ -827,11 +830,11 @@ def _result_columns(cs: CompiledScheme, value: Any) -> list[Column]:
 
 
 def _first_row(value: Any) -> int:
-    number = _number(value, "首行行号", blank_ok=True)
+    number = _number(value, t("首行行号"), blank_ok=True)
     if number is None:
         return 1
     if number != number.to_integral_value() or number < 1:
-        raise _Fail(num_error(f"首行行号应为正整数，实际为 {fmt(number)}"))
+        raise _Fail(num_error(t("首行行号应为正整数，实际为 {value}", value=fmt(number))))
     return int(number)
 
 
@@ -842,17 +845,17 @@ def _score_rows(cs: CompiledScheme, rows: list[list[Any]], headers: Any, start: 
     if _omitted(headers):
         specs = cs.inputs
         if width != len(specs):
-            order = "、".join(s.label for s in specs)
-            return value_error(f"按位置对应时记录区域应有 {len(specs)} 列（{order}），"
-                               f"实际 {width} 列；"
-                               "或给出表头行 headers")
+            order = t("、").join(s.label for s in specs)
+            return value_error(t("按位置对应时记录区域应有 {n} 列（{order}），实际 {got} 列；"
+                                 "或给出表头行 headers", n=len(specs), order=order, got=width))
         mapping = {i: s.id for i, s in enumerate(specs)}
     else:
         names = tuple("" if h is None else str(h) for h in _cells(headers))
         if len(names) != width:
-            return value_error(f"表头有 {len(names)} 个单元格，记录区域有 {width} 列，应一样多")
+            return value_error(t("表头有 {headers} 个单元格，记录区域有 {width} 列，应一样多",
+                                 headers=len(names), width=width))
         try:
-            mapping = header_map(names, cs.inputs, "表头 headers")[0]
+            mapping = header_map(names, cs.inputs, t("表头 headers"))[0]
         except CsvInputError as exc:
             return value_error(str(exc))
     present: list[int] = []
@@ -890,39 +893,40 @@ def PERF_BONUS(grade_or_score, scheme, base=None, months=None):
         cs = scheme_for(scheme)
         payout = cs.scheme.payout
         if payout is None:
-            return na_error(f"方案 {cs.ref} 没有规定奖金 (the scheme defines no payout)")
+            return na_error(t("方案 {scheme} 没有规定奖金", scheme=cs.ref))
         value = _cell(grade_or_score)
         if isinstance(value, ExcelError):
-            return _upstream(value, "等次单元格")
+            return _upstream(value, t("等次单元格"))
         grade: str | None
         if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or (
                 isinstance(value, str) and parse_number_text(value) is not None):
             total = _total(cs, value)
             if cs.scheme.quotas is not None:
-                return value_error(f"方案 {cs.ref} 有名额限制，按分数无法确定最终等次；"
-                                   "请给出最终等次"
-                                   f"（PERF_GRADES 的结果），或改用 {RESULTS_FORM}")
+                return value_error(t("方案 {scheme} 有名额限制，按分数无法确定最终等次；请给出最终"
+                                     "等次（PERF_GRADES 的结果），或改用 {form}", scheme=cs.ref,
+                                     form=gettext(RESULTS_FORM)))
             _refuse_gates(cs)
-            _refuse_conditions(cs, "等次（先用 PERF_GRADE 定等次）")
+            _refuse_conditions(cs, t("等次（先用 PERF_GRADE 定等次）"))
             rounded = cs.round_total(total) if cs.round_total else total
             grade = cs.tier_for(rounded, {"total": rounded})
             if grade is None:
-                return na_error(f"{fmt(rounded)} 分没有对应的等次 (no tier holds the score)")
+                return na_error(t("{total} 分没有对应的等次", total=fmt(rounded)))
         elif value is None or normalize_text(str(value)) == NO_GRADE:
             grade = None
         else:
             grade = normalize_text(str(value))
             if grade not in cs.tier_index:
-                labels = "、".join(t.label for t in cs.tiers)
-                return value_error(f"“{grade}”不是方案 {cs.ref} 的等次；应为：{labels} "
-                                   "(not a grade of the scheme)")
+                labels = t("、").join(tier.label for tier in cs.tiers)
+                return value_error(t("“{grade}”不是方案 {scheme} 的等次；应为：{labels}",
+                                     grade=grade, scheme=cs.ref, labels=labels))
         if payout.rank_prizes is not None:
-            return value_error(f"方案 {cs.ref} 另按组内名次发奖（{payout.rank_prizes.title}），"
-                               f"仅凭等次无法确定；请改用 {RESULTS_FORM}")
+            return value_error(t("方案 {scheme} 另按组内名次发奖（{prizes}），仅凭等次无法确定；"
+                                 "请改用 {form}", scheme=cs.ref, prizes=payout.rank_prizes.title,
+                                 form=gettext(RESULTS_FORM)))
         _refuse(cs, hidden_payout_rules(cs, grade),
-                "仅凭等次无法判断是否适用；请改用 PERF_RESULTS(方案, 记录区域, 表头, \"奖金\")")
-        base_value = _number(base, "月基本工资", blank_ok=True)
-        months_value = _number(months, "在职月数", blank_ok=True)
+                t("仅凭等次无法判断是否适用；请改用 PERF_RESULTS(方案, 记录区域, 表头, \"奖金\")"))
+        base_value = _number(base, t("月基本工资"), blank_ok=True)
+        months_value = _number(months, t("在职月数"), blank_ok=True)
         try:
             return payout_for(cs, grade, base_value, months_value)
         except FieldError as exc:
@@ -945,9 +949,9 @@ def PERF_CAP(values, cap, per_item_cap=None):
     """封顶求和：每项不超过单项上限，合计不超过上限。Capped sum of items."""
 
     def body() -> Any:
-        limit = _limit(cap, "封顶分值")
-        item_limit = _limit(per_item_cap, "单项封顶")
-        items = [_number(c, "加分") for c in _all_cells(values) if c is not None]
+        limit = _limit(cap, t("封顶分值"))
+        item_limit = _limit(per_item_cap, t("单项封顶"))
+        items = [_number(c, t("加分")) for c in _all_cells(values) if c is not None]
         return capped_sum(items, limit, item_limit)  # type: ignore[arg-type]
 
     return _guard(body)
@@ -965,16 +969,16 @@ def PERF_DEDUCT(full, deductions, cap=None):
     Full points minus deductions (optionally capped), floored at zero."""
 
     def body() -> Any:
-        top = _limit(full, "满分", blank_ok=False)
-        limit = _limit(cap, "扣分上限")
+        top = _limit(full, t("满分"), blank_ok=False)
+        limit = _limit(cap, t("扣分上限"))
         items = []
         for c in _all_cells(deductions):
             if c is None:
                 continue
-            x = _number(c, "扣分")
+            x = _number(c, t("扣分"))
             assert x is not None
             if x < 0:
-                return num_error(f"扣分不能为负：{fmt(x)} (a deduction must be ≥ 0)")
+                return num_error(t("{label}不能为负：{value}", label=t("扣分"), value=fmt(x)))
             items.append(x)
         return deducted(top, capped_sum(items, limit))  # type: ignore[arg-type]
 
@@ -1010,8 +1014,9 @@ def PERF_EXPLAIN(scheme, inputs, headers=None):
             r = score_values(cs, values, None, True, errors)
             lines.append(r.explain())
             if r.ok:
-                lines.append("（以上为单条记录按分数的等次，未计名额和排名；最终等次、奖金须与全组一起计算："
-                             f"{RESULTS_FORM} 的“计分明细”列，或“重算本表”）")
+                lines.append(t("（以上为单条记录按分数的等次，未计名额和排名；最终等次、奖金须与全组"
+                               "一起计算：{form} 的“计分明细”列，或“重算本表”）",
+                               form=gettext(RESULTS_FORM)))
         else:
             r = score_record(cs, record, explain=True)
             lines.append(r.explain())
@@ -1035,18 +1040,19 @@ def _how_to_pass(cs: CompiledScheme) -> list[str]:
     lines = []
     conditions = hidden_conditions(cs)
     if conditions:
-        lines.append("PERF_GRADE/PERF_GRADES 须在 flags 中写明适用的条件："
-                     + "；".join(h.text() for h in conditions))
+        lines.append(t("PERF_GRADE/PERF_GRADES 须在 flags 中写明适用的条件：{rules}",
+                       rules=t("；").join(h.text() for h in conditions)))
     gates = hidden_gates(cs)
     if gates:
-        lines.append("等次门槛 " + "；".join(h.text() for h in gates)
-                     + f" 仅凭总分无法判断：请用 {RESULTS_FORM}")
+        lines.append(t("等次门槛 {rules} 仅凭总分无法判断：请用 {form}",
+                       rules=t("；").join(h.text() for h in gates), form=gettext(RESULTS_FORM)))
     keys = quota_group_keys(cs)
     if keys:
-        lines.append(f"名额按“{group_labels(cs, keys)}”分组计算：PERF_GRADES 须给出分组列 groups")
+        lines.append(t("名额按“{groups}”分组计算：PERF_GRADES 须给出分组列 groups",
+                       groups=group_labels(cs, keys)))
     if tie_keys(cs):
-        names = "、".join(cs.part_titles.get(k, k) for k in tie_keys(cs))
-        lines.append(f"名额线上同分时依次比较 {names}：PERF_GRADES 须给出 tiebreak")
+        names = t("、").join(cs.part_titles.get(k, k) for k in tie_keys(cs))
+        lines.append(t("名额线上同分时依次比较 {names}：PERF_GRADES 须给出 tiebreak", names=names))
     return lines
 
 
@@ -1080,16 +1086,16 @@ def describe_scheme(cs: CompiledScheme) -> str:
 
         if entry.path.parent == REPO_SCHEMES:
             # no time here: the cell must read the same on every PC that has this release
-            parts.append("随软件提供")
+            parts.append(t("随软件提供"))
         else:
             # when a sync last confirmed it (the sync's own record), else when the file came
             synced = synced_at(cs.id, entry.path.parent.parent) or \
                 _dt.datetime.fromtimestamp(entry.path.stat().st_mtime)
-            parts.append(f"同步于 {synced.strftime('%Y-%m-%d %H:%M')}")
+            parts.append(t("同步于 {time}", time=synced.strftime("%Y-%m-%d %H:%M")))
         if newest is not None and newest.version > cs.version:
-            parts.append(f"已有新版本 {newest.ref}")
+            parts.append(t("已有新版本 {scheme}", scheme=newest.ref))
     else:
-        parts.append(f"文件 {cs.origin}")
+        parts.append(t("文件 {path}", path=cs.origin))
     return " · ".join(parts)
 
 

@@ -91,12 +91,12 @@ def test_bad_files_are_skipped_with_a_reason_and_exit_1(tmp_path):
     report = tmp_path / "report.csv"
     out = run(str(tmp_path), str(tmp_path / "nope.xlsx"), "--report", str(report))
     assert out.exit_code == 1
-    rows = {Path(r["file"]).name: r for r in
+    rows = {Path(r["工作簿"]).name: r for r in
             csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig")))}
-    assert rows["good.xlsx"]["status"] == "ok"
-    assert rows["legacy.xls"]["status"] == "rejected" and ".xls" in rows["legacy.xls"]["error"]
-    assert rows["broken.xlsx"]["status"] == "rejected"
-    assert rows["nope.xlsx"]["status"] == "missing"
+    assert rows["good.xlsx"]["状态"] == "已重算"
+    assert rows["legacy.xls"]["状态"] == "无法打开" and ".xls" in rows["legacy.xls"]["错误"]
+    assert rows["broken.xlsx"]["状态"] == "无法打开"
+    assert rows["nope.xlsx"]["状态"] == "找不到"
     assert values(tmp_path / "good.xlsx")[1][6] == "优"      # the good file was still done
 
 
@@ -108,7 +108,7 @@ def test_parallel_jobs_and_html_report(tmp_path):
     assert out.exit_code == 0, out.output
     assert all(values(tmp_path / f"b{i}.xlsx")[1][5] == 92.8 for i in range(4))
     text = report.read_text(encoding="utf-8")
-    assert "4 files, 4 ok" in text and "<table>" in text
+    assert "4 个文件：4 个已重算，0 个未重算；" in text and "<table>" in text
 
 
 def test_unknown_scheme_and_bad_input_show_as_cell_errors(tmp_path):
@@ -120,7 +120,7 @@ def test_unknown_scheme_and_bad_input_show_as_cell_errors(tmp_path):
     # cell's PERF_EXPLAIN would give, and exit status 1 (issue #8)
     assert out.exit_code == 1, out.output
     # K1 (a total of the bad row), F2, G2 (the grade of an error) and H2
-    assert "errors (4)" in out.output and "结果为错误值的单元格 4 处" in out.output
+    assert "有错误值（4）" in out.output and "结果为错误值的单元格 4 处" in out.output
     assert "F2: #VALUE!" in out.output and "九十六" in out.output
 
 
@@ -168,7 +168,7 @@ def test_scheme_versions_noted_per_workbook(tmp_path):
     assert outcome.grades == {"优": 1, "一般": 2, "差": 1}
     assert values(book)[1][11] == "#N/A" and values(book)[2][11] == "#VALUE!"
     # the two bad references are errors of the workbook, each naming its cell and scheme
-    assert not outcome.ok and outcome.status_text == "errors (2)"
+    assert not outcome.ok and outcome.status_text == "有错误值（2）"
     assert [e.split(":")[0] for e in outcome.errors] == ["考核!L2", "考核!L3"]
     assert "no-such-scheme" in outcome.errors[0]
 
@@ -225,7 +225,7 @@ def test_values_only_never_replaces_an_original(tmp_path):
     book = make_book(tmp_path / "a.xlsx")
     before = book.read_bytes()
     out = run(str(book), "--values-only", str(tmp_path))
-    assert out.exit_code == 2 and "would replace the original" in out.output
+    assert out.exit_code == 2 and "定值副本会替换原文件" in out.output
     assert book.read_bytes() == before            # nothing computed, nothing written
 
 

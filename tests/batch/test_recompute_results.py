@@ -52,8 +52,8 @@ def test_one_text_cell_makes_the_workbook_an_error_with_the_reason(tmp_path):
     _set(book, "评估表", ws_cell, "八十六")
     out = run(str(book))
     assert out.exit_code == 1
-    status = next(line for line in out.output.splitlines() if "errors (" in line)
-    count = int(status.split("errors (")[1].split(")")[0])
+    status = next(line for line in out.output.splitlines() if "有错误值（" in line)
+    count = int(status.split("有错误值（")[1].split("）")[0])
     assert count >= 62                       # every 等次 and 奖金 of the withheld group
     text = out.output.replace("\n", "")
     assert "八十六" in text and "组内排名/名额无法确定" in text
@@ -83,7 +83,7 @@ def test_own_formulas_computing_another_version_are_listed(tmp_path):
     _set(book, "参数", "B3", "meiling-street-quarterly@2")
     out = run(str(book), "--schemes", str(schemes))
     assert out.exit_code == 1, out.output
-    assert "differs (" in out.output
+    assert "与方案不一致（" in out.output
     text = out.output.replace("\n", "")
     assert "本表自算结果与方案不一致" in text
     assert "考评得分（表内公式）" in text and "方案 meiling-street-quarterly@2 算得" in text
@@ -102,7 +102,7 @@ def test_the_report_lists_errors_and_differences(tmp_path):
     import csv
 
     rows = list(csv.DictReader(report.open(encoding="utf-8-sig")))
-    assert rows[0]["status"].startswith("errors (") and "no-such-scheme" in rows[0]["errors"]
+    assert rows[0]["状态"].startswith("有错误值（") and "no-such-scheme" in rows[0]["错误值单元格"]
     html = tmp_path / "r.html"
     run(str(book), "--report", str(html))
     assert "no-such-scheme" in html.read_text(encoding="utf-8")

@@ -248,7 +248,8 @@ def test_dynamic_array_with_changed_size_keeps_values(tmp_path: Path) -> None:
     out = tmp_path / "o.xlsx"
     rep = recalc_workbook(src, out_path=out)
     assert [i.cell for i in rep.unsupported] == ["B1"]
-    assert "spill" in rep.unsupported[0].message
+    assert rep.unsupported[0].message == ("动态数组的结果为 3×1，文件中的溢出区域为 2×1；"
+                                          "保留原有的值")
     assert cells_of(out)["B2"] == 8
 
 
@@ -258,7 +259,7 @@ def test_unsupported_function_keeps_cached_value(tmp_path: Path) -> None:
     src = handmade(tmp_path / "h.xlsx", rows)
     out = tmp_path / "o.xlsx"
     rep = recalc_workbook(src, out_path=out)
-    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: unsupported function CUBEVALUE"]
+    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: 不支持的函数 CUBEVALUE"]
     assert rep.unsupported_functions == {"CUBEVALUE": 1}
     v = cells_of(out)
     assert v["B1"] == 1.41 and v["C1"] == 141
@@ -274,7 +275,7 @@ def test_missing_value_keeps_full_calc_on_load(tmp_path: Path) -> None:
     wb.save(src)
     out = tmp_path / "out.xlsx"
     rep = recalc_workbook(src, out_path=out)
-    assert any("kept fullCalcOnLoad" in n for n in rep.notes)
+    assert any(n.startswith("保留了 fullCalcOnLoad：") for n in rep.notes)
     assert b'fullCalcOnLoad="1"' in _sheet_xml(out, "xl/workbook.xml")
 
 
@@ -438,7 +439,7 @@ def test_report_is_json_serializable(template: Path, tmp_path: Path) -> None:
     d = json.loads(json.dumps(rep.to_dict(), ensure_ascii=False))
     assert d["formulas"] == rep.formulas and d["status"] == "dry-run"
     assert set(d["timings"]) >= {"read", "compile", "evaluate", "total"}
-    assert "recomputed" in rep.summary()
+    assert "：dry-run；重算公式 " in rep.summary()
 
 
 def test_non_finite_results_are_stored_as_errors(tmp_path: Path) -> None:

@@ -326,7 +326,7 @@ def test_unsupported_function_is_reported_and_keeps_value() -> None:
     rep = WorkbookReport("mem")
     out = compute({"A1": 1, "B1": "=FOO(A1)+1", "C1": "=B1*2"}, report=rep)
     assert out["B1"] is None            # no stored value in memory: nothing to keep
-    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: unsupported function FOO"]
+    assert [str(i) for i in rep.unsupported] == ["Sheet1!B1: 不支持的函数 FOO"]
     assert out["C1"] == 0.0             # dependents read the kept (blank) value
 
 
@@ -385,7 +385,7 @@ def test_text_with_date_formats() -> None:
 def test_text_format_outside_the_supported_set_is_reported() -> None:
     rep = WorkbookReport("mem")
     compute({"A1": 1.25, "B1": '=TEXT(A1,"# ?/?")'}, report=rep)
-    assert rep.unsupported and "TEXT format" in rep.unsupported[0].message
+    assert rep.unsupported and rep.unsupported[0].message == "TEXT 格式中的分数"
 
 
 def test_unsupported_function_inside_supported_ones() -> None:

@@ -39,29 +39,29 @@ def _rejected(path: Path, *words: str, limits: Limits | None = None) -> FileReje
 def test_legacy_xls(tmp_path: Path) -> None:
     p = tmp_path / "旧格式.xls"
     p.write_bytes(package_mod.OLE2_MAGIC + b"\0" * 600 + "Workbook".encode("utf-16-le"))
-    _rejected(p, "legacy", ".xls")
+    _rejected(p, "是旧版 Excel 97-2003 的 .xls 文件（OLE2）；请先在 Excel 中另存为 .xlsx 或 .xlsm")
     rep = recompute_file(p)
-    assert rep.status == "rejected" and "legacy" in (rep.error or "")
+    assert rep.status == "rejected" and "是旧版 Excel 97-2003 的 .xls 文件" in (rep.error or "")
 
 
 def test_encrypted_workbook(tmp_path: Path) -> None:
     p = tmp_path / "加密.xlsx"
     p.write_bytes(package_mod.OLE2_MAGIC + b"\0" * 600 + "EncryptionInfo".encode("utf-16-le")
                   + b"\0" * 64 + "EncryptedPackage".encode("utf-16-le"))
-    _rejected(p, "password")
+    _rejected(p, "是设了密码（加密）的工作簿")
 
 
 def test_not_a_zip(tmp_path: Path) -> None:
     p = tmp_path / "x.xlsx"
     p.write_text("姓名,分数\n张三,90\n", encoding="utf-8")
-    _rejected(p, "not a zip")
+    _rejected(p, "不是 Excel 的 .xlsx/.xlsm 文件（不是 zip 压缩包）")
 
 
 def test_truncated_zip(tmp_path: Path) -> None:
     src = handmade(tmp_path / "ok.xlsx", ROWS)
     p = tmp_path / "broken.xlsx"
     p.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
-    _rejected(p, "corrupt")
+    _rejected(p, "已损坏（")
 
 
 def test_corrupt_member(tmp_path: Path) -> None:
@@ -75,14 +75,14 @@ def test_corrupt_member(tmp_path: Path) -> None:
         data[k] ^= 0x5A
     p = tmp_path / "bad.xlsx"
     p.write_bytes(bytes(data))
-    _rejected(p, "corrupt")
+    _rejected(p, "已损坏（")
 
 
 def test_not_a_workbook(tmp_path: Path) -> None:
     p = tmp_path / "doc.xlsx"
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("word/document.xml", "<document/>")
-    _rejected(p, "workbook")
+    _rejected(p, "没有工作簿部件：不是 Excel 工作簿")
 
 
 def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
@@ -92,12 +92,13 @@ def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
         for i in zin.infolist():
             z.writestr(i, zin.read(i))
         z.writestr("xl/media/zeros.bin", b"\0" * (8 << 20))
-    _rejected(p, "zip bomb")
+    _rejected(p, "的压缩比为", "，可能是 zip 炸弹")
 
 
 def test_zip_bomb_by_total_size(tmp_path: Path) -> None:
     src = handmade(tmp_path / "ok.xlsx", ROWS)
-    _rejected(src, "zip bomb", limits=Limits(max_total_size=1000))
+    _rejected(src, "解压后共 1693 字节（上限 1000），可能是 zip 炸弹",
+              limits=Limits(max_total_size=1000))
 
 
 def test_lying_sizes_are_caught(tmp_path: Path) -> None:
@@ -178,7 +179,7 @@ def test_encrypted_zip_member(tmp_path: Path) -> None:
         data[pos + 8] |= 1
         pos = data.find(b"PK\x01\x02", pos + 4)
     p.write_bytes(bytes(data))
-    _rejected(p, "encrypted")
+    _rejected(p, "zip 成员 [Content_Types].xml 已加密")
 
 
 # ------------------------------------------------------------------------- locks

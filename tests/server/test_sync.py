@@ -105,8 +105,8 @@ def test_offline_leaves_the_store_and_computing_works(live_server, published, re
 
     report = sync(live_server.url, reader, store, timeout=2)
     assert report.offline and not report.ok
-    assert "connection refused" in report.errors[0]
-    assert "keeps the versions synced last" in report.summary()
+    assert "连接被拒绝（服务器在运行吗？地址对吗？）" in report.errors[0]
+    assert "保留上次同步的版本" in report.summary()
     assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before
 
     # the worksheet functions and `xlbridge recompute` read the store: still there
@@ -116,10 +116,10 @@ def test_offline_leaves_the_store_and_computing_works(live_server, published, re
     monkeypatch.setenv("XLBRIDGE_STORE", str(store))
     result = CliRunner().invoke(main, ["sync", "--token", reader])  # server from the state
     assert result.exit_code == 1
-    assert "offline" in result.output and "connection refused" in result.output
+    assert "离线：无法连接 " in result.output and "连接被拒绝" in result.output
     # in-process, as the ribbon's Sync button runs it: an exception with the message,
     # never a SystemExit inside Excel's Python
-    with pytest.raises(click.ClickException, match="offline"):
+    with pytest.raises(click.ClickException, match="离线："):
         main.main(args=["sync", "--token", reader], prog_name="xlbridge",
                   standalone_mode=False)
 
@@ -142,14 +142,14 @@ def test_a_published_version_is_never_overwritten(live_server, published, reader
     (store / STATE_FILE).unlink()  # forget the ETags: everything is looked at again
     report = sync(live_server.url, reader, store)
     assert not report.ok
-    assert any("differs from the server's" in e and f"{SID}@2" in e for e in report.errors)
+    assert any(f"与服务器上的 {SID}@2 不同。已发布的版本不会再改变" in e for e in report.errors)
     assert path.read_bytes() == edited
 
 
 def test_wrong_token_is_reported(live_server, published, tmp_path):
     report = sync(live_server.url, "xlb_wrong", tmp_path / "store")
     assert not report.ok and not report.offline
-    assert "401" in report.errors[0] and "reader token" in report.errors[1]
+    assert "401" in report.errors[0] and "读取用的令牌" in report.errors[1]
     assert not (tmp_path / "store").exists()
 
 
@@ -173,22 +173,22 @@ def test_cli_sync_and_publish(live_server, tokens, tmp_path, monkeypatch):
              "workbooks/schemes/meiling-street-quarterly.yaml"]
     args = ["server", "publish", *files, "--server", live_server.url]
     result = runner.invoke(main, [*args, "--token", tokens["editor"]])
-    assert result.exit_code == 1 and "needs an admin token" in result.output
+    assert result.exit_code == 1 and "发布需要管理员令牌；" in result.output
 
     result = runner.invoke(main, [*args, "--token", tokens["admin"], "--note", "首次发布"])
     assert result.exit_code == 0, result.output
-    assert "published bailian-township@1" in result.output
-    assert "published meiling-street-quarterly@1" in result.output
+    assert "已发布 bailian-township@1" in result.output
+    assert "已发布 meiling-street-quarterly@1" in result.output
     result = runner.invoke(main, [*args, "--token", tokens["admin"]])
-    assert result.exit_code == 0 and result.output.count("already says the same") == 2
+    assert result.exit_code == 0 and result.output.count("的内容与此相同") == 2
 
     monkeypatch.setenv("XLBRIDGE_STORE", str(tmp_path / "store"))
     monkeypatch.setenv("XLBRIDGE_TOKEN", tokens["reader"])
     result = runner.invoke(main, ["sync", "--server", live_server.url])
     assert result.exit_code == 0, result.output
-    assert "+ bailian-township@1" in result.output and "2 version(s) downloaded" in result.output
+    assert "+ bailian-township@1" in result.output and "下载 2 个版本" in result.output
     result = runner.invoke(main, ["sync"])
-    assert result.exit_code == 0 and "2 scheme(s) unchanged" in result.output
+    assert result.exit_code == 0 and "2 个方案未变" in result.output
 
 
 def test_remembered_token_lets_a_bare_sync_work(live_server, published, reader, tmp_path,

@@ -220,4 +220,4 @@ def test_json_nested_100000_deep_is_refused_not_a_traceback(tmp_path):
     assert not version_path(store, SID, 1).exists()
     with HostileServer({"/api/schemes": (200, {}, b'{"schemes": ' + nested + b"}")}) as srv:
         report = sync(srv.url, "t", store)
-    assert report.errors == [f"{srv.url} did not answer like an xlbridge scheme server"]
+    assert report.errors == [f"{srv.url} 的回答不像 xlbridge 方案服务器"]

@@ -35,6 +35,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from xlbridge import __version__
 from xlbridge.addin.package import ADDIN_NAME, AddinError, package_bytes
 from xlbridge.atomic import write_atomic
+from xlbridge.i18n import t
 
 PYTHON_VERSION = "3.11"
 PLATFORM = "win_amd64"
@@ -66,13 +67,13 @@ def check_wheels(paths: Iterable[Path], python_version: str = PYTHON_VERSION,
         try:
             _name, _ver, _build, wheel_tags = parse_wheel_filename(path.name)
         except InvalidWheelFilename:
-            bad.append(f"{path.name}（不是 wheel）")
+            bad.append(t("{name}（不是 wheel）", name=path.name))
             continue
         if not wheel_tags & tags:
             bad.append(path.name)
     if bad:
-        raise AddinError(f"以下文件不能装在 Windows 的 Python {python_version}（{platform}）上："
-                         + "、".join(bad))
+        raise AddinError(t("以下文件不能装在 Windows 的 Python {version}（{platform}）上：{files}",
+                           version=python_version, platform=platform, files=t("、").join(bad)))
 
 
 def _wheel_requirements(path: Path) -> list[Requirement]:
@@ -113,14 +114,15 @@ def _run(args: list[str], what: str) -> None:
     done = subprocess.run(args, capture_output=True, text=True)
     if done.returncode:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        raise AddinError(f"{what}失败（{' '.join(args[:4])} …）：\n{tail}")
+        raise AddinError(t("{what}失败（{command} …）：", what=what, command=" ".join(args[:4]))
+                         + f"\n{tail}")
 
 
 def project_root() -> Path:
     root = Path(__file__).resolve().parents[2]
     if not (root / "pyproject.toml").exists():
-        raise AddinError("xlbridge addin bundle 需要 xlbridge 的源代码目录（git clone），"
-                         f"{root} 中没有 pyproject.toml。")
+        raise AddinError(t("xlbridge addin bundle 需要 xlbridge 的源代码目录（git clone），"
+                           "{path} 中没有 pyproject.toml。", path=root))
     return root
 
 
@@ -130,20 +132,21 @@ def download_wheels(dest: Path, python_version: str = PYTHON_VERSION,
     dest.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), str(project_root())],
-         "构建 xlbridge 的 wheel ")
+         t("构建 xlbridge 的 wheel "))
     target = ["--only-binary=:all:", "--platform", platform, "--python-version",
               python_version, "--implementation", "cp", "-d", str(dest)]
     ours = sorted(dest.glob(f"xlbridge-{__version__}-*.whl"))
     if not ours:
-        raise AddinError(f"pip wheel 没有在 {dest} 生成 xlbridge {__version__} 的 wheel")
-    _run([*pip, "download", "-q", *target, str(ours[-1])], "下载 Windows 的 wheel ")
+        raise AddinError(t("pip wheel 没有在 {path} 生成 xlbridge {version} 的 wheel", path=dest,
+                           version=__version__))
+    _run([*pip, "download", "-q", *target, str(ours[-1])], t("下载 Windows 的 wheel "))
     for _round in range(5):
         extra = windows_only_requirements(dest.glob("*.whl"), python_version)
         if not extra:
             break
-        _run([*pip, "download", "-q", *target, *extra], "下载仅 Windows 需要的 wheel ")
+        _run([*pip, "download", "-q", *target, *extra], t("下载仅 Windows 需要的 wheel "))
     else:
-        raise AddinError("仅 Windows 需要的依赖下载了 5 轮仍不完整")
+        raise AddinError(t("仅 Windows 需要的依赖下载了 5 轮仍不完整"))
     return sorted(dest.glob("*.whl"))
 
 
@@ -230,7 +233,7 @@ def bundle(output: Path | str, wheelhouse: Path | str | None = None,
         check_wheels(wheels, python_version, platform)
         names = {canonicalize_name(parse_wheel_filename(p.name)[0]) for p in wheels}
         if "xlbridge" not in names:
-            raise AddinError("wheel 文件夹中没有 xlbridge 本身的 wheel")
+            raise AddinError(t("wheel 文件夹中没有 xlbridge 本身的 wheel"))
         top = f"xlbridge-{__version__}-{platform}/"
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -244,5 +247,6 @@ def bundle(output: Path | str, wheelhouse: Path | str | None = None,
             Path(output).parent.mkdir(parents=True, exist_ok=True)
             write_atomic(output, buffer.getvalue())
         except OSError as exc:
-            raise AddinError(f"无法写入 {output}：{exc.strerror or exc}") from None
+            raise AddinError(t("无法写入 {path}：{reason}", path=output,
+                               reason=exc.strerror or exc)) from None
     return listing

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from xlbridge.addin.package import ADDIN_NAME, AddinError, package_bytes
 from xlbridge.atomic import write_atomic
+from xlbridge.i18n import t
 
 
 def pythonw(executable: str = sys.executable) -> str:
@@ -34,8 +35,8 @@ def startup_folder(environ: Mapping[str, str] = os.environ) -> Path:
     """Excel's per-user start-up folder, ``%APPDATA%\\Microsoft\\Excel\\XLSTART``."""
     appdata = environ.get("APPDATA")
     if not appdata:
-        raise AddinError("找不到 Excel 的启动文件夹：环境变量 APPDATA 没有设置（Windows 上它指向 "
-                         "C:\\Users\\<用户名>\\AppData\\Roaming）。可用 --folder 指定文件夹。")
+        raise AddinError(t("找不到 Excel 的启动文件夹：环境变量 APPDATA 没有设置（Windows 上它指向 "
+                           "C:\\Users\\<用户名>\\AppData\\Roaming）。可用 --folder 指定文件夹。"))
     return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
 
 
@@ -48,8 +49,8 @@ def check_addin(data: bytes, where: str) -> None:
         names = set()
     missing = {"xl/vbaProject.bin", "customUI/customUI14.xml", "xl/workbook.xml"} - names
     if missing:
-        raise AddinError(f"{where} 不是完整的 xlbridge 加载项（缺少 {'、'.join(sorted(missing))}）"
-                         "：请用 xlbridge addin build 生成。")
+        raise AddinError(t("{path} 不是完整的 xlbridge 加载项（缺少 {parts}）：请用 xlbridge addin "
+                           "build 生成。", path=where, parts=t("、").join(sorted(missing))))
 
 
 def install(source: Path | None = None, interpreter: str | None = None,
@@ -63,7 +64,8 @@ def install(source: Path | None = None, interpreter: str | None = None,
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise AddinError(f"无法读取加载项 {source}：{exc.strerror or exc}") from None
+            raise AddinError(t("无法读取加载项 {path}：{reason}", path=source,
+                               reason=exc.strerror or exc)) from None
         check_addin(data, str(source))
     else:
         data = package_bytes(interpreter or pythonw())
@@ -72,10 +74,11 @@ def install(source: Path | None = None, interpreter: str | None = None,
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, data)
     except PermissionError:
-        raise AddinError(f"无法写入 {target}：文件正被 Excel 使用或没有权限。"
-                         "请先关闭所有 Excel 窗口再安装。") from None
+        raise AddinError(t("无法写入 {path}：文件正被 Excel 使用或没有权限。请先关闭所有 Excel 窗口"
+                           "再安装。", path=target)) from None
     except OSError as exc:
-        raise AddinError(f"无法写入 {target}：{exc.strerror or exc}") from None
+        raise AddinError(t("无法写入 {path}：{reason}", path=target,
+                           reason=exc.strerror or exc)) from None
     return target
 
 
@@ -87,6 +90,7 @@ def remove(folder: Path | None = None) -> Path | None:
     except FileNotFoundError:
         return None
     except PermissionError:
-        raise AddinError(f"无法删除 {target}：文件正被 Excel 使用或没有权限。"
-                         "请先关闭所有 Excel 窗口。") from None
+        raise AddinError(
+            t("无法删除 {path}：文件正被 Excel 使用或没有权限。请先关闭所有 Excel 窗口。",
+              path=target)) from None
     return target

@@ -51,6 +51,7 @@ from xlbridge import __version__
 from xlbridge.addin import ovba
 from xlbridge.addin.registry import UDF_MODULE, registrations
 from xlbridge.atomic import write_atomic
+from xlbridge.i18n import t
 from xlbridge.udfs import FUNCTIONS
 from xlbridge.xlvalues import ERROR_CODES
 
@@ -118,8 +119,8 @@ def xlwings_project() -> ovba.Project:
             data = z.read("xl/vbaProject.bin")
         return ovba.read(data)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise AddinError(f"无法读取 xlwings {xlwings.__version__} 自带的加载项 {path}：{exc}"
-                         ) from None
+        raise AddinError(t("无法读取 xlwings {version} 自带的加载项 {path}：{reason}",
+                           version=xlwings.__version__, path=path, reason=exc)) from None
 
 
 def xlwings_module() -> str:
@@ -129,8 +130,8 @@ def xlwings_module() -> str:
     source, n = re.subn(r'Public Const PROJECT_NAME As String = "[^"]*"',
                         f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"', source)
     if n != 1:
-        raise AddinError(f"{path}：无法设置加载项名称（xlwings {xlwings.__version__} 的模块格式"
-                         "与预期不同）")
+        raise AddinError(t("{path}：无法设置加载项名称（xlwings {version} 的模块格式与预期不同）",
+                           path=path, version=xlwings.__version__))
     return source
 
 
@@ -172,7 +173,7 @@ def text_module() -> str:
               "    Select Case code"]
     missing = set(ERROR_CODES) - set(CVERR)
     if missing:
-        raise AddinError(f"没有对应 CVErr 编号的错误代码：{sorted(missing)}")
+        raise AddinError(t("没有对应 CVErr 编号的错误代码：{codes}", codes=sorted(missing)))
     lines += [f'        Case "{code}": XlbridgeErrorValue = CVErr({CVERR[code]})'
               for code in ERROR_CODES]
     lines += ["        Case Else: XlbridgeErrorValue = Empty",
@@ -217,7 +218,7 @@ def _document(header_of: ovba.Module, name: str, body: str = "") -> ovba.Module:
     header, n = re.subn(r'^Attribute VB_Name = "[^"]*"', f'Attribute VB_Name = "{name}"',
                         header)
     if n != 1:
-        raise AddinError(f"xlwings 加载项的模块 {header_of.name} 没有 VB_Name")
+        raise AddinError(t("xlwings 加载项的模块 {name} 没有 VB_Name", name=header_of.name))
     return ovba.Module(name, ovba.DOCUMENT, header + body)
 
 
@@ -238,7 +239,8 @@ def vba_project() -> ovba.Project:
         project.drop(XLWINGS_DEMO_MODULE)
         this, conf_sheet = project.module("ThisWorkbook"), project.module(SHEET_CODE_NAMES[0])
     except KeyError as exc:
-        raise AddinError(f"xlwings {xlwings.__version__} 的加载项中没有模块 {exc}") from None
+        raise AddinError(t("xlwings {version} 的加载项中没有模块 {name}",
+                           version=xlwings.__version__, name=exc)) from None
     project.put(_document(this, "ThisWorkbook", _text("vba/ThisWorkbook.cls")))
     project.put(_document(conf_sheet, SHEET_CODE_NAMES[1]))
     for name, source in vba_modules().items():
@@ -251,7 +253,7 @@ def vba_project_bin() -> bytes:
     try:
         return ovba.write(project)
     except ValueError as exc:   # a module that is not ASCII, a clash of names
-        raise AddinError(f"无法写出 VBA 工程：{exc}") from None
+        raise AddinError(t("无法写出 VBA 工程：{reason}", reason=exc)) from None
 
 
 def write_vba(folder: Path) -> list[Path]:
@@ -449,5 +451,6 @@ def build(output: Path | str, interpreter: str | None = None,
         output.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(output, data)
     except OSError as exc:
-        raise AddinError(f"无法写入 {output}：{exc.strerror or exc}") from None
+        raise AddinError(t("无法写入 {path}：{reason}", path=output,
+                           reason=exc.strerror or exc)) from None
     return Build(output, write_vba(Path(vba_dir)) if vba_dir else [])

@@ -21,6 +21,7 @@ from xlbridge.engine.errors import ScoringError
 from xlbridge.engine.fastpath import item_pairs, plain_item
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, normalize_text
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.model import Adjustments, Item
 
@@ -130,11 +131,13 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                     return ZERO
                 _k, best, amt = present[0]
                 if t:
-                    t.add("item", iid, title, amt, f"{title}：{best} {show(amt)} 分"
-                          f"（同一事项取最高级别）", level=best)
+                    t.add("item", iid, title, amt,
+                          tr("{title}：{level} {points} 分（同一事项取最高级别）", title=title,
+                             level=best, points=show(amt)), level=best)
                     for _k2, lv, a2 in present[1:]:
-                        t.add("dropped", iid, title, ZERO, f"{title}：{lv} {show(a2)} 分 不计"
-                              f"（同一事项已按{best}计）", level=lv)
+                        t.add("dropped", iid, title, ZERO,
+                              tr("{title}：{level} {points} 分 不计（同一事项已按{best}计）",
+                                 title=title, level=lv, points=show(a2), best=best), level=lv)
                 return amt
             total = ZERO
             for k, lv, amt in keys:
@@ -142,8 +145,10 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                 if n:
                     total += n * amt
                     if t:
-                        t.add("item", iid, title, n * amt, f"{title}·{lv}：{show(n)}{item.unit}"
-                              f" × {show(amt)} = {show(n * amt)}", level=lv, count=n)
+                        t.add("item", iid, title, n * amt,
+                              tr("{title}·{level}：{n}{unit} × {amount} = {points}", title=title,
+                                 level=lv, n=show(n), unit=item.unit, amount=show(amt),
+                                 points=show(n * amt)), level=lv, count=n)
             if factor is not None:
                 for k, lv, amt in unrect:
                     n = v[k]
@@ -151,9 +156,12 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                         total += n * amt * factor
                         if t:
                             t.add("item", iid, title, n * amt * factor,
-                                  f"{title}·{lv}·{item.escalation.label}：{show(n)}"  # type: ignore[union-attr]
-                                  f"{item.unit} × {show(amt)} × {show(factor)} = "
-                                  f"{show(n * amt * factor)}", level=lv, count=n)
+                                  tr("{title}·{level}·{escalation}：{n}{unit} × {amount} × "
+                                     "{factor} = {points}", title=title, level=lv,
+                                     escalation=item.escalation.label,  # type: ignore[union-attr]
+                                     n=show(n), unit=item.unit, amount=show(amt),
+                                     factor=show(factor), points=show(n * amt * factor)),
+                                  level=lv, count=n)
             return total
 
     elif item.input == "count":
@@ -164,8 +172,9 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
             n = v[col]
             total = n * amount
             if t and n:
-                t.add("item", iid, title, total, f"{title}：{show(n)}{item.unit} × "
-                      f"{show(amount)} = {show(total)}", count=n)
+                t.add("item", iid, title, total,
+                      tr("{title}：{n}{unit} × {amount} = {points}", title=title, n=show(n),
+                         unit=item.unit, amount=show(amount), points=show(total)), count=n)
             if factor is not None:
                 m = v[unrect_id]
                 if m:
@@ -173,8 +182,11 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                     total += extra
                     if t:
                         t.add("item", iid, title, extra,
-                              f"{title}·{item.escalation.label}：{show(m)}{item.unit} × "  # type: ignore[union-attr]
-                              f"{show(amount)} × {show(factor)} = {show(extra)}", count=m)
+                              tr("{title}·{escalation}：{n}{unit} × {amount} × {factor} = "
+                                 "{points}", title=title,
+                                 escalation=item.escalation.label,  # type: ignore[union-attr]
+                                 n=show(m), unit=item.unit, amount=show(amount),
+                                 factor=show(factor), points=show(extra)), count=m)
             return total
 
     elif item.input == "list":
@@ -194,9 +206,8 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                 if unknown or not named:
                     raise ScoringError(FieldError(
                         iid, title, "unknown_level",
-                        f"第{entry_no + 1}项“{entry}”中的级别应为：{'、'.join(level_order)}",
-                        f"levels among {', '.join(level_order)} in entry {entry_no + 1}",
-                        text))
+                        tr("第{n}项“{entry}”中的级别应为：{levels}", n=entry_no + 1, entry=entry,
+                           levels=tr("、").join(level_order)), text))
                 ordered = sorted(named, key=lambda x: levels[x], reverse=True)
                 if item.highest_only:
                     kept, dropped = ordered[:1], ordered[1:]
@@ -206,20 +217,24 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                     total += levels[lv]
                     if t:
                         t.add("item", iid, title, levels[lv],
-                              f"{title}：{lv} {show(levels[lv])} 分"
-                              + (f"（依据：{ref}）" if ref else ""), level=lv, evidence=ref)
+                              tr("{title}：{level} {points} 分", title=title, level=lv,
+                                 points=show(levels[lv]))
+                              + (tr("（依据：{ref}）", ref=ref) if ref else ""), level=lv,
+                              evidence=ref)
                 for lv in dropped:
                     if t:
                         t.add("dropped", iid, title, ZERO,
-                              f"{title}：{lv} {show(levels[lv])} 分 不计（同一事项取最高级别"
-                              f"{kept[0]}）", level=lv)
+                              tr("{title}：{level} {points} 分 不计（同一事项取最高级别{best}）",
+                                 title=title, level=lv, points=show(levels[lv]), best=kept[0]),
+                              level=lv)
             return total
 
     elif item.input == "points":
         def base(v: dict[str, Any], t: Trace | None) -> Decimal:
             value = v[col]
             if t and value:
-                t.add("item", iid, title, value, f"{title}：{show(value)} 分")
+                t.add("item", iid, title, value,
+                      tr("{title}：{points} 分", title=title, points=show(value)))
             return value
 
     else:  # growth
@@ -233,11 +248,15 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
                 if change > 0 else ZERO
             total = steps * growth.per_step
             if t and steps:
-                word = "减少" if growth.decline else "增长"
                 t.add("item", iid, title, total,
-                      f"{title}：{word}{show(abs(g))}%，每{word}{show(growth.step)}个百分点"
-                      f"{show(growth.per_step)}分，计{show(steps)}档 = {show(total)}",
-                      growth=g)
+                      (tr("{title}：减少{change}%，每减少{step}个百分点{per_step}分，"
+                          "计{steps}档 = {points}", title=title, change=show(abs(g)),
+                          step=show(growth.step), per_step=show(growth.per_step),
+                          steps=show(steps), points=show(total)) if growth.decline else
+                       tr("{title}：增长{change}%，每增长{step}个百分点{per_step}分，"
+                          "计{steps}档 = {points}", title=title, change=show(abs(g)),
+                          step=show(growth.step), per_step=show(growth.per_step),
+                          steps=show(steps), points=show(total))), growth=g)
             return total
 
     if when is None and evidence_id is None and cap is None:
@@ -246,18 +265,21 @@ def _item_fn(cs: CompiledScheme, item: Item, path: str) -> ItemFn:
     def evaluate(v: dict[str, Any], t: Trace | None) -> Decimal:
         if when is not None and not when(v):
             if t and any(v.get(k) for k in count_ids(item) if k in v):
-                t.add("dropped", iid, title, ZERO, f"{title}：条件“{item.when}”不满足，不计")
+                t.add("dropped", iid, title, ZERO,
+                      tr("{title}：条件“{when}”不满足，不计", title=title, when=item.when))
             return ZERO
         amount = base(v, t)
         if evidence_id is not None and amount and not v.get(evidence_id):
             if t:
-                t.add("dropped", iid, title, ZERO, f"{title}：{show(amount)} 分 不计"
-                      f"（缺少书面依据）", before=amount)
+                t.add("dropped", iid, title, ZERO,
+                      tr("{title}：{points} 分 不计（缺少书面依据）", title=title,
+                         points=show(amount)), before=amount)
             return ZERO
         kept = capped(amount, cap)
         if t and kept != amount:
-            t.add("cap", iid, title, kept, f"{title}：合计 {show(amount)}，"
-                  f"封顶 {show(kept)}", before=amount)
+            t.add("cap", iid, title, kept,
+                  tr("{title}：合计 {sum}，封顶 {cap}", title=title, sum=show(amount),
+                     cap=show(kept)), before=amount)
         return kept
 
     return evaluate
@@ -269,9 +291,9 @@ def build_adjustments(cs: CompiledScheme, adj: Adjustments, path: str, word: str
     cats = [(cat, build_items_sum(cs, cat.items, f"{path}.categories[{c}].items"))
             for c, cat in enumerate(adj.categories)]
     overall = adj.cap
-    title = adj.title or word
 
     def evaluate(v: dict[str, Any], t: Trace | None) -> Decimal:
+        title = (adj.title or tr(word)) if t else ""    # word: 加分 or 扣分, a message id
         step = t.add("adjustments", path, title, None, title) if t else None
         total = ZERO
         if t:
@@ -282,17 +304,20 @@ def build_adjustments(cs: CompiledScheme, adj: Adjustments, path: str, word: str
             kept = capped(sub, cat.cap)
             if t and kept != sub:
                 t.add("cap", cat.id, cat.title, kept,
-                      f"{cat.title}：合计 {show(sub)}，封顶 {show(kept)}", before=sub)
+                      tr("{title}：合计 {sum}，封顶 {cap}", title=cat.title, sum=show(sub),
+                         cap=show(kept)), before=sub)
             total += kept
         kept = capped(total, overall)
         if t and kept != total:
             t.add("cap", path, title, kept,
-                  f"{title}合计 {show(total)}，累计不超过 {show(kept)}", before=total)
+                  tr("{title}合计 {sum}，累计不超过 {cap}", title=title, sum=show(total),
+                     cap=show(kept)), before=total)
         total = kept
         if t:
             t.depth -= 1
             assert step is not None
-            step.value, step.text = total, f"{title}：{show(total)} 分"
+            step.value, step.text = total, tr("{title}：{points} 分", title=title,
+                                              points=show(total))
         return total
 
     return evaluate

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlbridge.engine.errors import ErrorKind
 from xlbridge.engine.values import normalize_text
+from xlbridge.i18n import t
 
 if TYPE_CHECKING:
     from xlbridge.engine.compiled import CompiledScheme
@@ -84,9 +85,9 @@ def columns_for(cs: CompiledScheme, names: Iterable[str]) -> list[Column]:
         else:
             unknown.append(name)
     if unknown:
-        allowed = "、".join(hs[0] for hs in RESULT_COLUMNS.values())
-        raise ValueError(f"不认识的结果列 {'、'.join(unknown)}；可用：{allowed}，"
-                         "或某一考核项目的名称")
+        allowed = t("、").join(hs[0] for hs in RESULT_COLUMNS.values())
+        raise ValueError(t("不认识的结果列 {unknown}；可用：{allowed}，或某一考核项目的名称",
+                           unknown=t("、").join(unknown), allowed=allowed))
     return out
 
 
@@ -106,7 +107,7 @@ def value_of(cs: CompiledScheme, r: RecordResult, column: Column) -> Any:
     if kind == "explain":
         text = r.explain()
         if r.withheld:
-            text += f"\n暂缓：{r.withheld}"
+            text += "\n" + t("暂缓：{reason}", reason=r.withheld)
         return text[:MAX_CELL_TEXT]
     if kind == "withheld":
         return r.withheld
@@ -126,10 +127,10 @@ def value_of(cs: CompiledScheme, r: RecordResult, column: Column) -> Any:
         return r.grade_text
     if kind == "payout":
         if cs.scheme.payout is None:
-            return Unavailable(ErrorKind.na, f"方案 {cs.ref} 没有规定奖金")
+            return Unavailable(ErrorKind.na, t("方案 {scheme} 没有规定奖金", scheme=cs.ref))
         return r.payout
     if kind == "rank":
         return r.rank
     if kind == "flags":
-        return "；".join(r.flags) or None
+        return t("；").join(r.flags) or None
     raise ValueError(kind)  # pragma: no cover

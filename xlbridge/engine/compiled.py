@@ -33,6 +33,8 @@ from xlbridge.engine.parts import build_container
 from xlbridge.engine.tiers import Tier, Tiers
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, compile_record_parser
+from xlbridge.i18n import N_
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.expr import compile_expr, names_in
 from xlbridge.scheme.inputs import InputSpec, scheme_inputs
 from xlbridge.scheme.issues import Report, SchemeInvalid
@@ -80,9 +82,9 @@ class CompiledScheme:
         self._parts = build_container(self, scheme.parts, scheme.max_score, "parts", None, None)
         self.parts_fn = self._parts
         self.top_level_plain = all(p.applies_when is None for p in scheme.parts)
-        self._bonus = build_adjustments(self, scheme.bonuses, "bonuses", "加分") \
+        self._bonus = build_adjustments(self, scheme.bonuses, "bonuses", N_("加分")) \
             if scheme.bonuses else None
-        self._deduct = build_adjustments(self, scheme.deductions, "deductions", "扣分") \
+        self._deduct = build_adjustments(self, scheme.deductions, "deductions", N_("扣分")) \
             if scheme.deductions else None
         inputs = self.input_by_id
         self.grading = Tiers(scheme, known_names("result", inputs))
@@ -103,15 +105,15 @@ class CompiledScheme:
         self.total_low = min(low, ZERO) if low is not None else None
         self.total_high = max(high, scheme.max_score) if high is not None else None
 
-    def check_total(self, total: Decimal, label: str = "总分") -> Decimal:
+    def check_total(self, total: Decimal, label: str | None = None) -> Decimal:
         """``total`` if this scheme can produce it, else a FieldError (out_of_range)."""
         low, high = self.total_low, self.total_high
         if (low is not None and total < low) or (high is not None and total > high):
             lo = show(low) if low is not None else "−∞"
             hi = show(high) if high is not None else "+∞"
             raise ScoringError(FieldError(
-                "total", label, "out_of_range", f"超出本方案可能的总分范围 {lo} 到 {hi}",
-                f"a total this scheme can produce ({lo} to {hi})", show(total)))
+                "total", label or tr("总分"), "out_of_range",
+                tr("超出本方案可能的总分范围 {low} 到 {high}", low=lo, high=hi), show(total)))
         return total
 
     # ------------------------------------------------------------------ identity
@@ -155,14 +157,16 @@ class CompiledScheme:
         v["subtotal"], v["bonus"], v["deduction"], v["total"] = subtotal, bonus, deduct, total
         expr = f"{show(subtotal)}"
         if self._bonus:
-            expr += f" + 加分{show(bonus)}"
+            expr += tr(" + 加分{points}", points=show(bonus))
         if self._deduct:
-            expr += f" − 扣分{show(deduct)}"
+            expr += tr(" − 扣分{points}", points=show(deduct))
         digits = self.scheme.rounding.total.digits
-        text = f"总分 = {expr}" + (f" = {show(exact)}" if expr != fmt(exact) else "")
+        text = tr("总分 = {terms}", terms=expr) + (f" = {show(exact)}" if expr != fmt(exact)
+                                                  else "")
         if exact != total:
-            text += f"，保留{digits}位小数为 {fmt(total, max(digits, 0))}"
-        t.add("total", "total", "总分", total, text, exact=exact)
+            text += tr("，保留{digits}位小数为 {total}", digits=digits,
+                       total=fmt(total, max(digits, 0)))
+        t.add("total", "total", tr("总分"), total, text, exact=exact)
         return total
 
     # ------------------------------------------------------------------ tiers (§6)

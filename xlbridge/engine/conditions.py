@@ -15,6 +15,7 @@ from xlbridge.arith import show
 from xlbridge.engine.errors import ScoringError
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
 from xlbridge.scheme.model import Condition, Scheme
 from xlbridge.scheme.names import input_names
@@ -57,29 +58,31 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
             continue
         r.conditions = [*r.conditions, cond.id]
         then = cond.then
-        veto = "一票否决：" if cond.veto else ""
+        veto = tr("一票否决：") if cond.veto and t else ""
         if then.grade is not None or then.no_grade:
             if forced is None and no_grade is None:
                 if then.no_grade:
                     no_grade = cond.title
                     if t:
                         t.add("condition", cond.id, cond.title, None,
-                              f"{veto}{cond.title} → 不确定等次")
+                              veto + tr("{title} → 不确定等次", title=cond.title))
                 else:
                     forced = then.grade
                     if t:
                         t.add("condition", cond.id, cond.title, None,
-                              f"{veto}{cond.title} → 确定为“{forced}”")
+                              veto + tr("{title} → 确定为“{grade}”", title=cond.title,
+                                        grade=forced))
                 r.decided_by = cond.id
             elif t:
                 t.add("condition", cond.id, cond.title, None,
-                      f"{cond.title}（同时符合，但等次已由前一条件确定）")
+                      tr("{title}（同时符合，但等次已由前一条件确定）", title=cond.title))
         elif then.at_most is not None:
             if ceiling is None or cs.better(ceiling, then.at_most):
                 ceiling = then.at_most
             if t:
                 t.add("condition", cond.id, cond.title, None,
-                      f"{veto}{cond.title} → 最高只能评为“{then.at_most}”")
+                      veto + tr("{title} → 最高只能评为“{grade}”", title=cond.title,
+                                grade=then.at_most))
         else:
             r.flags = [*r.flags, then.flag or cond.title]
             if t:
@@ -92,15 +95,18 @@ def decide_grade(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         return
     tier = cs.tier_for(r.total, v, t, gates)  # type: ignore[arg-type]
     if tier is None:
-        raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
-                                      "a score inside the tiers", r.total))
+        raise ScoringError(FieldError("total", tr("总分"), "no_tier", tr("没有对应的等次"),
+                                      r.total))
     if t:
         span = cs.tiers[cs.tier_index[tier]]
         by_score = span.span.contains(r.total)  # type: ignore[arg-type]
-        t.add("tier", tier, tier, r.total, f"等次：{show(r.total)} 分 → “{tier}”"
-              + (f"（{span.describe()}）" if by_score else "（因不满足上一等次的条件而降档）"))
+        t.add("tier", tier, tier, r.total,
+              tr("等次：{total} 分 → “{grade}”", total=show(r.total), grade=tier)
+              + (tr("（{text}）", text=span.describe()) if by_score
+                 else tr("（因不满足上一等次的条件而降档）")))
     if ceiling is not None and cs.better(tier, ceiling):
         if t:
-            t.add("tier", ceiling, ceiling, r.total, f"受否决/门槛限制，由“{tier}”降为“{ceiling}”")
+            t.add("tier", ceiling, ceiling, r.total,
+                  tr("受否决/门槛限制，由“{grade}”降为“{ceiling}”", grade=tier, ceiling=ceiling))
         tier = ceiling
     r.tier = tier

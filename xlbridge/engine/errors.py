@@ -52,4 +52,6 @@ class ScoringError(Exception):
     def __init__(self, error: FieldError, *more: FieldError):
         self.error = error                 # the first (what a single cell can show)
         self.errors = [error, *more]       # all of them (what a report lists)
-        super().__init__("; ".join(str(e) for e in self.errors))
+        from xlbridge.i18n import t
+
+        super().__init__(t("；").join(str(e) for e in self.errors))

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from xlbridge.engine.values import normalize_text
+from xlbridge.i18n import t
 
 Group = tuple[str, ...]
 
 
 def rows_text(rows: Sequence[int | None]) -> str:
     """Row numbers for a message: ``2、5、9``, the first five and ``…`` for more."""
-    return "、".join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")
+    return t("、").join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")
 
 
 def group_values(label: Any, keys: Sequence[str]) -> dict[str, Any]:
@@ -59,5 +60,5 @@ def withheld_reason(parsed: list, group: Group | None, keys: Sequence[str]) -> s
 
 def withheld_text(bad: Sequence[tuple[int | None, Group | None]], group: Group | None) -> str:
     """Why ``group``'s results wait: the rows of the bad records in it (or in no group)."""
-    return f"同组第 {rows_text([row for row, g in bad if g in (group, None)])} 行数据有误，" \
-        "组内排名/名额无法确定"
+    return t("同组第 {rows} 行数据有误，组内排名/名额无法确定",
+             rows=rows_text([row for row, g in bad if g in (group, None)]))

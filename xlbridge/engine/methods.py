@@ -20,6 +20,7 @@ from xlbridge.engine.adjustments import build_items_sum, capped, count_ids, dedu
 from xlbridge.engine.errors import ScoringError
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.model import (
     DeductionPart,
     DirectPart,
@@ -45,10 +46,10 @@ def _pct(share: Decimal) -> str:
     return f"{show(round_decimal(share * HUNDRED, 2))}%"
 
 
-def _bad(cs: CompiledScheme, title: str, field: str, code: str, zh: str, en: str,
+def _bad(cs: CompiledScheme, title: str, field: str, code: str, expected: str,
          got: Any) -> ScoringError:
     spec = cs.input_by_id.get(field)
-    return ScoringError(FieldError(field, spec.label if spec else title, code, zh, en, got))
+    return ScoringError(FieldError(field, spec.label if spec else title, code, expected, got))
 
 
 def build_direct(cs: CompiledScheme, part: DirectPart, pid: str, title: str,
@@ -57,7 +58,8 @@ def build_direct(cs: CompiledScheme, part: DirectPart, pid: str, title: str,
         value = v[pid]
         if t:
             t.add("input", pid, title, value,
-                  f"{title}：{show(value)}（满分{show(scale)}）")
+                  tr("{title}：{value}（满分{scale}）", title=title, value=show(value),
+                     scale=show(scale)))
         return value
     return direct
 
@@ -71,16 +73,15 @@ def build_ratio(cs: CompiledScheme, part: RatioPart, pid: str, title: str,
         actual = v[actual_id]
         target = fixed if fixed is not None else v[target_id]
         if target <= 0:
-            raise _bad(cs, title, target_id, "target_zero", "目标值必须大于0", "a target > 0",
-                       target)
+            raise _bad(cs, title, target_id, "target_zero", tr("目标值必须大于0"), target)
         share = actual / target
         kept = ONE if cap and share > ONE else share
         if t:
-            note = "，达到或超过目标计满分" if kept != share else ""
+            note = tr("，达到或超过目标计满分") if kept != share else ""
             t.add("input", pid, title, kept * scale,
-                  f"{title}：实际 {show(actual)} ÷ 目标 {show(target)} = "
-                  f"{_pct(share)}{note} → "
-                  f"{show(kept * scale)}")
+                  tr("{title}：实际 {actual} ÷ 目标 {target} = {share}{note} → {score}",
+                     title=title, actual=show(actual), target=show(target), share=_pct(share),
+                     note=note, score=show(kept * scale)))
         return kept * scale
     return ratio
 
@@ -93,26 +94,28 @@ def build_rate(cs: CompiledScheme, part: RatePart, pid: str, title: str,
     def rate(v: dict[str, Any], t: Trace | None) -> Decimal:
         num, den = v[num_id], v[den_id]
         if num > den:
-            raise _bad(cs, title, num_id, "rate_over", f"不能大于{part.denominator}",
-                       f"at most the {part.denominator}", num)
+            raise _bad(cs, title, num_id, "rate_over",
+                       tr("不能大于{denominator}", denominator=part.denominator), num)
         if den == 0:
             if part.zero_denominator == "error":
                 raise _bad(cs, title, den_id, "zero_denominator",
-                           f"{part.denominator}不能为0", f"a {part.denominator} > 0", den)
+                           tr("{denominator}不能为0", denominator=part.denominator), den)
             if t:
                 t.add("input", pid, title, scale,
-                      f"{title}：{part.denominator}为0，无应计事项，计满分")
+                      tr("{title}：{denominator}为0，无应计事项，计满分", title=title,
+                         denominator=part.denominator))
             return scale
         excused = ZERO
         if allowance is not None:
             excused = min(v[exc_id], allowance.share * den, den - num)
         share = (num + excused) / den
         if t:
-            extra = (f" + 允许的{allowance.label} {show(excused)}"
-                     if allowance is not None else "")
+            extra = (tr(" + 允许的{allowance} {excused}", allowance=allowance.label,
+                        excused=show(excused)) if allowance is not None else "")
             t.add("input", pid, title, share * scale,
-                  f"{title}：({show(num)}{extra}) ÷ {show(den)} = "
-                  f"{_pct(share)} → {show(share * scale)}")
+                  tr("{title}：({num}{extra}) ÷ {den} = {share} → {score}", title=title,
+                     num=show(num), extra=extra, den=show(den), share=_pct(share),
+                     score=show(share * scale)))
         return share * scale
     return rate
 
@@ -126,15 +129,15 @@ def build_rating(cs: CompiledScheme, part: RatingPart, pid: str, title: str,
         def votes(v: dict[str, Any], t: Trace | None) -> Decimal:
             n = sum((v[k] for k, _, _ in keys), ZERO)
             if n == 0:
-                raise _bad(cs, title, keys[0][0], "no_votes", "至少需要一票",
-                           "at least one vote", 0)
+                raise _bad(cs, title, keys[0][0], "no_votes", tr("至少需要一票"), 0)
             share = sum((v[k] * s for k, _, s in keys), ZERO) / n
             if t:
-                terms = " + ".join(f"{lab}{show(v[k])}票×{show(s * HUNDRED)}%"
-                                   for k, lab, s in keys)
+                terms = " + ".join(tr("{label}{n}票×{share}%", label=lab, n=show(v[k]),
+                                      share=show(s * HUNDRED)) for k, lab, s in keys)
                 t.add("input", pid, title, share * scale,
-                      f"{title}：({terms}) ÷ {show(n)}票 = "
-                      f"{_pct(share)} → {show(share * scale)}")
+                      tr("{title}：({terms}) ÷ {n}票 = {share} → {score}", title=title,
+                         terms=terms, n=show(n), share=_pct(share),
+                         score=show(share * scale)))
             return share * scale
         return votes
 
@@ -143,7 +146,8 @@ def build_rating(cs: CompiledScheme, part: RatingPart, pid: str, title: str,
         share = shares[label]
         if t:
             t.add("input", pid, title, share * scale,
-                  f"{title}：{label} → {show(share * HUNDRED)}% → {show(share * scale)}")
+                  tr("{title}：{label} → {share}% → {score}", title=title, label=label,
+                     share=show(share * HUNDRED), score=show(share * scale)))
         return share * scale
     return rating
 
@@ -155,8 +159,9 @@ def build_grade(cs: CompiledScheme, part: GradePart, pid: str, title: str,
     def grade(v: dict[str, Any], t: Trace | None) -> Decimal:
         label = v[pid]
         if t:
-            t.add("input", pid, title, table[label], f"{title}：{label} → "
-                  f"{show(table[label])}")
+            t.add("input", pid, title, table[label],
+                  tr("{title}：{label} → {score}", title=title, label=label,
+                     score=show(table[label])))
         return table[label]
     return grade
 
@@ -169,13 +174,13 @@ def build_rank(cs: CompiledScheme, part: RankPart, pid: str, title: str,
         ranks = v.get(RANK_KEY)
         if not ranks or pid not in ranks:
             raise _bad(cs, title, pid, "needs_population",
-                       "按组内排名计分，需对全组一起计算"
-                       "（PERF_RESULTS、重算本表或 xlbridge score）",
-                       "the whole group: this part scores by rank within the group (score a "
-                       "population: PERF_RESULTS, 重算本表 or xlbridge score)", v.get(pid))
+                       tr("按组内排名计分，需对全组一起计算"
+                          "（PERF_RESULTS、重算本表或 xlbridge score）"), v.get(pid))
         score, explanation = ranks[pid]
         if t:
-            t.add("input", pid, title, score, f"{title}：{explanation} → {show(score)}")
+            t.add("input", pid, title, score,
+                  tr("{title}：{label} → {score}", title=title, label=explanation,
+                     score=show(score)))
         return score
     return ranked
 
@@ -192,23 +197,27 @@ def build_deduction(cs: CompiledScheme, part: DeductionPart, pid: str, title: st
             if n >= item.knockout:  # type: ignore[operator]
                 if t:
                     t.add("knockout", item.id, item.title, floor,
-                          f"{item.title} {show(n)}{item.unit}，达到{show(item.knockout)}"
-                          f"{item.unit}，该项得 {show(floor)} 分", count=n)
+                          tr("{title} {n}{unit}，达到{knockout}{unit}，该项得 {floor} 分",
+                             title=item.title, n=show(n), unit=item.unit,
+                             knockout=show(item.knockout), floor=show(floor)), count=n)
                 return floor
         summed = items_sum(v, t)
         total = capped(summed, cap)
         if t and total != summed:
             t.add("cap", part.id, part.title, total,
-                  f"扣分合计 {show(summed)}，封顶 {show(total)}", before=summed)
+                  tr("扣分合计 {sum}，封顶 {cap}", sum=show(summed), cap=show(total)),
+                  before=summed)
         score = deducted(scale, total, floor)
         if t:
             if score != scale - total:
                 t.add("floor", part.id, part.title, score,
-                      f"满分{show(scale)} − 扣分{show(total)} = {show(scale - total)}，"
-                      f"扣完为止，按 {show(score)} 分计")
+                      tr("满分{scale} − 扣分{deducted} = {left}，扣完为止，按 {score} 分计",
+                         scale=show(scale), deducted=show(total), left=show(scale - total),
+                         score=show(score)))
             else:
                 t.add("input", part.id, part.title, score,
-                      f"满分{show(scale)} − 扣分{show(total)} = {show(score)}")
+                      tr("满分{scale} − 扣分{deducted} = {score}", scale=show(scale),
+                         deducted=show(total), score=show(score)))
         return score
     return deduction
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from xlbridge.engine.conditions import changes_grade
+from xlbridge.i18n import N_, gettext, t
 from xlbridge.scheme.expr import names_in
 
 if TYPE_CHECKING:
@@ -32,13 +33,17 @@ class Hidden:
     reads: tuple[str, ...]    # the labels of what it reads besides the total
 
     def text(self) -> str:
-        return f"{self.title}（读取：{'、'.join(self.reads)}）"
+        return t("{title}（读取：{reads}）", title=self.title, reads=t("、").join(self.reads))
+
+
+#: the result names a rule may read beside the inputs, as message ids
+_RESULT_WORDS = {"subtotal": N_("各项小计"), "bonus": N_("加分"), "deduction": N_("扣分"),
+                 "grade": N_("等次"), "rank": N_("排名"), "group_size": N_("组内人数")}
 
 
 def _labels(cs: CompiledScheme, names: set[str]) -> tuple[str, ...]:
-    words = {"subtotal": "各项小计", "bonus": "加分", "deduction": "扣分", "grade": "等次",
-             "rank": "排名", "group_size": "组内人数"}
-    return tuple(sorted(cs.input_by_id[n].label if n in cs.input_by_id else words.get(n, n)
+    return tuple(sorted(cs.input_by_id[n].label if n in cs.input_by_id
+                        else gettext(_RESULT_WORDS[n]) if n in _RESULT_WORDS else n
                         for n in names))
 
 
@@ -49,7 +54,8 @@ def hidden_gates(cs: CompiledScheme) -> list[Hidden]:
         reads = {n for g, _fn in tier.gates for n in names_in(g)} - TOTAL_ONLY
         if reads:
             out.append(Hidden("gate", tier.label,
-                              f"“{tier.label}”须满足 {'、'.join(g for g, _ in tier.gates)}",
+                              t("“{grade}”须满足 {gates}", grade=tier.label,
+                                gates=t("、").join(g for g, _ in tier.gates)),
                               _labels(cs, reads)))
     return out
 
@@ -86,4 +92,4 @@ def quota_group_keys(cs: CompiledScheme) -> list[str]:
 
 
 def group_labels(cs: CompiledScheme, keys: list[str]) -> str:
-    return "、".join(cs.input_by_id[k].label if k in cs.input_by_id else k for k in keys)
+    return t("、").join(cs.input_by_id[k].label if k in cs.input_by_id else k for k in keys)

@@ -21,6 +21,8 @@ from xlbridge.engine.fastpath import PART_PREFIX
 from xlbridge.engine.methods import PartFn, build_method
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import N_
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.inputs import part_periods
 from xlbridge.scheme.model import CompositePart, GiveTo
@@ -53,9 +55,8 @@ def build_container(cs: CompiledScheme, parts: list, scale: Decimal, base: str,
     def with_applicability(v: dict[str, Any], t: Trace | None) -> Decimal:
         applicable = [c for c in children if c[2] is None or c[2](v)]
         if not applicable:
-            raise ScoringError(FieldError(children[0][0].id, title or "考核项目", "none_apply",
-                                          "没有一项适用，无法计分", "at least one part to "
-                                          "apply", None))
+            raise ScoringError(FieldError(children[0][0].id, title or tr("考核项目"),
+                                          "none_apply", tr("没有一项适用，无法计分"), None))
         factors: dict[str, Decimal] = {c[0].id: ONE for c in applicable}
         for part, _fn, applies, pts in children:
             if applies is None or applies(v):
@@ -64,22 +65,24 @@ def build_container(cs: CompiledScheme, parts: list, scale: Decimal, base: str,
             if rule == "zero":
                 if t:
                     t.add("not_applicable", part.id, part.title, ZERO,
-                          f"{part.title}：不适用，按0分计")
+                          tr("{title}：不适用，按0分计", title=part.title))
                 continue
             receivers = ([c for c in applicable if c[0].id in rule.give_to]
                          if isinstance(rule, GiveTo) else applicable)
             if not receivers:
                 if t:
                     t.add("not_applicable", part.id, part.title, ZERO,
-                          f"{part.title}：不适用，接收其分值的项目也不适用，按0分计")
+                          tr("{title}：不适用，接收其分值的项目也不适用，按0分计",
+                             title=part.title))
                 continue
             base_pts = sum((c[3] for c in receivers), ZERO) or ONE
             for c in receivers:  # each receiver grows in proportion to its own points
                 factors[c[0].id] += pts / base_pts
             if t:
-                names = "、".join(c[0].title for c in receivers)
+                names = tr("、").join(c[0].title for c in receivers)
                 t.add("not_applicable", part.id, part.title, ZERO,
-                      f"{part.title}（{show(pts)}分）：不适用，分值按比例计入{names}",
+                      tr("{title}（{points}分）：不适用，分值按比例计入{names}", title=part.title,
+                         points=show(pts), names=names),
                       points=pts, to=[c[0].id for c in receivers])
         total = ZERO
         for part, fn, _applies, pts in applicable:
@@ -89,8 +92,9 @@ def build_container(cs: CompiledScheme, parts: list, scale: Decimal, base: str,
                 scaled = score * factor
                 if t:
                     t.add("rescale", part.id, part.title, scaled,
-                          f"{part.title}：{show(score)} × {show(pts * factor)}/{show(pts)} = "
-                          f"{show(scaled)}（分值扩大到 {show(pts * factor)}）",
+                          tr("{title}：{score} × {grown}/{points} = {scaled}（分值扩大到 {grown}）",
+                             title=part.title, score=show(score), grown=show(pts * factor),
+                             points=show(pts), scaled=show(scaled)),
                           factor=factor)
                 score = scaled
             total += score
@@ -104,13 +108,12 @@ def build_part(cs: CompiledScheme, part: Any, path: str) -> PartFn:
     pts, scale = cs.points[part.id], cs.scales[part.id]
     factor = pts / scale if scale else ZERO
     rounder = cs.part_rounder(part)
-    head = f"{part.title}（{show(pts)}分）"
 
     if isinstance(part, CompositePart):
         inner = build_container(cs, part.parts, scale, f"{path}.parts", part.title, part)
-        bonus = build_adjustments(cs, part.bonuses, f"{path}.bonuses", "加分") \
+        bonus = build_adjustments(cs, part.bonuses, f"{path}.bonuses", N_("加分")) \
             if part.bonuses else None
-        deduct = build_adjustments(cs, part.deductions, f"{path}.deductions", "扣分") \
+        deduct = build_adjustments(cs, part.deductions, f"{path}.deductions", N_("扣分")) \
             if part.deductions else None
 
         def raw(v: dict[str, Any], t: Trace | None) -> Decimal:
@@ -134,9 +137,9 @@ def build_part(cs: CompiledScheme, part: Any, path: str) -> PartFn:
                     if t:
                         t.add("period", f"{part.id}.{period.id}", period.label,
                               score * period.weight,
-                              f"{period.label}权重 {show(period.weight * HUNDRED)}%："
-                              f"{show(score)} × {show(period.weight * HUNDRED)}% = "
-                              f"{show(score * period.weight)}")
+                              tr("{period}权重 {weight}%：{score} × {weight}% = {points}",
+                                 period=period.label, weight=show(period.weight * HUNDRED),
+                                 score=show(score), points=show(score * period.weight)))
                 return total
         else:
             raw = build_method(cs, part, part.id, part.title, scale)
@@ -151,8 +154,7 @@ def build_part(cs: CompiledScheme, part: Any, path: str) -> PartFn:
         inner_raw = raw
 
         def raw(v: dict[str, Any], t: Trace | None) -> Decimal:
-            missing = [FieldError(spec.id, spec.label, "blank", "该项适用，不能为空",
-                                  "a value: this part applies", None)
+            missing = [FieldError(spec.id, spec.label, "blank", tr("该项适用，不能为空"), None)
                        for spec in required if v[spec.id] is None]
             if missing:
                 raise ScoringError(*missing)
@@ -166,19 +168,21 @@ def build_part(cs: CompiledScheme, part: Any, path: str) -> PartFn:
             if keep:
                 v[part_key] = score
             return score
+        head = tr("{title}（{points}分）", title=part.title, points=show(pts))
         step = t.add("part", part.id, part.title, None, head)
         with t.nested():
             raw_score = raw(v, t)
         score = raw_score * factor
-        text = f"{head}：{show(raw_score)}"
+        text = tr("{head}：{score}", head=head, score=show(raw_score))
         if factor != ONE:
-            text += f"（按{show(scale)}分制）× {show(pts)}/{show(scale)} = {show(score)}"
+            text += tr("（按{scale}分制）× {points}/{scale} = {score}", scale=show(scale),
+                       points=show(pts), score=show(score))
         if rounder:
             rounded = rounder(score)
             if rounded != score:
-                text += f"，四舍五入为 {show(rounded)}"
+                text += tr("，四舍五入为 {score}", score=show(rounded))
             score = rounded
-        step.value, step.text = score, text + " 分"
+        step.value, step.text = score, text + tr(" 分")
         v[part_key] = score
         return score
 

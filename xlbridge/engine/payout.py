@@ -17,6 +17,7 @@ from xlbridge.engine.groups import Group, group_of
 from xlbridge.engine.order import rank_eq
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import t as tr  # t is a trace here
 
 if TYPE_CHECKING:
     from xlbridge.engine.compiled import CompiledScheme
@@ -44,8 +45,8 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 # grading bare totals: the facts this rule reads were not given
                 if t:
                     t.add("payout", rule.id, rule.title, None,
-                          f"{rule.title}：缺少所需数据（{'、'.join(sorted(needs - v.keys()))}），"
-                          "未应用")
+                          tr("{title}：缺少所需数据（{missing}），未应用", title=rule.title,
+                             missing=tr("、").join(sorted(needs - v.keys()))))
                 continue
             if not when(v):
                 continue
@@ -53,8 +54,8 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 paid_as = None if rule.pay_as == "none" else rule.pay_as
                 if t:
                     t.add("payout", rule.id, rule.title, None,
-                          f"{rule.title}：按“{paid_as}”标准发放" if paid_as
-                          else f"{rule.title}：不发放")
+                          tr("{title}：按“{grade}”标准发放", title=rule.title, grade=paid_as)
+                          if paid_as else tr("{title}：不发放", title=rule.title))
             if rule.pro_rata is not None:
                 months = v[rule.pro_rata.months]
                 share = min(months / rule.pro_rata.of, ONE)
@@ -63,7 +64,8 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
                 factor_text += f" × {show(served)}/{rule.pro_rata.of}"
                 if t:
                     t.add("payout", rule.id, rule.title, None,
-                          f"{rule.title}：按在职 {show(months)}/{rule.pro_rata.of} 个月折算")
+                          tr("{title}：按在职 {months}/{of} 个月折算", title=rule.title,
+                             months=show(months), of=rule.pro_rata.of))
         base_amount = amount_for(cs, paid_as, v)
         amount = base_amount * factor
         if r.prize:
@@ -71,16 +73,19 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         rounded = cs.round_payout(amount) if cs.round_payout else amount
         r.payout = rounded
         if t:
-            what = f"“{paid_as}”" if paid_as else ("不定等次" if grade is None else "不发放")
+            what = f"“{paid_as}”" if paid_as else (tr("不定等次") if grade is None
+                                                   else tr("不发放"))
             detail = f"{show(base_amount)}"
             if payout.base_months is not None and paid_as is not None:
                 months = payout.base_months.get(paid_as, ZERO)
-                detail = f"{show(months)}个月 × {show(v[payout.base])} = {detail}"
+                detail = tr("{months}个月 × {base} = {amount}", months=show(months),
+                            base=show(v[payout.base]), amount=detail)
             detail += factor_text
             if r.prize:
-                detail += f" + 名次奖 {show(r.prize)}"
-            t.add("payout", "payout", "奖金", rounded,
-                  f"奖金：{what} {detail} = {show(rounded)} {payout.unit}")
+                detail += tr(" + 名次奖 {prize}", prize=show(r.prize))
+            t.add("payout", "payout", tr("奖金"), rounded,
+                  tr("奖金：{what} {detail} = {amount} {unit}", what=what, detail=detail,
+                     amount=show(rounded), unit=payout.unit))
     for d in cs.scheme.derived:
         source = {"deductions": r.deduction, "bonuses": r.bonus, "payout": r.payout,
                   "total": r.total}[d.of]
@@ -92,7 +97,8 @@ def compute_payout(cs: CompiledScheme, r: RecordResult, v: dict[str, Any],
         r.derived = {**r.derived, d.id: value}
         if t:
             t.add("derived", d.id, d.title, value,
-                  f"{d.title}：{show(source)} × {show(d.share * HUNDRED)}% = {show(value)}")
+                  tr("{title}：{source} × {share}% = {value}", title=d.title,
+                     source=show(source), share=show(d.share * HUNDRED), value=show(value)))
 
 
 def amount_for(cs: CompiledScheme, grade: str | None, v: Mapping[str, Any]) -> Decimal:
@@ -118,27 +124,26 @@ def payout_for(cs: CompiledScheme, grade: str | None, base: Decimal | None = Non
     """
     payout = cs.scheme.payout
     if payout is None:
-        raise FieldError("payout", "奖金", "no_payout", f"方案 {cs.ref} 没有规定奖金",
-                         "a scheme with a payout", None)
+        raise FieldError("payout", tr("奖金"), "no_payout",
+                         tr("方案 {scheme} 没有规定奖金", scheme=cs.ref), None)
     if grade is not None and grade not in cs.tier_index:
-        labels = "、".join(t.label for t in cs.tiers)
-        raise FieldError("grade", "等次", "unknown_grade",
-                         f"不是方案 {cs.ref} 的等次；应为：{labels}",
-                         f"a grade of {cs.ref}: {', '.join(t.label for t in cs.tiers)}", grade)
+        labels = tr("、").join(tier.label for tier in cs.tiers)
+        raise FieldError("grade", tr("等次"), "unknown_grade",
+                         tr("不是方案 {scheme} 的等次；应为：{labels}", scheme=cs.ref,
+                            labels=labels), grade)
     if payout.base_months is not None:
         if base is None:
-            raise FieldError("base", "月基本工资", "blank",
-                             f"方案 {cs.ref} 按月基本工资发放，需给出月基本工资",
-                             "the monthly base salary", None)
+            raise FieldError("base", tr("月基本工资"), "blank",
+                             tr("方案 {scheme} 按月基本工资发放，需给出月基本工资", scheme=cs.ref),
+                             None)
         amount = payout.base_months.get(grade, ZERO) * base if grade else ZERO
     else:
         amount = (payout.amounts or {}).get(grade, ZERO) if grade else ZERO
     if months is not None:
         period = Decimal(PERIOD_MONTHS[cs.scheme.period])
         if months < 0 or months > period:
-            raise FieldError("months", "在职月数", "months_range",
-                             f"应在 0 到 {fmt(period)} 之间", f"0 to {fmt(period)} months",
-                             months)
+            raise FieldError("months", tr("在职月数"), "months_range",
+                             tr("应在 0 到 {high} 之间", high=fmt(period)), months)
         amount = amount * months / period
     return cs.round_payout(amount) if cs.round_payout else amount
 
@@ -168,5 +173,5 @@ def award_prizes(cs: CompiledScheme, result: PopulationResult, explain: bool) ->
                 t = Trace()
                 t.steps = r.steps
                 t.add("prize", "rank_prizes", prizes.title, prize.amount,
-                      f"{prize.title or prizes.title}：组内第{ranks[id(r)]}名，"
-                      f"{show(prize.amount)} 元")
+                      tr("{title}：组内第{rank}名，{amount} 元", title=prize.title or prizes.title,
+                         rank=ranks[id(r)], amount=show(prize.amount)))

@@ -18,6 +18,7 @@ from xlbridge.engine.groups import rows_text
 from xlbridge.engine.quotas import cut, places_text
 from xlbridge.engine.record import NO_GRADE, row_numbers
 from xlbridge.engine.values import FieldError, make_parser
+from xlbridge.i18n import t
 from xlbridge.scheme.expr import compile_expr
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.scheme.model import TieRule
@@ -62,7 +63,7 @@ def aggregation_inputs(cs: CompiledScheme) -> list[InputSpec]:
     agg = cs.scheme.aggregation
     if agg is None:
         return []
-    labels = (*tuple(t.label for t in cs.tiers), NO_GRADE)
+    labels = (*tuple(tier.label for tier in cs.tiers), NO_GRADE)
     specs = []
     for p in agg.periods:
         specs.append(InputSpec(p, f"{p}等次", "label", "aggregation.periods", labels=labels))
@@ -75,7 +76,7 @@ def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], 
                       first_row: int | Sequence[int] = 1) -> AggregationResult:
     agg = cs.scheme.aggregation
     if agg is None:
-        raise ValueError(f"scheme {cs.ref} declares no aggregation over periods")
+        raise ValueError(t("方案 {scheme} 没有规定跨期汇总（aggregation）", scheme=cs.ref))
     specs = aggregation_inputs(cs)
     parsers = [(s.id, make_parser(s)) for s in specs]
     results: list[AggregateResult] = []
@@ -99,32 +100,35 @@ def aggregate_periods(cs: CompiledScheme, records: Iterable[Mapping[str, Any]], 
             continue
         env = dict(r.values)
         env["n"] = Decimal(len(agg.periods))
-        grades = "、".join(f"{p}{r.values[p]}" for p in agg.periods)
-        r.steps.append(f"各期等次：{grades}")
+        grades = t("、").join(f"{p}{r.values[p]}" for p in agg.periods)
+        r.steps.append(t("各期等次：{grades}", grades=grades))
         for rule, when in rules:
             if when(env):
                 r.rule = rule.when
                 if rule.within_quota:
                     candidates.append(r)
-                    r.steps.append(f"符合“{rule.when}” → “{rule.grade}”（须在名额内）")
+                    r.steps.append(t("符合“{when}” → “{grade}”（须在名额内）", when=rule.when,
+                                     grade=rule.grade))
                 else:
-                    r.steps.append(f"符合“{rule.when}” → “{rule.grade}”")
+                    r.steps.append(t("符合“{when}” → “{grade}”", when=rule.when,
+                                     grade=rule.grade))
                 r.grade = rule.grade
                 break
         else:
             r.grade = agg.otherwise
-            r.steps.append(f"不符合上述条件 → “{agg.otherwise}”")
+            r.steps.append(t("不符合上述条件 → “{grade}”", grade=agg.otherwise))
     result = AggregationResult(agg.title, results)
     if agg.quota and candidates:
         bad = [r.row for r in results if r.errors]
         if bad:
             # the quota counts everyone: with a bad row its size and line are unknown, as
             # in score_population; the candidates wait for the fix, the others keep theirs
-            why = f"第 {rows_text(bad)} 行数据有误，名额无法确定"
+            why = t("第 {rows} 行数据有误，名额无法确定", rows=rows_text(bad))
             for r in candidates:
                 r.grade, r.withheld = None, why
-                r.steps.append(f"暂缓：{why}")
-            result.notes.append(f"“{agg.quota.tier}”名额暂缓：{why}")
+                r.steps.append(t("暂缓：{reason}", reason=why))
+            result.notes.append(t("“{grade}”名额暂缓：{reason}", grade=agg.quota.tier,
+                                  reason=why))
         else:
             _quota(cs, result, candidates)
     return result
@@ -154,18 +158,22 @@ def _quota(cs: CompiledScheme, result: AggregationResult,
         c = cut(candidates, places, totals, TieRule(rule=_then(quota.ties)))
     kept, out = c.kept, c.out
     if c.tied:
-        rows = "、".join(str(r.row) for r in c.tied)
-        how = "按各期得分合计比较" if c.rule == "keys" else \
-            f"按规则{'全部入选' if c.rule == 'all_in' else '全部不入选'}"
-        got = "、".join(str(r.row) for r in c.tied if any(r is k for k in kept)) or "无"
-        result.notes.append(f"名额线上并列：第 {rows} 行，{how}：入选 第 {got} 行")
-    result.notes.append(f"“{quota.tier}”名额：{basis}；候选 {len(candidates)} 人，"
-                        f"入选 {len(kept)} 人")
+        rows = t("、").join(str(r.row) for r in c.tied)
+        how = t("按各期得分合计比较") if c.rule == "keys" else \
+            t("按规则全部入选") if c.rule == "all_in" else t("按规则全部不入选")
+        got = t("、").join(str(r.row) for r in c.tied if any(r is k for k in kept)) or t("无")
+        result.notes.append(t("名额线上并列：第 {rows} 行，{how}：入选 第 {got} 行", rows=rows,
+                              how=how, got=got))
+    result.notes.append(t("“{grade}”名额：{basis}；候选 {candidates} 人，入选 {kept} 人",
+                          grade=quota.tier, basis=basis, candidates=len(candidates),
+                          kept=len(kept)))
     for position, r in enumerate(kept, start=1):
-        r.steps.append(f"名额 {places}，名列第 {position}，确定为“{quota.tier}”")
+        r.steps.append(t("名额 {places}，名列第 {position}，确定为“{grade}”", places=places,
+                         position=position, grade=quota.tier))
     for r in out:
         r.grade = quota.fallback
-        r.steps.append(f"超出名额 {places}，确定为“{quota.fallback}”")
+        r.steps.append(t("超出名额 {places}，确定为“{grade}”", places=places,
+                         grade=quota.fallback))
 
 
 def _then(ties: TieRule) -> str:

@@ -51,6 +51,7 @@ from xlbridge.engine.ranking import rank_and_flag, rank_parts
 from xlbridge.engine.record import RecordResult, finish, row_numbers, score_values
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError, make_parser, normalize_text
+from xlbridge.i18n import t
 from xlbridge.scheme.expr import names_in
 from xlbridge.scheme.inputs import InputSpec
 
@@ -202,7 +203,7 @@ def total_reader(cs: CompiledScheme) -> Callable[[Any], Decimal | FieldError]:
     """A function reading one total cell as the scheme rounds and bounds totals: the Decimal,
     or the FieldError saying what is wrong. A column of thousands of totals holds a few
     hundred distinct values, so each is read once (cached by the raw value)."""
-    parse_total = make_parser(InputSpec("total", "总分", "number", "total"))
+    parse_total = make_parser(InputSpec("total", t("总分"), "number", "total"))
     round_total = cs.round_total
     cache: dict[Any, Decimal | FieldError] = {}
 
@@ -269,8 +270,7 @@ def grade_column(cs: CompiledScheme, totals: Sequence[Any],
             if got is None:
                 tier = cs.tier_for(total, None)  # type: ignore[arg-type]
                 got = tiers[total] = (total, tier) if tier is not None else FieldError(  # type: ignore[index]
-                    "total", "总分", "no_tier", "没有对应的等次", "a score inside the tiers",
-                    total)
+                    "total", t("总分"), "no_tier", t("没有对应的等次"), total)
             total = got
         read.append(total)  # type: ignore[arg-type]
     out: list[Any] = [x if isinstance(x, FieldError) else x[1] for x in read]
@@ -379,8 +379,8 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
                 else:
                     r.tier = tier_cache[total] = cs.tier_for(total, None)
                 if r.tier is None:
-                    raise ScoringError(FieldError("total", "总分", "no_tier", "没有对应的等次",
-                                                  "a score inside the tiers", total))
+                    raise ScoringError(FieldError("total", t("总分"), "no_tier",
+                                                  t("没有对应的等次"), total))
         except ScoringError as exc:
             r.errors = exc.errors
         r.grade = r.tier
@@ -388,9 +388,10 @@ def _grade_totals(cs: CompiledScheme, totals: Sequence[Any], groups: Sequence[An
             r.steps = t.steps
         results.append(r)
     if unknown:
-        names = "、".join(c.title for c in cs.scheme.conditions) or "（无）"
-        raise FieldError("flags", "条件", "unknown_condition",
-                         f"方案 {cs.ref} 没有条件 {'、'.join(sorted(unknown))}；可用：{names}",
-                         f"conditions of {cs.ref}", "、".join(sorted(unknown)))
+        names = t("、").join(c.title for c in cs.scheme.conditions) or t("（无）")
+        raise FieldError("flags", t("条件"), "unknown_condition",
+                         t("方案 {scheme} 没有条件 {unknown}；可用：{names}", scheme=cs.ref,
+                           unknown=t("、").join(sorted(unknown)), names=names),
+                         "、".join(sorted(unknown)))
     return run_population_stage(cs, PopulationResult(cs.ref, results), explain, payout,
                                 keys_known=tie_scores is not None)

@@ -22,6 +22,8 @@ from xlbridge.engine.groups import Group, group_of, taint_check, withheld_reason
 from xlbridge.engine.order import count_places, rank_eq
 from xlbridge.engine.trace import Trace
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import N_, gettext, tn
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.model import TieRule
 
 if TYPE_CHECKING:
@@ -35,10 +37,12 @@ def places_text(share: Decimal | None, count: int | None, size: int, rounding: s
                 ) -> tuple[int, str]:
     """The places of a limit given as a share or a count, and how they were counted."""
     if count is not None:
-        return count, f"{count}名"
+        return count, tn("{n}名", "{n}名", count)
     assert share is not None
     places = count_places(share, size, rounding)
-    return places, f"{show(share * HUNDRED)}% × {size}人 = {show(share * size)} → {places}名"
+    return places, tn("{share}% × {size}人 = {exact} → {n}名",
+                      "{share}% × {size}人 = {exact} → {n}名", places,
+                      share=show(share * HUNDRED), size=size, exact=show(share * size))
 
 
 @dataclass
@@ -102,13 +106,11 @@ def tie_keys(cs: CompiledScheme) -> list[str]:
 def tie_needs_keys(cs: CompiledScheme, tier: str, rows: Sequence[int | None]) -> FieldError:
     """The error of records tied at a quota line that the declared keys must decide, when
     their key scores were not given."""
-    names = "、".join(cs.part_titles.get(k, k) for k in tie_keys(cs))
-    return FieldError("total", "总分", "tie_needs_keys",
-                      f"与第 {'、'.join(map(str, rows))} 行在“{tier}”名额线上同分并列，方案规定"
-                      f"依次比较 {names} 决定，需提供这些分项得分（PERF_GRADES 的 tiebreak，"
-                      f"或用 PERF_RESULTS）",
-                      f"the tie-break scores ({', '.join(tie_keys(cs))}) of records tied at "
-                      "the quota line", None)
+    names = tr("、").join(cs.part_titles.get(k, k) for k in tie_keys(cs))
+    return FieldError("total", tr("总分"), "tie_needs_keys",
+                      tr("与第 {rows} 行在“{grade}”名额线上同分并列，方案规定依次比较 {names} "
+                         "决定，需提供这些分项得分（PERF_GRADES 的 tiebreak，或用 PERF_RESULTS）",
+                         rows=tr("、").join(map(str, rows)), grade=tier, names=names), None)
 
 
 # --------------------------------------------------------------------------- reports
@@ -150,32 +152,34 @@ class QuotaLine:
                 "text": self.text}
 
 
-_DECIDED = {"all_in": "全部入选", "all_out": "全部不入选"}
+_DECIDED = {"all_in": N_("全部入选"), "all_out": N_("全部不入选")}
 
 
 def tie_text(cs: CompiledScheme, tier: str, places: int, c: Cut[RecordResult]) -> str:
     """One sentence on a tie at a quota line: who, the rule, who got the places."""
-    rows = "、".join(str(r.row) for r in c.tied)
-    text = f"“{tier}”名额线上并列：第 {rows} 行同为 {show(c.tied[0].total)} 分，"
+    rows = tr("、").join(str(r.row) for r in c.tied)
+    text = tr("“{grade}”名额线上并列：第 {rows} 行同为 {total} 分，", grade=tier, rows=rows,
+              total=show(c.tied[0].total))
     if c.rule == "keys" or c.key_tied:
         keys = cs.scheme.quotas.ties.keys  # type: ignore[union-attr]
-        names = "、".join(cs.part_titles.get(k, cs.input_by_id[k].label
-                                              if k in cs.input_by_id else k) for k in keys)
-        values = "；".join(
-            f"第 {r.row} 行 " + "/".join(show(v) for v in sort_keys(cs, r)[1:])
+        names = tr("、").join(cs.part_titles.get(k, cs.input_by_id[k].label
+                                                  if k in cs.input_by_id else k) for k in keys)
+        values = tr("；").join(
+            tr("第 {row} 行 ", row=r.row) + "/".join(show(v) for v in sort_keys(cs, r)[1:])
             for r in c.tied)
-        text += f"按规则依次比较 {names}（{values}）"
+        text += tr("按规则依次比较 {names}（{values}）", names=names, values=values)
         if c.key_tied:
-            same = "、".join(str(r.row) for r in c.key_tied)
-            text += f"，第 {same} 行仍并列，按规则{_DECIDED[c.rule or 'all_out']}"
+            same = tr("、").join(str(r.row) for r in c.key_tied)
+            text += tr("，第 {rows} 行仍并列，按规则{decided}", rows=same,
+                       decided=gettext(_DECIDED[c.rule or "all_out"]))
     else:
-        text += f"按规则{_DECIDED[c.rule or 'all_out']}"
+        text += tr("按规则{decided}", decided=gettext(_DECIDED[c.rule or "all_out"]))
     kept_ids = {id(r) for r in c.kept}
-    kept = "、".join(str(r.row) for r in c.tied if id(r) in kept_ids)
-    out = "、".join(str(r.row) for r in c.tied if id(r) not in kept_ids)
-    outcome = "；".join(x for x in (kept and f"第 {kept} 行入选", out and f"第 {out} 行未入选")
-                       if x)
-    return f"{text}：{outcome}（名额 {places}）"
+    kept = tr("、").join(str(r.row) for r in c.tied if id(r) in kept_ids)
+    out = tr("、").join(str(r.row) for r in c.tied if id(r) not in kept_ids)
+    outcome = tr("；").join(x for x in (kept and tr("第 {rows} 行入选", rows=kept),
+                                       out and tr("第 {rows} 行未入选", rows=out)) if x)
+    return tr("{text}：{outcome}（名额 {places}）", text=text, outcome=outcome, places=places)
 
 
 def sort_keys(cs: CompiledScheme, r: RecordResult) -> tuple:
@@ -225,15 +229,16 @@ def apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool,
                 r.grade = None
             continue
         size = len(rs) if quotas.base == "all" else sum(1 for r in rs if r.tier)
-        where = f"{'/'.join(g)}组" if g else "全体"
+        where = tr("{group}组", group="/".join(g)) if g else tr("全体")
         for limit in limits:
             places, basis = places_text(limit.share, limit.count, size, quotas.rounding)
             candidates = [r for r in rs if r.grade == limit.tier and r.decided_by is None]
             order = {id(r): sort_keys(cs, r) for r in candidates}
             c = cut(candidates, places, _total, quotas.ties,
                     (lambda r, order=order: order[id(r)][1:]) if with_keys else None)
-            line_text = (f"{where}“{limit.tier}”名额：{basis}；候选 {len(candidates)} 人，"
-                         f"入选 {len(c.kept)} 人")
+            line_text = tr("{where}“{grade}”名额：{basis}；候选 {candidates} 人，入选 {kept} 人",
+                           where=where, grade=limit.tier, basis=basis,
+                           candidates=len(candidates), kept=len(c.kept))
             result.quotas.append(QuotaLine(g, limit.tier, size, places, len(candidates),
                                            len(c.kept), line_text))
             if c.undecided:
@@ -257,24 +262,29 @@ def apply_quotas(cs: CompiledScheme, result: PopulationResult, explain: bool,
             position = rank_eq((order[id(r)], r) for r in candidates)
             for r in c.kept:
                 if id(r) in tied_ids:
-                    r.flags = [*r.flags, f"“{limit.tier}”名额线并列，入选（名额{places}）"]
+                    r.flags = [*r.flags, tr("“{grade}”名额线并列，入选（名额{places}）",
+                                            grade=limit.tier, places=places)]
                 t = _trace(r, explain)
                 if t:
                     t.add("quota", limit.tier, limit.tier, r.total,
-                          f"{line_text}；本人名列第 {position[id(r)]}，保持“{limit.tier}”")
+                          tr("{line}；本人名列第 {position}，保持“{grade}”", line=line_text,
+                             position=position[id(r)], grade=limit.tier))
             for r in c.out:
                 lower = cs.grading.demote(limit.tier, r.values)
                 if id(r) in tied_ids:
-                    r.flags = [*r.flags, f"“{limit.tier}”名额线并列，未入选（名额{places}）"]
+                    r.flags = [*r.flags, tr("“{grade}”名额线并列，未入选（名额{places}）",
+                                            grade=limit.tier, places=places)]
                 else:
-                    r.flags = [*r.flags, f"超出“{limit.tier}”名额（第{position[id(r)]}名，"
-                                         f"名额{places}）"]
+                    r.flags = [*r.flags, tr("超出“{grade}”名额（第{position}名，名额{places}）",
+                                            grade=limit.tier, position=position[id(r)],
+                                            places=places)]
                 t = _trace(r, explain)
                 if t:
                     t.add("quota", limit.tier, limit.tier, r.total,
-                          f"{line_text}；本人名列第 {position[id(r)]}，"
-                          + ("并列未入选" if id(r) in tied_ids else "超出名额")
-                          + f"，由“{limit.tier}”降为“{lower or '无等次'}”")
+                          tr("{line}；本人名列第 {position}，{why}，由“{grade}”降为“{lower}”",
+                             line=line_text, position=position[id(r)],
+                             why=tr("并列未入选") if id(r) in tied_ids else tr("超出名额"),
+                             grade=limit.tier, lower=lower or tr("无等次")))
                 r.grade = lower
 
 

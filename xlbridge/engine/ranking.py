@@ -17,6 +17,7 @@ from xlbridge.engine.methods import RANK_KEY
 from xlbridge.engine.order import count_places, rank_eq
 from xlbridge.engine.quotas import TieReport
 from xlbridge.engine.trace import Trace
+from xlbridge.i18n import t as tr  # t is a trace here
 
 if TYPE_CHECKING:
     from xlbridge.engine.compiled import CompiledScheme
@@ -51,12 +52,14 @@ def rank_parts(cs: CompiledScheme, parsed: list, keys: list[str], is_tainted) ->
             for v in members:
                 rank = ranks[id(v)]
                 count, band = next((c for c in cutoffs if rank <= c[0]), cutoffs[-1])
-                where = f"组内第{rank}名/共{n}人"
+                where = tr("组内第{rank}名/共{n}人", rank=rank, n=n)
                 if band.top is not None:
-                    why = f"前{show(band.top * HUNDRED)}%（{count}人）"
+                    why = tr("前{share}%（{count}人）", share=show(band.top * HUNDRED),
+                             count=count)
                 else:
-                    why = "其余"
-                v.setdefault(RANK_KEY, {})[pid] = (band.score, f"{where}，{why}")
+                    why = tr("其余")
+                v.setdefault(RANK_KEY, {})[pid] = (band.score, tr("{where}，{why}", where=where,
+                                                                  why=why))
 
 
 def rank_and_flag(cs: CompiledScheme, result: PopulationResult, explain: bool) -> None:
@@ -85,7 +88,8 @@ def rank_and_flag(cs: CompiledScheme, result: PopulationResult, explain: bool) -
                     t = _trace(r, explain)
                     if t and id(r) not in ranked:
                         t.add("flag", rule.id, rule.title, None,
-                              f"{rule.title}：不符合“{rule.eligible}”，不参加此项排名")
+                              tr("{title}：不符合“{rule}”，不参加此项排名", title=rule.title,
+                                 rule=rule.eligible))
             _apply_rank_rule(result, rule, when, group or (), rs, explain)
 
 
@@ -124,9 +128,10 @@ def _apply_rank_rule(result: PopulationResult, rule: Any, when: Any, group: Grou
         if decision == "all_out":
             inside = [r for r in inside if position[id(r)] != last]
         # (with all_in everyone at the shared last place stays inside)
-        text = (f"{rule.title}：第 {'、'.join(map(str, rows))} 行同为 {show(tied[0].total)} 分，"
-                f"并列在第{count}名界线上，按规则"
-                f"{'全部计入' if decision == 'all_in' else '全部不计入'}")
+        text = tr("{title}：第 {rows} 行同为 {total} 分，并列在第{count}名界线上，按规则{decided}",
+                  title=rule.title, rows=tr("、").join(map(str, rows)),
+                  total=show(tied[0].total), count=count,
+                  decided=tr("全部计入") if decision == "all_in" else tr("全部不计入"))
         inside_ids = {id(r) for r in inside}
         result.ties.append(TieReport(group, rule.id, count, rows, tied[0].total,  # type: ignore[arg-type]
                                      decision, text,
@@ -136,17 +141,21 @@ def _apply_rank_rule(result: PopulationResult, rule: Any, when: Any, group: Grou
             t = _trace(r, explain)
             if t:
                 t.add("tie", rule.id, rule.title, r.total, text)
-    side = "前" if rule.top is not None else "后"
     for r in inside:
         v = r.values
         v["rank"], v["group_size"], v["grade"] = from_top[id(r)], n, r.grade
         t = _trace(r, explain)
-        where = f"组内{side}{count}名（本人第{from_top[id(r)]}名/共{n}人）"
+        where = (tr("组内前{count}名（本人第{rank}名/共{n}人）", count=count,
+                    rank=from_top[id(r)], n=n) if rule.top is not None else
+                 tr("组内后{count}名（本人第{rank}名/共{n}人）", count=count,
+                    rank=from_top[id(r)], n=n))
         if when is not None and not when(v):
             if t:
                 t.add("flag", rule.id, rule.title, None,
-                      f"{rule.title}：{where}，但不满足“{rule.when}”，不标记")
+                      tr("{title}：{where}，但不满足“{rule}”，不标记", title=rule.title,
+                         where=where, rule=rule.when))
             continue
         r.flags = [*r.flags, rule.flag]
         if t:
-            t.add("flag", rule.id, rule.title, None, f"{rule.title}：{where} → {rule.flag}")
+            t.add("flag", rule.id, rule.title, None,
+                  tr("{title}：{where} → {flag}", title=rule.title, where=where, flag=rule.flag))

@@ -16,6 +16,8 @@ from xlbridge.engine.fastpath import PART_PREFIX
 from xlbridge.engine.payout import compute_payout
 from xlbridge.engine.trace import Step, Trace, render
 from xlbridge.engine.values import FieldError
+from xlbridge.i18n import t
+from xlbridge.i18n import t as tr  # in the functions where t is a trace
 
 NO_GRADE = "不定等次"
 
@@ -104,7 +106,7 @@ class RecordResult:
     def explain(self) -> str:
         """The breakdown in Chinese (requires explain=True when scoring)."""
         if self.errors:
-            return "\n".join(f"数据有误：{e}" for e in self.errors)
+            return "\n".join(t("数据有误：{error}", error=e) for e in self.errors)
         return render(self.steps or [])
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,23 +160,26 @@ def finish(cs: CompiledScheme, r: RecordResult, explain: bool) -> None:
         t.steps = r.steps if r.steps is not None else []
     compute_payout(cs, r, r.values, t)
     if t is not None:
-        t.add("result", "result", "结果", r.payout, result_text(cs, r))
+        t.add("result", "result", tr("结果"), r.payout, result_text(cs, r))
 
 
 def result_text(cs: CompiledScheme, r: RecordResult) -> str:
     """The last line of a breakdown: the final grade (after conditions and quotas), the
     payout of that grade, the rank and the flags — what the record's cells show."""
-    parts = [f"总分 {show(r.total)}"]
+    parts = [t("总分 {total}", total=show(r.total))]
     if cs.tiers:
-        parts.append(f"等次“{r.grade}”" if r.grade else
-                     f"{NO_GRADE}（{r.no_grade}）" if r.no_grade else "无等次")
+        parts.append(t("等次“{grade}”", grade=r.grade) if r.grade else
+                     t("{no_grade}（{why}）", no_grade=NO_GRADE, why=r.no_grade) if r.no_grade
+                     else t("无等次"))
     payout = cs.scheme.payout
     if payout is not None and r.payout is not None:
-        parts.append(f"奖金 {show(r.payout)} {payout.unit}")
+        parts.append(t("奖金 {amount} {unit}", amount=show(r.payout), unit=payout.unit))
     if r.rank is not None and r.group_size is not None:
-        parts.append(f"{'组内' if cs.scheme.groups else ''}第 {r.rank} 名/共 {r.group_size} 人")
-    text = "结果：" + "，".join(parts)
-    return text + ("；标记：" + "；".join(r.flags) if r.flags else "")
+        parts.append(t("组内第 {rank} 名/共 {n} 人", rank=r.rank, n=r.group_size)
+                     if cs.scheme.groups else
+                     t("第 {rank} 名/共 {n} 人", rank=r.rank, n=r.group_size))
+    text = t("结果：{parts}", parts=t("，").join(parts))
+    return text + (t("；标记：{flags}", flags=t("；").join(r.flags)) if r.flags else "")
 
 
 def score_record(cs: CompiledScheme, raw: Mapping[str, Any], *, row: int | None = None,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlbridge.engine.trace import Trace
+from xlbridge.i18n import t as tr  # t is a trace here
 from xlbridge.scheme.expr import Evaluator, compile_expr, names_in
 from xlbridge.scheme.model import Scheme
 from xlbridge.scheme.names import input_names
@@ -74,7 +75,8 @@ class Tiers:
                     return lower.label
                 if t:
                     t.add("gate", lower.label, lower.label, None,
-                          f"不满足“{lower.label}”的条件：{'；'.join(failed)}",
+                          tr("不满足“{grade}”的条件：{failed}", grade=lower.label,
+                             failed=tr("；").join(failed)),
                           failed=failed)
             return None
         return None

@@ -20,6 +20,7 @@ from typing import Any
 
 from xlbridge.arith import ZERO, fmt, from_float
 from xlbridge.engine.errors import ErrorKind, kind_of
+from xlbridge.i18n import t
 from xlbridge.scheme.inputs import InputSpec
 from xlbridge.xlvalues import ExcelError
 
@@ -31,13 +32,14 @@ _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 @dataclass(frozen=True)
 class FieldError(Exception):
-    """A bad value in one field of one record."""
+    """A bad value in one field of one record: ``label`` is the field's label (what the
+    clerk sees), ``expected`` what it should hold — a catalogue message, in the language
+    current when the value was read (``t("应为数字")``) — and ``got`` what it held."""
 
     field: str
     label: str
     code: str
-    expected_zh: str
-    expected_en: str
+    expected: str
     got: Any = None
 
     @property
@@ -47,9 +49,7 @@ class FieldError(Exception):
 
     def __str__(self) -> str:
         # one sentence in the current language: [考勤扣分]：应为数字，实际为“二十”
-        from xlbridge.i18n import current_language, t
-
-        expected = self.expected_en if current_language() == "en" else self.expected_zh
+        expected = self.expected
         if self.code in ("blank", "excel_error"):   # the expectation already says what is there
             return t("[{label}]：{expected}", label=self.label, expected=expected)
         if _is_blank(self.got):
@@ -83,8 +83,8 @@ class RecordInputError(Exception):
     def __init__(self, errors: list[FieldError], row: int | None = None):
         self.errors = errors
         self.row = row
-        where = f"row {row}: " if row is not None else ""
-        super().__init__(where + "; ".join(str(e) for e in errors))
+        where = t("第 {row} 行：", row=row) if row is not None else ""
+        super().__init__(where + t("；").join(str(e) for e in errors))
 
 
 def _is_blank(value: Any) -> bool:
@@ -123,8 +123,8 @@ MAX_MAGNITUDE = Decimal(10) ** 15
 def make_parser(spec: InputSpec) -> Parser:
     """The function that reads ``spec``'s raw value or raises FieldError."""
 
-    def fail(code: str, zh: str, en: str, got: Any) -> FieldError:
-        return FieldError(spec.id, spec.label, code, zh, en, got)
+    def fail(code: str, expected: str, got: Any) -> FieldError:
+        return FieldError(spec.id, spec.label, code, expected, got)
 
     blank_value: Any
     if spec.optional:
@@ -140,28 +140,27 @@ def make_parser(spec: InputSpec) -> Parser:
 
     def blank(value: Any) -> Any:
         if blank_value is _REQUIRED:
-            raise fail("blank", "不能为空", "a value, the cell is blank", value)
+            raise fail("blank", t("不能为空"), value)
         return blank_value
 
     def excel_error(value: ExcelError) -> FieldError:
-        return fail("excel_error", f"单元格是错误值 {value.code}，请先修正",
-                    f"a value, the cell holds the Excel error {value.code}", value.code)
+        return fail("excel_error", t("单元格是错误值 {code}，请先修正", code=value.code),
+                    value.code)
 
     low, high = spec.min, spec.max
     points_scale = high is not None and high > 1   # a score in points, not a share or rate
 
     def check_range(value: Decimal, raw: Any) -> Decimal:
         if not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
-            raise fail("out_of_range", "数值过大，不是有效的分数、金额或次数",
-                       f"a number below {MAX_MAGNITUDE:,} in size", raw)
+            raise fail("out_of_range", t("数值过大，不是有效的分数、金额或次数"), raw)
         if (low is not None and value < low) or (high is not None and value > high):
             if low is not None and high is not None:
-                zh, en = f"应在 {fmt(low)} 到 {fmt(high)} 之间", f"{fmt(low)} to {fmt(high)}"
+                expected = t("应在 {low} 到 {high} 之间", low=fmt(low), high=fmt(high))
             elif low is not None:
-                zh, en = f"应不小于 {fmt(low)}", f"a number ≥ {fmt(low)}"
+                expected = t("应不小于 {low}", low=fmt(low))
             else:
-                zh, en = f"应不大于 {fmt(high)}", f"a number ≤ {fmt(high)}"
-            raise fail("out_of_range", zh, en, raw)
+                expected = t("应不大于 {high}", high=fmt(high))
+            raise fail("out_of_range", expected, raw)
         return value
 
     def number(value: Any) -> Decimal:
@@ -172,29 +171,29 @@ def make_parser(spec: InputSpec) -> Parser:
             result = Decimal(value)
         elif kind is float:
             if value != value or value in (float("inf"), float("-inf")):
-                raise fail("not_a_number", "应为数字", "a number", value)
+                raise fail("not_a_number", t("应为数字"), value)
             result = from_float(value)
         elif _is_blank(value):
             return blank(value)
         elif kind is str:
             parsed = parse_number_text(value)
             if parsed is None:
-                raise fail("not_a_number", "应为数字", "a number", value)
+                raise fail("not_a_number", t("应为数字"), value)
             if points_scale and value.rstrip().endswith(("%", "％")):
                 # "85%" for a score out of 100 is 85 points to a clerk and 0.85 to Excel:
                 # guessing either way changes someone's grade, so ask
                 raise fail("percent_for_points",
-                           f"是百分比；此项按分值填写（0 到 {fmt(high)}），如 85 而不是 85%",
-                           f"points (0 to {fmt(high)}), not a percentage", value)
+                           t("是百分比；此项按分值填写（0 到 {high}），如 85 而不是 85%",
+                             high=fmt(high)), value)
             result = parsed
         elif kind is bool:
-            raise fail("not_a_number", "应为数字，不是 是/否", "a number, not TRUE/FALSE", value)
+            raise fail("not_a_number", t("应为数字，不是 是/否"), value)
         elif isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
-            raise fail("not_a_number", "应为数字，不是日期", "a number, not a date", value)
+            raise fail("not_a_number", t("应为数字，不是日期"), value)
         elif isinstance(value, ExcelError):
             raise excel_error(value)
         else:
-            raise fail("not_a_number", "应为数字", "a number", value)
+            raise fail("not_a_number", t("应为数字"), value)
         return check_range(result, value)
 
     def count(value: Any) -> int:
@@ -207,9 +206,9 @@ def make_parser(spec: InputSpec) -> Parser:
         if result is blank_value:  # blank, declared to mean 0
             return 0
         if result != result.to_integral_value():
-            raise fail("not_whole", "应为整数（次数）", "a whole number of occurrences", value)
+            raise fail("not_whole", t("应为整数（次数）"), value)
         if result < 0:
-            raise fail("negative", "次数不能为负", "a count ≥ 0", value)
+            raise fail("negative", t("次数不能为负"), value)
         return int(result)
 
     def boolean(value: Any) -> bool | None:
@@ -222,12 +221,12 @@ def make_parser(spec: InputSpec) -> Parser:
         if isinstance(value, (int, float, Decimal)) and value in (0, 1):
             return bool(value)
         if isinstance(value, str):
-            t = normalize_text(value).lower()
-            if t in _TRUE:
+            word = normalize_text(value).lower()
+            if word in _TRUE:
                 return True
-            if t in _FALSE:
+            if word in _FALSE:
                 return False
-        raise fail("not_a_bool", "应为 是/否", "是/否 (yes/no, TRUE/FALSE, 1/0)", value)
+        raise fail("not_a_bool", t("应为 是/否"), value)
 
     labels = spec.labels or ()
     label_set = {normalize_text(x): x for x in labels}
@@ -240,8 +239,7 @@ def make_parser(spec: InputSpec) -> Parser:
         text = normalize_text(_text_of(value))
         if text in label_set:
             return label_set[text]
-        allowed = "、".join(labels)
-        raise fail("unknown_label", f"应为以下之一：{allowed}", f"one of {', '.join(labels)}",
+        raise fail("unknown_label", t("应为以下之一：{allowed}", allowed=t("、").join(labels)),
                    value)
 
     def text(value: Any) -> str | None:

@@ -21,6 +21,7 @@ from xlbridge.atomic import (
     remove_stale_temps,
     write_atomic,
 )
+from xlbridge.i18n import t as tr
 
 from .book import load_book
 from .core import make_key, split_key
@@ -261,15 +262,16 @@ def write_backup(source: Path, backup: Path) -> Path:
             while chunk := fh.read(1 << 20):
                 again.update(chunk)
         if again.digest() != digest.digest():
-            raise BackupFailed(errno.EIO, "备份读回来与原文件不一致", str(backup))
+            raise BackupFailed(errno.EIO, tr("备份读回来与原文件不一致"), str(backup))
         try:
             with zipfile.ZipFile(tmp) as z:
                 bad = z.testzip()
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise BackupFailed(errno.EIO, f"备份不是完整的 zip 文件（{exc}）", str(backup)) \
+            raise BackupFailed(errno.EIO, tr("备份不是完整的 zip 文件（{reason}）",
+                                             reason=exc), str(backup)) \
                 from None
         if bad is not None:
-            raise BackupFailed(errno.EIO, f"备份中的 {bad} 校验失败", str(backup))
+            raise BackupFailed(errno.EIO, tr("备份中的 {name} 校验失败", name=bad), str(backup))
 
     st = source.stat()
     written = write_atomic(backup, copy, mode_from=source, tag=source.name,
@@ -340,8 +342,9 @@ def recompute_file(path: str | os.PathLike[str], *,
                     bpath = write_backup(dest, target)
                 except OSError as exc:
                     raise BackupFailed(exc.errno or errno.EIO,
-                                       f"无法写入备份 {target}（{exc.strerror or exc}），工作簿"
-                                       "没有改动", str(target)) from None
+                                       tr("无法写入备份 {path}（{reason}），工作簿没有改动",
+                                          path=target, reason=exc.strerror or exc),
+                                       str(target)) from None
 
             report = recalc_workbook(src, out_path=dest, dry_run=dry_run,
                                      functions=functions, values_only=values_only,
@@ -352,8 +355,9 @@ def recompute_file(path: str | os.PathLike[str], *,
                 report.backup_path = str(bpath)
             excel_lock = dest.with_name("~$" + dest.name)
             if excel_lock.exists():
-                report.notes.append(f"{excel_lock.name} exists: the workbook may be open in "
-                                    "Excel, which will not see the new values until reopened")
+                report.notes.append(
+                    tr("有 {lock}：工作簿可能正在 Excel 中打开，重新打开后才能看到新的值",
+                       lock=excel_lock.name))
             return report
     except FileRejected as exc:
         if raise_errors:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from xlbridge.i18n import t as tr
+
 from .package import FileRejected, Limits, Package, part_path, rels_path
 from .tables import parse_table, table_parts
 
@@ -113,12 +115,12 @@ def _load(pkg: Package) -> Book:
     if wb_part is None:
         wb_part = "xl/workbook.xml" if pkg.has("xl/workbook.xml") else None
     if wb_part is None or not pkg.has(wb_part):
-        raise FileRejected(pkg.path, "no workbook part: not an Excel workbook")
+        raise FileRejected(pkg.path, tr("没有工作簿部件：不是 Excel 工作簿"))
     rels = _read_rels(pkg, wb_part)
     wb = pkg.xml(wb_part)
     if _local(wb.tag) != "workbook":
-        raise FileRejected(pkg.path, f"{wb_part} is not a SpreadsheetML workbook (is it a Word "
-                                     "or PowerPoint file?)")
+        raise FileRejected(pkg.path, tr(
+            "{part} 不是 SpreadsheetML 工作簿（是 Word 或 PowerPoint 文件吗？）", part=wb_part))
     sheets: list[SheetInfo] = []
     names: dict[tuple[int | None, str], str] = {}
     full_calc = False

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .core import (
@@ -52,11 +53,16 @@ from .operators import (
     neg,
     pct,
 )
+from .report import unsupported_function
 from .values import ERRORS, OMITTED, VALUE
 
 Fn = Callable[[int], Any]
 
 # --------------------------------------------------------------------------- names
+
+def no_sheet(name: str) -> str:
+    return tr("没有名为 {name} 的工作表", name=name)
+
 
 class NameTable:
     """Defined names: ``(scope, NAME)`` → formula text; scope is a sheet index or None."""
@@ -82,7 +88,7 @@ class NameTable:
                         got = exc
                     self._parsed[k] = got
                 if isinstance(got, Exception):
-                    raise Unsupported(f"defined name {name}: {got}")
+                    raise Unsupported(tr("名称 {name}：{reason}", name=name, reason=got))
                 return got
         return None
 
@@ -173,7 +179,7 @@ class Compiler:
         _, sheet_name, (ra, r), (ca, c) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", no_sheet(sheet_name)))
         values = self.ctx.values
         get = values.get
         own = self.sheet
@@ -254,7 +260,7 @@ class Compiler:
         _, sheet_name, (ra1, r1), (ca1, c1), (ra2, r2), (ca2, c2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", no_sheet(sheet_name)))
         if ra1 and ca1 and ra2 and ca2:
             ref = Ref(sheet, r1, c1, r2, c2)
             if mode == "S":
@@ -270,7 +276,7 @@ class Compiler:
         _, sheet_name, (a1, c1), (a2, c2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", no_sheet(sheet_name)))
         one = const(1)
         last = const(MAX_ROW)
         area = self._area_fn(sheet, one, _coord(a1, c1, 0, COL_MASK), last,
@@ -281,7 +287,7 @@ class Compiler:
         _, sheet_name, (a1, r1), (a2, r2) = node
         sheet = self._sheet_of(sheet_name)
         if sheet is None:
-            return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+            return const(ExcelError("#REF!", no_sheet(sheet_name)))
         area = self._area_fn(sheet, _coord(a1, r1, ROW_SHIFT, ROW_MASK), const(1),
                              _coord(a2, r2, ROW_SHIFT, ROW_MASK), const(MAX_COL))
         return self._wrap_area(area, mode)
@@ -298,7 +304,7 @@ class Compiler:
             if type(b) is ExcelError:
                 return b
             if type(a) is not Ref or type(b) is not Ref or a.sheet != b.sheet:
-                return ExcelError("#VALUE!", "the : operator needs two references")
+                return ExcelError("#VALUE!", tr("冒号运算符需要两个单元格引用"))
             return Ref(a.sheet, min(a.r1, b.r1), min(a.c1, b.c1), max(a.r2, b.r2),
                        max(a.c2, b.c2))
 
@@ -314,12 +320,12 @@ class Compiler:
         _, first, last, inner = node
         a, b = self._sheet_of(first), self._sheet_of(last)
         if a is None or b is None:
-            return const(ExcelError("#REF!", f"no sheet named {first if a is None else last}"))
+            return const(ExcelError("#REF!", no_sheet(first if a is None else last)))
         names = self.ctx.sheet_names
         parts = [self.compile((inner[0], names[s], *inner[2:]), "R")
                  for s in range(min(a, b), max(a, b) + 1)]
         if mode == "S":
-            return const(ExcelError("#VALUE!", "a 3-D reference where one value was expected"))
+            return const(ExcelError("#VALUE!", tr("此处应为单个值，不是三维引用")))
 
         def three_d(base: int) -> Any:
             return RefList(f(base) for f in parts)
@@ -337,16 +343,16 @@ class Compiler:
         if sheet_name is not None:
             explicit = self._sheet_of(sheet_name)
             if explicit is None:
-                return const(ExcelError("#REF!", f"no sheet named {sheet_name}"))
+                return const(ExcelError("#REF!", no_sheet(sheet_name)))
         try:
             tree = self.names.find(name, self.sheet, explicit)
         except Unsupported as exc:
             self.unsupported.append(str(exc))
             return _raiser(str(exc))
         if tree is None:
-            return const(ExcelError("#NAME?", f"unknown name {name}"))
+            return const(ExcelError("#NAME?", tr("未定义的名称 {name}", name=name)))
         if name.upper() in self._name_stack:
-            return const(ExcelError("#NAME?", f"name {name} refers to itself"))
+            return const(ExcelError("#NAME?", tr("名称 {name} 引用了自身", name=name)))
         self._name_stack.append(name.upper())
         try:
             return self.compile(tree, mode)
@@ -448,11 +454,11 @@ class Compiler:
             if named is not None:
                 return named
             self.unknown.append(name)
-            return _raiser(f"unsupported function {name}")
+            return _raiser(unsupported_function(name))
         n = len(args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
-            return const(ExcelError("#VALUE!", f"{name} takes {spec.arity} arguments, "
-                                    f"got {n}"))
+            return const(ExcelError("#VALUE!", tr("{name} 需要 {arity} 个参数，实际为 {n} 个",
+                                                  name=name, arity=spec.arity, n=n)))
         if spec.form:
             return spec.impl(self, args, mode)
         if name == "SUMPRODUCT" and not spec.external:
@@ -674,14 +680,14 @@ class Compiler:
         if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
             return None
         if name.upper() in self._name_stack:
-            return const(ExcelError("#NUM!", f"{name} calls itself"))
+            return const(ExcelError("#NUM!", tr("{name} 调用了自身", name=name)))
         return self._apply_lambda(name, tree, args, mode)
 
     def c_lcall(self, node: tuple, mode: str) -> Fn:
         """``LAMBDA(x, x+1)(5)``: a LAMBDA called where it is written."""
         _, tree, args = node
         if tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
-            return const(ExcelError("#VALUE!", "LAMBDA needs a body"))
+            return const(ExcelError("#VALUE!", tr("LAMBDA 缺少计算式")))
         return self._apply_lambda("LAMBDA", tree, args, mode)
 
     def _apply_lambda(self, name: str, tree: tuple, args: list[tuple], mode: str) -> Fn:
@@ -692,7 +698,7 @@ class Compiler:
         required = sum(1 for p in params if p[0] == "name"
                        and not p[2].upper().startswith("_XLOP."))
         if any(p[0] != "name" for p in params) or not required <= len(args) <= len(params):
-            return const(ExcelError("#VALUE!", f"{name}: wrong number of arguments"))
+            return const(ExcelError("#VALUE!", tr("{name}：参数个数不对", name=name)))
         argf = [const(OMITTED) if a[0] == "miss" else self.compile(a, "A" if mode == "A" else "R")
                 for a in args]
         argf += [const(OMITTED)] * (len(params) - len(args))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .values import NA, REF, VALUE
@@ -269,7 +270,7 @@ class Context:
             return self.cell(ref.sheet, row, ref.c1)
         if ref.r1 == ref.r2 and ref.c1 <= col <= ref.c2:
             return self.cell(ref.sheet, ref.r1, col)
-        return ExcelError("#VALUE!", "a range where one value was expected")
+        return ExcelError("#VALUE!", tr("此处应为单个值，不是单元格区域"))
 
     def aux(self, key: tuple, build: Callable[[], Any]) -> Any:
         """A cached derived structure (sorted numbers, lookup index...) for a range."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xlbridge.i18n import t as tr
+
 from .book import Book, SheetInfo
 from .compiler import Compiler, NameTable
 from .core import (
@@ -43,7 +45,7 @@ from .formula import (
     render_key,
 )
 from .functions import FunctionSpec, external_spec
-from .report import CellIssue, WorkbookReport
+from .report import CellIssue, WorkbookReport, unsupported_function
 from .sheetxml import (
     _ATTR_T,
     ARRAY,
@@ -164,10 +166,11 @@ class _Run:
                 self.keep(key, str(exc))
                 continue
             except RecursionError:
-                self.keep(key, "formula nested too deeply")
+                self.keep(key, tr("公式嵌套层数太多"))
                 continue
             except Exception as exc:  # a bug: keep the stored value, say so
-                self.keep(key, f"internal error: {type(exc).__name__}: {exc}", "internal-error")
+                self.keep(key, tr("内部错误：{kind}: {error}", kind=type(exc).__name__, error=exc),
+                          "internal-error")
                 continue
             values[key] = 0.0 if v is None else v
 
@@ -214,9 +217,10 @@ class _Run:
             except Unsupported as exc:
                 self.keep(k, str(exc))
             except RecursionError:
-                self.keep(k, "formula nested too deeply")
+                self.keep(k, tr("公式嵌套层数太多"))
             except Exception as exc:
-                self.keep(k, f"internal error: {type(exc).__name__}: {exc}", "internal-error")
+                self.keep(k, tr("内部错误：{kind}: {error}", kind=type(exc).__name__, error=exc),
+                          "internal-error")
             else:
                 values[k] = 0.0 if v is None else v
             stack.pop()
@@ -234,7 +238,8 @@ class _Run:
             blocked.discard(k)
             s, c = _addr(self.ctx, k)
             self.report.circular.append(
-                CellIssue(s, c, "circular", f"circular reference ({path}); kept the stored value"))
+                CellIssue(s, c, "circular",
+                          tr("循环引用（{path}），保留文件中原有的值", path=path)))
 
 
 def evaluate_book(book: Book, report: WorkbookReport,
@@ -294,14 +299,15 @@ def evaluate_book(book: Book, report: WorkbookReport,
         try:
             tree = parse_key(key)
             fn = comp.compile_root(tree, array)
-            problems = [f"unsupported function {n}" for n in dict.fromkeys(comp.unknown)]
+            problems = [unsupported_function(n) for n in dict.fromkeys(comp.unknown)]
             problems += comp.unsupported
         except UnsupportedSyntax as exc:
-            fn, problems = None, [f"unsupported formula syntax: {exc}"]
+            fn, problems = None, [tr("不支持的公式写法：{what}",
+                                     what=exc)]
         except (FormulaSyntaxError, ValueError) as exc:
-            fn, problems = None, [f"cannot read formula: {exc}"]
+            fn, problems = None, [tr("无法读取公式：{reason}", reason=exc)]
         except RecursionError:
-            fn, problems = None, ["formula nested too deeply"]
+            fn, problems = None, [tr("公式嵌套层数太多")]
         got = (None if problems else fn, problems)
         cache[ck] = got
         return got
@@ -344,7 +350,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
                 if fn is not None:
                     fn, problems = _array_root(run, st, i, fn)
             else:
-                fn, problems = None, ["data table formula (what-if analysis) is not recomputed"]
+                fn, problems = None, [tr("模拟运算表（假设分析）公式不重算")]
             run.assign(key, cached[i], fn, problems)
         for i in deferred:
             si = table.si[i]
@@ -421,8 +427,9 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
         grid = v if type(v) is list else [[v]]
         gh, gw = len(grid), len(grid[0]) if grid else 0
         if dynamic and (gh, gw) != (h, w) and not (gh == 1 and gw == 1 and h == w == 1):
-            raise Unsupported(f"dynamic array result is {gh}×{gw}, the file's spill range is "
-                              f"{h}×{w}; kept the stored values")
+            raise Unsupported(tr("动态数组的结果为 {rows}×{columns}，文件中的溢出区域为 "
+                                 "{file_rows}×{file_columns}；保留原有的值", rows=gh, columns=gw,
+                                 file_rows=h, file_columns=w))
         out = None
         for ii, jj, key in cells:
             a = 0 if gh == 1 else ii

@@ -33,6 +33,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from xlbridge.i18n import t as tr
+
 __all__ = [
     "FormulaSyntaxError",
     "UnsupportedSyntax",
@@ -392,7 +394,7 @@ def tokenize(key: str) -> list[Token]:
     while pos < n:
         m = match(key, pos)
         if m is None:
-            raise FormulaSyntaxError(f"unexpected character {key[pos]!r}")
+            raise FormulaSyntaxError(tr("意外的字符 {char}", char=repr(key[pos])))
         kind = m.lastgroup
         pos = m.end()
         if kind == "ws":
@@ -419,7 +421,7 @@ def tokenize(key: str) -> list[Token]:
         elif kind == "num":
             tokens.append(("num", float(m.group("num")), space))
         elif kind == "bracket":
-            raise UnsupportedSyntax(f"external or table reference {m.group('bracket')}")
+            raise UnsupportedSyntax(tr("外部引用或表格引用 {ref}", ref=m.group('bracket')))
         elif kind == "ident":
             tokens.append(("ident", m.group("ident"), space))
         else:
@@ -436,19 +438,19 @@ _COMPARE = frozenset(("=", "<>", "<", ">", "<=", ">="))
 
 class _Parser:
     def __init__(self, tokens: list[Token]):
-        self.t = tokens
+        self.toks = tokens
         self.i = 0
 
     def peek(self) -> Token:
-        return self.t[self.i]
+        return self.toks[self.i]
 
     def next(self) -> Token:
-        tok = self.t[self.i]
+        tok = self.toks[self.i]
         self.i += 1
         return tok
 
     def at_op(self, *ops: str) -> bool:
-        k, v, _ = self.t[self.i]
+        k, v, _ = self.toks[self.i]
         return k == "op" and v in ops
 
     def expect(self, op: str) -> None:
@@ -463,8 +465,8 @@ class _Parser:
         k, v, _ = self.peek()
         if k != "end":
             if k in ("cell", "ident", "qsheet", "cols", "rows") or (k == "op" and v == "("):
-                raise UnsupportedSyntax("intersection operator (space between references)")
-            raise FormulaSyntaxError(f"unexpected {v!r}")
+                raise UnsupportedSyntax(tr("交集运算符（引用之间的空格）"))
+            raise FormulaSyntaxError(tr("意外的 {token}", token=repr(v)))
         return node
 
     def expr(self) -> tuple:
@@ -553,8 +555,8 @@ class _Parser:
             if nk == "op" and nv == "(":
                 self.i += 1
                 return self.call(name)  # type: ignore[arg-type]
-            if nk == "op" and nv == ":" and self.t[self.i + 1][0] == "ident" \
-                    and self.t[self.i + 2][:2] == ("op", "!"):
+            if nk == "op" and nv == ":" and self.toks[self.i + 1][0] == "ident" \
+                    and self.toks[self.i + 2][:2] == ("op", "!"):
                 self.i += 1
                 last = self.next()[1]
                 return self.three_d(name, last)  # type: ignore[arg-type]
@@ -568,7 +570,7 @@ class _Parser:
             if v == "(":
                 node = self.expr()
                 if self.at_op(","):
-                    raise UnsupportedSyntax("union operator (reference list in parentheses)")
+                    raise UnsupportedSyntax(tr("并集运算符（括号中的引用列表）"))
                 self.expect(")")
                 return node
             if v == "{":
@@ -578,15 +580,15 @@ class _Parser:
                 self.i -= 1
                 return ("miss",)
         if k == "end":
-            raise FormulaSyntaxError("formula ends unexpectedly")
-        raise FormulaSyntaxError(f"unexpected {v!r}")
+            raise FormulaSyntaxError(tr("公式意外结束"))
+        raise FormulaSyntaxError(tr("意外的 {token}", token=repr(v)))
 
     def three_d(self, first: str, last: str) -> tuple:
         """``Sheet1:Sheet3!B5``: the same cells on every sheet from first to last."""
         self.expect("!")
         inner = self.sheet_target(None)
         if inner[0] not in ("cell", "area", "cols", "rows"):
-            raise UnsupportedSyntax("3-D reference to a name")
+            raise UnsupportedSyntax(tr("对名称的三维引用"))
         if self.at_op(":"):
             self.i += 1
             right = self.primary()
@@ -601,7 +603,7 @@ class _Parser:
             self.i += 1
             k, v, _ = self.next()
             if k not in ("ident", "qsheet"):
-                raise FormulaSyntaxError("expected a sheet name after ':'")
+                raise FormulaSyntaxError(tr("“:”后应为工作表名"))
             return self.three_d(sheet, v)  # type: ignore[arg-type]
         self.expect("!")
         return self.sheet_target(sheet)
@@ -618,7 +620,7 @@ class _Parser:
             return ("e", v)
         if k == "ident" and sheet is not None:
             return ("name", sheet, v)
-        raise FormulaSyntaxError(f"expected a reference after {sheet}!")
+        raise FormulaSyntaxError(tr("{sheet}! 后应为单元格引用", sheet=sheet))
 
     def call(self, written: str) -> tuple:
         name = function_name(written)
@@ -645,7 +647,8 @@ class _Parser:
                 continue
             if k == "op" and v == ")":
                 return args
-            raise FormulaSyntaxError(f"expected ',' or ')' in {written}(), found {v!r}")
+            raise FormulaSyntaxError(tr("{name}() 中应为“,”或“)”，实际为 {found}", name=written,
+                                        found=repr(v)))
 
     def array(self) -> tuple:
         rows: list[list[object]] = [[]]
@@ -666,7 +669,7 @@ class _Parser:
             elif k == "ident" and not neg and str(v).upper() in ("TRUE", "FALSE"):
                 rows[-1].append(str(v).upper() == "TRUE")
             else:
-                raise FormulaSyntaxError("array constants may hold only literal values")
+                raise FormulaSyntaxError(tr("数组常量只能包含常量值"))
             k, v, _ = self.next()
             if k == "op" and v == ",":
                 continue
@@ -675,9 +678,9 @@ class _Parser:
                 continue
             if k == "op" and v == "}":
                 break
-            raise FormulaSyntaxError("bad array constant")
+            raise FormulaSyntaxError(tr("数组常量有误"))
         if len({len(r) for r in rows}) != 1:
-            raise FormulaSyntaxError("array constant rows differ in length")
+            raise FormulaSyntaxError(tr("数组常量各行长度不同"))
         return ("arr", rows)
 
 
@@ -685,7 +688,7 @@ def _join_range(a: tuple, b: tuple) -> tuple:
     if a[0] == "cell" and b[0] == "cell" and (b[1] is None or b[1] == a[1]):
         return ("area", a[1], a[2], a[3], b[2], b[3])
     if a[0] in ("cols", "rows") or b[0] in ("cols", "rows"):
-        raise FormulaSyntaxError("bad range")
+        raise FormulaSyntaxError(tr("区域有误"))
     return ("range", a, b)
 
 

@@ -14,12 +14,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from xlbridge.i18n import t as tr
+
 from .compiler import Compiler, NameTable
 from .core import PENDING, Context, make_key, split_key
 from .evaluate import _Run
 from .formula import col_index, col_letters, parse_key, relative_key
 from .functions import FunctionSpec, external_spec
-from .report import WorkbookReport
+from .report import WorkbookReport, unsupported_function
 from .sheetxml import FormulaTable
 
 __all__ = ["compute"]
@@ -68,10 +70,10 @@ def compute(cells: Mapping[str, Any], *, sheets: list[str] | None = None,
             comp = compilers[s]
             try:
                 fn = comp.compile_root(parse_key(relative_key(v[1:], r, c)))
-                problems = [f"unsupported function {n}" for n in dict.fromkeys(comp.unknown)]
+                problems = [unsupported_function(n) for n in dict.fromkeys(comp.unknown)]
                 problems += comp.unsupported
             except ValueError as exc:
-                fn, problems = None, [f"cannot read formula: {exc}"]
+                fn, problems = None, [tr("无法读取公式：{reason}", reason=exc)]
             run.assign(key, None, None if problems else fn, problems)
             formula_keys.append(key)
             texts[key] = v[1:]

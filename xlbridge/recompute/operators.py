@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .core import Context, Ref
@@ -92,7 +93,7 @@ def arith_div(a: Any, b: Any) -> Any:
     if type(y) is not float:
         return y
     if y == 0.0:
-        return ExcelError("#DIV/0!", "division by zero")
+        return ExcelError("#DIV/0!", tr("除数为零"))
     return checked(x / y)  # type: ignore[operator]
 
 
@@ -111,16 +112,16 @@ def arith_pow(a: Any, b: Any) -> Any:
         if y == 0.0:
             return ExcelError("#NUM!", "0^0")
         if y < 0.0:  # type: ignore[operator]
-            return ExcelError("#DIV/0!", "0 to a negative power")
+            return ExcelError("#DIV/0!", tr("0 的负数次幂"))
         return 0.0
     if x < 0.0 and not float(y).is_integer():  # type: ignore[operator]
-        return ExcelError("#NUM!", "negative number to a fractional power")
+        return ExcelError("#NUM!", tr("负数的分数次幂"))
     try:
         r = x ** y  # type: ignore[operator]
     except OverflowError:
-        return ExcelError("#NUM!", "number too large")
+        return ExcelError("#NUM!", tr("数字太大"))
     if type(r) is complex:  # pragma: no cover - guarded above
-        return ExcelError("#NUM!", "complex result")
+        return ExcelError("#NUM!", tr("结果为复数"))
     return checked(r)
 
 
@@ -135,7 +136,7 @@ def op_concat(a: Any, b: Any) -> Any:
         return y
     s = x + y
     if len(s) > 32767:
-        return ExcelError("#VALUE!", "text longer than 32767 characters")
+        return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
     return s
 
 

@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from xlbridge.i18n import t as tr
+
 __all__ = [
     "FileRejected",
     "Limits",
@@ -34,6 +36,10 @@ __all__ = [
 ]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def dtd_refused(part: str) -> str:
+    return tr("{part} 含有 DTD/实体声明（已拒绝）", part=part)
 
 
 class FileRejected(Exception):
@@ -76,13 +82,14 @@ def has_dtd(data: bytes) -> bool:
 def secure_xml(data: bytes, path: str, part: str) -> etree._Element:
     """Parse a small XML part; DTDs (and so entity bombs) are refused."""
     if has_dtd(data):
-        raise FileRejected(path, f"{part} contains a DTD/entity declarations (refused)")
+        raise FileRejected(path, dtd_refused(part))
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise FileRejected(path, f"{part} is not well-formed XML: {exc}") from None
+        raise FileRejected(path, tr("{part} 不是格式正确的 XML：{reason}",
+                                    part=part, reason=exc)) from None
     if root is None:  # pragma: no cover
-        raise FileRejected(path, f"{part} is empty")
+        raise FileRejected(path, tr("{part} 是空的", part=part))
     return root
 
 
@@ -96,18 +103,18 @@ class Package:
             with open(self.path, "rb") as fh:
                 head = fh.read(8)
         except IsADirectoryError:
-            raise FileRejected(self.path, "is a directory") from None
+            raise FileRejected(self.path, tr("这是一个文件夹，不是工作簿")) from None
         except FileNotFoundError:
-            raise FileRejected(self.path, "no such file") from None
+            raise FileRejected(self.path, tr("没有这个文件")) from None
         if head.startswith(OLE2_MAGIC):
             raise FileRejected(self.path, self._ole2_reason())
         if not head.startswith(b"PK"):
-            raise FileRejected(self.path, "not an Excel .xlsx/.xlsm file (not a zip archive)")
+            raise FileRejected(self.path, tr("不是 Excel 的 .xlsx/.xlsm 文件（不是 zip 压缩包）"))
         try:
             self.zf = zipfile.ZipFile(self.path)
             self.infos = self.zf.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise FileRejected(self.path, f"corrupt zip archive ({exc})") from None
+            raise FileRejected(self.path, tr("zip 压缩包已损坏（{reason}）", reason=exc)) from None
         self._check()
         self.names = {i.filename: i for i in self.infos}
         self._fh: BinaryIO | None = None
@@ -119,40 +126,40 @@ class Package:
             blob = fh.read(1 << 20)
         if "EncryptionInfo".encode("utf-16-le") in blob or \
                 "EncryptedPackage".encode("utf-16-le") in blob:
-            return ("is a password-protected (encrypted) workbook; open it in Excel, remove the "
-                    "password and save it as .xlsx first")
-        return ("is a legacy Excel 97-2003 .xls file (OLE2); save it as .xlsx or .xlsm in Excel "
-                "first")
+            return tr("是设了密码（加密）的工作簿；请先在 Excel 中打开，取消密码后另存为 .xlsx")
+        return tr("是旧版 Excel 97-2003 的 .xls 文件（OLE2）；请先在 Excel 中另存为 .xlsx 或 .xlsm")
 
     def _check(self) -> None:
         lim = self.limits
         if len(self.infos) > lim.max_members:
-            raise FileRejected(self.path, f"zip has {len(self.infos)} members (limit "
-                                          f"{lim.max_members})")
+            raise FileRejected(self.path, tr("zip 中有 {n} 个成员（上限 {limit}）",
+                                             n=len(self.infos), limit=lim.max_members))
         seen: set[str] = set()
         total = 0
         for info in self.infos:
             if info.filename in seen:
-                raise FileRejected(self.path, f"zip lists {info.filename} twice")
+                raise FileRejected(self.path, tr("zip 中 {name} 出现了两次", name=info.filename))
             seen.add(info.filename)
             if info.flag_bits & 0x1:
-                raise FileRejected(self.path, f"zip member {info.filename} is encrypted")
+                raise FileRejected(self.path, tr("zip 成员 {name} 已加密", name=info.filename))
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise FileRejected(self.path, f"zip member {info.filename} uses unsupported "
-                                              f"compression {info.compress_type}")
+                raise FileRejected(self.path, tr(
+                    "zip 成员 {name} 使用了不支持的压缩方式 {method}", name=info.filename,
+                    method=info.compress_type))
             size = info.file_size
             if size > lim.max_member_size:
-                raise FileRejected(self.path, f"zip member {info.filename} is {size} bytes "
-                                              f"uncompressed (limit {lim.max_member_size}); "
-                                              "possible zip bomb")
+                raise FileRejected(self.path, tr(
+                    "zip 成员 {name} 解压后有 {size} 字节（上限 {limit}），可能是 zip 炸弹",
+                    name=info.filename, size=size, limit=lim.max_member_size))
             if size > lim.ratio_floor and size > lim.max_ratio * max(info.compress_size, 1):
-                raise FileRejected(self.path, f"zip member {info.filename} compresses "
-                                              f"{size / max(info.compress_size, 1):.0f}:1; "
-                                              "possible zip bomb")
+                raise FileRejected(self.path, tr(
+                    "zip 成员 {name} 的压缩比为 {ratio}:1，可能是 zip 炸弹", name=info.filename,
+                    ratio=format(size / max(info.compress_size, 1), ".0f")))
             total += size
         if total > lim.max_total_size:
-            raise FileRejected(self.path, f"{total} bytes uncompressed (limit "
-                                          f"{lim.max_total_size}); possible zip bomb")
+            raise FileRejected(self.path, tr(
+                "解压后共 {size} 字节（上限 {limit}），可能是 zip 炸弹", size=total,
+                limit=lim.max_total_size))
 
     def close(self) -> None:
         if self._fh is not None:
@@ -174,7 +181,7 @@ class Package:
         grow (never trusting the zip directory), then checked against its CRC."""
         info = self.names.get(name)
         if info is None:
-            raise FileRejected(self.path, f"part {name} is missing")
+            raise FileRejected(self.path, tr("缺少部件 {name}", name=name))
         raw = self.raw(info)
         if info.compress_type == zipfile.ZIP_STORED:
             self._count(name, info, len(raw), len(raw), len(raw))
@@ -183,10 +190,13 @@ class Package:
             data = self._inflate(name, info, raw)
         self._consumed += len(raw)
         if zlib.crc32(data) & 0xFFFFFFFF != info.CRC:
-            raise FileRejected(self.path, f"corrupt zip member {name} (bad CRC-32)")
+            raise FileRejected(self.path, tr("zip 成员 {name} 已损坏（CRC-32 校验不符）",
+                                             name=name))
         if len(data) != info.file_size:
-            raise FileRejected(self.path, f"zip 成员 {name} 解压后是 {len(data):,} 字节，zip 目录里"
-                                          f"写的是 {info.file_size:,} 字节：文件已损坏或被篡改")
+            raise FileRejected(self.path, tr(
+                "zip 成员 {name} 解压后是 {size} 字节，zip 目录里写的是 {declared} 字节："
+                "文件已损坏或被篡改", name=name, size=format(len(data), ","),
+                declared=format(info.file_size, ",")))
         return data
 
     _PIECE = 1 << 20
@@ -205,10 +215,10 @@ class Package:
                 self._count(name, info, size, consumed, len(piece))
                 pieces.append(piece)
         except zlib.error as exc:
-            raise FileRejected(self.path, f"corrupt zip member {name} ({exc})") from None
+            raise FileRejected(self.path, tr("zip 成员 {name} 已损坏（{reason}）",
+                                             name=name, reason=exc)) from None
         if not inflater.eof:
-            raise FileRejected(self.path, f"corrupt zip member {name} (truncated deflate "
-                                          "stream)")
+            raise FileRejected(self.path, tr("zip 成员 {name} 已损坏（压缩数据不完整）", name=name))
         return b"".join(pieces)
 
     def _count(self, name: str, info: zipfile.ZipInfo, size: int, consumed: int,
@@ -219,23 +229,26 @@ class Package:
         total = self.inflated + new
         all_consumed = self._consumed + consumed
         if size > info.file_size:
-            raise FileRejected(self.path, f"zip 成员 {name} 解压后比 zip 目录里声明的 "
-                                          f"{info.file_size:,} 字节更大：文件被篡改或损坏；"
-                                          "possible zip bomb，已拒绝")
+            raise FileRejected(self.path, tr(
+                "zip 成员 {name} 解压后比 zip 目录里声明的 {declared} 字节更大：文件被篡改或损坏；"
+                "可能是 zip 炸弹，已拒绝", name=name, declared=format(info.file_size, ",")))
         if size > lim.max_member_size:
-            raise FileRejected(self.path, f"zip 成员 {name} 解压后超过 {lim.max_member_size:,} 字节"
-                                          f"的上限（zip 目录里声明 {info.file_size:,} 字节）；"
-                                          "possible zip bomb，已拒绝")
+            raise FileRejected(self.path, tr(
+                "zip 成员 {name} 解压后超过 {limit} 字节的上限（zip 目录里声明 {declared} 字节）；"
+                "可能是 zip 炸弹，已拒绝", name=name, limit=format(lim.max_member_size, ","),
+                declared=format(info.file_size, ",")))
         if total > lim.max_read_size:
-            raise FileRejected(self.path, f"工作表等部件解压后合计超过 {lim.max_read_size:,} "
-                                          f"字节的上限（读到 {name} 时）；possible zip bomb，"
-                                          "或者工作簿太大，请拆分后再重算")
+            raise FileRejected(self.path, tr(
+                "工作表等部件解压后合计超过 {limit} 字节的上限（读到 {name} 时）；可能是 zip 炸弹，"
+                "或者工作簿太大，请拆分后再重算", limit=format(lim.max_read_size, ","), name=name))
         if size > lim.ratio_floor and size > lim.max_ratio * max(consumed, 1):
-            raise FileRejected(self.path, f"zip 成员 {name} 的压缩比超过 {lim.max_ratio:.0f}:1；"
-                                          "possible zip bomb，已拒绝")
+            raise FileRejected(self.path, tr(
+                "zip 成员 {name} 的压缩比超过 {ratio}:1；可能是 zip 炸弹，已拒绝", name=name,
+                ratio=format(lim.max_ratio, ".0f")))
         if total > lim.ratio_floor and total > lim.max_ratio * max(all_consumed, 1):
-            raise FileRejected(self.path, f"读到 {name} 时，各部件合计的压缩比超过 "
-                                          f"{lim.max_ratio:.0f}:1；possible zip bomb，已拒绝")
+            raise FileRejected(self.path, tr(
+                "读到 {name} 时，各部件合计的压缩比超过 {ratio}:1；可能是 zip 炸弹，已拒绝",
+                name=name, ratio=format(lim.max_ratio, ".0f")))
         self.inflated = total
 
     def xml(self, name: str) -> etree._Element:
@@ -249,12 +262,12 @@ class Package:
         fh.seek(info.header_offset)
         header = fh.read(30)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise FileRejected(self.path, f"corrupt local header for {info.filename}")
+            raise FileRejected(self.path, tr("{name} 的本地文件头已损坏", name=info.filename))
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         fh.seek(info.header_offset + 30 + name_len + extra_len)
         data = fh.read(info.compress_size)
         if len(data) != info.compress_size:
-            raise FileRejected(self.path, f"truncated zip member {info.filename}")
+            raise FileRejected(self.path, tr("zip 成员 {name} 不完整", name=info.filename))
         return data
 
 

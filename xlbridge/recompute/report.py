@@ -6,7 +6,22 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["CellIssue", "WorkbookReport"]
+from xlbridge.i18n import t as tr
+
+__all__ = ["CellIssue", "WorkbookReport", "unsupported_function"]
+
+
+def unsupported_function(name: str) -> str:
+    """The reason of a cell that calls a function recompute does not compute."""
+    return tr("不支持的函数 {name}", name=name)
+
+
+def _unsupported_function_name(message: str) -> str | None:
+    """The function an :func:`unsupported_function` reason names (same language)."""
+    head, _, tail = unsupported_function("\0").partition("\0")
+    if message.startswith(head) and message.endswith(tail) and len(message) > len(head + tail):
+        return message[len(head):len(message) - len(tail)]
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,28 +75,31 @@ class WorkbookReport:
         """Unsupported function name → number of cells using it."""
         c: Counter[str] = Counter()
         for issue in self.unsupported:
-            if issue.message.startswith("unsupported function "):
-                c[issue.message.removeprefix("unsupported function ")] += 1
+            name = _unsupported_function_name(issue.message)
+            if name is not None:
+                c[name] += 1
         return dict(c)
 
     def issues(self) -> list[CellIssue]:
         return [*self.unsupported, *self.circular, *self.function_errors]
 
     def summary(self) -> str:
-        parts = [f"{self.path}: {self.status}"]
+        parts = [tr("{path}：{status}", path=self.path, status=self.status)]
         if self.error:
             parts.append(self.error)
         else:
-            parts.append(f"{self.recomputed}/{self.formulas} formulas recomputed, "
-                         f"{self.changed} values changed")
+            parts.append(tr("重算公式 {recomputed}/{formulas} 个，值有变化 {changed} 个",
+                            recomputed=self.recomputed, formulas=self.formulas,
+                            changed=self.changed))
             if self.unsupported:
-                fn = ", ".join(f"{k}×{v}" for k, v in self.unsupported_functions.items())
-                parts.append(f"{len(self.unsupported)} unsupported" + (f" ({fn})" if fn else ""))
+                fn = tr("、").join(f"{k}×{v}" for k, v in self.unsupported_functions.items())
+                parts.append(tr("不支持 {n} 处", n=len(self.unsupported))
+                             + (tr("（{functions}）", functions=fn) if fn else ""))
             if self.circular:
-                parts.append(f"{len(self.circular)} circular")
+                parts.append(tr("循环引用 {n} 处", n=len(self.circular)))
             if self.function_errors:
-                parts.append(f"{len(self.function_errors)} function errors")
-        return "; ".join(parts)
+                parts.append(tr("函数出错 {n} 处", n=len(self.function_errors)))
+        return tr("；").join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from xlbridge.i18n import t as tr
+
 from .core import Unsupported
 
 _BASE = dt.date(1899, 12, 30)
@@ -87,8 +89,7 @@ def parse_datetime(text: str, today: dt.date) -> float | None:
                 int(g["m"]) <= 12 and int(g["d"]) <= 12 and g["m"] != g["d"]):
             # 2/3/2023 is 3 February in the US and 2 March in Europe: the PC's regional
             # settings decide, which a file does not record — not guessed
-            raise Unsupported(f"date text “{text}”: day and month order depends on the "
-                              "regional settings")
+            raise Unsupported(tr("日期文字“{text}”：日和月的先后取决于区域设置", text=text))
         if g.get("m") and g.get("d") and int(g["m"]) > 12 >= int(g["d"]) and (
                 rx.pattern.lstrip("\\s*").startswith("(?P<m>")):
             g["m"], g["d"] = g["d"], g["m"]  # 25/12/2023: day first

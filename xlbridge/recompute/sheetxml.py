@@ -21,7 +21,7 @@ from xlbridge.xlvalues import ExcelError
 
 from .core import MAX_COL, MAX_ROW, ROW_SHIFT, SHEET_SHIFT
 from .formula import col_index
-from .package import FileRejected
+from .package import FileRejected, dtd_refused
 from .values import ERRORS
 from .xmltext import decode_text, encode_text
 
@@ -262,10 +262,10 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
 def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
           table: FormulaTable, path: str, part: str, where: dict[str, int]) -> SheetScan:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        raise FileRejected(path, f"{part} contains a DTD/entity declarations (refused)")
+        raise FileRejected(path, dtd_refused(part))
     m = _SHEETDATA_RE.search(data)
     if m is None:
-        raise FileRejected(path, f"{part} has no <sheetData>: not a worksheet")
+        raise FileRejected(path, t("{part} 没有 <sheetData>：不是工作表", part=part))
     prefix = (m.group(1) + b":") if m.group(1) else b""
     scan = SheetScan(prefix, len(table), len(table))
     if m.group(2) == b"/":
@@ -273,11 +273,11 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     start = m.end()
     end = data.find(b"</" + prefix + b"sheetData>", start)
     if end < 0:
-        raise FileRejected(path, f"{part}: <sheetData> is not closed")
+        raise FileRejected(path, t("{part}：<sheetData> 没有结束标记", part=part))
     region_has_odd = data.find(b"<!", start, end) >= 0 or data.find(b"<?", start, end) >= 0
     if region_has_odd:
-        raise FileRejected(path, f"{part}: comments, CDATA or processing instructions inside "
-                                 "<sheetData> are not supported")
+        raise FileRejected(path, t("{part}：不支持 <sheetData> 中的注释、CDATA 或处理指令",
+                                   part=part))
     cell_re, f_re, v_re, _is_re, _t_re, _rph_re = _res(prefix)
     lclose = len(b"</" + prefix + b"c>")
     sb = sheet << SHEET_SHIFT
@@ -534,7 +534,7 @@ def rewrite_cell(cell: bytes, new_t: bytes | None, new_v: bytes | None, *,
     """
     m = _START_RE.match(cell)
     if m is None:
-        raise ValueError("not a <c> element")
+        raise ValueError(t("不是 <c> 元素"))
     prefix = m.group(1) or b""
     attrs = m.group(2)
     selfclose = m.group(3) == b"/"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from xlbridge.i18n import t as tr
+
 from .formula import col_letters
 
 __all__ = ["Table", "rewrite_structured", "table_parts"]
@@ -113,7 +115,7 @@ def _items(inner: str) -> list[str]:
         if inner[i] == "[":
             j = _bracket_end(inner, i)
             if j < 0:
-                raise ValueError("unbalanced brackets")
+                raise ValueError(tr("方括号不配对"))
             item = _unescape(inner[i + 1:j - 1])
             k = j
             while k < len(inner) and inner[k] == " ":
@@ -124,7 +126,7 @@ def _items(inner: str) -> list[str]:
                     k += 1
                 j2 = _bracket_end(inner, k)
                 if j2 < 0:
-                    raise ValueError("unbalanced brackets")
+                    raise ValueError(tr("方括号不配对"))
                 item = item + ":" + _unescape(inner[k + 1:j2 - 1])
                 j = j2
             out.append(item)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ERROR_CODES, ExcelError
 
 __all__ = [
@@ -163,7 +164,7 @@ def to_number(v: object) -> float | ExcelError:
         if x is None:
             x = _date_text(v)  # type: ignore[arg-type]  # "2024-01-10", "9:30 AM"
             if x is None:
-                return ExcelError("#VALUE!", f"“{v}” is not a number")
+                return ExcelError("#VALUE!", tr("“{text}”不是数字", text=v))
         return x
     if t is ExcelError:
         return v  # type: ignore[return-value]
@@ -187,7 +188,7 @@ def to_bool(v: object) -> bool | ExcelError:
             return True
         if u == "FALSE":
             return False
-        return ExcelError("#VALUE!", f"“{v}” is not TRUE or FALSE")
+        return ExcelError("#VALUE!", tr("“{text}”不是 TRUE 或 FALSE", text=v))
     if t is ExcelError:
         return v  # type: ignore[return-value]
     return VALUE

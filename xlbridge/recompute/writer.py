@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .evaluate import Evaluation, SheetState
@@ -107,8 +108,8 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
     # recalculation is the only way that cell gets one.
     if missing_values:
         if ev.book.full_calc_on_load:
-            report.notes.append("kept fullCalcOnLoad: some formulas could not be computed and "
-                                "have no stored value, Excel will compute them on open")
+            report.notes.append(tr("保留了 fullCalcOnLoad：有些公式无法计算、也没有保存的值，"
+                                   "Excel 打开时会计算它们"))
     elif report.formulas or values_only is not None:
         wb = pkg.read(ev.book.workbook_part)
         fixed, notes = calc_properties(wb)
@@ -145,13 +146,13 @@ def calc_properties(wb: bytes) -> tuple[bytes | None, list[str]]:
             return None, []
         prefix = _element_prefix(wb)
         tag = b"<%scalcPr calcId=\"%d\"/>" % (prefix, EXCEL_CALC_ID)
-        notes.append(f"added calcPr calcId={EXCEL_CALC_ID} (without it Excel recalculates "
-                     "everything on open)")
+        notes.append(tr("添加了 calcPr calcId={id}（没有它，Excel 打开时会全部重算）",
+                        id=EXCEL_CALC_ID))
         return wb[:end.start()] + tag + wb[end.start():], notes
     tag = m.group(0)
     if _FULLCALC_RE.search(tag):
         tag = _FULLCALC_RE.sub(b"", tag)
-        notes.append("removed fullCalcOnLoad from calcPr (values are stored)")
+        notes.append(tr("从 calcPr 中去掉了 fullCalcOnLoad（值已保存）"))
     cid = _CALCID_RE.search(tag)
     current = (cid.group(2) or cid.group(3) or b"").strip() if cid else b""
     old = int(current) if current.isdigit() else 0
@@ -162,8 +163,8 @@ def calc_properties(wb: bytes) -> tuple[bytes | None, list[str]]:
         else:
             close = tag.rfind(b"/>") if tag.endswith(b"/>") else len(tag) - 1
             tag = tag[:close].rstrip() + b" " + new_attr + tag[close:]
-        notes.append(f"calcId {old or 'missing'} → {EXCEL_CALC_ID} (an older engine id makes "
-                     "Excel recalculate everything on open)")
+        notes.append(tr("calcId {old} → {id}（旧的计算引擎编号会让 Excel 打开时全部重算）",
+                        old=old or tr("无"), id=EXCEL_CALC_ID))
     if not notes:
         return None, []
     return wb[:m.start()] + tag + wb[m.end():], notes
@@ -223,7 +224,7 @@ def _drop_calc_chain(ev: Evaluation, out: Output, report: WorkbookReport) -> Non
                          + re.escape(chain.encode()) + rb"[\"'][^>]*?(?:/>|>\s*</(?:[A-Za-z_]"
                          rb"[\w.-]*:)?Override>)", re.DOTALL)
         out.replace[ct] = pat.sub(b"", data, count=1)
-    report.notes.append("removed calcChain.xml (formulas were replaced by values)")
+    report.notes.append(tr("删除了 calcChain.xml（公式已替换为值）"))
 
 
 def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from xlbridge.i18n import t as tr
+
 __all__ = ["decode_text", "encode_text"]
 
 _XESC_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -22,7 +24,7 @@ def decode_text(raw: bytes) -> str:
                 try:
                     out.append(chr(int(n[1:], 16) if n[:1] in ("x", "X") else int(n)))
                 except ValueError:
-                    raise ValueError(f"bad character reference &#{n};") from None
+                    raise ValueError(tr("字符引用 &#{n}; 有误", n=n)) from None
                 out.append(part[i + 1:])
             s = "".join(out)
         s = (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref, RefList
@@ -91,10 +92,10 @@ def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         if any(type(a) is bool for a in args):
-            return ExcelError("#VALUE!", "a logical value where a number was expected")
+            return ExcelError("#VALUE!", tr("此处应为数字，不是逻辑值"))
         for i, a in enumerate(args):  # MROUND(5,): #N/A (an empty cell would be 0)
             if a is OMITTED and not (i < len(defaults) and defaults[i] is not _NO_DEFAULT):
-                return ExcelError("#N/A", "a required argument is omitted")
+                return ExcelError("#N/A", tr("省略了必需的参数"))
         return inner(*args)
 
     return wrapper
@@ -165,7 +166,7 @@ def textual(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (ValueError, OverflowError):
             return VALUE
         if type(r) is str and len(r) > 32767:
-            return ExcelError("#VALUE!", "text longer than 32767 characters")
+            return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
         if type(r) is int:
             return float(r)
         return r
@@ -217,5 +218,5 @@ def to_int(x: Any) -> int | ExcelError:
     if type(n) is not float:
         return n  # type: ignore[return-value]
     if not -1e15 < n < 1e15:  # type: ignore[operator]
-        return ExcelError("#NUM!", "number out of range")
+        return ExcelError("#NUM!", tr("数字超出范围"))
     return int(n)  # type: ignore[arg-type]

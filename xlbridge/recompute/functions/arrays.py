@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref
@@ -16,9 +17,11 @@ from .registry import registrar
 
 register = registrar("Lookup & Reference")
 
-CALC_EMPTY = ExcelError("#CALC!", "the result is empty")
+def calc_empty() -> ExcelError:
+    return ExcelError("#CALC!", tr("结果为空"))
 #: TAKE/DROP leaving nothing: the Excel that saved the corpus files gives #VALUE! there
-NOTHING_LEFT = ExcelError("#VALUE!", "nothing left to return")
+def nothing_left() -> ExcelError:
+    return ExcelError("#VALUE!", tr("没有可返回的内容"))
 
 
 def _grid(ctx: Context, a: Any) -> list[list[Any]]:
@@ -63,7 +66,7 @@ def fn_filter(ctx: Context, a: Any, include: Any, if_empty: Any = None) -> Any:
         if v is None:
             return False
         b = to_bool(v) if type(v) is not float else v != 0.0
-        return ExcelError("#VALUE!", "FILTER: include is not TRUE/FALSE") if type(
+        return ExcelError("#VALUE!", tr("FILTER：include 不是 TRUE/FALSE")) if type(
             b) is ExcelError else b
 
     if iw == 1 and ih == h:
@@ -81,9 +84,9 @@ def fn_filter(ctx: Context, a: Any, include: Any, if_empty: Any = None) -> Any:
         if out and not out[0]:
             out = []
     else:
-        return ExcelError("#VALUE!", "FILTER: include does not match the array")
+        return ExcelError("#VALUE!", tr("FILTER：include 与数组大小不符"))
     if not out:  # the Excel that saved the corpus gives #VALUE! here (newer ones #CALC!)
-        return NOTHING_LEFT if if_empty is None else if_empty
+        return nothing_left() if if_empty is None else if_empty
     return out
 
 
@@ -183,7 +186,7 @@ def fn_unique(ctx: Context, a: Any, by_col: Any = None, once: Any = None) -> Any
         first.setdefault(k, row)
     out = [first[k] for k in first if not eo or counts[k] == 1]
     if not out:
-        return CALC_EMPTY
+        return calc_empty()
     if bc:
         out = [list(c) for c in zip(*out, strict=True)]
     return out
@@ -204,7 +207,7 @@ def fn_take(ctx: Context, a: Any, rows: Any, cols: Any = None) -> Any:
     if type(c) is ExcelError:
         return c
     if r == 0 or c == 0:
-        return NOTHING_LEFT
+        return nothing_left()
     g = g[:r] if r > 0 else g[r:]  # type: ignore[operator]
     return [row[:c] if c > 0 else row[c:] for row in g]  # type: ignore[operator]
 
@@ -220,7 +223,7 @@ def fn_drop(ctx: Context, a: Any, rows: Any, cols: Any = None) -> Any:
     g = g[r:] if r >= 0 else g[:r]  # type: ignore[operator]
     g = [row[c:] if c >= 0 else row[:c] for row in g]  # type: ignore[operator]
     if not g or not g[0]:
-        return NOTHING_LEFT
+        return nothing_left()
     return g
 
 
@@ -301,7 +304,7 @@ def fn_tocol(ctx: Context, a: Any, ignore: Any = None, by_col: Any = None) -> An
     vals = _flatten(ctx, a, ignore, by_col)
     if type(vals) is ExcelError:
         return vals
-    return [[v] for v in vals] if vals else CALC_EMPTY  # type: ignore[union-attr]
+    return [[v] for v in vals] if vals else calc_empty()  # type: ignore[union-attr]
 
 
 @register("TOROW", 1, 3, "ASS", ctx=True)
@@ -309,7 +312,7 @@ def fn_torow(ctx: Context, a: Any, ignore: Any = None, by_col: Any = None) -> An
     vals = _flatten(ctx, a, ignore, by_col)
     if type(vals) is ExcelError:
         return vals
-    return [list(vals)] if vals else CALC_EMPTY  # type: ignore[arg-type]
+    return [list(vals)] if vals else calc_empty()  # type: ignore[arg-type]
 
 
 def _wrap(ctx: Context, v: Any, n: Any, pad: Any, cols: bool) -> Any:
@@ -321,7 +324,7 @@ def _wrap(ctx: Context, v: Any, n: Any, pad: Any, cols: bool) -> Any:
     if type(k) is ExcelError:
         return k
     if k < 1:  # type: ignore[operator]
-        return ExcelError("#NUM!", "wrap count below 1")
+        return ExcelError("#NUM!", tr("换行数小于 1"))
     fill = NA if pad is None else pad
     chunks = [vals[i:i + k] for i in range(0, len(vals), k)]  # type: ignore[misc]
     chunks[-1] = chunks[-1] + [fill] * (k - len(chunks[-1]))  # type: ignore[operator]

@@ -7,6 +7,7 @@ import bisect
 import re
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref
@@ -235,7 +236,7 @@ def _crit_range(ctx: Context, rng: Any) -> tuple[list[Any], int, int] | ExcelErr
         return ctx.flat(rng), max(r2 - r1 + 1, 0), max(c2 - c1 + 1, 0)
     if type(rng) is list:
         return [v for row in rng for v in row], len(rng), len(rng[0])
-    return ExcelError("#VALUE!", "criteria range must be a range")
+    return ExcelError("#VALUE!", tr("条件区域必须是单元格区域"))
 
 
 def _aligned(ctx: Context, ref: Any, h: int, w: int) -> list[Any] | ExcelError:
@@ -249,9 +250,9 @@ def _aligned(ctx: Context, ref: Any, h: int, w: int) -> list[Any] | ExcelError:
         return vals
     if type(ref) is list:
         if len(ref) != h or len(ref[0]) != w:
-            return ExcelError("#VALUE!", "ranges differ in size")
+            return ExcelError("#VALUE!", tr("各区域大小不同"))
         return [v for row in ref for v in row]
-    return ExcelError("#VALUE!", "sum range must be a range")
+    return ExcelError("#VALUE!", tr("求和区域必须是单元格区域"))
 
 
 def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
@@ -277,11 +278,11 @@ def _ifs_select(ctx: Context, pairs: list[tuple[Any, Any]]
         elif type(rng) is list:
             sh = (len(rng), len(rng[0]))
         else:
-            return ExcelError("#VALUE!", "criteria range must be a range")
+            return ExcelError("#VALUE!", tr("条件区域必须是单元格区域"))
         if shape is None:
             shape = sh
         elif sh != shape:
-            return ExcelError("#VALUE!", "criteria ranges differ in size")
+            return ExcelError("#VALUE!", tr("各条件区域大小不同"))
         crits.append(_crit(crit))
         refs.append(rng)
     assert shape is not None
@@ -481,9 +482,9 @@ def _sum_at_uncached(ctx: Context, sum_rng: Any, h: int, w: int, positions: Any,
         sh = (len(sum_rng), len(sum_rng[0]))
         svals = [v for row in sum_rng for v in row]
     else:
-        return ExcelError("#VALUE!", "sum range must be a range")
+        return ExcelError("#VALUE!", tr("求和区域必须是单元格区域"))
     if sh != (h, w):
-        return ExcelError("#VALUE!", "ranges differ in size")
+        return ExcelError("#VALUE!", tr("各区域大小不同"))
     total, n = 0.0, 0
     for i in sorted(positions):
         v = svals[i] if i < len(svals) else None
@@ -494,7 +495,7 @@ def _sum_at_uncached(ctx: Context, sum_rng: Any, h: int, w: int, positions: Any,
             return v
     if average:
         if not n:
-            return ExcelError("#DIV/0!", "no numbers matched")
+            return ExcelError("#DIV/0!", tr("没有符合条件的数字"))
         return total / n
     return total
 

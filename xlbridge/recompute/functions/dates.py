@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref
@@ -65,7 +66,7 @@ def to_serial(ctx: Context, x: Any) -> float | ExcelError:
             return n
         got = parse_datetime(x, ctx.now.date())
         if got is None:
-            return ExcelError("#VALUE!", f"“{x}” is not a date")
+            return ExcelError("#VALUE!", tr("“{text}”不是日期", text=x))
         return got
     return to_number(x)
 
@@ -114,7 +115,7 @@ register("DAY", 1, 1, ctx=True, lift=True)(_part(2))
 
 def _add_months(ctx: Context, start: Any, months: Any, end_of_month: bool) -> Any:
     if type(start) is bool or type(months) is bool:  # Analysis ToolPak functions
-        return ExcelError("#VALUE!", "a logical value where a date or number was expected")
+        return ExcelError("#VALUE!", tr("此处应为日期或数字，不是逻辑值"))
     n = _day(ctx, start)
     if type(n) is ExcelError:
         return n
@@ -457,20 +458,20 @@ register("SECOND", 1, 1, ctx=True, lift=True)(_clock_part(1, 60))
 @register("DATEVALUE", 1, 1, ctx=True, lift=True)
 def fn_datevalue(ctx: Context, text: Any) -> Any:
     if type(text) is not str:
-        return ExcelError("#VALUE!", "DATEVALUE needs text")
+        return ExcelError("#VALUE!", tr("DATEVALUE 需要文字"))
     got = parse_datetime(text, ctx.now.date())
     if got is None or got < 1:
-        return ExcelError("#VALUE!", f"“{text}” is not a date")
+        return ExcelError("#VALUE!", tr("“{text}”不是日期", text=text))
     return float(math.floor(got))
 
 
 @register("TIMEVALUE", 1, 1, ctx=True, lift=True)
 def fn_timevalue(ctx: Context, text: Any) -> Any:
     if type(text) is not str:
-        return ExcelError("#VALUE!", "TIMEVALUE needs text")
+        return ExcelError("#VALUE!", tr("TIMEVALUE 需要文字"))
     got = parse_datetime(text, ctx.now.date())
     if got is None:
-        return ExcelError("#VALUE!", f"“{text}” is not a time")
+        return ExcelError("#VALUE!", tr("“{text}”不是时间", text=text))
     return got - math.floor(got)
 
 

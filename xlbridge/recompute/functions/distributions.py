@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -203,7 +204,7 @@ def _legacy(name: str, fn: Callable[..., Any], lo: int, hi: int) -> None:
 @_dist_args
 def fn_norm_dist(x: float, mean: float, sd: float, cumulative: float) -> Any:
     if sd <= 0:
-        return _num_error("standard_dev must be > 0")
+        return _num_error(tr("standard_dev 必须大于 0"))
     z = (x - mean) / sd
     return _norm_cdf(z) if _cum(cumulative) else _norm_pdf(z) / sd
 
@@ -215,7 +216,7 @@ _legacy("NORMDIST", fn_norm_dist, 4, 4)
 @_dist_args
 def fn_norm_inv(p: float, mean: float, sd: float) -> Any:
     if not 0 < p < 1 or sd <= 0:
-        return _num_error("probability must be between 0 and 1, standard_dev > 0")
+        return _num_error(tr("probability 须在 0 到 1 之间，standard_dev 须大于 0"))
     return mean + sd * _norm_ppf(p)
 
 
@@ -238,7 +239,7 @@ def fn_normsdist(z: float) -> Any:
 @_dist_args
 def fn_norm_s_inv(p: float) -> Any:
     if not 0 < p < 1:
-        return _num_error("probability must be between 0 and 1")
+        return _num_error(tr("probability 须在 0 到 1 之间"))
     return _norm_ppf(p)
 
 
@@ -262,7 +263,7 @@ def fn_gauss(z: float) -> Any:
 @_dist_args
 def fn_lognorm_dist(x: float, mean: float, sd: float, cumulative: float) -> Any:
     if x <= 0 or sd <= 0:
-        return _num_error("x and standard_dev must be > 0")
+        return _num_error(tr("x 和 standard_dev 必须大于 0"))
     z = (math.log(x) - mean) / sd
     return _norm_cdf(z) if _cum(cumulative) else _norm_pdf(z) / (x * sd)
 
@@ -277,7 +278,7 @@ def fn_lognormdist(x: float, mean: float, sd: float) -> Any:
 @_dist_args
 def fn_lognorm_inv(p: float, mean: float, sd: float) -> Any:
     if not 0 < p < 1 or sd <= 0:
-        return _num_error("probability must be between 0 and 1, standard_dev > 0")
+        return _num_error(tr("probability 须在 0 到 1 之间，standard_dev 须大于 0"))
     return math.exp(mean + sd * _norm_ppf(p))
 
 
@@ -289,7 +290,7 @@ _legacy("LOGINV", fn_lognorm_inv, 3, 3)
 def fn_confidence_norm(alpha: float, sd: float, size: float) -> Any:
     n = math.trunc(size)
     if not 0 < alpha < 1 or sd <= 0 or n < 1:
-        return _num_error("alpha between 0 and 1, standard_dev > 0, size ≥ 1")
+        return _num_error(tr("alpha 须在 0 到 1 之间，standard_dev 大于 0，size 不小于 1"))
     return _norm_ppf(1.0 - alpha / 2.0) * sd / math.sqrt(n)  # Excel's 1 - alpha/2
 
 
@@ -301,9 +302,9 @@ _legacy("CONFIDENCE", fn_confidence_norm, 3, 3)
 def fn_confidence_t(alpha: float, sd: float, size: float) -> Any:
     n = math.trunc(size)
     if not 0 < alpha < 1 or sd <= 0 or n < 1:
-        return _num_error("alpha between 0 and 1, standard_dev > 0, size ≥ 1")
+        return _num_error(tr("alpha 须在 0 到 1 之间，standard_dev 大于 0，size 不小于 1"))
     if n == 1:
-        return ExcelError("#DIV/0!", "CONFIDENCE.T of a sample of 1")
+        return ExcelError("#DIV/0!", tr("CONFIDENCE.T 的样本只有 1 个"))
     return _t_inv_2t(alpha, n - 1.0) * sd / math.sqrt(n)
 
 
@@ -342,7 +343,7 @@ def _t_inv_2t(p: float, df: float) -> float:
 def fn_t_dist(x: float, df: float, cumulative: float) -> Any:
     df = math.trunc(df)  # type: ignore[assignment]  # T.DIST(3,5.2,TRUE) is T.DIST(3,5,TRUE)
     if df < 1:
-        return _num_error("deg_freedom must be ≥ 1")
+        return _num_error(tr("deg_freedom 不能小于 1"))
     return _t_cdf(x, df) if _cum(cumulative) else _t_pdf(x, df)
 
 
@@ -351,7 +352,7 @@ def fn_t_dist(x: float, df: float, cumulative: float) -> Any:
 def fn_t_dist_rt(x: float, df: float) -> Any:
     df = math.trunc(df)  # type: ignore[assignment]
     if df < 1:
-        return _num_error("deg_freedom must be ≥ 1")
+        return _num_error(tr("deg_freedom 不能小于 1"))
     return _t_cdf(-x, df)
 
 
@@ -360,7 +361,7 @@ def fn_t_dist_rt(x: float, df: float) -> Any:
 def fn_t_dist_2t(x: float, df: float) -> Any:
     df = math.trunc(df)  # type: ignore[assignment]
     if x < 0 or df < 1:
-        return _num_error("x must be ≥ 0, deg_freedom ≥ 1")
+        return _num_error(tr("x 不能小于 0，deg_freedom 不能小于 1"))
     return 2.0 * _t_upper(x, df)
 
 
@@ -369,7 +370,7 @@ def fn_t_dist_2t(x: float, df: float) -> Any:
 def fn_tdist(x: float, df: float, tails: float) -> Any:
     df, tails = math.trunc(df), math.trunc(tails)  # type: ignore[assignment]
     if x < 0 or df < 1 or tails not in (1, 2):
-        return _num_error("x ≥ 0, deg_freedom ≥ 1, tails 1 or 2")
+        return _num_error(tr("x 不能小于 0，deg_freedom 不能小于 1，tails 须为 1 或 2"))
     return tails * _t_upper(x, df)
 
 
@@ -378,7 +379,7 @@ def fn_tdist(x: float, df: float, tails: float) -> Any:
 def fn_t_inv(p: float, df: float) -> Any:
     df = math.trunc(df)  # type: ignore[assignment]
     if not 0 < p < 1 or df < 1:
-        return _num_error("probability between 0 and 1, deg_freedom ≥ 1")
+        return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 不能小于 1"))
     if p == 0.5:
         return 0.0
     t = _t_inv_2t(2.0 * min(p, 1.0 - p), df)
@@ -390,7 +391,7 @@ def fn_t_inv(p: float, df: float) -> Any:
 def fn_t_inv_2t(p: float, df: float) -> Any:
     df = math.trunc(df)  # type: ignore[assignment]
     if not 0 < p <= 1 or df < 1:
-        return _num_error("probability between 0 and 1, deg_freedom ≥ 1")
+        return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 不能小于 1"))
     return _t_inv_2t(p, df)
 
 
@@ -405,7 +406,7 @@ def fn_tinv(p: float, df: float) -> Any:
 def _chisq_args(x: float, df: float) -> float | ExcelError:
     n = math.trunc(df)
     if x < 0 or n < 1 or n > 1e10:
-        return _num_error("x must be ≥ 0, deg_freedom from 1 to 10^10")
+        return _num_error(tr("x 不能小于 0，deg_freedom 须在 1 到 10^10 之间"))
     return float(n)
 
 
@@ -446,7 +447,7 @@ _legacy("CHIDIST", fn_chisq_dist_rt, 2, 2)
 def fn_chisq_inv(p: float, df: float) -> Any:
     n = math.trunc(df)
     if not 0 <= p < 1 or n < 1 or n > 1e10:
-        return _num_error("probability from 0 to 1, deg_freedom from 1 to 10^10")
+        return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 须在 1 到 10^10 之间"))
     if p == 0.0:
         return 0.0
     return 2.0 * _solve(lambda v: _gamma_p(n / 2.0, v), p, 0.0, math.inf)
@@ -457,7 +458,7 @@ def fn_chisq_inv(p: float, df: float) -> Any:
 def fn_chisq_inv_rt(p: float, df: float) -> Any:
     n = math.trunc(df)
     if not 0 < p <= 1 or n < 1 or n > 1e10:
-        return _num_error("probability from 0 to 1, deg_freedom from 1 to 10^10")
+        return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 须在 1 到 10^10 之间"))
     if p == 1.0:
         return 0.0
     return 2.0 * _solve(lambda v: _gamma_q(n / 2.0, v), p, 0.0, math.inf, increasing=False)
@@ -471,7 +472,7 @@ _legacy("CHIINV", fn_chisq_inv_rt, 2, 2)
 def _f_args(x: float, d1: float, d2: float) -> tuple[float, float] | ExcelError:
     a, b = math.trunc(d1), math.trunc(d2)
     if x < 0 or a < 1 or b < 1 or a >= 1e10 or b >= 1e10:
-        return _num_error("x ≥ 0, degrees of freedom from 1 to 10^10")
+        return _num_error(tr("x 不能小于 0，自由度须在 1 到 10^10 之间"))
     return float(a), float(b)
 
 
@@ -516,12 +517,12 @@ def _f_inv(p: float, d1: float, d2: float, right: bool) -> Any:
         return ab
     a, b = ab  # type: ignore[misc]
     if not 0 <= p <= 1:
-        return _num_error("probability must be from 0 to 1")
+        return _num_error(tr("probability 须在 0 到 1 之间（含）"))
     q = 1.0 - p if right else p
     if q == 0.0:
         return 0.0
     if q == 1.0:
-        return _num_error("the F quantile of 1 is infinite")
+        return _num_error(tr("概率为 1 时 F 分布的分位数为无穷大"))
     # solve for the beta variable y = a·x/(a·x+b), then x = b·y/(a·(1-y))
     if right:
         y = 1.0 - _solve(lambda v: _beta_i(v, b / 2.0, a / 2.0), p, 0.0, 1.0)
@@ -551,7 +552,7 @@ _legacy("FINV", fn_f_inv_rt, 3, 3)
 @_dist_args
 def fn_gamma(x: float) -> Any:
     if x <= 0 and x.is_integer():
-        return _num_error("GAMMA of 0 or a negative integer")
+        return _num_error(tr("GAMMA 的参数为 0 或负整数"))
     return math.gamma(x)
 
 
@@ -560,7 +561,7 @@ def fn_gamma(x: float) -> Any:
 @_dist_args
 def fn_gammaln(x: float) -> Any:
     if x <= 0:
-        return _num_error("GAMMALN needs x > 0")
+        return _num_error(tr("GAMMALN 需要 x 大于 0"))
     return math.lgamma(x)
 
 
@@ -568,7 +569,7 @@ def fn_gammaln(x: float) -> Any:
 @_dist_args
 def fn_gamma_dist(x: float, alpha: float, beta: float, cumulative: float) -> Any:
     if x < 0 or alpha <= 0 or beta <= 0:
-        return _num_error("x ≥ 0, alpha and beta > 0")
+        return _num_error(tr("x 不能小于 0，alpha 和 beta 必须大于 0"))
     return _gamma_p(alpha, x / beta) if _cum(cumulative) else _gamma_pdf(x, alpha, beta)
 
 
@@ -579,7 +580,7 @@ _legacy("GAMMADIST", fn_gamma_dist, 4, 4)
 @_dist_args
 def fn_gamma_inv(p: float, alpha: float, beta: float) -> Any:
     if not 0 <= p < 1 or alpha <= 0 or beta <= 0:
-        return _num_error("probability from 0 to 1, alpha and beta > 0")
+        return _num_error(tr("probability 须在 0 到 1 之间，alpha 和 beta 必须大于 0"))
     if p == 0.0:
         return 0.0
     return beta * _solve(lambda v: _gamma_p(alpha, v), p, 0.0, math.inf)
@@ -590,7 +591,7 @@ _legacy("GAMMAINV", fn_gamma_inv, 3, 3)
 
 def _beta_bounds(x: float, lo: float, hi: float) -> float | ExcelError:
     if lo >= hi or x < lo or x > hi:
-        return _num_error("x must lie between A and B")
+        return _num_error(tr("x 须在 A 和 B 之间"))
     return (x - lo) / (hi - lo)
 
 
@@ -599,7 +600,7 @@ def _beta_bounds(x: float, lo: float, hi: float) -> float | ExcelError:
 def fn_beta_dist(x: float, alpha: float, beta: float, cumulative: float, lo: float = 0.0,
                  hi: float = 1.0) -> Any:
     if alpha <= 0 or beta <= 0:
-        return _num_error("alpha and beta must be > 0")
+        return _num_error(tr("alpha 和 beta 必须大于 0"))
     y = _beta_bounds(x, lo, hi)
     if type(y) is ExcelError:
         return y
@@ -608,7 +609,7 @@ def fn_beta_dist(x: float, alpha: float, beta: float, cumulative: float, lo: flo
     if y in (0.0, 1.0):
         edge = alpha if y == 0.0 else beta
         if edge < 1:
-            return _num_error("the density is infinite there")
+            return _num_error(tr("该处的概率密度为无穷大"))
         if edge > 1:
             return 0.0
         return math.exp(-_log_beta(alpha, beta)) / (hi - lo)
@@ -620,7 +621,7 @@ def fn_beta_dist(x: float, alpha: float, beta: float, cumulative: float, lo: flo
 @_dist_args
 def fn_betadist(x: float, alpha: float, beta: float, lo: float = 0.0, hi: float = 1.0) -> Any:
     if alpha <= 0 or beta <= 0:
-        return _num_error("alpha and beta must be > 0")
+        return _num_error(tr("alpha 和 beta 必须大于 0"))
     y = _beta_bounds(x, lo, hi)
     if type(y) is ExcelError:
         return y
@@ -631,7 +632,7 @@ def fn_betadist(x: float, alpha: float, beta: float, lo: float = 0.0, hi: float 
 @_dist_args
 def fn_beta_inv(p: float, alpha: float, beta: float, lo: float = 0.0, hi: float = 1.0) -> Any:
     if not 0 < p < 1 or alpha <= 0 or beta <= 0 or lo >= hi:
-        return _num_error("probability between 0 and 1, alpha and beta > 0, A < B")
+        return _num_error(tr("probability 须在 0 到 1 之间，alpha 和 beta 必须大于 0，A 须小于 B"))
     return lo + (hi - lo) * _solve(lambda v: _beta_i(v, alpha, beta), p, 0.0, 1.0)
 
 
@@ -673,7 +674,7 @@ def _binom_cdf(k: int, n: int, p: float) -> float:
 def fn_binom_dist(s: float, n: float, p: float, cumulative: float) -> Any:
     k, m = math.trunc(s), math.trunc(n)
     if s < 0 or k > m or not 0 <= p <= 1:
-        return _num_error("0 ≤ number_s ≤ trials and 0 ≤ probability_s ≤ 1")
+        return _num_error(tr("须 0 ≤ number_s ≤ trials 且 0 ≤ probability_s ≤ 1"))
     return _binom_cdf(k, m, p) if _cum(cumulative) else _binom_pmf(k, m, p)
 
 
@@ -686,7 +687,7 @@ def fn_binom_dist_range(n: float, p: float, s: float, s2: float | None = None) -
     m, k1 = math.trunc(n), math.trunc(s)
     k2 = k1 if s2 is None else math.trunc(s2)
     if m < 0 or not 0 <= p <= 1 or k1 < 0 or k1 > m or k2 < k1 or k2 > m:
-        return _num_error("0 ≤ number_s ≤ number_s2 ≤ trials and 0 ≤ probability_s ≤ 1")
+        return _num_error(tr("须 0 ≤ number_s ≤ number_s2 ≤ trials 且 0 ≤ probability_s ≤ 1"))
     if k2 - k1 > _MAX_TERMS:  # a long range: the difference of the distribution function
         return _binom_cdf(k2, m, p) - (_binom_cdf(k1 - 1, m, p) if k1 > 0 else 0.0)
     return math.fsum(_binom_pmf(k, m, p) for k in range(k1, k2 + 1))
@@ -697,7 +698,7 @@ def fn_binom_dist_range(n: float, p: float, s: float, s2: float | None = None) -
 def fn_binom_inv(n: float, p: float, alpha: float) -> Any:
     m = math.trunc(n)
     if m < 0 or not 0 < p < 1 or not 0 < alpha < 1:
-        return _num_error("trials ≥ 0, probability_s and alpha between 0 and 1")
+        return _num_error(tr("trials 不能小于 0，probability_s 和 alpha 须在 0 到 1 之间"))
     # the smallest k whose cumulative probability reaches alpha (bisection over k)
     lo, hi = 0, m
     while lo < hi:
@@ -717,7 +718,7 @@ _legacy("CRITBINOM", fn_binom_inv, 3, 3)
 def fn_negbinom_dist(f: float, s: float, p: float, cumulative: float) -> Any:
     k, r = math.trunc(f), math.trunc(s)
     if f < 0 or r < 1 or not 0 < p < 1:
-        return _num_error("number_f ≥ 0, number_s ≥ 1, 0 < probability_s < 1")
+        return _num_error(tr("须 number_f ≥ 0、number_s ≥ 1、0 < probability_s < 1"))
     if _cum(cumulative):
         return _beta_i(p, float(r), k + 1.0)
     return _negbinom_pmf(k, r, p)
@@ -743,7 +744,7 @@ def fn_negbinomdist(f: float, s: float, p: float) -> Any:
 def fn_poisson_dist(x: float, mean: float, cumulative: float) -> Any:
     k = math.trunc(x)
     if x < 0 or mean < 0:
-        return _num_error("x and mean must be ≥ 0")
+        return _num_error(tr("x 和 mean 不能小于 0"))
     if mean == 0.0:
         return 1.0 if _cum(cumulative) or k == 0 else 0.0
     if _cum(cumulative):
@@ -760,7 +761,7 @@ def fn_hypgeom_dist(s: float, n: float, big_k: float, big_n: float, cumulative: 
     k, m, kk, nn = (math.trunc(v) for v in (s, n, big_k, big_n))
     if (k < 0 or k > min(m, kk) or k < max(0, m - nn + kk) or m <= 0 or m > nn or kk <= 0
             or kk > nn or nn <= 0):
-        return _num_error("the sample and population sizes do not fit together")
+        return _num_error(tr("样本与总体的大小互相矛盾"))
     if nn < 1030:
         denom = math.comb(nn, m)
 
@@ -778,7 +779,7 @@ def fn_hypgeom_dist(s: float, n: float, big_k: float, big_n: float, cumulative: 
     if _cum(cumulative):
         lo = max(0, m - nn + kk)
         if k - lo > _MAX_TERMS:
-            return _num_error(f"more than {_MAX_TERMS} terms to add")
+            return _num_error(tr("要相加的项超过 {n} 个", n=_MAX_TERMS))
         return min(1.0, math.fsum(pmf(j) for j in range(lo, k + 1)))
     return pmf(k)
 
@@ -795,7 +796,7 @@ def fn_hypgeomdist(s: float, n: float, big_k: float, big_n: float) -> Any:
 @_dist_args
 def fn_expon_dist(x: float, lam: float, cumulative: float) -> Any:
     if x < 0 or lam <= 0:
-        return _num_error("x ≥ 0 and lambda > 0")
+        return _num_error(tr("x 不能小于 0，lambda 必须大于 0"))
     return -math.expm1(-lam * x) if _cum(cumulative) else lam * math.exp(-lam * x)
 
 
@@ -806,7 +807,7 @@ _legacy("EXPONDIST", fn_expon_dist, 3, 3)
 @_dist_args
 def fn_weibull_dist(x: float, alpha: float, beta: float, cumulative: float) -> Any:
     if x < 0 or alpha <= 0 or beta <= 0:
-        return _num_error("x ≥ 0, alpha and beta > 0")
+        return _num_error(tr("x 不能小于 0，alpha 和 beta 必须大于 0"))
     y = (x / beta) ** alpha
     if _cum(cumulative):
         return -math.expm1(-y)
@@ -822,7 +823,7 @@ _legacy("WEIBULL", fn_weibull_dist, 4, 4)
 @_dist_args
 def fn_fisher(x: float) -> Any:
     if not -1 < x < 1:
-        return _num_error("FISHER needs -1 < x < 1")
+        return _num_error(tr("FISHER 需要 -1 < x < 1"))
     # Excel's formula, digit for digit: FISHER(1E-10) is 1.000000082640371E-10 there
     return 0.5 * math.log((1.0 + x) / (1.0 - x))
 
@@ -855,7 +856,7 @@ def fn_t_test(ctx: Context, a1: Any, a2: Any, tails: Any, kind: Any) -> Any:
         return tk
     t, k = tk
     if t not in (1, 2) or k not in (1, 2, 3):
-        return _num_error("tails must be 1 or 2, type 1, 2 or 3")
+        return _num_error(tr("tails 须为 1 或 2，type 须为 1、2 或 3"))
     if k == 1:
         g1 = [v for row in grid_of(ctx, a1) for v in row]
         g2 = [v for row in grid_of(ctx, a2) for v in row]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -34,7 +35,7 @@ def _number(v: Any) -> float | ExcelError:
     """A number argument as the Analysis ToolPak functions read it: coerced as arithmetic
     does, but a logical value is #VALUE! (DEC2BIN(TRUE), CONVERT(TRUE,"m","ft"))."""
     if type(v) is bool:
-        return ExcelError("#VALUE!", "a logical value where a number was expected")
+        return ExcelError("#VALUE!", tr("此处应为数字，不是逻辑值"))
     return to_number(v)
 
 
@@ -50,12 +51,12 @@ def _digits_arg(v: Any) -> str | ExcelError:
     if t is ExcelError:
         return v
     if t is bool:
-        return ExcelError("#VALUE!", "a logical value where a number was expected")
+        return ExcelError("#VALUE!", tr("此处应为数字，不是逻辑值"))
     if v is None:
         return ""
     if t is float:
         if v < 0 or not v.is_integer():
-            return _num_error("not a number in that base")
+            return _num_error(tr("不是该进制的数"))
         return str(int(v))
     return str(v)
 
@@ -73,7 +74,7 @@ def _places_arg(p: Any) -> int | ExcelError | None:
         return x
     n = int(x)  # type: ignore[arg-type]
     if n < 1 or n > _WIDTH:
-        return _num_error("places must be between 1 and 10")
+        return _num_error(tr("places 须在 1 到 10 之间"))
     return n
 
 
@@ -81,15 +82,15 @@ def _parse_base(text: str, base: int) -> int | ExcelError:
     """A BIN/OCT/HEX argument as an integer: 10 digits at most, the 10-digit forms whose
     first digit has the top bit set are negative (two's complement)."""
     if len(text) > _WIDTH:
-        return _num_error("more than 10 digits")
+        return _num_error(tr("超过 10 位"))
     if text == "":
         return 0
     try:
         n = int(text, base)
     except ValueError:
-        return _num_error(f"not a base-{base} number")
+        return _num_error(tr("不是 {base} 进制的数", base=base))
     if text[0] in "+-" or "_" in text or text.strip() != text:
-        return _num_error(f"not a base-{base} number")
+        return _num_error(tr("不是 {base} 进制的数", base=base))
     full = base ** _WIDTH
     if len(text) == _WIDTH and n >= full // 2:
         n -= full
@@ -103,14 +104,14 @@ _LIMIT = {2: 512, 8: 536870912, 16: 549755813888}
 def _format_base(n: int, base: int, places: int | None) -> str | ExcelError:
     lim = _LIMIT[base]
     if not -lim <= n < lim:
-        return _num_error("the number does not fit in 10 digits")
+        return _num_error(tr("数字超出 10 位"))
     if n < 0:
         n += base ** _WIDTH
         places = None  # a negative number is always written with 10 digits
     s = {2: format(n, "b"), 8: format(n, "o"), 16: format(n, "X")}[base]
     if places is not None:
         if len(s) > places:
-            return _num_error("the result needs more digits than places")
+            return _num_error(tr("结果的位数多于 places"))
         s = s.rjust(places, "0")
     return s
 
@@ -143,7 +144,7 @@ def _from_decimal(name: str, to: int) -> None:
         if type(p) is ExcelError:
             return p
         if not -1e15 < x < 1e15:  # type: ignore[operator]
-            return _num_error("the number does not fit in 10 digits")
+            return _num_error(tr("数字超出 10 位"))
         return _format_base(math.trunc(x), to, p)  # type: ignore[arg-type]
 
     impl.__name__ = f"fn_{name.lower()}"
@@ -168,7 +169,7 @@ _BIT_LIMIT = 2 ** 48
 
 def _bit_arg(x: float) -> int | ExcelError:
     if x < 0 or x >= _BIT_LIMIT or not x.is_integer():
-        return _num_error("a BIT function needs a whole number from 0 to 2^48-1")
+        return _num_error(tr("BIT 类函数需要 0 到 2^48-1 之间的整数"))
     return int(x)
 
 
@@ -199,10 +200,10 @@ def _shift(name: str, sign: int) -> None:
             return n
         k = int(amount) * sign
         if abs(k) > 53:
-            return _num_error("a shift of more than 53 bits")
+            return _num_error(tr("移位超过 53 位"))
         r = n << k if k >= 0 else n >> -k  # type: ignore[operator]
         if r >= _BIT_LIMIT:
-            return _num_error("the result is 2^48 or more")
+            return _num_error(tr("结果不小于 2^48"))
         return float(r)
 
     impl.__name__ = f"fn_{name.lower()}"
@@ -274,7 +275,7 @@ def _parse_complex(v: Any) -> _Complex | ExcelError:
     if t is ExcelError:
         return v
     if t is bool:
-        return ExcelError("#VALUE!", "a logical value where a complex number was expected")
+        return ExcelError("#VALUE!", tr("此处应为复数，不是逻辑值"))
     if t is float:
         return _Complex(complex(v, 0.0), "")
     if v is None or v == "":
@@ -282,7 +283,7 @@ def _parse_complex(v: Any) -> _Complex | ExcelError:
     s = str(v)
     m = _COMPLEX.fullmatch(s)
     if m is None or not s:
-        return _num_error(f"{s!r} is not a complex number")
+        return _num_error(tr("{text} 不是复数", text=repr(s)))
     re_part, sign, im_part, suffix = m.groups()
     if suffix is None:
         return _Complex(complex(float(re_part), 0.0), "")
@@ -290,7 +291,7 @@ def _parse_complex(v: Any) -> _Complex | ExcelError:
         # "3i": the number is the imaginary part
         return _Complex(complex(0.0, float(re_part)), suffix)
     if re_part is not None and not sign:
-        return _num_error(f"{s!r} is not a complex number")
+        return _num_error(tr("{text} 不是复数", text=repr(s)))
     im = float(im_part) if im_part is not None else 1.0
     if sign == "-":
         im = -im
@@ -300,7 +301,7 @@ def _parse_complex(v: Any) -> _Complex | ExcelError:
 def _suffix(args: list[_Complex]) -> str | ExcelError:
     found = {a.suffix for a in args if a.suffix}
     if len(found) > 1:
-        return ExcelError("#VALUE!", "complex numbers with both i and j")
+        return ExcelError("#VALUE!", tr("复数同时用了 i 和 j"))
     return found.pop() if found else "i"
 
 
@@ -318,7 +319,7 @@ def complex_text(z: complex, suffix: str = "i") -> str | ExcelError:
     """A complex number as Excel writes it: "3+4i", "-i", "2.5", "0"."""
     x, y = z.real, z.imag
     if not (math.isfinite(x) and math.isfinite(y)):
-        return _num_error("the complex result is too large")
+        return _num_error(tr("复数结果太大"))
     x, y = float(f"{x:.15g}"), float(f"{y:.15g}")
     if y == 0.0:
         return _part_text(x)
@@ -342,7 +343,7 @@ def fn_complex(real: Any, imag: Any, suffix: Any = None) -> Any:
     elif suffix in ("i", "j"):
         sfx = suffix
     else:
-        return ExcelError("#VALUE!", 'the suffix must be "i" or "j"')
+        return ExcelError("#VALUE!", tr("虚部后缀须为“i”或“j”"))
     return complex_text(complex(xs[0], xs[1]), sfx)
 
 
@@ -368,7 +369,7 @@ def fn_imargument(z: Any) -> Any:
     if type(c) is ExcelError:
         return c
     if c.z == 0:  # type: ignore[union-attr]
-        return ExcelError("#DIV/0!", "the argument of 0")
+        return ExcelError("#DIV/0!", tr("0 的辐角"))
     return math.atan2(c.z.imag, c.z.real)  # type: ignore[union-attr]
 
 
@@ -379,11 +380,11 @@ def _complex_fn(name: str, f: Callable[[complex], complex], pole: bool = False) 
         if type(c) is ExcelError:
             return c
         if pole and c.z == 0:  # type: ignore[union-attr]
-            return _num_error(f"{name} of 0")
+            return _num_error(tr("{name} 的参数为 0", name=name))
         try:
             r = f(c.z)  # type: ignore[union-attr]
         except (ValueError, OverflowError, ZeroDivisionError):
-            return _num_error(f"{name} is not defined there")
+            return _num_error(tr("{name} 在该处没有定义", name=name))
         return complex_text(r, c.suffix or "i")  # type: ignore[union-attr]
 
     impl.__name__ = f"fn_{name.lower()}"
@@ -429,7 +430,7 @@ def _two_complex(name: str, f: Callable[[complex, complex], complex | ExcelError
 
 
 _two_complex("IMSUB", lambda a, b: a - b)
-_two_complex("IMDIV", lambda a, b: _num_error("division by 0") if b == 0 else a / b)
+_two_complex("IMDIV", lambda a, b: _num_error(tr("除数为 0")) if b == 0 else a / b)
 
 
 def _complex_fold(ctx: Context, args: tuple[Any, ...], f: Callable[[complex, complex], complex],
@@ -469,12 +470,12 @@ def fn_impower(z: Any, n: Any) -> Any:
         return p
     w = c.z  # type: ignore[union-attr]
     if w == 0:
-        return _num_error("0 to a power") if p <= 0 else complex_text(0j, c.suffix or "i")  # type: ignore[operator, union-attr]
+        return _num_error(tr("0 的非正数次幂")) if p <= 0 else complex_text(0j, c.suffix or "i")  # type: ignore[operator, union-attr]
     r, theta = abs(w), math.atan2(w.imag, w.real)
     try:
         rp = r ** p  # type: ignore[operator]
     except OverflowError:
-        return _num_error("the complex result is too large")
+        return _num_error(tr("复数结果太大"))
     return complex_text(complex(rp * math.cos(p * theta), rp * math.sin(p * theta)),  # type: ignore[operator]
                         c.suffix or "i")  # type: ignore[union-attr]
 
@@ -698,13 +699,13 @@ def _bessel(name: str, f: Callable[[int, float], float], positive_x: bool) -> No
     def impl(x: float, n: float) -> Any:
         order = math.trunc(n)
         if order < 0:
-            return _num_error(f"{name} of a negative order")
+            return _num_error(tr("{name} 的阶数为负", name=name))
         if positive_x and x <= 0:
-            return _num_error(f"{name} needs x > 0")
+            return _num_error(tr("{name} 需要 x 大于 0", name=name))
         if order > _MAX_ORDER:
             if not positive_x and order > 2.0 * abs(x) + 1000.0:
                 return 0.0  # J_n(x), I_n(x) are below 1E-300 there
-            return _num_error(f"{name} of an order above {_MAX_ORDER}")
+            return _num_error(tr("{name} 的阶数超过 {n}", name=name, n=_MAX_ORDER))
         return f(order, x)
 
     impl.__name__ = f"fn_{name.lower()}"
@@ -885,14 +886,14 @@ def fn_convert(number: Any, from_unit: Any, to_unit: Any) -> Any:
     src = _unit(from_unit) if type(from_unit) is str else None
     dst = _unit(to_unit) if type(to_unit) is str else None
     if src is None or dst is None:
-        return ExcelError("#N/A", "CONVERT: unknown unit")
+        return ExcelError("#N/A", tr("CONVERT：不认识的单位"))
     (c1, f1), (c2, f2) = src, dst
     temp = {"temperature", "kelvin"}
     if c1 in temp and c2 in temp:
         k = _to_kelvin(x, from_unit) if c1 == "temperature" else x * f1  # type: ignore[operator]
         return _from_kelvin(k, to_unit) if c2 == "temperature" else k / f2
     if c1 != c2:
-        return ExcelError("#N/A", "CONVERT: units of different kinds")
+        return ExcelError("#N/A", tr("CONVERT：单位不属于同一类"))
     return x * f1 / f2  # type: ignore[operator]
 
 

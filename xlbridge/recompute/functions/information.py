@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -107,7 +108,7 @@ def fn_isref(x: Any) -> Any:
 @register("ISFORMULA", 1, 1, "R", ctx=True)
 def fn_isformula(ctx: Context, x: Any) -> Any:
     if type(x) is not Ref:
-        return ExcelError("#VALUE!", "ISFORMULA needs a reference")
+        return ExcelError("#VALUE!", tr("ISFORMULA 需要单元格引用"))
     key = (x.sheet << SHEET_SHIFT) | (x.r1 << ROW_SHIFT) | x.c1
     return ctx.formula_text(key) is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -60,7 +61,7 @@ def fn_and(ctx: Context, *args: Any) -> Any:
     if type(vals) is ExcelError:
         return vals
     if not vals:
-        return ExcelError("#VALUE!", "AND of no logical values")
+        return ExcelError("#VALUE!", tr("AND 没有可计算的逻辑值"))
     return all(vals)  # type: ignore[arg-type]
 
 
@@ -70,7 +71,7 @@ def fn_or(ctx: Context, *args: Any) -> Any:
     if type(vals) is ExcelError:
         return vals
     if not vals:
-        return ExcelError("#VALUE!", "OR of no logical values")
+        return ExcelError("#VALUE!", tr("OR 没有可计算的逻辑值"))
     return any(vals)  # type: ignore[arg-type]
 
 
@@ -98,7 +99,7 @@ def fn_false() -> Any:
 @register("IF", 1, 3, form=True)
 def form_if(comp: Any, args: list[tuple], mode: str) -> Fn:
     if not 1 <= len(args) <= 3:
-        return const(ExcelError("#VALUE!", "IF takes 2 or 3 arguments"))
+        return const(ExcelError("#VALUE!", tr("IF 需要 2 或 3 个参数")))
     bmode = mode
     then_node = args[1] if len(args) > 1 else ("b", True)
     else_node = args[2] if len(args) > 2 else ("b", False)
@@ -148,7 +149,7 @@ def form_ifna(comp: Any, args: list[tuple], mode: str) -> Fn:
 
 def _iferror(comp: Any, args: list[tuple], mode: str, only: str | None) -> Fn:
     if len(args) != 2:
-        return const(ExcelError("#VALUE!", "IFERROR takes 2 arguments"))
+        return const(ExcelError("#VALUE!", tr("IFERROR 需要 2 个参数")))
     fv = comp.compile(args[0], mode)
     falt = comp.branch(args[1], mode)
     ctx = comp.ctx
@@ -181,7 +182,7 @@ def _iferror(comp: Any, args: list[tuple], mode: str, only: str | None) -> Fn:
 @register("IFS", 2, 254, form=True)
 def form_ifs(comp: Any, args: list[tuple], mode: str) -> Fn:
     if len(args) < 2 or len(args) % 2:
-        return const(ExcelError("#VALUE!", "IFS needs condition/value pairs"))
+        return const(ExcelError("#VALUE!", tr("IFS 需要成对的条件和值")))
     vmode = "S" if mode == "A" else mode
     pairs = [(comp.cond(args[i]), comp.branch(args[i + 1], vmode))
              for i in range(0, len(args), 2)]
@@ -194,7 +195,7 @@ def form_ifs(comp: Any, args: list[tuple], mode: str) -> Fn:
                 return b
             if b:
                 return fv(base)
-        return ExcelError("#N/A", "IFS: no condition was TRUE")
+        return ExcelError("#N/A", tr("IFS：没有一个条件为 TRUE"))
 
     return ifs
 
@@ -211,7 +212,7 @@ def fn_xor(ctx: Context, *args: Any) -> Any:
     if type(vals) is ExcelError:
         return vals
     if not vals:
-        return ExcelError("#VALUE!", "XOR of no logical values")
+        return ExcelError("#VALUE!", tr("XOR 没有可计算的逻辑值"))
     return sum(vals) % 2 == 1  # type: ignore[arg-type]
 
 
@@ -237,7 +238,7 @@ def form_switch(comp: Any, args: list[tuple], mode: str) -> Fn:
                     return fr(base)
         if default is not None:
             return default(base)
-        return ExcelError("#N/A", "SWITCH: no value matched")
+        return ExcelError("#N/A", tr("SWITCH：没有匹配的值"))
 
     return switch
 
@@ -247,7 +248,7 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
     """LET(name, value, …, calculation): each value evaluated once per evaluation, in
     order, each name visible to the values after it and to the calculation."""
     if len(args) % 2 == 0:
-        return const(ExcelError("#VALUE!", "LET needs name/value pairs and a calculation"))
+        return const(ExcelError("#VALUE!", tr("LET 需要成对的名称和值，以及一个计算式")))
     scope: dict[str, Callable[[str], Fn]] = {}
     binds: list[tuple[list[Any], Fn]] = []
     comp.scopes.append(scope)
@@ -255,13 +256,13 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
         for i in range(0, len(args) - 1, 2):
             nm = args[i]
             if nm[0] != "name" or nm[1] is not None:
-                return const(ExcelError("#NAME?", "LET: expected a name"))
+                return const(ExcelError("#NAME?", tr("LET：此处应为名称")))
             value = args[i + 1]
             if value[0] == "fn" and value[1] == "LAMBDA":
                 # LET(f, LAMBDA(x, …), f(1)): the name is called, not evaluated
                 scope[LAMBDA_KEY + nm[2].upper()] = value  # type: ignore[assignment]
                 scope[nm[2].upper()] = lambda _mode: const(
-                    ExcelError("#CALC!", "a LAMBDA used as a value"))
+                    ExcelError("#CALC!", tr("LAMBDA 被当作值使用")))
                 continue
             fv = comp.compile(value, "A" if mode == "A" else "R")
             slot: list[Any] = [None]

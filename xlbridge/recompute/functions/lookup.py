@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -46,6 +47,10 @@ register = registrar("Lookup & Reference")
 internal = registrar("Internal")
 
 
+def not_found(function: str, value: str) -> str:
+    return tr("{function}：找不到 {value}", function=function, value=value)
+
+
 def _vector(ctx: Context, a: Any) -> tuple[list[Any], Ref | None, bool] | ExcelError:
     """A one-row or one-column range/array: (values, ref, is_row)."""
     if type(a) is Ref:
@@ -54,13 +59,13 @@ def _vector(ctx: Context, a: Any) -> tuple[list[Any], Ref | None, bool] | ExcelE
             return ctx.flat(a), a, True
         if a.c1 == a.c2:
             return ctx.flat(a), a, False
-        return ExcelError("#N/A", "lookup range must be one row or one column")
+        return ExcelError("#N/A", tr("查找区域必须是一行或一列"))
     if type(a) is list:
         if len(a) == 1:
             return list(a[0]), None, True
         if all(len(r) == 1 for r in a):
             return [r[0] for r in a], None, False
-        return ExcelError("#N/A", "lookup array must be one row or one column")
+        return ExcelError("#N/A", tr("查找数组必须是一行或一列"))
     return [a], None, True
 
 
@@ -145,7 +150,7 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
                 ctx.aux_cache[ck] = index
             i = index.get(_norm(x))
             if i is None:
-                return ExcelError("#N/A", f"VLOOKUP: {to_text(x)} not found")
+                return ExcelError("#N/A", not_found("VLOOKUP", to_text(x)))
             return ctx.cell(table.sheet, table.r1 + i, table.c1 + idx - 1)
     name = "HLOOKUP" if _h else "VLOOKUP"
     x = _lookup_scalar(ctx, x)
@@ -158,14 +163,14 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
         return n
     idx = int(n)  # type: ignore[arg-type]
     if idx < 1:
-        return ExcelError("#VALUE!", f"{name} column index below 1")
+        return ExcelError("#VALUE!", tr("{name} 的列号小于 1", name=name))
     ap = to_bool(approx)
     if type(ap) is ExcelError:
         return ap
     if type(table) is Ref:
         width = table.height if _h else table.width
         if idx > width:
-            return ExcelError("#REF!", f"{name} index beyond the table")
+            return ExcelError("#REF!", tr("{name} 的列号超出表格", name=name))
         if _h:
             keys_ref = Ref(table.sheet, table.r1, table.c1, table.r1, table.c2)
         else:
@@ -175,22 +180,22 @@ def fn_vlookup(ctx: Context, x: Any, table: Any, col: Any, approx: Any = True,
         ck = ("vl", *rid) if rid else None  # type: ignore[misc]
         i = _approx_find(ctx, x, keys, False, ck) if ap else _exact_find(ctx, x, keys, ck)
         if i < 0:
-            return ExcelError("#N/A", f"{name}: {to_text(x)} not found")
+            return ExcelError("#N/A", not_found(name, to_text(x)))
         if _h:
             return ctx.cell(table.sheet, table.r1 + idx - 1, table.c1 + i)
         return ctx.cell(table.sheet, table.r1 + i, table.c1 + idx - 1)
     if type(table) is list:
         g = table if not _h else [list(r) for r in zip(*table, strict=True)]
         if idx > len(g[0]):
-            return ExcelError("#REF!", f"{name} index beyond the table")
+            return ExcelError("#REF!", tr("{name} 的列号超出表格", name=name))
         keys = [r[0] for r in g]
         i = _approx_find(ctx, x, keys, False, None) if ap else _exact_find(ctx, x, keys, None)
         if i < 0:
-            return ExcelError("#N/A", f"{name}: {to_text(x)} not found")
+            return ExcelError("#N/A", not_found(name, to_text(x)))
         return g[i][idx - 1]
     if type(table) is str:
-        return ExcelError("#VALUE!", f"{name} needs a table")
-    return ExcelError("#N/A", f"{name} needs a table")
+        return ExcelError("#VALUE!", tr("{name} 需要表格区域", name=name))
+    return ExcelError("#N/A", tr("{name} 需要表格区域", name=name))
 
 
 @register("HLOOKUP", 3, 4, "SRSS", ctx=True)
@@ -221,7 +226,7 @@ def fn_match(ctx: Context, x: Any, arr: Any, kind: Any = 1.0) -> Any:
     else:
         i = _approx_find(ctx, x, vals, True, ("md", *rid) if rid else None)  # type: ignore[misc]
     if i < 0:
-        return ExcelError("#N/A", f"MATCH: {to_text(x)} not found")
+        return ExcelError("#N/A", not_found("MATCH", to_text(x)))
     return float(i + 1)
 
 
@@ -240,10 +245,10 @@ def fn_lookup(ctx: Context, x: Any, vec: Any, result: Any = None) -> Any:
         if w > h:
             keys = list(g[0])
             i = _approx_find(ctx, x, keys, False, None)
-            return g[-1][i] if i >= 0 else ExcelError("#N/A", "LOOKUP: not found")
+            return g[-1][i] if i >= 0 else ExcelError("#N/A", tr("LOOKUP：找不到"))
         keys = [r[0] for r in g]
         i = _approx_find(ctx, x, keys, False, None)
-        return g[i][-1] if i >= 0 else ExcelError("#N/A", "LOOKUP: not found")
+        return g[i][-1] if i >= 0 else ExcelError("#N/A", tr("LOOKUP：找不到"))
     got = _vector(ctx, vec)
     if type(got) is ExcelError:
         return got
@@ -251,7 +256,7 @@ def fn_lookup(ctx: Context, x: Any, vec: Any, result: Any = None) -> Any:
     rid = _range_id(ref)
     i = _approx_find(ctx, x, vals, False, ("lk", *rid) if rid else None)  # type: ignore[misc]
     if i < 0:
-        return ExcelError("#N/A", f"LOOKUP: {to_text(x)} not found")
+        return ExcelError("#N/A", not_found("LOOKUP", to_text(x)))
     if result is None:
         return vals[i]
     rg = _vector(ctx, result)
@@ -276,7 +281,7 @@ def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
         if type(a) is ExcelError:
             return a
         if int(a) != 1:  # type: ignore[arg-type]
-            return ExcelError("#REF!", "INDEX: only one area")
+            return ExcelError("#REF!", tr("INDEX：只有一个区域"))
     rn = to_number(_lookup_scalar(ctx, row)) if row is not None else 0.0
     if type(rn) is not float:
         return rn
@@ -286,7 +291,7 @@ def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
     r = int(rn)  # type: ignore[arg-type]
     c = int(cn) if cn is not None else None  # type: ignore[arg-type]
     if r < 0 or (c is not None and c < 0):
-        return ExcelError("#VALUE!", "INDEX position below 0")
+        return ExcelError("#VALUE!", tr("INDEX 的位置小于 0"))
     if type(arr) is Ref:
         h, w = arr.height, arr.width
         if c is None:
@@ -295,7 +300,7 @@ def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
             else:
                 c = 0 if w > 1 else 1
         if r > h or c > w:
-            return ExcelError("#REF!", "INDEX position outside the range")
+            return ExcelError("#REF!", tr("INDEX 的位置超出区域"))
         r1, r2 = (arr.r1, arr.r2) if r == 0 else (arr.r1 + r - 1, arr.r1 + r - 1)
         c1, c2 = (arr.c1, arr.c2) if c == 0 else (arr.c1 + c - 1, arr.c1 + c - 1)
         return Ref(arr.sheet, r1, c1, r2, c2)
@@ -307,7 +312,7 @@ def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
         else:
             c = 0 if w > 1 else 1
     if r > h or c > w:
-        return ExcelError("#REF!", "INDEX position outside the array")
+        return ExcelError("#REF!", tr("INDEX 的位置超出数组"))
     if r == 0 and c == 0:
         return g
     if r == 0:
@@ -324,7 +329,7 @@ def fn_index(ctx: Context, arr: Any, row: Any = None, col: Any = None,
 @register("CHOOSE", 2, 255, form=True)
 def form_choose(comp: Any, args: list[tuple], mode: str) -> Fn:
     if len(args) < 2:
-        return const(ExcelError("#VALUE!", "CHOOSE needs an index and values"))
+        return const(ExcelError("#VALUE!", tr("CHOOSE 需要序号和值")))
     fi = comp.compile(args[0], "S")
     options = [comp.branch(a, mode) for a in args[1:]]
 
@@ -334,7 +339,7 @@ def form_choose(comp: Any, args: list[tuple], mode: str) -> Fn:
             return i
         n = int(i)  # type: ignore[arg-type]
         if not 1 <= n <= len(options):
-            return ExcelError("#VALUE!", "CHOOSE index out of range")
+            return ExcelError("#VALUE!", tr("CHOOSE 的序号超出范围"))
         return options[n - 1](base)
 
     return choose
@@ -407,7 +412,7 @@ def fn_columns(ctx: Context, a: Any) -> Any:
 def fn_offset(ctx: Context, ref: Any, rows: Any, cols: Any, height: Any = None,
               width: Any = None) -> Any:
     if type(ref) is not Ref:
-        return ExcelError("#VALUE!", "OFFSET needs a reference")
+        return ExcelError("#VALUE!", tr("OFFSET 需要单元格引用"))
     vals = []
     for v, d in ((rows, 0), (cols, 0), (height, ref.height), (width, ref.width)):
         if v is None:
@@ -426,7 +431,7 @@ def fn_offset(ctx: Context, ref: Any, rows: Any, cols: Any, height: Any = None,
     r1, c1 = ref.r1 + dr, ref.c1 + dc  # type: ignore[operator]
     r2, c2 = r1 + h - 1 if h > 0 else r1 + h + 1, c1 + w - 1 if w > 0 else c1 + w + 1  # type: ignore
     if min(r1, r2) < 1 or min(c1, c2) < 1 or max(r1, r2) > MAX_ROW or max(c1, c2) > MAX_COL:
-        return ExcelError("#REF!", "OFFSET beyond the sheet")
+        return ExcelError("#REF!", tr("OFFSET 超出工作表范围"))
     return Ref(ref.sheet, r1, c1, r2, c2)
 
 
@@ -445,14 +450,14 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
         if name.startswith("'") and name.endswith("'"):
             name = name[1:-1].replace("''", "'")
         if "[" in name:
-            return ExcelError("#REF!", "INDIRECT to another workbook is not followed")
+            return ExcelError("#REF!", tr("INDIRECT 指向其他工作簿，不跟随"))
         idx = ctx.sheet_index.get(name.casefold())
         if idx is None:
-            return ExcelError("#REF!", f"INDIRECT: no sheet named {name}")
+            return ExcelError("#REF!", tr("INDIRECT：没有名为 {name} 的工作表", name=name))
         sheet = idx
     parts = s.split(":")
     if len(parts) > 2 or not s:
-        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+        return ExcelError("#REF!", tr("INDIRECT：“{text}”不是单元格引用", text=text))
     caller = split_key(ctx.caller)
     cells = []
     for p in parts:
@@ -479,12 +484,12 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
 
                 cells.append((part(m.group(1), caller[1]), part(m.group(2), caller[2])))
                 continue
-        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+        return ExcelError("#REF!", tr("INDIRECT：“{text}”不是单元格引用", text=text))
     (ra, ca), (rb, cb) = cells[0], cells[-1]
     # a whole column or row needs both ends ("H:H", "3:3"): "h" alone is no reference
     if (ra is None) != (rb is None) or (ca is None) != (cb is None) or (
             len(cells) == 1 and (ra is None or ca is None)):
-        return ExcelError("#REF!", f"INDIRECT: “{text}” is not a reference")
+        return ExcelError("#REF!", tr("INDIRECT：“{text}”不是单元格引用", text=text))
     r1, r2 = (1, MAX_ROW) if ra is None else (ra, rb)
     c1, c2 = (1, MAX_COL) if ca is None else (ca, cb)
     if not (min(r1, r2) >= 1 and max(r1, r2) <= MAX_ROW and min(c1, c2) >= 1  # type: ignore
@@ -557,7 +562,7 @@ def fn_anchorarray(ctx: Context, ref: Any) -> Any:
     key = (ref.sheet << SHEET_SHIFT) | (ref.r1 << ROW_SHIFT) | ref.c1
     rng = ctx.spills.get(key)
     if rng is None:
-        return ExcelError("#REF!", "no dynamic array is anchored there")
+        return ExcelError("#REF!", tr("该处没有动态数组"))
     return Ref(ref.sheet, *rng)
 
 
@@ -568,7 +573,7 @@ def fn_formulatext(ctx: Context, ref: Any) -> Any:
     key = (ref.sheet << SHEET_SHIFT) | (ref.r1 << ROW_SHIFT) | ref.c1
     text = ctx.formula_text(key)
     if text is None:
-        return ExcelError("#N/A", "not a formula cell")
+        return ExcelError("#N/A", tr("不是公式单元格"))
     return "=" + re.sub(r"_xlfn\.(?:_xlws\.)?|_xlws\.", "", text)
 
 
@@ -675,7 +680,7 @@ def fn_xmatch(ctx: Context, x: Any, arr: Any, match: Any = None, search: Any = N
         if type(v) is ExcelError:
             return v
         i = _xfind(ctx, v, vals, *modes, ("xm", *rid) if rid else None)  # type: ignore
-        return float(i + 1) if i >= 0 else ExcelError("#N/A", "XMATCH: not found")
+        return float(i + 1) if i >= 0 else ExcelError("#N/A", tr("XMATCH：找不到"))
 
     if type(x) is Ref:
         x = ctx.array(x) if not x.is_cell else ctx.cell(x.sheet, x.r1, x.c1)
@@ -692,7 +697,7 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
         return modes
     got = _vector(ctx, look)
     if type(got) is ExcelError:
-        return ExcelError("#VALUE!", "XLOOKUP: the lookup array must be one row or column")
+        return ExcelError("#VALUE!", tr("XLOOKUP：查找数组必须是一行或一列"))
     vals, ref, is_row = got  # type: ignore[misc]
     n = len(vals)
     if type(ret) is Ref:
@@ -703,7 +708,7 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
     else:
         rh = rw = 1
     if ((is_row and rw != n) or (not is_row and rh != n)) and not (n == 1 and rh == rw == 1):
-        return ExcelError("#VALUE!", "XLOOKUP: arrays differ in size")
+        return ExcelError("#VALUE!", tr("XLOOKUP：各数组大小不同"))
     rid = _range_id(ref)
     beyond = type(look) is Ref and ctx.clamp(look)[2] < look.r2
 
@@ -727,7 +732,7 @@ def fn_xlookup(ctx: Context, x: Any, look: Any, ret: Any, if_not_found: Any = No
                    beyond)
         if i < 0:
             return if_not_found if if_not_found is not None else ExcelError(
-                "#N/A", "XLOOKUP: not found")
+                "#N/A", tr("XLOOKUP：找不到"))
         return pick(i)
 
     if type(x) is Ref:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -125,7 +126,7 @@ def fn_mod(n: Any, d: Any) -> Any:
     if type(d) is not float:
         return d
     if d == 0.0:
-        return ExcelError("#DIV/0!", "MOD by zero")
+        return ExcelError("#DIV/0!", tr("MOD 的除数为零"))
     # the exact remainder with the divisor's sign, as Excel's (MOD(5, 1E-10) is 9.99998E-11,
     # where n - d·INT(n/d) loses it to rounding)
     r = math.fmod(n, d)  # type: ignore[arg-type]
@@ -147,7 +148,7 @@ def fn_sqrt(x: Any) -> Any:
     if type(x) is not float:
         return x
     if x < 0:  # type: ignore[operator]
-        return ExcelError("#NUM!", "square root of a negative number")
+        return ExcelError("#NUM!", tr("负数的平方根"))
     return math.sqrt(x)  # type: ignore[arg-type]
 
 
@@ -161,7 +162,7 @@ def fn_sumproduct(ctx: Context, *args: Any) -> Any:
         if shape is None:
             shape = s
         elif s != shape:
-            return ExcelError("#VALUE!", "SUMPRODUCT arrays differ in size")
+            return ExcelError("#VALUE!", tr("SUMPRODUCT 的各数组大小不同"))
         grids.append(g)
     if not grids:
         return VALUE
@@ -235,7 +236,7 @@ def fn_sumif(ctx: Context, rng: Any, crit: Any, sum_rng: Any = None) -> Any:
 def fn_sumifs(ctx: Context, sum_rng: Any, *args: Any) -> Any:
     pairs = _pairs(args)
     if not pairs:
-        return ExcelError("#VALUE!", "SUMIFS needs range/criteria pairs")
+        return ExcelError("#VALUE!", tr("SUMIFS 需要成对的区域和条件"))
     got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got
@@ -272,7 +273,7 @@ def _pairs_of(ctx: Context, a: Any, b: Any) -> list[tuple[float, float]] | Excel
     fa = [v for row in ctx.array(a) for v in row]
     fb = [v for row in ctx.array(b) for v in row]
     if len(fa) != len(fb):
-        return ExcelError("#N/A", "ranges differ in size")
+        return ExcelError("#N/A", tr("各区域大小不同"))
     out = []
     for x, y in zip(fa, fb, strict=True):
         if type(x) is ExcelError:
@@ -513,7 +514,7 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
                     out.append(0)
                 continue
             if type(v) is bool:
-                return ExcelError("#VALUE!", "a logical value where an integer was expected")
+                return ExcelError("#VALUE!", tr("此处应为整数，不是逻辑值"))
             x = to_number(v)
             if type(x) is ExcelError:
                 return x
@@ -682,7 +683,7 @@ def fn_sequence(rows: Any, cols: Any = None, start: Any = None, step: Any = None
         vals.append(x)
     r, c = int(vals[0]), int(vals[1])
     if r < 1 or c < 1:
-        return ExcelError("#VALUE!", "SEQUENCE of no cells")
+        return ExcelError("#VALUE!", tr("SEQUENCE 的结果没有单元格"))
     if r * c > 1048576:
         return NUM
     s, st = vals[2], vals[3]

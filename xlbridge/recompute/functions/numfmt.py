@@ -13,6 +13,8 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from xlbridge.i18n import t as tr
+
 from ..core import Unsupported
 from ..serials import ymd_of
 from ..values import dec15, number_text
@@ -130,7 +132,7 @@ def format_number(x: float, fmt: str) -> str:
     tokens = _tokens(section)
     if _is_date(tokens):
         if x < 0:
-            raise InvalidFormat("negative date")
+            raise InvalidFormat(tr("日期为负"))
         return _format_date(x, tokens)
     text, zero = _format_digits(v, tokens)
     if minus and not zero:
@@ -170,11 +172,11 @@ def _format_digits(x: float, tokens: list[tuple[str, str]]) -> tuple[str, bool]:
     """A numeric section; returns the text and whether the shown value is zero."""
     for k, t in tokens:
         if k == "/":
-            raise Unsupported("TEXT format with a fraction")
+            raise Unsupported(tr("TEXT 格式中的分数"))
         if k == "br" and not re.fullmatch(r"\[(\$[^\]]*|[A-Za-z]+\d*|Color\d+)\]", t, re.I):
-            raise Unsupported(f"TEXT format {t}")
+            raise Unsupported(tr("TEXT 格式 {format}", format=t))
         if k == "br" and t.upper().startswith("[DBNUM"):
-            raise Unsupported(f"TEXT format {t}")
+            raise Unsupported(tr("TEXT 格式 {format}", format=t))
     # split into integer / fraction / exponent parts
     exp_at = next((i for i, (k, _t) in enumerate(tokens) if k in ("E", "e") and i + 1 < len(
         tokens) and tokens[i + 1][0] in ("+", "-")), None)
@@ -243,7 +245,7 @@ def _lit(k: str, t: str) -> str:
     if k in "0#?.,":
         return ""
     if k.isalpha() and ord(k) < 128:
-        raise Unsupported(f"TEXT format character {k!r}")
+        raise Unsupported(tr("TEXT 格式字符 {char}", char=repr(k)))
     return t
 
 
@@ -349,7 +351,7 @@ def _format_date(x: float, tokens: list[tuple[str, str]]) -> str:
     secs_f, frac = divmod(rem, 10 ** frac_digits)
     hh, mm, ss = secs_f // 3600, secs_f // 60 % 60, secs_f % 60
     if day > 2958465:
-        raise InvalidFormat("date out of range")
+        raise InvalidFormat(tr("日期超出范围"))
     y, mo, d = ymd_of(int(day)) if day >= 1 else (1900, 1, 0)
     weekday = (int(day) + 6) % 7
     out = []
@@ -405,7 +407,7 @@ def _format_date(x: float, tokens: list[tuple[str, str]]) -> str:
         elif k == "0" and j > 0 and text_runs[j - 1][0] == ".":
             continue
         elif k in ("#", "?", "0"):
-            raise InvalidFormat("digits in a date format")
+            raise InvalidFormat(tr("日期格式中有数字占位符"))
         else:
             out.append(_lit(k, t) if k not in ("/", ":", "-", ".", ",", " ") else t)
     return "".join(out)

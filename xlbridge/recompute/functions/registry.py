@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref, split_key
@@ -206,7 +207,7 @@ def _from_external(v: Any) -> Any:
         return checked(v)
     if t is str or t is bool or t is ExcelError:
         if t is str and len(v) > 32767:
-            return ExcelError("#VALUE!", "text longer than 32767 characters")
+            return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
         return v
     if v is None:
         return 0.0
@@ -220,10 +221,10 @@ def _from_external(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in v]
         if not rows or not rows[0] or len({len(r) for r in rows}) != 1:
-            return ExcelError("#VALUE!", "function returned a ragged or empty array")
+            return ExcelError("#VALUE!", tr("函数返回了不规则或空的数组"))
         return [[_from_external(x) if not isinstance(x, list) else VALUE for x in r]
                 for r in rows]
-    return ExcelError("#VALUE!", f"function returned {type(v).__name__}")
+    return ExcelError("#VALUE!", tr("函数返回了 {kind}", kind=type(v).__name__))
 
 
 def call_external(ctx: Context, spec: FunctionSpec, args: list[Any], base: int) -> Any:

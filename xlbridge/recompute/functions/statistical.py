@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -48,7 +49,7 @@ def fn_average(ctx: Context, *args: Any) -> Any:
     if type(nums) is ExcelError:
         return nums
     if not nums:
-        return ExcelError("#DIV/0!", "AVERAGE of no numbers")
+        return ExcelError("#DIV/0!", tr("AVERAGE 没有可计算的数字"))
     return sum(nums) / len(nums)  # type: ignore[arg-type]
 
 
@@ -105,7 +106,7 @@ def fn_counta(ctx: Context, *args: Any) -> Any:
 @register("COUNTBLANK", 1, 1, "R", ctx=True)
 def fn_countblank(ctx: Context, rng: Any) -> Any:
     if type(rng) is not Ref:
-        return ExcelError("#VALUE!", "COUNTBLANK needs a range")
+        return ExcelError("#VALUE!", tr("COUNTBLANK 需要单元格区域"))
     filled = 0
     for v in ctx.flat(rng):
         if v is not None and v != "":
@@ -146,7 +147,7 @@ def _beyond_used(ctx: Context, refs: list[Ref]) -> int:
 def fn_countifs(ctx: Context, *args: Any) -> Any:
     pairs = _pairs(args)
     if not pairs:
-        return ExcelError("#VALUE!", "COUNTIFS needs range/criteria pairs")
+        return ExcelError("#VALUE!", tr("COUNTIFS 需要成对的区域和条件"))
     got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got
@@ -163,7 +164,7 @@ def fn_countifs(ctx: Context, *args: Any) -> Any:
 def fn_averageifs(ctx: Context, avg_rng: Any, *args: Any) -> Any:
     pairs = _pairs(args)
     if not pairs:
-        return ExcelError("#VALUE!", "AVERAGEIFS needs range/criteria pairs")
+        return ExcelError("#VALUE!", tr("AVERAGEIFS 需要成对的区域和条件"))
     got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got
@@ -192,7 +193,7 @@ def fn_averageif(ctx: Context, rng: Any, crit: Any, avg_rng: Any = None) -> Any:
             elif type(s) is ExcelError:
                 return s
     if not n:
-        return ExcelError("#DIV/0!", "AVERAGEIF matched no numbers")
+        return ExcelError("#DIV/0!", tr("AVERAGEIF 没有符合条件的数字"))
     return total / n
 
 
@@ -204,7 +205,7 @@ def fn_median(ctx: Context, *args: Any) -> Any:
     if type(nums) is ExcelError:
         return nums
     if not nums:
-        return ExcelError("#NUM!", "MEDIAN of no numbers")
+        return ExcelError("#NUM!", tr("MEDIAN 没有可计算的数字"))
     v = sorted(nums)  # type: ignore[arg-type]
     m = len(v) // 2
     return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2.0
@@ -225,7 +226,7 @@ def _sorted_numbers(ctx: Context, ref: Any) -> list[float] | ExcelError:
         return ctx.aux(("sorted", ref.key), build)
     if type(ref) is list:
         return sorted(v for row in ref for v in row if type(v) is float)
-    return ExcelError("#VALUE!", "RANK needs a range")
+    return ExcelError("#VALUE!", tr("RANK 需要单元格区域"))
 
 
 def _rank_span(ctx: Context, x: Any, ref: Any, order: Any
@@ -255,7 +256,7 @@ def fn_rank(ctx: Context, x: Any, ref: Any, order: Any = None) -> Any:
         return got
     x, lo, hi, n, o = got  # type: ignore[misc]
     if lo == hi:
-        return ExcelError("#N/A", f"RANK: {number_text(x)} not in the list")
+        return ExcelError("#N/A", tr("RANK：{value} 不在列表中", value=number_text(x)))
     if o == 0.0:
         return float(n - hi + 1)
     return float(lo + 1)
@@ -324,7 +325,7 @@ def fn_small(ctx: Context, arr: Any, k: Any) -> Any:
 def _minmax_ifs(ctx: Context, rng: Any, args: tuple[Any, ...], pick: Callable[..., Any]) -> Any:
     pairs = _pairs(args)
     if not pairs:
-        return ExcelError("#VALUE!", "needs range/criteria pairs")
+        return ExcelError("#VALUE!", tr("需要成对的区域和条件"))
     got = _ifs_select(ctx, pairs)
     if type(got) is ExcelError:
         return got

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
@@ -47,7 +48,7 @@ def fn_concat(*args: Any) -> Any:
         parts.append(s)
     out = "".join(parts)  # type: ignore[arg-type]
     if len(out) > 32767:
-        return ExcelError("#VALUE!", "text longer than 32767 characters")
+        return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
     return out
 
 
@@ -70,7 +71,7 @@ def _count_arg(n: Any, default: float) -> Any:
     if type(k) is not float:
         return k
     if k < 0:  # type: ignore[operator]
-        return ExcelError("#VALUE!", "negative character count")
+        return ExcelError("#VALUE!", tr("字符数为负"))
     return k
 
 
@@ -106,7 +107,7 @@ def fn_mid(text: Any, start: Any, n: Any) -> Any:
     if type(st) is not float:
         return st
     if st < 1:  # type: ignore[operator]
-        return ExcelError("#VALUE!", "MID start below 1")
+        return ExcelError("#VALUE!", tr("MID 的起始位置小于 1"))
     k = _count_arg(n, 0.0)
     if type(k) is not float:
         return k
@@ -129,10 +130,10 @@ def fn_value(x: Any) -> Any:
     if x is None:
         return 0.0
     if type(x) is bool:
-        return ExcelError("#VALUE!", "VALUE of a logical value")
+        return ExcelError("#VALUE!", tr("VALUE 的参数是逻辑值"))
     y = to_number(x)  # numbers, "1,234", "50%", "€100", dates and times as text
     if type(y) is ExcelError:
-        return ExcelError("#VALUE!", f"“{x}” is not a number")
+        return ExcelError("#VALUE!", tr("“{text}”不是数字", text=x))
     return y
 
 
@@ -159,7 +160,7 @@ def fn_text(value: Any, fmt: Any) -> Any:
     try:
         return numfmt.format_number(value, f)  # type: ignore[arg-type]
     except numfmt.InvalidFormat:
-        return ExcelError("#VALUE!", f"TEXT: {f!r} is not a format for this value")
+        return ExcelError("#VALUE!", tr("TEXT：{format} 不是适用于该值的格式", format=repr(f)))
 
 
 # --------------------------------------------------------------------------- joining
@@ -174,7 +175,7 @@ def fn_concat_ranges(ctx: Context, *args: Any) -> Any:
         parts.append(s)
     out = "".join(parts)  # type: ignore[arg-type]
     if len(out) > 32767:
-        return ExcelError("#VALUE!", "text longer than 32767 characters")
+        return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
     return out
 
 
@@ -196,7 +197,7 @@ def fn_textjoin(ctx: Context, delim: Any, ignore_empty: Any, *args: Any) -> Any:
         parts.append(s)
     out = d.join(parts)  # type: ignore[union-attr, arg-type]
     if len(out) > 32767:
-        return ExcelError("#VALUE!", "text longer than 32767 characters")
+        return ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
     return out
 
 
@@ -475,7 +476,7 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
             pos, dl = (len(s), 0) if k > 0 else (0, 0)  # type: ignore[arg-type]
     if pos < 0:
         if not given_default:
-            return ExcelError("#N/A", "delimiter not found")
+            return ExcelError("#N/A", tr("找不到分隔符"))
         return "" if default is None else default
     return s[pos + dl:] if after else s[:pos]  # type: ignore[index]
 
