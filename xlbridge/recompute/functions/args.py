@@ -201,7 +201,7 @@ def number_grid(ctx: Context, a: Any, what: str) -> list[list[float]] | ExcelErr
             if type(v) is ExcelError:
                 return v
             if type(v) is not float:
-                return ExcelError("#VALUE!", f"{what} holds a cell that is not a number")
+                return ExcelError("#VALUE!", tr("{what}中有不是数字的单元格", what=what))
             r.append(v)
         out.append(r)
     return out

@@ -369,7 +369,7 @@ def fn_trimrange(ctx: Context, ref: Any, rows: Any = None, cols: Any = None) -> 
     if type(ref) is ExcelError:
         return ref
     if type(ref) is not Ref:
-        return ExcelError("#VALUE!", "TRIMRANGE needs a reference")
+        return ExcelError("#VALUE!", tr("TRIMRANGE 需要单元格引用"))
     modes = []
     for a in (rows, cols):
         m = 3.0 if a is None else to_number(a)
@@ -382,7 +382,7 @@ def fn_trimrange(ctx: Context, ref: Any, rows: Any = None, cols: Any = None) -> 
     filled = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
               if ctx.cell(ref.sheet, r, c) is not None]
     if not filled:
-        return ExcelError("#REF!", "TRIMRANGE: the range is empty")
+        return ExcelError("#REF!", tr("TRIMRANGE：区域是空的"))
     lo_r, hi_r = min(r for r, _ in filled), max(r for r, _ in filled)
     lo_c, hi_c = min(c for _, c in filled), max(c for _, c in filled)
     rm, cm = modes

@@ -15,6 +15,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..values import NUM, to_bool
@@ -51,7 +52,7 @@ def add_months(d: dt.date, n: int, last_day: bool = False) -> dt.date:
     y, m = divmod(total, 12)
     m += 1
     if not 1 <= y <= 9999:
-        raise ValueError("date out of range")
+        raise ValueError("date")  # caught: #NUM!
     return dt.date(y, m, _last_day(y, m) if last_day else min(d.day, _last_day(y, m)))
 
 
@@ -304,7 +305,7 @@ def solve_yield(target: float, rate: float, price_of: Any) -> float | ExcelError
     lo, hi = -0.9999, 100.0
     f1, f2 = obj(lo), obj(hi)
     if f1 is None or f2 is None or f1 * f2 > 0.0:
-        return ExcelError("#NUM!", "the yield did not converge")
+        return ExcelError("#NUM!", tr("收益率的迭代没有收敛"))
     if f1 > 0.0:
         lo, hi = hi, lo
     for _ in range(200):
@@ -321,7 +322,7 @@ def solve_yield(target: float, rate: float, price_of: Any) -> float | ExcelError
             hi = mid
         else:
             lo = mid
-    return ExcelError("#NUM!", "the yield did not converge")
+    return ExcelError("#NUM!", tr("收益率的迭代没有收敛"))
 
 
 @register("YIELD", 6, 7, lift=True)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref
@@ -64,11 +65,11 @@ def _rows(ctx: Context, database: Any, field: Any, criteria: Any, need_field: bo
           ) -> tuple[list[list[Any]], int | None] | ExcelError:
     """The database rows that meet the criteria, and the field's column (None if omitted)."""
     if type(database) is not Ref or type(criteria) is not Ref:
-        return ExcelError("#VALUE!", "a database function needs ranges for database and criteria")
+        return ExcelError("#VALUE!", tr("数据库函数的数据库和条件必须是单元格区域"))
     db = ctx.array(database)
     crit = ctx.array(criteria)
     if len(db) < 2 or not crit:
-        return ExcelError("#VALUE!", "the database range has no records below its headers")
+        return ExcelError("#VALUE!", tr("数据库区域的标题行下没有记录"))
     headers = [_header(v) for v in db[0]]
     col: int | None = None
     if field is OMITTED or (field is None and not need_field):
@@ -78,7 +79,7 @@ def _rows(ctx: Context, database: Any, field: Any, criteria: Any, need_field: bo
     elif type(field) is float:
         i = math.floor(field)
         if not 1 <= i <= len(headers):
-            return ExcelError("#VALUE!", f"field {i} is not a column of the database")
+            return ExcelError("#VALUE!", tr("字段 {i} 不是数据库的列", i=i))
         col = i - 1
     elif field is True:
         col = 0
@@ -86,7 +87,7 @@ def _rows(ctx: Context, database: Any, field: Any, criteria: Any, need_field: bo
         want = field.casefold()
         col = next((i for i, h in enumerate(headers) if h == want), None)
         if col is None:
-            return ExcelError("#VALUE!", f"the database has no column “{field}”")
+            return ExcelError("#VALUE!", tr("数据库没有“{field}”列", field=field))
     else:
         return VALUE
     # the criteria columns: (database column or None, conditions by criteria row)
@@ -199,9 +200,9 @@ def fn_dget(ctx: Context, database: Any, field: Any, criteria: Any) -> Any:
         return got
     rows, col = got  # type: ignore[misc]
     if not rows:
-        return ExcelError("#VALUE!", "DGET: no record meets the criteria")
+        return ExcelError("#VALUE!", tr("DGET：没有符合条件的记录"))
     if len(rows) > 1:
-        return ExcelError("#NUM!", "DGET: more than one record meets the criteria")
+        return ExcelError("#NUM!", tr("DGET：符合条件的记录不止一条"))
     v = rows[0][col]
     return 0.0 if v is None else v
 

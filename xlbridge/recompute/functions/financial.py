@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -37,13 +38,13 @@ def _num_err(msg: str) -> ExcelError:
 def payment(rate: float, nper: float, pv: float, fv: float, start: bool) -> float | ExcelError:
     if rate == 0.0:
         if nper == 0.0:
-            return _num_err("PMT: the number of periods is 0")
+            return _num_err(tr("PMT：期数为 0"))
         return -(pv + fv) / nper
     if rate <= -1.0:
-        return _num_err("PMT: the rate must be greater than -1")
+        return _num_err(tr("PMT：利率必须大于 -1"))
     rn = 1.0 if nper == 0.0 else (1.0 + rate) ** nper
     if rn == 1.0 or isinstance(rn, complex):
-        return _num_err("PMT: no payment gives this value (the number of periods is 0)")
+        return _num_err(tr("PMT：没有付款额能得到此值（期数为 0）"))
     if start:
         return (fv + pv * rn) * rate / ((1.0 + rate) * (1.0 - rn))
     return (fv * rate + pv * rate * rn) / (1.0 - rn)
@@ -69,7 +70,7 @@ def interest_payment(rate: float, per: float, nper: float, pv: float, fv: float,
     if type(pmt) is ExcelError:
         return pmt
     if per < 1.0 or per >= nper + 1.0:
-        return _num_err("IPMT: the period must be between 1 and the number of periods")
+        return _num_err(tr("IPMT：期次必须在 1 与期数之间"))
     if per == 1.0 and start:
         return 0.0
     value = future_value(rate, per - 2.0 if start else per - 1.0, pmt, pv, start)  # type: ignore[arg-type]
@@ -87,7 +88,7 @@ def principal_payment(rate: float, per: float, nper: float, pv: float, fv: float
     if type(pmt) is ExcelError:
         return pmt
     if per < 1.0 or per >= nper + 1.0:
-        return _num_err("PPMT: the period must be between 1 and the number of periods")
+        return _num_err(tr("PPMT：期次必须在 1 与期数之间"))
     if rate == 0.0:
         return pmt
     if start and per < 2.0:
@@ -160,14 +161,14 @@ def fn_nper(rate: float, pmt: float, pv: float, fv: float = 0.0, typ: float = 0.
             return DIV0
         return -(fv + pv) / pmt
     if rate < -1.0:
-        return _num_err("NPER: the rate must be greater than -1")
+        return _num_err(tr("NPER：利率必须大于 -1"))
     if pmt != 0.0:
         term = pmt * (1.0 + rate) / rate if _start(typ) else pmt / rate
         rn = (1.0 - fv / term) / (1.0 + pv / term)
     else:
         rn = -fv / pv
     if rn <= 0.0:
-        return _num_err("NPER: no number of periods gives this future value")
+        return _num_err(tr("NPER：没有期数能得到此终值"))
     return math.log(rn) / math.log(1.0 + rate)
 
 
@@ -196,7 +197,7 @@ def fn_rate(nper: float, pmt: float, pv: float, fv: float = 0.0, typ: float = 0.
         if abs(new - rate) < 1e-7:
             return new
         rate = new
-    return _num_err("RATE did not converge")
+    return _num_err(tr("RATE 的迭代没有收敛"))
 
 
 def _periods(x: float, up: bool) -> int:
@@ -365,7 +366,7 @@ def irr(values: list[float], guess: float) -> float | ExcelError:
     if guess <= -1.0:
         return VALUE
     if all(v >= 0 for v in values) or all(v <= 0 for v in values):
-        return _num_err("IRR needs a positive and a negative cash flow")
+        return _num_err(tr("IRR 需要至少一笔正现金流和一笔负现金流"))
     got = _npv_newton(values, guess)
     if got is not None:
         return got
@@ -379,7 +380,7 @@ def irr(values: list[float], guess: float) -> float | ExcelError:
             got = _npv_newton(values, g)
             if got is not None:
                 return got
-        return _num_err("IRR did not converge")
+        return _num_err(tr("IRR 的迭代没有收敛"))
     rtb, dx = (lo, hi - lo) if f1 < 0.0 else (hi, lo - hi)
     for _ in range(49):
         dx *= 0.5
@@ -390,7 +391,7 @@ def irr(values: list[float], guess: float) -> float | ExcelError:
         if abs(f) < 1e-10 or abs(dx) < 1e-10:
             polished = _npv_newton(values, mid)  # the root to full precision
             return mid if polished is None else polished
-    return _num_err("IRR did not converge")
+    return _num_err(tr("IRR 的迭代没有收敛"))
 
 
 @register("IRR", 1, 2, "RS", ctx=True)
@@ -742,7 +743,7 @@ def _yf(start: float, end: float, basis: float) -> float | ExcelError:
 
 def _settle(settlement: float, maturity: float) -> ExcelError | None:
     if math.floor(settlement) >= math.floor(maturity):
-        return _num_err("the settlement date must be before the maturity date")
+        return _num_err(tr("结算日必须早于到期日"))
     return None
 
 

@@ -186,13 +186,13 @@ def fn_cell(ctx: Context, info: Any, ref: Any = None) -> Any:
         return info
     kind = info.casefold() if type(info) is str else None
     if kind not in _CELL_INFO:
-        return ExcelError("#VALUE!", f"CELL does not know the information type {info!r}")
+        return ExcelError("#VALUE!", tr("CELL 没有信息类型 {info}", info=repr(info)))
     if type(ref) is ExcelError:
         return ref
     if ref is None:
-        raise Unsupported("CELL without a reference (the cell Excel last changed)")
+        raise Unsupported(tr("CELL 没有引用参数（指 Excel 最后更改的单元格）"))
     if type(ref) is not Ref:
-        return ExcelError("#VALUE!", "CELL needs a reference")
+        return ExcelError("#VALUE!", tr("CELL 需要单元格引用"))
     if kind == "address":
         return f"${col_letters(ref.c1)}${ref.r1}"
     if kind == "col":
@@ -204,4 +204,4 @@ def fn_cell(ctx: Context, info: Any, ref: Any = None) -> Any:
         return 0.0 if v is None else v
     if kind == "type":
         return "b" if v is None else ("l" if type(v) is str else "v")
-    raise Unsupported(f"CELL(\"{kind}\") (formatting or file information)")
+    raise Unsupported(tr("CELL(\"{kind}\")（格式或文件信息）", kind=kind))

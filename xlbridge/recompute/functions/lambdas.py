@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import scalar
@@ -26,10 +27,10 @@ Fn = Callable[[int], Any]
 def _lambda(comp: Any, node: tuple, n: int) -> tuple[list[list[Any]], Fn] | ExcelError:
     """The slots of a LAMBDA of ``n`` parameters and its compiled body."""
     if node[0] != "fn" or node[1] != "LAMBDA" or len(node[2]) != n + 1:
-        return ExcelError("#VALUE!", f"expected a LAMBDA of {n} parameter(s)")
+        return ExcelError("#VALUE!", tr("此处应为有 {n} 个参数的 LAMBDA", n=n))
     params, body = node[2][:-1], node[2][-1]
     if any(p[0] != "name" or p[1] is not None for p in params):
-        return ExcelError("#VALUE!", "a LAMBDA parameter must be a name")
+        return ExcelError("#VALUE!", tr("LAMBDA 的参数必须是名称"))
     slots: list[list[Any]] = [[None] for _ in params]
     comp.scopes.append({p[2].upper(): comp.slot_reader(s) for p, s in zip(params, slots,
                                                                             strict=True)})
@@ -75,7 +76,7 @@ def form_map(comp: Any, args: list[tuple], mode: str) -> Fn:
                     gi = 0 if len(g) == 1 else i
                     gj = 0 if len(g[0]) == 1 else j
                     vals.append(g[gi][gj] if gi < len(g) and gj < len(g[0]) else
-                                ExcelError("#N/A", "MAP: arrays of different sizes"))
+                                ExcelError("#N/A", tr("MAP：数组大小不同")))
                 row.append(_call(ctx, slots, fbody, base, *vals))
             out.append(row)
         return out
@@ -87,7 +88,7 @@ def _fold(comp: Any, args: list[tuple], keep_all: bool) -> Fn:
     if len(args) == 2:  # REDUCE(, array, lambda): the initial value left out
         args = [("miss",), *args]
     if len(args) != 3:
-        return const(ExcelError("#VALUE!", "expected (initial value, array, LAMBDA)"))
+        return const(ExcelError("#VALUE!", tr("此处应为（初始值, 数组, LAMBDA）")))
     got = _lambda(comp, args[2], 2)
     if isinstance(got, ExcelError):
         return const(got)

@@ -503,7 +503,7 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
     for a in args:
         vals = _values(ctx, a)
         if a is OMITTED:  # GCD(,5): #N/A in Excel (an empty cell is 0)
-            return ExcelError("#N/A", "a required argument is omitted")
+            return ExcelError("#N/A", tr("省略了必需的参数"))
         if vals == [] and type(a) is Ref:  # a range wholly outside the used area: blanks
             vals = [None, None]
         for v in (vals if vals is not None else [a]):

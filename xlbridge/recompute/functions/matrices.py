@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -23,7 +24,7 @@ def _square(ctx: Context, a: Any) -> list[list[float]] | ExcelError:
     if type(g) is ExcelError:
         return g
     if not g or len(g) != len(g[0]):  # type: ignore[arg-type,index]
-        return ExcelError("#VALUE!", "the matrix is not square")
+        return ExcelError("#VALUE!", tr("矩阵不是方阵"))
     return g
 
 
@@ -59,7 +60,7 @@ def fn_munit(dimension: Any) -> Any:
         return n
     k = math.trunc(n)  # type: ignore[arg-type]
     if k < 1:
-        return ExcelError("#VALUE!", "MUNIT needs a dimension of at least 1")
+        return ExcelError("#VALUE!", tr("MUNIT 的维数至少为 1"))
     if k > 1048576:
         return NUM
     return [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
@@ -80,14 +81,14 @@ def fn_minverse(ctx: Context, array: Any) -> Any:
         return m
     det, inv = _eliminate(m, True)  # type: ignore[arg-type]
     if inv is None or det == 0.0:
-        return ExcelError("#NUM!", "the matrix is singular")
+        return ExcelError("#NUM!", tr("矩阵是奇异矩阵"))
     return [[checked(x) for x in row] for row in inv]
 
 
 @register("SERIESSUM", 4, 4, "SSSR", ctx=True)
 def fn_seriessum(ctx: Context, x: Any, n: Any, m: Any, coefficients: Any) -> Any:
     if type(x) in (bool, str):
-        return ExcelError("#VALUE!", "SERIESSUM needs a number for x")
+        return ExcelError("#VALUE!", tr("SERIESSUM 的 x 必须是数字"))
     xs = []
     for a in (x, n, m):
         v = to_number(a)
@@ -105,7 +106,7 @@ def fn_seriessum(ctx: Context, x: Any, n: Any, m: Any, coefficients: Any) -> Any
             return VALUE
         power = xs[1] + i * xs[2]  # type: ignore[operator]
         if xs[0] == 0.0 and power <= 0.0:
-            return ExcelError("#NUM!", "0 to the power 0 or less")
+            return ExcelError("#NUM!", tr("0 的 0 次或负数次幂"))
         try:
             total += c * xs[0] ** power  # type: ignore[operator]
         except ZeroDivisionError:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..values import NUM, OMITTED, VALUE, takes_omitted, to_number, to_text
@@ -66,7 +67,7 @@ def fn_roman(number: Any, form: Any = OMITTED) -> Any:
         if type(f) is ExcelError:
             return f
     if not 0 <= x < 4000 or not 0 <= f < 5:  # type: ignore[operator]
-        return ExcelError("#VALUE!", "ROMAN takes a number from 0 to 3999 and a form 0–4")
+        return ExcelError("#VALUE!", tr("ROMAN 需要 0 到 3999 的数和 0–4 的形式"))
     return roman(int(x), int(f))  # type: ignore[arg-type]
 
 
@@ -79,7 +80,7 @@ def fn_arabic(text: Any) -> Any:
     spaces ignored, a leading minus, non-classic forms (IIII, ID, MMMMM) by the subtraction
     rule (a letter before a larger one is subtracted); "" is 0, anything else #VALUE!."""
     if type(text) in (float, bool):
-        return ExcelError("#VALUE!", "ARABIC takes a Roman numeral as text")
+        return ExcelError("#VALUE!", tr("ARABIC 需要文本形式的罗马数字"))
     s = to_text(text)
     if type(s) is ExcelError:
         return s
@@ -94,7 +95,7 @@ def fn_arabic(text: Any) -> Any:
     for ch in reversed(s):
         v = _DIGIT.get(ch)
         if v is None:
-            return ExcelError("#VALUE!", f"“{text}” is not a Roman numeral")
+            return ExcelError("#VALUE!", tr("“{text}”不是罗马数字", text=text))
         if v < biggest:
             total -= v
         else:

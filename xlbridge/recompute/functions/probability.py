@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -36,7 +37,7 @@ def fn_prob(ctx: Context, xs: Any, probs: Any, lower: Any, upper: Any = OMITTED)
     if pv is None:
         pv = [probs]
     if len(xv) != len(pv):
-        return ExcelError("#N/A", "x_range and prob_range are not the same size")
+        return ExcelError("#N/A", tr("x_range 与 prob_range 大小不同"))
     lo = to_number(lower)
     if type(lo) is ExcelError:
         return lo
@@ -58,7 +59,7 @@ def fn_prob(ctx: Context, xs: Any, probs: Any, lower: Any, upper: Any = OMITTED)
         if lo <= x <= hi:  # type: ignore[operator]
             got += p
     if total == 0.0:
-        return ExcelError("#DIV/0!", "prob_range holds no probability")
+        return ExcelError("#DIV/0!", tr("prob_range 中没有概率"))
     if abs(total - 1.0) > 1e-9:
-        return ExcelError("#NUM!", "the probabilities do not add up to 1")
+        return ExcelError("#NUM!", tr("概率之和不是 1"))
     return got

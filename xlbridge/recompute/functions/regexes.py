@@ -15,6 +15,7 @@ from typing import Any
 
 import regex
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..values import NA, OMITTED, takes_omitted, to_number, to_text
@@ -31,14 +32,15 @@ def _compile(pattern: str, case: Any) -> Any:
     if type(c) is ExcelError:
         return c
     if c not in (0.0, 1.0):
-        return ExcelError("#VALUE!", "case_sensitivity must be 0 or 1")
+        return ExcelError("#VALUE!", tr("case_sensitivity 必须是 0 或 1"))
     key = (pattern, int(c))
     rx = _CACHE.get(key)
     if rx is None:
         try:
             rx = regex.compile(pattern, regex.V0 | (regex.IGNORECASE if c else 0))
         except (regex.error, ValueError, OverflowError) as exc:
-            return ExcelError("#VALUE!", f"“{pattern}” is not a valid regular expression: {exc}")
+            return ExcelError("#VALUE!", tr("“{pattern}”不是有效的正则表达式：{exc}",
+                                            pattern=pattern, exc=exc))
         if len(_CACHE) > 1024:
             _CACHE.clear()
         _CACHE[key] = rx
@@ -79,14 +81,14 @@ def fn_regexextract(text: Any, pattern: Any, mode: Any = OMITTED, case: Any = OM
     if type(m) is ExcelError:
         return m
     if m not in (0.0, 1.0, 2.0):
-        return ExcelError("#VALUE!", "return_mode must be 0, 1 or 2")
+        return ExcelError("#VALUE!", tr("return_mode 必须是 0、1 或 2"))
     rx = _compile(got[1], case)  # type: ignore[index]
     if type(rx) is ExcelError:
         return rx
     s = got[0]  # type: ignore[index]
     if m == 1.0:
         found = [x.group(0) for x in rx.finditer(s)]
-        return [found] if found else ExcelError("#N/A", "no match")
+        return [found] if found else ExcelError("#N/A", tr("没有匹配"))
     first = rx.search(s)
     if first is None:
         return NA
@@ -94,7 +96,7 @@ def fn_regexextract(text: Any, pattern: Any, mode: Any = OMITTED, case: Any = OM
         return first.group(0)
     groups = first.groups()
     if not groups:
-        return ExcelError("#N/A", "the pattern has no capturing group")
+        return ExcelError("#N/A", tr("正则表达式没有捕获组"))
     return [[g if g is not None else "" for g in groups]]
 
 
@@ -145,7 +147,7 @@ def _template(rx: Any, replacement: str) -> Any:
                 try:
                     out.append(m.group(p[0]) or "")
                 except (IndexError, regex.error):
-                    raise ValueError(f"the pattern has no group {p[0]}") from None
+                    raise ValueError(tr("正则表达式没有第 {group} 组", group=p[0])) from None
         return "".join(out)
 
     return expand

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context
@@ -37,7 +38,7 @@ def _design(ctx: Context, ys: Any, xs: Any) -> tuple[list[float], Matrix] | Exce
         return gy
     by_rows = len(gy[0]) == 1  # type: ignore[index]
     if not by_rows and len(gy) != 1:  # type: ignore[arg-type]
-        return ExcelError("#REF!", "known_y's must be one row or one column")
+        return ExcelError("#REF!", tr("known_y's 必须是一行或一列"))
     y = [r[0] for r in gy] if by_rows else list(gy[0])  # type: ignore[index]
     n = len(y)
     if xs is OMITTED or xs is None:
@@ -52,7 +53,7 @@ def _design(ctx: Context, ys: Any, xs: Any) -> tuple[list[float], Matrix] | Exce
     elif len(gx) * len(gx[0]) == n and (len(gx) == 1 or len(gx[0]) == 1):  # type: ignore
         x = [[v] for row in gx for v in row]  # type: ignore[union-attr]
     else:
-        return ExcelError("#REF!", "known_x's do not match known_y's")
+        return ExcelError("#REF!", tr("known_x's 与 known_y's 不匹配"))
     return y, x
 
 
@@ -89,13 +90,13 @@ def fit(y: list[float], x: Matrix, const: bool) -> tuple[list[float], float, Mat
     rows = [([1.0] if const else []) + r for r in x]
     p = len(rows[0])
     if len(y) < p or p == 0:
-        return ExcelError("#NUM!", "too few points for the regression")
+        return ExcelError("#NUM!", tr("回归的数据点太少"))
     xtx = [[math.fsum(r[i] * r[j] for r in rows) for j in range(p)] for i in range(p)]
     xty = [math.fsum(r[i] * v for r, v in zip(rows, y, strict=True)) for i in range(p)]
     b = _solve(xtx, xty)
     inv = _inverse(xtx)
     if b is None or inv is None:
-        return ExcelError("#NUM!", "the regression's variables are collinear")
+        return ExcelError("#NUM!", tr("回归的自变量共线"))
     coef = b if const else [0.0, *b]
     resid = math.fsum((v - math.fsum(c * w for c, w in zip(b, r, strict=True))) ** 2
                       for r, v in zip(rows, y, strict=True))
@@ -188,7 +189,7 @@ def _trend(ctx: Context, ys: Any, xs: Any, new: Any, const: Any, log: bool) -> A
             points = [[g[j][i] for j in range(k)] for i in range(w)]  # type: ignore[index]
             shape = (1, w)
         else:
-            return ExcelError("#REF!", "new_x's do not match known_x's")
+            return ExcelError("#REF!", tr("new_x's 与 known_x's 不匹配"))
     vals = [coef[0] + math.fsum(cf * v for cf, v in zip(coef[1:], p, strict=True))
             for p in points]
     if log:

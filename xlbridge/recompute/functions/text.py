@@ -401,7 +401,7 @@ def fn_arraytotext(ctx: Context, array: Any, fmt: Any = None) -> Any:
     if type(f) is ExcelError:
         return f
     if f not in (0.0, 1.0):
-        return ExcelError("#VALUE!", "ARRAYTOTEXT's format must be 0 or 1")
+        return ExcelError("#VALUE!", tr("ARRAYTOTEXT 的格式必须是 0 或 1"))
     grid = ctx.array(array)
     rows = []
     for row in grid:
@@ -418,7 +418,7 @@ def fn_arraytotext(ctx: Context, array: Any, fmt: Any = None) -> Any:
         out = ", ".join(c for row in rows for c in row)
     else:
         out = "{" + ";".join(",".join(row) for row in rows) + "}"
-    return out if len(out) <= 32767 else ExcelError("#VALUE!", "text longer than 32767 characters")
+    return out if len(out) <= 32767 else ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
 
 
 def _count(haystack: str, needle: str, fold: bool) -> int:
@@ -461,7 +461,7 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
     if type(e) is ExcelError:
         return e
     if e not in (0.0, 1.0):
-        return ExcelError("#VALUE!", "match_end must be 0 or 1")
+        return ExcelError("#VALUE!", tr("match_end 必须是 0 或 1"))
     match_end = e == 1.0
     k = math.floor(n)  # type: ignore[arg-type]
     if k == 0 or abs(k) > len(s) + 1 or (inst is not None and len(d) > len(s)):  # type: ignore
