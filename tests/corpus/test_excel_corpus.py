@@ -6,11 +6,13 @@ pass by keeping Excel's number; xlbridge recomputes the blank copy through
 ``recalc_workbook`` and the file it writes is read back with the oracle's own lxml reader.
 TODAY()/NOW() run on the clock of the moment Excel saved the file (``dcterms:modified``).
 
-Targets (issue #12): at least 97% of the formula cells computed (met: 99.8%), at least 99.9%
-of the computed cells equal to Excel's value (not met: 99.63%). Every cell that differs is
-listed in known_differences.tsv with the reason; the test fails on any other difference, and
-on a listed one that no longer differs (the list only shrinks). The figures are in
-docs/fidelity.md.
+The corpus is every Excel-saved file of IronCalc's xlsx/tests (233 files, 73,217 formula
+cells; ≈20 s, in the normal suite). Targets (issue #12): at least 97% of the formula cells
+computed (met: 99.97%), at least 99.9% of the computed cells equal to Excel's value (not met:
+99.80% — most of the rest are iterative solvers, IRR/XIRR/RATE/YIELD, where Excel stops
+within its documented accuracy). Every cell that differs is listed in known_differences.tsv
+with the reason; the test fails on any other difference, and on a listed one that no longer
+differs (the list only shrinks). The figures are in docs/fidelity.md.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import pytest
 from xlbridge.recompute import recalc_workbook
 
 COMPUTED_TARGET = 0.97
-#: issue #12 asks 0.999; reached so far (every other cell is listed in known_differences.tsv)
-AGREE_FLOOR = 0.996
+#: issue #12 asks 0.999; 0.9979 reached (every other cell is listed in known_differences.tsv)
+AGREE_FLOOR = 0.997
 KNOWN = Path(__file__).with_name("known_differences.tsv")
 
 
@@ -56,7 +58,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[oracle.Verd
 
 def test_the_corpus_is_there_with_its_licence() -> None:
     files = oracle.corpus_files()
-    assert len(files) >= 130
+    assert len(files) >= 233  # every Excel-saved file of IronCalc's xlsx/tests
     assert (oracle.CORPUS / "ironcalc" / "LICENSE-MIT").is_file()
     assert (oracle.CORPUS / "SOURCES.md").is_file()
 
@@ -80,7 +82,7 @@ def test_excel_corpus_figures(verdicts: list[tuple[oracle.Verdict, list[str]]]) 
     summary = (f"{len(verdicts)} files, {cells} formula cells, {computed} computed "
                f"({computed / cells:.2%}), {agree} equal to Excel ({agree / computed:.3%})")
     print(summary)
-    assert cells > 10000
+    assert cells > 70000
     assert computed / cells >= COMPUTED_TARGET, (
         summary + "\nmost frequent reasons:\n" + "\n".join(f"{n}× {m}" for m, n in
                                                            missing.most_common(30)))

@@ -25,6 +25,7 @@ from xlbridge.xlvalues import ExcelError
 
 from .core import (
     COL_MASK,
+    LAMBDA_KEY,
     MAX_COL,
     MAX_ROW,
     PENDING,
@@ -53,7 +54,7 @@ from .operators import (
     pct,
 )
 from .report import unsupported_function
-from .values import ERRORS, VALUE
+from .values import ERRORS, OMITTED, VALUE
 
 Fn = Callable[[int], Any]
 
@@ -475,6 +476,7 @@ class Compiler:
     def _call(self, spec: FunctionSpec, args: list[tuple], mode: str) -> Fn:
         ctx = self.ctx
         fs: list[Fn] = []
+        omitted = getattr(spec.impl, "takes_omitted", False)
         for i, a in enumerate(args):
             m = spec.mode(i)
             if m == "S":
@@ -488,7 +490,10 @@ class Compiler:
             else:  # external: single cells as values, everything else as references
                 am = "S" if a[0] in ("cell", "n", "s", "b", "e", "miss", "op", "neg",
                                      "pct", "pos") else ("A" if mode == "A" else "R")
-            fs.append(self.compile(a, am))
+            if a[0] == "miss" and omitted:
+                fs.append(const(OMITTED))
+            else:
+                fs.append(self.compile(a, am))
         impl = spec.impl
         lifted_at = [i for i in range(len(args)) if spec.mode(i) == "L"]
         if mode == "A" and lifted_at and not spec.external:
@@ -516,13 +521,9 @@ class Compiler:
                 return scalar(ctx, inner(base), base)
 
             return to_scalar
-        if spec.returns_ref and mode == "A":
-            inner2 = call
-
-            def to_array(base: int) -> Any:
-                return array_scalars(ctx, inner2(base))
-
-            return to_array
+        # in an array context a reference a function returns stays a reference, as a written
+        # range does: ROWS(OFFSET(A1,0,0,100)) is 100 past the used rows, CELL and ROW of
+        # INDIRECT see the cell (the consumers read a Ref's values themselves)
         return call
 
     def _lift_some(self, spec: FunctionSpec, fs: list[Fn], at: list[int]) -> Fn:
@@ -664,22 +665,46 @@ class Compiler:
 
     def _named_lambda(self, name: str, args: list[tuple], mode: str) -> Fn | None:
         """A call of a defined name that holds a LAMBDA (``=cal_month(1)`` with cal_month
-        defined as ``LAMBDA(mo, …)``): the arguments bound to the parameters, like LET."""
-        try:
-            tree = self.names.find(name, self.sheet, None)
-        except Unsupported:
-            return None
+        defined as ``LAMBDA(mo, …)``), or of a LET name bound to one: the arguments bound to
+        the parameters, like LET."""
+        tree = None
+        for scope in reversed(self.scopes):
+            tree = scope.get(LAMBDA_KEY + name.upper())  # type: ignore[assignment]
+            if tree is not None:
+                break
+        if tree is None:
+            try:
+                tree = self.names.find(name, self.sheet, None)
+            except Unsupported:
+                return None
         if tree is None or tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
             return None
-        params, body = tree[2][:-1], tree[2][-1]
-        if any(p[0] != "name" for p in params) or len(args) > len(params):
-            return const(ExcelError("#VALUE!", tr("{name}：参数个数不对", name=name)))
         if name.upper() in self._name_stack:
             return const(ExcelError("#NUM!", tr("{name} 调用了自身", name=name)))
-        argf = [self.compile(a, "A" if mode == "A" else "R") for a in args]
+        return self._apply_lambda(name, tree, args, mode)
+
+    def c_lcall(self, node: tuple, mode: str) -> Fn:
+        """``LAMBDA(x, x+1)(5)``: a LAMBDA called where it is written."""
+        _, tree, args = node
+        if tree[0] != "fn" or tree[1] != "LAMBDA" or not tree[2]:
+            return const(ExcelError("#VALUE!", tr("LAMBDA 缺少计算式")))
+        return self._apply_lambda("LAMBDA", tree, args, mode)
+
+    def _apply_lambda(self, name: str, tree: tuple, args: list[tuple], mode: str) -> Fn:
+        """The arguments bound to the LAMBDA's parameters, like LET. A parameter Excel wrote
+        as optional (``_xlop.b``) may be left out; an omitted argument is OMITTED, which
+        ISOMITTED tells."""
+        params, body = tree[2][:-1], tree[2][-1]
+        required = sum(1 for p in params if p[0] == "name"
+                       and not p[2].upper().startswith("_XLOP."))
+        if any(p[0] != "name" for p in params) or not required <= len(args) <= len(params):
+            return const(ExcelError("#VALUE!", tr("{name}：参数个数不对", name=name)))
+        argf = [const(OMITTED) if a[0] == "miss" else self.compile(a, "A" if mode == "A" else "R")
+                for a in args]
+        argf += [const(OMITTED)] * (len(params) - len(args))
         slots: list[list[Any]] = [[None] for _ in params]
-        scope = {p[2].upper(): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
-                                                                         strict=True)}
+        scope = {_param(p[2]): _slot_reader(self.ctx, s) for p, s in zip(params, slots,
+                                                                       strict=True)}
         self.scopes.append(scope)
         self._name_stack.append(name.upper())
         try:
@@ -732,6 +757,12 @@ def _left_chain(node: tuple) -> list[tuple[str | None, tuple]]:
     out.append((None, node))
     out.reverse()
     return out
+
+
+def _param(name: str) -> str:
+    """A LAMBDA parameter as the body names it: ``_xlop.b`` (optional) is read as ``_xlpm.b``."""
+    up = name.upper()
+    return "_XLPM." + up[6:] if up.startswith("_XLOP.") else up
 
 
 def _slot_reader(ctx: Context, slot: list[Any]) -> Callable[[str], Fn]:

@@ -55,6 +55,10 @@ class NeedCells(Exception):
         self.keys = keys
 
 
+#: the key under which a LET scope holds a LAMBDA bound to a name (its tree, to be called)
+LAMBDA_KEY = "\x00lambda:"
+
+
 class Unsupported(Exception):
     """A feature the recalculator does not implement; the cell keeps its cached value."""
 
@@ -145,6 +149,8 @@ class Context:
         self.spills: dict[int, tuple[int, int, int, int]] = {}
         #: hidden rows by sheet (SUBTOTAL/AGGREGATE leave them out when asked)
         self.hidden_rows: dict[int, set[int]] = {}
+        #: of those, the rows a filter hid (SUBTOTAL 1–11 leaves them out as well)
+        self.filtered_rows: dict[int, set[int]] = {}
         #: formula cells' text by key, when a function needs it (FORMULATEXT, ISFORMULA)
         self.formula_text: Callable[[int], str | None] = lambda key: None
 

@@ -275,6 +275,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
     tables = book.tables
     ctx.formula_text = lambda key: _formula_text(run, states, key)
     ctx.hidden_rows = {st.info.index: st.scan.hidden_rows for st in states if st.scan.hidden_rows}
+    ctx.filtered_rows = _filtered_rows(states, tables)
     cache: dict[tuple[int, Any, bool], tuple[Fn | None, list[str]]] = {}
     templates = KeyTemplates()
 
@@ -496,3 +497,23 @@ def _formula_text(run: _Run, states: list[SheetState], key: int) -> str | None:
                 _s, mr, mc = split_key(table.keys[j])
                 return render_key(relative_key(decode_text(text), mr, mc), row, col)
     return None
+
+
+def _filtered_rows(states: list[Any], tables: dict[str, Any]) -> dict[int, set[int]]:
+    """Hidden rows that a filter hid (in a filtering autoFilter's or table's data rows):
+    SUBTOTAL 1–11 leaves those out too, and keeps rows hidden by hand."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for st in states:
+        if st.scan.filter_rows is not None:
+            spans.setdefault(st.info.index, []).append(st.scan.filter_rows)
+    for t in tables.values():
+        if t.filtered:
+            spans.setdefault(t.sheet, []).append((t.r1 + t.header_rows, t.r2 - t.totals_rows))
+    out: dict[int, set[int]] = {}
+    for st in states:
+        ranges = spans.get(st.info.index)
+        if ranges and st.scan.hidden_rows:
+            rows = {r for r in st.scan.hidden_rows if any(a <= r <= b for a, b in ranges)}
+            if rows:
+                out[st.info.index] = rows
+    return out

@@ -13,6 +13,7 @@ Two steps, split for speed:
 Node kinds (tuples, first item is the kind):
 
 * ``("n", float)``, ``("s", str)``, ``("b", bool)``, ``("e", code)``, ``("miss",)`` — literals
+* ``("lcall", lambda_fn_node, args)`` — a LAMBDA called where it is written
   and an omitted argument (``IF(A1,,2)``)
 * ``("cell", sheet, row, col)`` where ``sheet`` is a sheet name or None and ``row``/``col`` are
   ``(absolute, number)`` pairs — number is an offset when not absolute
@@ -354,9 +355,9 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<ws>[ \t\r\n\xa0]+)
   | (?P<str>"(?:[^"]|"")*")
-  | \x01(?P<cr>[^,]+),(?P<cc>[^\x01]+)\x01
-  | \x02(?P<c1>[^,]+),(?P<c2>[^\x02]+)\x02
-  | \x03(?P<r1>[^,]+),(?P<r2>[^\x03]+)\x03
+  | \x01(?P<cr>\$?-?[0-9]+),(?P<cc>\$?-?[0-9]+)\x01
+  | \x02(?P<c1>\$?-?[0-9]+),(?P<c2>\$?-?[0-9]+)\x02
+  | \x03(?P<r1>\$?-?[0-9]+),(?P<r2>\$?-?[0-9]+)\x03
   | (?P<qsheet>'(?:[^']|'')*')(?=!)
   | (?P<pcols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})(?![\w.(!\[\\])
   | (?P<prows>\$?[0-9]{1,7}:\$?[0-9]{1,7})(?![\w.(!\[\\:])
@@ -656,10 +657,19 @@ class _Parser:
 
     def call(self, written: str) -> tuple:
         name = function_name(written)
+        node: tuple = ("fn", name, self.arguments(written), written)
+        # LAMBDA(x, x+1)(5): a LAMBDA called where it is written
+        while name == "LAMBDA" and self.at_op("("):
+            self.i += 1
+            node = ("lcall", node, self.arguments(written))
+        return node
+
+    def arguments(self, written: str) -> list[tuple]:
+        """The arguments after an opening parenthesis, up to and with the closing one."""
         args: list[tuple] = []
         if self.at_op(")"):
             self.i += 1
-            return ("fn", name, args, written)
+            return args
         while True:
             if self.at_op(",", ")"):
                 args.append(("miss",))
@@ -669,7 +679,7 @@ class _Parser:
             if k == "op" and v == ",":
                 continue
             if k == "op" and v == ")":
-                return ("fn", name, args, written)
+                return args
             raise FormulaSyntaxError(tr("{name}() 中应为“,”或“)”，实际为 {found}", name=written,
                                         found=repr(v)))
 

@@ -129,6 +129,8 @@ class SheetScan:
     max_col: int = 0
     cells: int = 0
     hidden_rows: set[int] = field(default_factory=set)  # <row hidden="1"> (SUBTOTAL 10x)
+    #: (first, last) data rows of the sheet's autoFilter when it filters (SUBTOTAL 1–11)
+    filter_rows: tuple[int, int] | None = None
 
 
 _SHEETDATA_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData\b[^>]*?(/?)>")
@@ -139,6 +141,9 @@ _ATTR_SI = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 _ATTR_REF = re.compile(rb"""\bref\s*=\s*["']([^"']*)["']""")
 _SHARED_CHILD = re.compile(rb"""\s+t="shared"\s+si="([0-9]+)"\s*/?""")
 _HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
+_AUTOFILTER = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?autoFilter\b[^>]*?\bref\s*=\s*["']"""
+                         rb"""\$?[A-Za-z]{1,3}\$?([0-9]+)(?::\$?[A-Za-z]{1,3}\$?([0-9]+))?["'][^>]*>"""
+                         rb"""\s*<(?:[A-Za-z_][\w.-]*:)?filterColumn\b""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
@@ -486,6 +491,9 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         raise
     table.extend_rows(pending)
     scan.hi = len(table)
+    af = _AUTOFILTER.search(data, end) if scan.hidden_rows else None
+    if af is not None:  # the header row is not filtered
+        scan.filter_rows = (int(af.group(1)) + 1, int(af.group(2) or af.group(1)))
     scan.max_row = max_row
     scan.max_col = max_col
     scan.cells = ncells

@@ -34,11 +34,18 @@ class Table:
     header_rows: int
     totals_rows: int
     columns: tuple[str, ...]
+    filtered: bool = False  # its autoFilter has a criterion: hidden data rows are filtered
 
     def column(self, name: str) -> int | None:
-        up = name.strip().casefold()
+        """A column by its name, in any case; a name Excel wrote with spaces around it
+        (``[the two ]``) is found with or without them."""
+        want = name.casefold()
         for i, c in enumerate(self.columns):
-            if c.casefold() == up:
+            if c.casefold() == want:
+                return self.c1 + i
+        want = want.strip()
+        for i, c in enumerate(self.columns):
+            if c.strip().casefold() == want:
                 return self.c1 + i
         return None
 
@@ -59,10 +66,12 @@ def parse_table(xml: bytes, sheet: int) -> Table | None:
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.endswith("}tableColumn"):
             cols.append(el.get("name") or "")
+    filtered = any(isinstance(el.tag, str) and el.tag.endswith("}filterColumn")
+                   for el in root.iter())
     name = root.get("displayName") or root.get("name") or ""
     return Table(name, sheet, int(ma.group(2)), col_index(ma.group(1)), int(mb.group(2)),
                  col_index(mb.group(1)), int(root.get("headerRowCount") or 1),
-                 int(root.get("totalsRowCount") or 0), tuple(cols))
+                 int(root.get("totalsRowCount") or 0), tuple(cols), filtered)
 
 
 def table_parts(rels: dict[str, tuple[str, str]]) -> list[str]:
@@ -94,8 +103,11 @@ def _bracket_end(text: str, i: int) -> int:
 
 def _items(inner: str) -> list[str]:
     """``[#This Row],[Amount]`` → ["#This Row", "Amount"]; ``Amount`` → ["Amount"];
-    ``[A]:[B]`` → ["A:B"]."""
+    ``[A]:[B]`` → ["A:B"]; ``[]`` → [] (the whole table's data). A column whose name starts
+    with ``#`` is written ``'#`` and comes back as ``\x00#…`` (not a special item)."""
     inner = inner.strip()
+    if not inner:
+        return []
     if not inner.startswith("["):
         return [_unescape(inner)]
     out, i = [], 0
@@ -125,7 +137,9 @@ def _items(inner: str) -> list[str]:
 
 
 def _unescape(s: str) -> str:
-    return re.sub(r"'(.)", r"\1", s)
+    s = s.strip(" ") if s.strip(" ").startswith(("#", "'#")) else s
+    lead = "\x00" if s.startswith("'#") else ""
+    return lead + re.sub(r"'(.)", r"\1", s)
 
 
 def _sheet_prefix(name: str) -> str:
@@ -137,7 +151,7 @@ def _sheet_prefix(name: str) -> str:
 def _resolve(t: Table, items: list[str], row: int, own_sheet: int,
              sheet_names: list[str]) -> str | None:
     specials = [x.strip().lower() for x in items if x.strip().startswith("#")]
-    cols = [x for x in items if not x.strip().startswith("#")]
+    cols = [x.replace("\x00", "") for x in items if not x.strip().startswith("#")]
     data1, data2 = t.r1 + t.header_rows, t.r2 - t.totals_rows
     if not specials or specials == ["#data"]:
         r1, r2 = data1, data2
@@ -145,11 +159,11 @@ def _resolve(t: Table, items: list[str], row: int, own_sheet: int,
         r1, r2 = t.r1, t.r2
     elif specials == ["#headers"]:
         if not t.header_rows:
-            return None
+            return "#REF!"  # a table without that row: Excel's #REF!
         r1 = r2 = t.r1
     elif specials == ["#totals"]:
         if not t.totals_rows:
-            return None
+            return "#REF!"
         r1 = r2 = t.r2
     elif sorted(specials) == ["#data", "#headers"]:
         r1, r2 = t.r1, data2

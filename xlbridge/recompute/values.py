@@ -5,7 +5,11 @@ single ``type(x) is float`` test:
 
 * numbers are ``float`` (IEEE doubles, exactly what Excel computes with; never ``int``),
 * text is ``str``, booleans are ``bool``, errors are :class:`~xlbridge.xlvalues.ExcelError`,
-* a blank cell is ``None``.
+* a blank cell is ``None``;
+* an omitted argument (``F(A1,,2)``) is :data:`OMITTED` for the functions that tell it apart
+  from an empty cell (marked with :func:`takes_omitted`; Excel: ``MROUND(5,)`` is #N/A while
+  ``MROUND(5,A1)`` with A1 empty is 0, ``FLOOR.PRECISE(5)`` is 5 while ``FLOOR.PRECISE(5,A1)``
+  is 0), ``None`` for every other function.
 
 Where Excel looks at only 15 significant digits (ROUND and friends, INT, equality), the
 number is first written with ``'%.15g'`` — that is why ``ROUND(2.675, 2)`` is 2.68 here as in
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ERROR_CODES, ExcelError
@@ -27,12 +33,14 @@ __all__ = [
     "NA",
     "NAME",
     "NUM",
+    "OMITTED",
     "REF",
     "VALUE",
     "approx_equal",
     "compare",
     "number_text",
     "parse_number",
+    "takes_omitted",
     "to_bool",
     "to_number",
     "to_text",
@@ -47,6 +55,30 @@ VALUE = ERRORS["#VALUE!"]
 REF = ERRORS["#REF!"]
 NAME = ERRORS["#NAME?"]
 NUM = ERRORS["#NUM!"]
+
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _Omitted:
+    """The value of an omitted argument, for the functions that ask for it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "OMITTED"
+
+
+OMITTED = _Omitted()
+
+
+def takes_omitted(fn: _F) -> _F:
+    """Mark a function implementation as telling an omitted argument (:data:`OMITTED`) from
+    an empty cell (``None``); the compiler passes ``None`` for both to every other one."""
+    fn.takes_omitted = True  # type: ignore[attr-defined]
+    return fn
+
 
 _MAX = 1.7976931348623157e308
 _EPS48 = 2.0 ** -48  # LibreOffice's rtl::math::approxEqual tolerance (≈3.6e-15 relative)

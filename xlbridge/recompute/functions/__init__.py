@@ -55,12 +55,21 @@ from xlbridge.i18n import N_, t
 # the category modules register their functions on import
 from . import (  # noqa: F401
     arrays,
+    bonds,
+    database,
     dates,
     distributions,
     engineering,
+    financial,
     information,
+    lambdas,
     logical,
     mathtrig,
+    matrices,
+    numerals,
+    probability,
+    regexes,
+    regression,
     statistical,
     text,
 )
@@ -92,7 +101,7 @@ NATIVE_FUNCTIONS = frozenset(n for n, s in NATIVE.items() if s.category != "Inte
 _CATEGORY_ZH = {"Math & Trig": N_("数学和三角"), "Statistical": N_("统计"), "Logical": N_("逻辑"),
                 "Text": N_("文本"), "Lookup & Reference": N_("查找和引用"),
                 "Information": N_("信息"), "Date & Time": N_("日期和时间"),
-                "Engineering": N_("工程")}
+                "Financial": N_("财务"), "Database": N_("数据库"), "Engineering": N_("工程")}
 
 
 def function_listing(arity: bool = True) -> str:

@@ -11,7 +11,7 @@ from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref, RefList
-from ..values import DIV0, NUM, VALUE, checked, to_number, to_text
+from ..values import DIV0, NUM, OMITTED, VALUE, checked, takes_omitted, to_number, to_text
 
 # --------------------------------------------------------------------------- helpers
 
@@ -86,11 +86,16 @@ def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`numeric` for the functions that came from the Analysis ToolPak (MROUND,
     QUOTIENT…): a logical value is #VALUE! there, not 1 or 0."""
     inner = numeric(fn)
+    defaults = _defaults(fn)
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         if any(type(a) is bool for a in args):
             return ExcelError("#VALUE!", tr("此处应为数字，不是逻辑值"))
+        for i, a in enumerate(args):  # MROUND(5,): #N/A (an empty cell would be 0)
+            if a is OMITTED and not (i < len(defaults) and defaults[i] is not _NO_DEFAULT):
+                return ExcelError("#N/A", tr("省略了必需的参数"))
         return inner(*args)
 
     return wrapper
@@ -99,17 +104,21 @@ def strict_numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
 def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A function of numbers, as Excel's scalar math functions read their arguments: each
     coerced as arithmetic does (blank → 0, "3" → 3, TRUE → 1, "abc" → #VALUE!), an omitted
-    argument takes the parameter's default, the first error is the result; the result is
+    argument takes the parameter's default (0 without one) while an empty cell is 0, the
+    first error is the result; the result is
     checked (inf/nan → #NUM!), and ValueError/OverflowError from ``math`` become #NUM!."""
     defaults = _defaults(fn)
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         xs = []
         for i, a in enumerate(args):
-            if a is None and i < len(defaults) and defaults[i] is not _NO_DEFAULT:
-                xs.append(defaults[i])
-                continue
+            if a is OMITTED:
+                if i < len(defaults) and defaults[i] is not _NO_DEFAULT:
+                    xs.append(defaults[i])
+                    continue
+                a = None
             x = a if type(a) is float else to_number(a)
             if type(x) is ExcelError:
                 return x
@@ -132,17 +141,21 @@ def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
 def textual(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A function of text: each argument coerced to text as ``&`` does (numbers to 15
     digits, TRUE → "TRUE", blank → ""), the first error is the result; an omitted argument
-    takes the parameter's default. Parameters annotated ``float`` get numbers instead."""
+    takes the parameter's default (an empty cell does not: ``LEFT("abc", A1)`` is "").
+    Parameters annotated ``float`` get numbers instead."""
     defaults = _defaults(fn)
     hints = [p.annotation for p in inspect.signature(fn).parameters.values()]
 
+    @takes_omitted
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         xs = []
         for i, a in enumerate(args):
-            if a is None and i < len(defaults) and defaults[i] is not _NO_DEFAULT:
-                xs.append(defaults[i])
-                continue
+            if a is OMITTED:
+                if i < len(defaults) and defaults[i] is not _NO_DEFAULT:
+                    xs.append(defaults[i])
+                    continue
+                a = None
             want_num = i < len(hints) and hints[i] in ("float", float)
             x = to_number(a) if want_num else to_text(a)
             if type(x) is ExcelError:
@@ -176,6 +189,22 @@ def flat_values(ctx: Context, args: Iterable[Any]) -> list[Any]:
 def numbers_a(ctx: Context, args: Iterable[Any]) -> list[float] | ExcelError:
     """Numbers as AVERAGEA/MINA/STDEVA read them (see :func:`_number_args`)."""
     return _number_args(ctx, args, a_rules=True)
+
+
+def number_grid(ctx: Context, a: Any, what: str) -> list[list[float]] | ExcelError:
+    """A range or array that must hold numbers only (MDETERM's matrix, LINEST's ys): its
+    first error, or #VALUE! naming ``what`` for an empty cell or text."""
+    out = []
+    for row in ctx.array(a):
+        r = []
+        for v in row:
+            if type(v) is ExcelError:
+                return v
+            if type(v) is not float:
+                return ExcelError("#VALUE!", tr("{what}中有不是数字的单元格", what=what))
+            r.append(v)
+        out.append(r)
+    return out
 
 
 def grid_of(ctx: Context, a: Any) -> list[list[Any]]:

@@ -10,8 +10,8 @@ from typing import Any
 from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
-from ..core import Context
-from ..values import NA, VALUE, to_bool
+from ..core import Context, Ref
+from ..values import NA, VALUE, to_bool, to_number
 from .args import to_int
 from .registry import registrar
 
@@ -360,3 +360,31 @@ def fn_expand(ctx: Context, a: Any, rows: Any, cols: Any = None, pad: Any = None
     return out
 
 
+
+
+@register("TRIMRANGE", 1, 3, "RSS", ctx=True, returns_ref=True)
+def fn_trimrange(ctx: Context, ref: Any, rows: Any = None, cols: Any = None) -> Any:
+    """The reference without its empty outer rows and columns: trim_rows/trim_cols 0 none,
+    1 leading, 2 trailing, 3 both (the default). A cell holding "" is not empty."""
+    if type(ref) is ExcelError:
+        return ref
+    if type(ref) is not Ref:
+        return ExcelError("#VALUE!", tr("TRIMRANGE 需要单元格引用"))
+    modes = []
+    for a in (rows, cols):
+        m = 3.0 if a is None else to_number(a)
+        if type(m) is ExcelError:
+            return m
+        if m not in (0.0, 1.0, 2.0, 3.0):
+            return VALUE
+        modes.append(int(m))  # type: ignore[arg-type]
+    r1, c1, r2, c2 = ctx.clamp(ref)
+    filled = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+              if ctx.cell(ref.sheet, r, c) is not None]
+    if not filled:
+        return ExcelError("#REF!", tr("TRIMRANGE：区域是空的"))
+    lo_r, hi_r = min(r for r, _ in filled), max(r for r, _ in filled)
+    lo_c, hi_c = min(c for _, c in filled), max(c for _, c in filled)
+    rm, cm = modes
+    return Ref(ref.sheet, lo_r if rm in (1, 3) else ref.r1, lo_c if cm in (1, 3) else ref.c1,
+               hi_r if rm in (2, 3) else ref.r2, hi_c if cm in (2, 3) else ref.c2)

@@ -19,7 +19,7 @@ from xlbridge.xlvalues import ExcelError
 
 from ..core import Context, Ref
 from ..serials import parse_datetime, serial_of, ymd_of
-from ..values import NUM, VALUE, parse_number, to_number, to_text
+from ..values import NUM, VALUE, parse_number, to_bool, to_number, to_text
 from .args import _values
 from .registry import registrar
 
@@ -71,12 +71,16 @@ def to_serial(ctx: Context, x: Any) -> float | ExcelError:
     return to_number(x)
 
 
-def _day(ctx: Context, x: Any) -> int | ExcelError:
+def _day(ctx: Context, x: Any, to_second: bool = False) -> int | ExcelError:
+    """The day of a date argument; ``to_second``: its time read to the nearest second
+    first, as DAYS360 does (DAYS360 of 46000.999999 counts it as the next day, DAYS not)."""
     s = to_serial(ctx, x)
     if type(s) is ExcelError:
         return s
     if not 0 <= s <= _MAX_SERIAL + 0.99999:  # type: ignore[operator]
         return NUM
+    if to_second:
+        return int(round(s * 86400.0) // 86400)  # type: ignore[operator]
     return int(s)  # type: ignore[arg-type]
 
 
@@ -160,12 +164,14 @@ def fn_days(ctx: Context, end: Any, start: Any) -> Any:
 
 @register("DAYS360", 2, 3, ctx=True, lift=True)
 def fn_days360(ctx: Context, start: Any, end: Any, method: Any = None) -> Any:
-    s, e = _day(ctx, start), _day(ctx, end)
+    s, e = _day(ctx, start, True), _day(ctx, end, True)
     if type(s) is ExcelError:
         return s
     if type(e) is ExcelError:
         return e
-    eu = method is not None and to_number(method) not in (0.0, VALUE) and method is not False
+    eu = False if method is None else to_bool(method)
+    if type(eu) is ExcelError:
+        return eu
     y1, m1, d1 = ymd_of(s)  # type: ignore[arg-type]
     y2, m2, d2 = ymd_of(e)  # type: ignore[arg-type]
     if eu:
@@ -479,10 +485,17 @@ def fn_yearfrac(ctx: Context, start: Any, end: Any, basis: Any = None) -> Any:
     b = 0.0 if basis is None else to_number(basis)
     if type(b) is ExcelError:
         return b
-    b = int(b)  # type: ignore[arg-type]
+    return yearfrac(s, e, b)  # type: ignore[arg-type]
+
+
+def yearfrac(s: int, e: int, basis: float) -> float | ExcelError:
+    """The fraction of a year between two day serials on a day-count basis (0: US 30/360,
+    1: actual/actual, 2: actual/360, 3: actual/365, 4: European 30/360); the financial
+    functions' day count too."""
+    b = int(basis)
     if not 0 <= b <= 4:
         return NUM
-    if s > e:  # type: ignore[operator]
+    if s > e:
         s, e = e, s
     if b == 0:
         y1, m1, d1 = ymd_of(s)  # type: ignore[arg-type]

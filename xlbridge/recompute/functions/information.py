@@ -1,4 +1,4 @@
-"""Information: IS*, N, TYPE, ERROR.TYPE, SHEET(S), NA…"""
+"""Information: IS*, N, TYPE, ERROR.TYPE, SHEET(S), NA, CELL…"""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from ..core import (
     SHEET_SHIFT,
     Context,
     Ref,
+    Unsupported,
     split_key,
 )
+from ..formula import col_letters
 from ..values import (
     NA,
     VALUE,
@@ -168,3 +170,38 @@ def fn_sheets(ctx: Context, x: Any = None) -> Any:
     if type(x) is Ref:
         return 1.0
     return VALUE
+
+
+_CELL_INFO = {"address", "col", "color", "contents", "filename", "format", "parentheses",
+              "prefix", "protect", "row", "type", "width"}
+
+
+@register("CELL", 1, 2, "SR", ctx=True)
+def fn_cell(ctx: Context, info: Any, ref: Any = None) -> Any:
+    """CELL("address"|"col"|"row"|"contents"|"type", reference) of the reference's top-left
+    cell. Without a reference (Excel: the cell last changed) and for the formatting and file
+    kinds (format, color, width, prefix, protect, parentheses, filename) the cell is not
+    computed: its value depends on what the file does not say or on Excel's state."""
+    if type(info) is ExcelError:
+        return info
+    kind = info.casefold() if type(info) is str else None
+    if kind not in _CELL_INFO:
+        return ExcelError("#VALUE!", tr("CELL 没有信息类型 {info}", info=repr(info)))
+    if type(ref) is ExcelError:
+        return ref
+    if ref is None:
+        raise Unsupported(tr("CELL 没有引用参数（指 Excel 最后更改的单元格）"))
+    if type(ref) is not Ref:
+        return ExcelError("#VALUE!", tr("CELL 需要单元格引用"))
+    if kind == "address":
+        return f"${col_letters(ref.c1)}${ref.r1}"
+    if kind == "col":
+        return float(ref.c1)
+    if kind == "row":
+        return float(ref.r1)
+    v = ctx.cell(ref.sheet, ref.r1, ref.c1)
+    if kind == "contents":
+        return 0.0 if v is None else v
+    if kind == "type":
+        return "b" if v is None else ("l" if type(v) is str else "v")
+    raise Unsupported(tr("CELL(\"{kind}\")（格式或文件信息）", kind=kind))

@@ -9,11 +9,13 @@ from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from ..core import (
+    LAMBDA_KEY,
     Context,
     Ref,
 )
 from ..operators import Fn, const, lift_apply, select, truth
 from ..values import (
+    OMITTED,
     compare,
     to_bool,
 )
@@ -198,6 +200,12 @@ def form_ifs(comp: Any, args: list[tuple], mode: str) -> Fn:
     return ifs
 
 
+@register("ISOMITTED", 1, 1, "R")
+def fn_isomitted(x: Any) -> Any:
+    """Inside a LAMBDA: whether the call left this parameter out (``LAMBDA(a, b, …)(1,)``)."""
+    return x is OMITTED
+
+
 @register("XOR", 1, 254, "R", ctx=True)
 def fn_xor(ctx: Context, *args: Any) -> Any:
     vals = _logic_values(ctx, args)
@@ -249,7 +257,14 @@ def form_let(comp: Any, args: list[tuple], mode: str) -> Fn:
             nm = args[i]
             if nm[0] != "name" or nm[1] is not None:
                 return const(ExcelError("#NAME?", tr("LET：此处应为名称")))
-            fv = comp.compile(args[i + 1], "A" if mode == "A" else "R")
+            value = args[i + 1]
+            if value[0] == "fn" and value[1] == "LAMBDA":
+                # LET(f, LAMBDA(x, …), f(1)): the name is called, not evaluated
+                scope[LAMBDA_KEY + nm[2].upper()] = value  # type: ignore[assignment]
+                scope[nm[2].upper()] = lambda _mode: const(
+                    ExcelError("#CALC!", tr("LAMBDA 被当作值使用")))
+                continue
+            fv = comp.compile(value, "A" if mode == "A" else "R")
             slot: list[Any] = [None]
             binds.append((slot, fv))
             scope[nm[2].upper()] = comp.slot_reader(slot)

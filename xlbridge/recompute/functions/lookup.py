@@ -23,9 +23,11 @@ from ..formula import col_index, col_letters
 from ..operators import Fn, const
 from ..values import (
     NA,
+    OMITTED,
     REF,
     VALUE,
     compare,
+    takes_omitted,
     to_bool,
     to_number,
     to_text,
@@ -484,7 +486,9 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
                 continue
         return ExcelError("#REF!", tr("INDIRECT：“{text}”不是单元格引用", text=text))
     (ra, ca), (rb, cb) = cells[0], cells[-1]
-    if (ra is None) != (rb is None) or (ca is None) != (cb is None):
+    # a whole column or row needs both ends ("H:H", "3:3"): "h" alone is no reference
+    if (ra is None) != (rb is None) or (ca is None) != (cb is None) or (
+            len(cells) == 1 and (ra is None or ca is None)):
         return ExcelError("#REF!", tr("INDIRECT：“{text}”不是单元格引用", text=text))
     r1, r2 = (1, MAX_ROW) if ra is None else (ra, rb)
     c1, c2 = (1, MAX_COL) if ca is None else (ca, cb)
@@ -492,6 +496,19 @@ def parse_reference(ctx: Context, text: str, a1: bool = True) -> Ref | ExcelErro
             and max(c1, c2) <= MAX_COL):  # type: ignore[type-var]
         return REF
     return Ref(sheet, r1, c1, r2, c2)  # type: ignore[arg-type]
+
+
+@register("HYPERLINK", 1, 2, lift=True)
+@takes_omitted
+def fn_hyperlink(link: Any, friendly: Any = OMITTED) -> Any:
+    """The cell shows the friendly name (the link itself without one; an empty cell as the
+    name shows 0); following the link is Excel's business, not the value's."""
+    shown = link if friendly is OMITTED else friendly
+    if type(shown) is ExcelError:
+        return shown
+    if type(link) is ExcelError:
+        return link
+    return 0.0 if shown is None else shown
 
 
 @register("INDIRECT", 1, 2, ctx=True, returns_ref=True, volatile=True)

@@ -23,10 +23,12 @@ from ..operators import arith_pow
 from ..values import (
     DIV0,
     NUM,
+    OMITTED,
     VALUE,
     approx_equal,
     checked,
     dec15,
+    takes_omitted,
     to_number,
     xl_floor15,
     xl_round,
@@ -125,7 +127,11 @@ def fn_mod(n: Any, d: Any) -> Any:
         return d
     if d == 0.0:
         return ExcelError("#DIV/0!", tr("MOD 的除数为零"))
-    r = n - d * math.floor(n / d)  # type: ignore[operator]
+    # the exact remainder with the divisor's sign, as Excel's (MOD(5, 1E-10) is 9.99998E-11,
+    # where n - d·INT(n/d) loses it to rounding)
+    r = math.fmod(n, d)  # type: ignore[arg-type]
+    if r and (r < 0) != (d < 0):  # type: ignore[operator]
+        r += d  # type: ignore[operator]
     if r and approx_equal(abs(r), abs(d)):  # type: ignore[arg-type]
         r = 0.0
     return r
@@ -496,9 +502,17 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
     out = []
     for a in args:
         vals = _values(ctx, a)
+        if a is OMITTED:  # GCD(,5): #N/A in Excel (an empty cell is 0)
+            return ExcelError("#N/A", tr("省略了必需的参数"))
+        if vals == [] and type(a) is Ref:  # a range wholly outside the used area: blanks
+            vals = [None, None]
         for v in (vals if vals is not None else [a]):
-            if v is None and vals is not None:
-                continue  # an empty cell in a range is left out; one named directly is 0
+            if v is None:
+                # Excel: LCM(A1,B1,C1) leaves an empty C1 out, LCM(G1:H1) counts an empty
+                # cell of the range as 0 (its cached values in GCD_LCM.xlsx)
+                if vals is None or len(vals) > 1:
+                    out.append(0)
+                continue
             if type(v) is bool:
                 return ExcelError("#VALUE!", tr("此处应为整数，不是逻辑值"))
             x = to_number(v)
@@ -511,6 +525,7 @@ def _integers(ctx: Context, args: tuple[Any, ...]) -> list[int] | ExcelError:
 
 
 @register("GCD", 1, 255, "R", ctx=True)
+@takes_omitted
 def fn_gcd(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
@@ -521,6 +536,7 @@ def fn_gcd(ctx: Context, *args: Any) -> Any:
 
 
 @register("LCM", 1, 255, "R", ctx=True)
+@takes_omitted
 def fn_lcm(ctx: Context, *args: Any) -> Any:
     ns = _integers(ctx, args)
     if type(ns) is ExcelError:
@@ -549,6 +565,8 @@ def fn_mround(x: float, m: float) -> Any:
     if (x > 0 and m < 0) or (x < 0 and m > 0):
         return NUM
     q = dec15(x / m)
+    if q.adjusted() >= 15:  # a multiple already at 15 digits: MROUND(10, 1E-100) is 10
+        return x
     return float(q.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * m
 
 
@@ -681,16 +699,19 @@ _AGGREGATES = {1: "AVERAGE", 2: "COUNT", 3: "COUNTA", 4: "MAX", 5: "MIN", 6: "PR
 _NESTED = re.compile(r"\b(?:_xlfn\.)?(?:SUBTOTAL|AGGREGATE)\s*\(", re.I)
 
 
-def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool) -> Any:
+def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool,
+          filtered: bool = False) -> Any:
     """The values of a SUBTOTAL/AGGREGATE argument without what it is told to leave out:
-    hidden rows, cells that are themselves SUBTOTAL/AGGREGATE formulas, error values."""
+    hidden rows (or, with ``filtered``, the rows a filter hid), cells that are themselves
+    SUBTOTAL/AGGREGATE formulas, error values."""
     if type(a) is not Ref:
         if type(a) is list and errors:
             vals = [v for row in a for v in row if type(v) is not ExcelError]
             return [vals or [None]]
         return a
     r1, c1, r2, c2 = ctx.clamp(a)
-    hidden_rows = ctx.hidden_rows.get(a.sheet, ()) if hidden else ()
+    hidden_rows = ctx.hidden_rows.get(a.sheet, ()) if hidden else (
+        ctx.filtered_rows.get(a.sheet, ()) if filtered else ())
     out = []
     sb = a.sheet << SHEET_SHIFT
     get = ctx.values.get
@@ -713,7 +734,7 @@ def _kept(ctx: Context, a: Any, hidden: bool, nested: bool, errors: bool) -> Any
 
 
 def _aggregate(ctx: Context, fn: int, args: tuple[Any, ...], hidden: bool, nested: bool,
-               errors: bool) -> Any:
+               errors: bool, filtered: bool = False) -> Any:
     name = _AGGREGATES.get(fn)
     if name is None:
         return VALUE
@@ -721,14 +742,15 @@ def _aggregate(ctx: Context, fn: int, args: tuple[Any, ...], hidden: bool, neste
     if fn >= 14:
         if len(args) < 2:
             return VALUE
-        return impl(ctx, _kept(ctx, args[0], hidden, nested, errors), args[1])
-    return impl(ctx, *[_kept(ctx, a, hidden, nested, errors) for a in args])
+        return impl(ctx, _kept(ctx, args[0], hidden, nested, errors, filtered), args[1])
+    return impl(ctx, *[_kept(ctx, a, hidden, nested, errors, filtered) for a in args])
 
 
 @register("SUBTOTAL", 2, 255, "SR", ctx=True)
 def fn_subtotal(ctx: Context, fn: Any, *refs: Any) -> Any:
-    """SUBTOTAL(1–11, …) counts hidden rows, SUBTOTAL(101–111, …) leaves them out; cells that
-    are SUBTOTAL/AGGREGATE formulas themselves are never counted twice."""
+    """SUBTOTAL(1–11, …) counts rows hidden by hand and leaves out the rows a filter hid,
+    SUBTOTAL(101–111, …) leaves out every hidden row; cells that are SUBTOTAL/AGGREGATE
+    formulas themselves are never counted twice."""
     n = to_int(fn)
     if type(n) is ExcelError:
         return n
@@ -736,7 +758,7 @@ def fn_subtotal(ctx: Context, fn: Any, *refs: Any) -> Any:
     k = n - 100 if hidden else n  # type: ignore[operator]
     if not 1 <= k <= 11 or any(type(r) is not Ref for r in refs):
         return VALUE
-    return _aggregate(ctx, k, refs, hidden, True, False)  # type: ignore[arg-type]
+    return _aggregate(ctx, k, refs, hidden, True, False, True)  # type: ignore[arg-type]
 
 
 @register("AGGREGATE", 3, 255, "SSA", ctx=True)

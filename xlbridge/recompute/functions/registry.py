@@ -31,7 +31,8 @@ from ..values import NUM, VALUE, checked
 
 #: Excel's function categories, in the order Excel's Insert Function dialog lists them.
 CATEGORIES = ("Math & Trig", "Statistical", "Logical", "Text", "Lookup & Reference",
-              "Information", "Date & Time", "Engineering", "Dynamic arrays", "Internal")
+              "Information", "Date & Time", "Financial", "Database", "Engineering",
+              "Dynamic arrays", "Internal")
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,9 @@ def _find(s: str, within: str, start: float, fold: bool) -> Any:
     if fold:
         if s.endswith("~") and not s.endswith("~~"):
             s = s[:-1]  # an escape with nothing after it: Excel drops it
+        # SEARCH("~d", "My dear") is 4: a ~ before a character that is no wildcard is
+        # dropped too (Excel's cached value in FIND_SEARCH.xlsx)
+        s = re.sub(r"~([^*?~])", r"\1", s)
         if _has_wild(s):
             rx = _wild_re(s)
             m = rx.search(within, i - 1)
@@ -390,6 +393,40 @@ def fn_valuetotext(x: Any, fmt: Any = None) -> Any:
     return s
 
 
+@register("ARRAYTOTEXT", 1, 2, "AS", ctx=True)
+def fn_arraytotext(ctx: Context, array: Any, fmt: Any = None) -> Any:
+    """Format 0 (concise): the values joined by ", " as VALUETOTEXT shows them; format 1
+    (strict): an array constant, ``{1,"a";TRUE,#N/A}``, text quoted."""
+    f = 0.0 if fmt is None else to_number(fmt)
+    if type(f) is ExcelError:
+        return f
+    if f not in (0.0, 1.0):
+        return ExcelError("#VALUE!", tr("ARRAYTOTEXT 的格式必须是 0 或 1"))
+    grid = ctx.array(array)
+    rows = []
+    for row in grid:
+        cells = []
+        for v in row:
+            if v is None:
+                cells.append("")
+            elif type(v) is ExcelError:
+                cells.append(v.code)
+            else:
+                cells.append(fn_valuetotext(v, f))
+        rows.append(cells)
+    if f == 0.0:
+        out = ", ".join(c for row in rows for c in row)
+    else:
+        out = "{" + ";".join(",".join(row) for row in rows) + "}"
+    return out if len(out) <= 32767 else ExcelError("#VALUE!", tr("文字超过 32767 个字符"))
+
+
+def _count(haystack: str, needle: str, fold: bool) -> int:
+    """Non-overlapping occurrences of needle, as _nth counts them."""
+    h = haystack.casefold() if fold else haystack
+    return h.count(needle.casefold() if fold else needle)
+
+
 def _nth(haystack: str, needle: str, n: int, fold: bool) -> int:
     """Start of the n-th (negative: n-th from the end) occurrence of needle, or -1."""
     h = haystack.casefold() if fold else haystack
@@ -420,7 +457,12 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
     if type(n) is ExcelError:
         return n
     fold = False if mode is None else bool(to_number(mode) == 1.0)
-    match_end = False if end is None else bool(to_number(end) == 1.0)
+    e = 0.0 if end is None else to_number(end)
+    if type(e) is ExcelError:
+        return e
+    if e not in (0.0, 1.0):
+        return ExcelError("#VALUE!", tr("match_end 必须是 0 或 1"))
+    match_end = e == 1.0
     k = math.floor(n)  # type: ignore[arg-type]
     if k == 0 or abs(k) > len(s) + 1 or (inst is not None and len(d) > len(s)):  # type: ignore
         return VALUE
@@ -429,7 +471,8 @@ def _before_after(text: Any, delim: Any, rest: tuple[Any, ...], after: bool) -> 
     else:
         pos = _nth(s, d, k, fold)  # type: ignore[arg-type]
         dl = len(d)  # type: ignore[arg-type]
-        if pos < 0 and match_end:
+        if pos < 0 and match_end and abs(k) == _count(s, d, fold) + 1:  # type: ignore[arg-type]
+            # the text's end (start, counting from the end) is one more delimiter, once
             pos, dl = (len(s), 0) if k > 0 else (0, 0)  # type: ignore[arg-type]
     if pos < 0:
         if not given_default:
