@@ -160,7 +160,8 @@ def test_the_servers_answers_come_in_the_clerks_language(live_server, published,
     assert "401" in report.errors[0] and "the token is unknown or revoked" in report.errors[0], \
         report.errors
     report = sync(live_server.url, "xlb_wrong", tmp_path / "store")
-    assert "unknown or revoked" not in report.errors[0] and "令牌" in report.errors[0], report.errors
+    assert "unknown or revoked" not in report.errors[0] and "令牌" in report.errors[0], \
+        report.errors
 
 
 def test_no_server_known(tmp_path, monkeypatch):
