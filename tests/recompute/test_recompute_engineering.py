@@ -119,6 +119,23 @@ SAVED: list[tuple[str, str, object]] = [
     ("BESSEL.xlsx BESSELK!C13", "=BESSELK(3.5,1)", 0.022239393224640726),
     ("BESSEL.xlsx BESSELY!F5", "=BESSELY(0.8,10)", -1121353767.4309065),
     ("BESSEL.xlsx BESSELY!B13", "=BESSELY(3.5,0)", 0.1890219445125781),
+    # from x = 8 on, Excel's own copies of the asymptotic tables: J1(10) is 0.0434727461688614
+    # (Excel 5E-7 below it), and the orders above 1 climb from J0 and J1
+    ("BESSEL.xlsx BESSELJ!B14", "=BESSELJ(10,0)", -0.2459357644412996),
+    ("BESSEL.xlsx BESSELJ!C14", "=BESSELJ(10,1)", 0.04347224965225415),
+    ("BESSEL.xlsx BESSELJ!E14", "=BESSELJ(10,7)", 0.2167104380031489),
+    ("BESSEL.xlsx BESSELJ!F14", "=BESSELJ(10,10)", 0.20748610663402065),  # downward: was right
+    ("BESSEL.xlsx BESSELJ!B15", "=BESSELJ(32,0)", 0.13807900971253675),
+    ("BESSEL.xlsx BESSELJ!C20", "=BESSELJ(-32,1)", 0.0265890283162847),
+    ("BESSEL.xlsx BESSELJ!F15", "=BESSELJ(32,10)", -0.028941015632886966),
+    ("BESSEL.xlsx BESSELJ!C13", "=BESSELJ(3.5,1)", 0.13737752717818574),  # below 8: was right
+    # Excel's values at the switch to the asymptotic form (scicomp.stackexchange.com/q/30279)
+    ("(Excel, 15 digits)", "=BESSELJ(8,0)", 0.171650807317694),
+    ("(Excel, 15 digits)", "=BESSELJ(8,1)", 0.234628386507074),
+    ("(Excel, 15 digits)", "=BESSELJ(7.99999952316284,1)", 0.2346362739686),
+    # … while BESSELY keeps the book's tables there
+    ("BESSEL.xlsx BESSELY!B14", "=BESSELY(10,0)", 0.05567116743095123),
+    ("BESSEL.xlsx BESSELY!C15", "=BESSELY(32,1)", -0.13854483144881607),
 ]
 
 
@@ -142,6 +159,11 @@ def test_cells_excel_saved() -> None:
     bad = [f"{where} {f}: got {g!r}, Excel {w!r}"
            for (where, f, w), g in zip(SAVED, got, strict=True) if not _same(g, w)]
     assert not bad, "\n".join(bad)
+
+
+def test_bessely0_groups_its_log_term_as_excel() -> None:
+    # 2/π·(J0(x)·ln x), not (2/π·J0(x))·ln x: the last bit of BESSELY(0.8, 0)
+    assert _run(["=BESSELY(0.8,0)"]) == [-0.08680227385543145]  # BESSEL.xlsx BESSELY!B5
 
 
 def _parts(text: str) -> tuple[float, float]:
