@@ -13,6 +13,7 @@ import re
 
 import pytest
 from recompute_helpers import compute_formulas as _run
+from recompute_helpers import same_as_excel, saved_mismatches
 
 from xlbridge.xlvalues import ExcelError
 
@@ -139,25 +140,15 @@ SAVED: list[tuple[str, str, object]] = [
 ]
 
 
-def _same(got: object, want: object) -> bool:
-    if isinstance(want, float):
-        return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-300)
-    if isinstance(want, ExcelError):
-        return isinstance(got, ExcelError) and got.code == want.code
-    return got == want
-
-
 def test_excel_reference_examples() -> None:
     got = _run([f for f, _ in REFERENCE])
     bad = [f"{f}: got {g!r}, Excel {w!r}" for (f, w), g in zip(REFERENCE, got, strict=True)
-           if not _same(g, w)]
+           if not same_as_excel(g, w)]
     assert not bad, "\n".join(bad)
 
 
 def test_cells_excel_saved() -> None:
-    got = _run([f for _, f, _ in SAVED])
-    bad = [f"{where} {f}: got {g!r}, Excel {w!r}"
-           for (where, f, w), g in zip(SAVED, got, strict=True) if not _same(g, w)]
+    bad = saved_mismatches(SAVED)
     assert not bad, "\n".join(bad)
 
 
@@ -217,7 +208,7 @@ def test_errors_as_excel(formula: str, code: str) -> None:
 ])
 def test_more_cases(formula: str, want: object) -> None:
     (got,) = _run([formula])
-    assert _same(got, want), (formula, got)
+    assert same_as_excel(got, want), (formula, got)
 
 
 def test_huge_orders_answer_at_once() -> None:

@@ -13,6 +13,7 @@ import math
 
 import pytest
 from recompute_helpers import compute_formulas as _run
+from recompute_helpers import saved_mismatches
 
 from xlbridge.recompute.functions.mathtrig import _cos, _sin, _tan
 from xlbridge.xlvalues import ExcelError
@@ -57,18 +58,8 @@ SAVED: list[tuple[str, str, object]] = [
 ]
 
 
-def _same(got: object, want: object) -> bool:
-    if isinstance(want, float):
-        return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12)
-    if isinstance(want, ExcelError):
-        return isinstance(got, ExcelError) and got.code == want.code
-    return got == want
-
-
 def test_cells_excel_saved() -> None:
-    got = _run([f for _, f, _ in SAVED])
-    bad = [f"{where} {f}: got {g!r}, Excel {w!r}"
-           for (where, f, w), g in zip(SAVED, got, strict=True) if not _same(g, w)]
+    bad = saved_mismatches(SAVED)
     assert not bad, "\n".join(bad)
 
 
