@@ -314,7 +314,9 @@ def plan_rich_errors(vmeta: ValueMetadata, codes: set[str], replace: dict[str, b
                 "errorType", "subType"]:
             s_index = i
             break
+    changed = {id(meta), id(values)}
     if s_index is None:
+        changed.add(id(structs))
         s = etree.SubElement(structs, f"{{{NS_RD}}}s", t="_error")
         etree.SubElement(s, f"{{{NS_RD}}}k", n="errorType", t="i")
         etree.SubElement(s, f"{{{NS_RD}}}k", n="subType", t="i")
@@ -359,7 +361,8 @@ def plan_rich_errors(vmeta: ValueMetadata, codes: set[str], replace: dict[str, b
     _count(future, len(_children(future, "bk")))
     _count(vmeta_el, len(_children(vmeta_el, "bk")))
     for el, part in ((meta, meta_part), (values, values_part), (structs, structs_part)):
-        (replace if pkg.has(part) else add)[part] = _xml(el)
+        if id(el) in changed:
+            (replace if pkg.has(part) else add)[part] = _xml(el)
     if "rdRichValueTypes" in new_parts:
         part = folder + _PARTS["rdRichValueTypes"][2]
         (replace if pkg.has(part) else add)[part] = _NEW_TYPES

@@ -37,7 +37,7 @@ def _lambda(comp: Any, node: tuple, n: int) -> tuple[list[list[Any]], Fn] | Exce
     comp.scopes.append({p[2].upper(): comp.slot_reader(s) for p, s in zip(params, slots,
                                                                             strict=True)})
     try:
-        fbody = comp.compile(body, "S")
+        fbody = comp.compile(body, "A")
     finally:
         comp.scopes.pop()
     return slots, fbody
