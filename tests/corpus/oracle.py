@@ -113,6 +113,13 @@ def rich_errors(z: zipfile.ZipFile) -> dict[int, str]:
     need = ("sheetMetadata", "rdRichValue", "rdRichValueStructure")
     if any(parts.get(k) not in names for k in need):
         return {}
+    try:
+        return _rich_errors(z, parts)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, etree.XMLSyntaxError):
+        return {}  # parts a tool wrote wrong: the cells are what they say (#VALUE!)
+
+
+def _rich_errors(z: zipfile.ZipFile, parts: dict[str, str]) -> dict[int, str]:
     meta = etree.fromstring(z.read(parts["sheetMetadata"]))
     types = [m.get("name") for m in meta.iter(f"{{{NS}}}metadataType")]
     future = [[int(r.get("i")) for r in bk.iter(f"{{{_RD}}}rvb")]

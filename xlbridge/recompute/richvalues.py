@@ -22,6 +22,7 @@ SEQUENCE.xlsx) have exactly this form; the parts written here copy it.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -296,8 +297,8 @@ def plan_rich_errors(vmeta: ValueMetadata, codes: set[str], replace: dict[str, b
     def root(kind: str, existing: etree._Element | None, blank: bytes
              ) -> tuple[etree._Element, str]:
         part = p.parts.get(kind)
-        if part is not None and existing is not None:
-            return existing, part
+        if part is not None and existing is not None:  # a copy: the reading stays as read
+            return copy.deepcopy(existing), part
         new_parts.append(kind)
         return etree.fromstring(blank, _PARSER), folder + _PARTS[kind][2]
 

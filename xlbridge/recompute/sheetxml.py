@@ -6,7 +6,8 @@ formula cell's byte span is remembered. Writing back splices new ``<c>`` element
 original bytes at those spans: everything else — other cells, styles, merged cells, data
 validation, conditional formatting, extension lists, even the XML declaration and attribute
 quoting — stays byte-for-byte as it was. Inside a rewritten cell only the ``t`` attribute and
-the ``<v>`` element change (and, for the values-only export, the ``<f>`` element goes).
+the ``<v>`` element change (and, for the values-only export, the ``<f>`` element goes; for a
+#CALC!/#SPILL!, the ``vm`` of its rich value: richvalues.py).
 """
 
 from __future__ import annotations
