@@ -17,7 +17,7 @@ from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .evaluate import Evaluation, SheetState
-from .package import ZipWriter, rels_path
+from .package import DEFLATE_LEVEL, ZipWriter, rels_path
 from .report import WorkbookReport
 from .sheetxml import MEMBER, SHARED, T_NAMES, T_OTHER, rewrite_cell, value_xml
 from .xmltext import decode_text
@@ -316,7 +316,7 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     yield b"".join(out)
 
 
-def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = 6) -> None:
+def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = DEFLATE_LEVEL) -> None:
     """Write the whole package to ``fh``: changed parts recompressed, the rest copied raw."""
     pkg = ev.book.pkg
     zw = ZipWriter(fh, pkg.zf.comment or b"")
