@@ -13,12 +13,13 @@ import math
 import zipfile
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recompute_helpers import cells_of, handmade
 
-from xlbridge.recompute import recalc_workbook
+from xlbridge.recompute import FileRejected, recalc_workbook, sheetxml
 from xlbridge.recompute.formula import KeyTemplates, relative_key_raw
 from xlbridge.recompute.memory import compute
 from xlbridge.recompute.sheetxml import _BATCH
@@ -231,3 +232,50 @@ def test_countifs_counts_blanks_beyond_the_used_area_only_when_every_criterion_d
                    "C3": '=COUNTIFS(A:A,"",B:B,">0")',    # a blank is not > 0
                    "D1": '=COUNTIFS(A:A,"<>",B:B,"")'})   # A3
     assert got == {"C1": 1048574.0, "C2": 1.0, "C3": 0.0, "D1": 1.0}
+
+
+# --------------------------------------------------------------------------- the scan
+
+
+def _scan_all(xml: bytes, fast: bool, monkeypatch: Any) -> tuple[Any, ...]:
+    """Everything the scan records of a sheet, with or without its formula-cell shortcut."""
+    monkeypatch.setattr(sheetxml, "_FAST_FORMULA", fast)
+    table = sheetxml.FormulaTable()
+    values: dict[int, Any] = {}
+    scan = sheetxml.scan_sheet(xml, 0, values, ["共享"], table, "h.xlsx", "sheet1.xml")
+    return (values, table.keys, list(table.start), list(table.size), list(table.si),
+            table.cached, bytes(table.meta), list(table.spans), table.refs, table.dynamic,
+            scan.max_row, scan.max_col, scan.cells)
+
+
+def test_the_scan_shortcut_for_formula_cells_is_the_general_branch(monkeypatch: Any) -> None:
+    """The usual formula cell (<c r s><f>…</f><v>…</v></c>) skips the general branch's
+    questions; every column of the table, every value and the counts must be the same as
+    when the general branch reads it — beside the layouts the shortcut does not take."""
+    cells = ['<c r="A{r}"><v>{r}</v></c>',
+             '<c r="B{r}"><f>A{r}*2</f><v></v></c>',              # no value yet (openpyxl)
+             '<c r="C{r}" s="3"><f>A{r}+0.5</f><v>2.5</v></c>',   # a stored number
+             '<c r="D{r}"><f>A{r}/1000</f><v>1E-3</v></c>',
+             '<c r="E{r}" t="str"><f>A{r}&amp;"x"</f><v>1x</v></c>',  # typed: general
+             '<c r="F{r}"><f>A{r}</f><v/></c>',                     # <v/>: general
+             '<c r="G{r}"><f>A{r}</f></c>',                         # no <v>: general
+             '<c r="H{r}" cm="1"><f>A{r}</f><v>1</v></c>',          # other attributes
+             '<c r="I{r}"><f t="shared" ref="I{r}:I{r}" si="{r}">A{r}</f><v>1</v></c>',
+             '<c r="J{r}"><f></f><v>4</v></c>',                     # empty formula
+             '<c r="K{r}" t="s"><v>0</v></c>']
+    rows = "".join(f'<row r="{r}">' + "".join(c.format(r=r) for c in cells) + "</row>"
+                   for r in range(1, 40))
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           f"<sheetData>{rows}</sheetData></worksheet>").encode()
+    fast = _scan_all(xml, True, monkeypatch)
+    assert fast == _scan_all(xml, False, monkeypatch)
+    assert len(fast[1]) == 39 * 8  # B–I: eight formula cells a row (J's <f></f> is none)
+    assert fast[5].count(2.5) == 39 and fast[5].count(0.001) == 39  # stored values read
+    bad = xml.replace(b"<v>2.5</v>", b"<v>abc</v>", 1)
+    errors = []
+    for flag in (True, False):
+        try:
+            _scan_all(bad, flag, monkeypatch)
+        except FileRejected as exc:
+            errors.append(str(exc))
+    assert len(errors) == 2 and errors[0] == errors[1] and "C1" in errors[0]
