@@ -197,6 +197,22 @@ def test_repeated_results_of_every_type(tmp_path: Path) -> None:
     assert '<c r="D4"><f>IF(A4=2,"二",A4)</f><v>1</v></c>' in xml
 
 
+def test_more_distinct_texts_than_the_writer_keeps(tmp_path: Path) -> None:
+    """The writer keeps the XML of at most 4,096 distinct texts: past that, every cell is
+    still written with its own text (and a repeated one with the kept XML)."""
+    n = 4200
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>'
+                   f'<c r="B{r}"><f>"&lt;"&amp;A{r}</f><v></v></c>'
+                   f'<c r="C{r}"><f>"甲&amp;乙"</f><v></v></c></row>' for r in range(1, n + 1))
+    src = handmade(tmp_path / "h.xlsx", rows)
+    out = tmp_path / "o.xlsx"
+    recalc_workbook(src, out_path=out)
+    v = cells_of(out)
+    assert all(v[f"B{r}"] == f"<{r}" and v[f"C{r}"] == "甲&乙" for r in range(1, n + 1))
+    xml = _sheet_xml(out)
+    assert f'<c r="B{n}" t="str"><f>"&lt;"&amp;A{n}</f><v>&lt;{n}</v></c>' in xml
+
+
 def test_a_cell_longer_than_the_narrow_offsets(tmp_path: Path) -> None:
     """Cell offsets are kept in two bytes until one does not fit: a stored text of 40,000
     characters after the first scan batch widens them, and every cell before and after it
@@ -232,6 +248,34 @@ def test_countifs_counts_blanks_beyond_the_used_area_only_when_every_criterion_d
                    "C3": '=COUNTIFS(A:A,"",B:B,">0")',    # a blank is not > 0
                    "D1": '=COUNTIFS(A:A,"<>",B:B,"")'})   # A3
     assert got == {"C1": 1048574.0, "C2": 1.0, "C3": 0.0, "D1": 1.0}
+
+
+def test_countifs_index_reads_each_text_once_and_still_sees_numbers_stored_as_text() -> None:
+    """The COUNTIFS group index looks at each distinct text of a criteria column once: texts
+    that differ only in case share a group (as Excel compares them), and a number stored as
+    text after many repeated texts still sends the call to the scan that counts it under
+    both keys — the counts are those of the definition, row by row."""
+    def table(texts: list[str]) -> dict[str, Any]:
+        cells: dict[str, Any] = {}
+        for r, text in enumerate(texts, start=1):
+            cells[f"A{r}"] = text
+            cells[f"B{r}"] = float((r * 7) % 11)
+            cells[f"C{r}"] = f'=COUNTIFS($A$1:$A$40,A{r},$B$1:$B$40,">"&B{r})'
+        return cells
+
+    def expected(texts: list[str]) -> dict[str, float]:
+        def same(a: str, b: str) -> bool:
+            return a.casefold() == b.casefold()
+        b = [float((r * 7) % 11) for r in range(1, 41)]
+        return {f"C{r}": float(sum(1 for j in range(40) if same(texts[j], texts[r - 1])
+                                   and b[j] > b[r - 1])) for r in range(1, 41)}
+
+    texts = ["东片", "西片", "Ab", "AB", "南片"] * 8
+    assert {k: v for k, v in compute(table(texts)).items() if k[0] == "C"} == expected(texts)
+    texts[29] = "5"  # a number stored as text, after 29 texts the index has already seen
+    got = compute({**table(texts), "D1": "=COUNTIFS($A$1:$A$40,5,$B$1:$B$40,\">=0\")"})
+    assert {k: v for k, v in got.items() if k[0] == "C"} == expected(texts)
+    assert got["D1"] == 1.0
 
 
 # --------------------------------------------------------------------------- the scan

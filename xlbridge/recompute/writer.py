@@ -251,8 +251,9 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     keys, starts, sizes, spans = table.keys, table.start, table.size, table.spans
     cached, meta = table.cached, table.meta
     # a column of results repeats its values (grades, ranks, rounded scores): each distinct
-    # number is turned into XML once
+    # number or text is turned into XML once
     numbers: dict[float, tuple[bytes | None, bytes]] = {}
+    texts: dict[str, tuple[bytes | None, bytes]] = {}
     for i in patch.rows:
         key = keys[i]
         dropping = i in drop if drop else False
@@ -269,6 +270,13 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
             tv = numbers.get(new)
             if tv is None:
                 tv = numbers[new] = value_xml(new)
+            t, v = tv
+        elif type(new) is str:
+            tv = texts.get(new)
+            if tv is None:
+                tv = value_xml(new)
+                if len(texts) < 4096:  # a column of distinct texts is not kept twice
+                    texts[new] = tv
             t, v = tv
         else:
             t, v = value_xml(new)

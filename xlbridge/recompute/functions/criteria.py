@@ -427,13 +427,20 @@ def _group_index(ctx: Context, eq_refs: list[Ref], cmp_ref: Ref | None
     nums = ctx.flat(cmp_ref) if cmp_ref is not None else None
     n = len(cols[0]) if cols else len(nums)  # type: ignore[arg-type]
     groups: dict[tuple, list[tuple[float, int]] | list[int]] = {}
+    texts: dict[str, Any] = {}  # a criteria column repeats few texts: each is looked at once
     for i in range(n):
         key = []
         for col in cols:
             v = col[i]
-            if type(v) is str and parse_number(v) is not None:
-                ctx.aux_cache[ck] = "multi"
-                return None
+            if type(v) is str:
+                k = texts.get(v)
+                if k is None:
+                    if parse_number(v) is not None:
+                        ctx.aux_cache[ck] = "multi"
+                        return None
+                    k = texts[v] = v.casefold()  # what _norm gives a text
+                key.append(k)
+                continue
             key.append(_norm(v))
         k = tuple(key)
         if nums is None:
