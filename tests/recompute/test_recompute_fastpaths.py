@@ -250,8 +250,9 @@ def test_countifs_counts_blanks_beyond_the_used_area_only_when_every_criterion_d
     assert got == {"C1": 1048574.0, "C2": 1.0, "C3": 0.0, "D1": 1.0}
 
 
-def test_countifs_index_reads_each_text_once_and_still_sees_numbers_stored_as_text() -> None:
-    """The COUNTIFS group index looks at each distinct text of a criteria column once: texts
+def test_criteria_indexes_read_each_text_once_and_still_see_numbers_stored_as_text() -> None:
+    """The COUNTIFS group index and COUNTIF's hash index look at each distinct text of a
+    criteria column once: texts
     that differ only in case share a group (as Excel compares them), and a number stored as
     text after many repeated texts still sends the call to the scan that counts it under
     both keys — the counts are those of the definition, row by row."""
@@ -273,9 +274,12 @@ def test_countifs_index_reads_each_text_once_and_still_sees_numbers_stored_as_te
     texts = ["东片", "西片", "Ab", "AB", "南片"] * 8
     assert {k: v for k, v in compute(table(texts)).items() if k[0] == "C"} == expected(texts)
     texts[29] = "5"  # a number stored as text, after 29 texts the index has already seen
-    got = compute({**table(texts), "D1": "=COUNTIFS($A$1:$A$40,5,$B$1:$B$40,\">=0\")"})
+    got = compute({**table(texts), "D1": "=COUNTIFS($A$1:$A$40,5,$B$1:$B$40,\">=0\")",
+                   # COUNTIF's hash index: the same texts, one of them a number as well
+                   "D2": "=COUNTIF($A$1:$A$40,5)", "D3": '=COUNTIF($A$1:$A$40,"5")',
+                   "D4": '=COUNTIF($A$1:$A$40,"ab")', "D5": '=COUNTIF($A$1:$A$40,"东片")'})
     assert {k: v for k, v in got.items() if k[0] == "C"} == expected(texts)
-    assert got["D1"] == 1.0
+    assert [got[f"D{i}"] for i in range(1, 6)] == [1.0, 1.0, 1.0, 16.0, 8.0]
 
 
 # --------------------------------------------------------------------------- the scan

@@ -215,15 +215,21 @@ def _eq_index(ctx: Context, ref: Ref) -> dict[Any, list[int]]:
 
     def build() -> dict[Any, list[int]]:
         idx: dict[Any, list[int]] = {}
+        texts: dict[str, tuple[Any, Any]] = {}  # a text's keys, worked out once per text
         for i, v in enumerate(ctx.flat(ref)):
+            if type(v) is str:
+                keys = texts.get(v)
+                if keys is None:
+                    y = parse_number(v)
+                    keys = texts[v] = (_norm(v), None if y is None else _norm(y))
+                idx.setdefault(keys[0], []).append(i)
+                if keys[1] is not None:
+                    idx.setdefault(keys[1], []).append(i)
+                continue
             k = _norm(v)
             if k is None:
                 continue
             idx.setdefault(k, []).append(i)
-            if type(v) is str:
-                y = parse_number(v)
-                if y is not None:
-                    idx.setdefault(_norm(y), []).append(i)
         return idx
 
     return ctx.aux(("eqidx", ref.sheet, *ctx.clamp(ref)), build)
