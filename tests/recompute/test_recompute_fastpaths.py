@@ -282,6 +282,24 @@ def test_criteria_indexes_read_each_text_once_and_still_see_numbers_stored_as_te
     assert [got[f"D{i}"] for i in range(1, 6)] == [1.0, 1.0, 1.0, 16.0, 8.0]
 
 
+def test_equality_with_a_text_literal_is_the_general_comparison() -> None:
+    """x="text" and x<>"text" skip compare(): the same answer for texts in any case, the
+    empty text, blanks, numbers, booleans, errors and the odd int, against every literal."""
+    from xlbridge.recompute.operators import SCALAR_OPS, const, fast_binop
+    from xlbridge.xlvalues import ExcelError
+
+    values = ["是", "否", "ABC", "abc", "Straße", "STRASSE", "", " ", "0", "TRUE", None, 0.0,
+              1.0, -2.5, True, False, 3, ExcelError("#N/A"), ExcelError("#DIV/0!")]
+    for op in ("=", "<>"):
+        general = SCALAR_OPS[op]
+        for text in ("是", "abc", "strasse", "", " ", "0", "TRUE"):
+            for a in values:
+                fast = fast_binop(op, const(a), const(text), ("ref",), ("s", text), general)
+                want = general(a, text)
+                got = fast(0)
+                assert type(got) is type(want) and got == want, (op, a, text, got, want)
+
+
 # --------------------------------------------------------------------------- the scan
 
 
