@@ -403,7 +403,8 @@ def _irr_secant(values: list[float], guess: float) -> float | None:
     Found by trying Newton's and the secant method in r, 1+r and v, with several
     stopping rules, against every IRR cell of tests/corpus/excel (ironcalc/calc_tests/
     FINANCIAL/IRR.xlsx; tests/corpus/solver_fit.py): this one reproduces 70 of Excel's 75 IRR
-    values to 1e-12 (Newton's method in r, LibreOffice's ScIRR and IronCalc's way: 54) — every
+    values to 1e-12 (Newton's method in r as in LibreOffice's ScIRR and IronCalc: 43; with the
+    bisection fallback and polish xlbridge had: 54) — every
     Excel IRR is exactly ``(1+x)-1`` of a double, the mark of a result computed back from the
     discount factor. ``None`` when it does not converge, so that the caller falls back."""
     v0 = 1.0 / (1.0 + guess)
