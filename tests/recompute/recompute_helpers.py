@@ -274,6 +274,28 @@ def cells_of(path: Path, sheet: str | None = None, formulas: bool = False) -> di
     return out
 
 
+def same_as_excel(got: object, want: object) -> bool:
+    """A computed value against Excel's: numbers to 1e-12 relative (as the corpus compares),
+    errors by code, anything else exactly."""
+    import math
+
+    from xlbridge.xlvalues import ExcelError
+
+    if isinstance(want, float):
+        return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-300)
+    if isinstance(want, ExcelError):
+        return isinstance(got, ExcelError) and got.code == want.code
+    return got == want
+
+
+def saved_mismatches(cases: list[tuple[str, str, object]]) -> list[str]:
+    """(where, formula, Excel's value) cases computed in memory: one line per case whose
+    value is not Excel's."""
+    got = compute_formulas([f for _, f, _ in cases])
+    return [f"{where} {f}: got {g!r}, Excel {w!r}"
+            for (where, f, w), g in zip(cases, got, strict=True) if not same_as_excel(g, w)]
+
+
 def compute_formulas(formulas: list[str]) -> list[object]:
     """Each formula in a cell of its own (Z1, Z2…), computed in memory: the values in order;
     fails if any function is reported unsupported."""

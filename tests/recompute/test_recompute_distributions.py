@@ -121,6 +121,29 @@ SAVED: list[tuple[str, str, object]] = [
     ("FISHER_FISHERINV.xlsx FISHER FISHERINV!C40", "=FISHERINV(1E-7)", 1.0000000005039292e-07),
     ("NORM_DIST.xlsx NORM.DIST NORM.INV!E20", "=NORM.DIST(1E-6,0,1,TRUE)", 0.5000003989422803),
     ("GAMMA.xlsx GAMMA!B3", "=GAMMA(-3.75)", 0.26786612886141664),
+    # GAMMALN where it crosses 0: C's lgamma is 1E-16 off absolutely there (7E-9 relatively)
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!B23", "=GAMMALN(1.0000001)",
+     -5.772155829918508e-08),
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!C24", "=GAMMALN.PRECISE(0.9999999)",
+     5.7721574684441944e-08),
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!B9", "=GAMMALN(1.5)",
+     -0.12078223763524523),
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!B10", "=GAMMALN(2.5)",
+     0.2846828704729192),
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!B21", "=GAMMALN(4.0000001)",
+     1.7917595948398235),
+    ("GAMMALN_GAMMALNPRECISE.xlsx GAMMALN GAMMALN.PRECISE!B13", "=GAMMALN(1E-7)",
+     16.118095593236763),
+    # quantiles near p = 1, solved against the other tail (1 − p is exact)
+    ("CONFIDENCE.xlsx CONFIDENCE.NORM CONFIDENCE.T!E8", "=CONFIDENCE.T(0.999999,1,50)",
+     1.781519460717496e-07),
+    ("GAMMA.xlsx GAMMA.DIST GAMMA.INV!F74", "=GAMMA.INV(0.999999,9,2)", 61.91422671617931),
+    ("GAMMA.xlsx GAMMA.DIST GAMMA.INV!F75", "=GAMMA.INV(0.5,1,1)", 0.6931471805599453),
+    ("BETADIST_BETAINV.xlsx Sheet1!H10", "=BETA.INV(0.9999999999999962,2,2.5,0.234,1.2)",
+     1.199999004352299),
+    # BINOM.DIST refuses what Excel refuses: 1E30 trials (1E6 it computes)
+    ("BINOM.xlsx BINOM.DIST!E37", "=BINOM.DIST(1E10,1E30,0.3,TRUE)", E("#NUM!")),
+    ("BINOM.xlsx BINOM.DIST!E15", "=BINOM.DIST(1,1E6,1E-5,TRUE)", 0.0004993787976951216),
 ]
 
 
@@ -187,6 +210,17 @@ def test_quantiles_invert_their_distribution(p: float, df: int) -> None:
           f"=BETA.DIST(BETA.INV({p},{df},3),{df},3,TRUE)", f"=NORM.S.DIST(NORM.S.INV({p}),TRUE)"]
     for f, g in zip(fs, _run(fs), strict=True):
         assert isinstance(g, float) and math.isclose(g, p, rel_tol=1e-11), (f, g)
+
+
+@pytest.mark.parametrize(("p", "df", "t"), [
+    # T.INV.2T against t's value to double precision (mpmath, 150 bits): near p = 1 the
+    # variable df/(df+t²) is 1 − t²/df, which a double cannot hold to t's digits
+    (0.999999, 49, 1.2597244914891425e-06), (0.999999999999, 5, 1.3171236243853763e-12),
+    (0.5, 10, 0.6998120613124317), (0.05, 60, 2.0002978220142604), (1e-6, 49, 5.588751926576646),
+])
+def test_t_inv_2t_to_the_last_digits(p: float, df: int, t: float) -> None:
+    (got,) = _run([f"=T.INV.2T({p},{df})"])
+    assert isinstance(got, float) and math.isclose(got, t, rel_tol=1e-13), got
 
 
 def test_long_sums_answer_at_once() -> None:

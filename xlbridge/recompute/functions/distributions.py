@@ -167,6 +167,17 @@ def _solve(f: Callable[[float], float], target: float, lo: float, hi: float,
     return lo if abs(flo) < abs(fhi) else hi
 
 
+def _quantile(cdf: Callable[[float], float], sf: Callable[[float], float], p: float,
+              lo: float, hi: float, upper: bool = False) -> float:
+    """x in [lo, hi] with cdf(x) = p (sf(x) = p if ``upper``; sf = 1 − cdf, computed as
+    such), solved against the other tail where p > ½: there the function is near 1 and its
+    last bits are all of 1 − p, which is exact (GAMMA.INV(0.999999,9,2) was 2E-12 off,
+    BETA.INV(0.9999999999999962,…) 3E-9)."""
+    if p > 0.5:
+        p, upper = 1.0 - p, not upper
+    return _solve(sf, p, lo, hi, increasing=False) if upper else _solve(cdf, p, lo, hi)
+
+
 # --------------------------------------------------------------------------- argument helpers
 
 def _dist_args(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -331,8 +342,17 @@ def _t_inv_2t(p: float, df: float) -> float:
     """t ≥ 0 with P(|T| > t) = p."""
     if p >= 1.0:
         return 0.0
-    # P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2): solve for x = df/(df+t²) directly
-    x = _solve(lambda v: _beta_i(v, df / 2.0, 0.5), p, 0.0, 1.0)
+    # P(|T| > t) = I_x(df/2, 1/2) with x = df/(df+t²), = 1 − I_y(1/2, df/2) with y = 1 − x:
+    # solve for the smaller of x and y, so that 1 − x never rounds away t's digits (near
+    # p = 1, x = 1 − 3E-14: CONFIDENCE.T(0.999999,1,50) was 5E-4 off, CONFIDENCE.xlsx E8),
+    # and against the smaller of p and 1 − p
+    if p >= _beta_i(0.5, df / 2.0, 0.5):  # t ≤ √df: y ≤ ½
+        if p > 0.5:
+            y = _solve(lambda v: _beta_i(v, 0.5, df / 2.0), 1.0 - p, 0.0, 0.5)
+        else:
+            y = _solve(lambda v: _beta_ic(v, 0.5, df / 2.0), p, 0.0, 0.5, increasing=False)
+        return math.sqrt(df * y / (1.0 - y))
+    x = _solve(lambda v: _beta_i(v, df / 2.0, 0.5), p, 0.0, 0.5)
     if x <= 0.0:
         return math.inf
     return math.sqrt(df * (1.0 - x) / x)
@@ -450,7 +470,8 @@ def fn_chisq_inv(p: float, df: float) -> Any:
         return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 须在 1 到 10^10 之间"))
     if p == 0.0:
         return 0.0
-    return 2.0 * _solve(lambda v: _gamma_p(n / 2.0, v), p, 0.0, math.inf)
+    return 2.0 * _quantile(lambda v: _gamma_p(n / 2.0, v), lambda v: _gamma_q(n / 2.0, v), p,
+                           0.0, math.inf)
 
 
 @register("CHISQ.INV.RT", 2, 2, lift=True)
@@ -461,7 +482,8 @@ def fn_chisq_inv_rt(p: float, df: float) -> Any:
         return _num_error(tr("probability 须在 0 到 1 之间，deg_freedom 须在 1 到 10^10 之间"))
     if p == 1.0:
         return 0.0
-    return 2.0 * _solve(lambda v: _gamma_q(n / 2.0, v), p, 0.0, math.inf, increasing=False)
+    return 2.0 * _quantile(lambda v: _gamma_p(n / 2.0, v), lambda v: _gamma_q(n / 2.0, v), p,
+                           0.0, math.inf, upper=True)
 
 
 _legacy("CHIINV", fn_chisq_inv_rt, 2, 2)
@@ -525,9 +547,11 @@ def _f_inv(p: float, d1: float, d2: float, right: bool) -> Any:
         return _num_error(tr("概率为 1 时 F 分布的分位数为无穷大"))
     # solve for the beta variable y = a·x/(a·x+b), then x = b·y/(a·(1-y))
     if right:
-        y = 1.0 - _solve(lambda v: _beta_i(v, b / 2.0, a / 2.0), p, 0.0, 1.0)
+        y = 1.0 - _quantile(lambda v: _beta_i(v, b / 2.0, a / 2.0),
+                            lambda v: _beta_ic(v, b / 2.0, a / 2.0), p, 0.0, 1.0)
     else:
-        y = _solve(lambda v: _beta_i(v, a / 2.0, b / 2.0), p, 0.0, 1.0)
+        y = _quantile(lambda v: _beta_i(v, a / 2.0, b / 2.0),
+                      lambda v: _beta_ic(v, a / 2.0, b / 2.0), p, 0.0, 1.0)
     return b * y / (a * (1.0 - y))
 
 
@@ -556,13 +580,45 @@ def fn_gamma(x: float) -> Any:
     return math.gamma(x)
 
 
+@functools.cache
+def _lgamma1_coefficients() -> tuple[float, ...]:
+    """(−1)ᵏ·ζ(k)/k for k = 2…60: ln Γ(1+z) = −γz + Σ (−1)ᵏ·ζ(k)/k·zᵏ (|z| < 1)."""
+    zeta = _sp().zeta
+    return tuple((-1.0) ** k * float(zeta(k)) / k for k in range(2, 61))
+
+
+def _lgamma1(z: float) -> float:
+    """ln Γ(1+z) for |z| ≤ ½ from its Taylor series, to a few ulps."""
+    terms, p = [], z * z
+    for c in _lgamma1_coefficients():
+        terms.append(c * p)
+        p *= z
+        if abs(p) < 1e-18 * abs(z):
+            break
+    acc = 0.0
+    for term in reversed(terms):
+        acc += term
+    return acc - 0.5772156649015329 * z
+
+
+def _lgamma(x: float) -> float:
+    """ln Γ(x), x > 0, to the last digits also where it crosses 0 at 1 and 2: C's lgamma is
+    1E-16 off there in absolute terms, so GAMMALN(1.0000001) came out 7E-9 off relatively;
+    Excel's value, -5.772155829918508E-08, is the function's (GAMMALN_GAMMALNPRECISE.xlsx)."""
+    if 0.5 <= x <= 1.5:
+        return _lgamma1(x - 1.0)
+    if 1.5 < x <= 2.5:
+        return math.log1p(x - 2.0) + _lgamma1(x - 2.0)
+    return math.lgamma(x)
+
+
 @register("GAMMALN", 1, 1, lift=True)
 @register("GAMMALN.PRECISE", 1, 1, lift=True)
 @_dist_args
 def fn_gammaln(x: float) -> Any:
     if x <= 0:
         return _num_error(tr("GAMMALN 需要 x 大于 0"))
-    return math.lgamma(x)
+    return _lgamma(x)
 
 
 @register("GAMMA.DIST", 4, 4, lift=True)
@@ -583,7 +639,8 @@ def fn_gamma_inv(p: float, alpha: float, beta: float) -> Any:
         return _num_error(tr("probability 须在 0 到 1 之间，alpha 和 beta 必须大于 0"))
     if p == 0.0:
         return 0.0
-    return beta * _solve(lambda v: _gamma_p(alpha, v), p, 0.0, math.inf)
+    return beta * _quantile(lambda v: _gamma_p(alpha, v), lambda v: _gamma_q(alpha, v), p,
+                            0.0, math.inf)
 
 
 _legacy("GAMMAINV", fn_gamma_inv, 3, 3)
@@ -633,7 +690,8 @@ def fn_betadist(x: float, alpha: float, beta: float, lo: float = 0.0, hi: float 
 def fn_beta_inv(p: float, alpha: float, beta: float, lo: float = 0.0, hi: float = 1.0) -> Any:
     if not 0 < p < 1 or alpha <= 0 or beta <= 0 or lo >= hi:
         return _num_error(tr("probability 须在 0 到 1 之间，alpha 和 beta 必须大于 0，A 须小于 B"))
-    return lo + (hi - lo) * _solve(lambda v: _beta_i(v, alpha, beta), p, 0.0, 1.0)
+    return lo + (hi - lo) * _quantile(lambda v: _beta_i(v, alpha, beta),
+                                      lambda v: _beta_ic(v, alpha, beta), p, 0.0, 1.0)
 
 
 _legacy("BETAINV", fn_beta_inv, 3, 5)
@@ -643,6 +701,8 @@ _legacy("BETAINV", fn_beta_inv, 3, 5)
 
 #: a sum of more terms than this is not run term by term
 _MAX_TERMS = 1_000_000
+#: BINOM.DIST's largest number of trials
+_MAX_TRIALS = 2.0 ** 53
 
 
 def _binom_pmf(k: int, n: int, p: float) -> float:
@@ -675,6 +735,10 @@ def fn_binom_dist(s: float, n: float, p: float, cumulative: float) -> Any:
     k, m = math.trunc(s), math.trunc(n)
     if s < 0 or k > m or not 0 <= p <= 1:
         return _num_error(tr("须 0 ≤ number_s ≤ trials 且 0 ≤ probability_s ≤ 1"))
+    if n > _MAX_TRIALS:
+        # Excel refuses 1E30 trials (BINOM.xlsx E37) and computes 1E6; its limit is not
+        # documented. Past 2^53 a double no longer holds every whole number of trials.
+        return _num_error(tr("trials 超过 2^53（9007199254740992）"))
     return _binom_cdf(k, m, p) if _cum(cumulative) else _binom_pmf(k, m, p)
 
 

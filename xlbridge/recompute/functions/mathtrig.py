@@ -374,9 +374,38 @@ def _trig(name: str, f: Callable[[float], float], limit: float | None = _TRIG_LI
     register(name, 1, 1, lift=True)(impl)
 
 
-_trig("SIN", math.sin)
-_trig("COS", math.cos)
-_trig("TAN", math.tan)
+# Excel reduces the argument of SIN, COS, TAN (and COT, CSC, SEC) by π/2 as the x87 FPU's
+# FLDPI holds it, π rounded to 64 bits: 0xC90FDAA22168C235·2⁻⁶², 5.0166E-20 above π. So it
+# computes f(x − k·δ), k = x's nearest multiple of π/2 and δ = half that excess: SIN(PI())
+# is 1.22514845490862E-16 in Excel and 1.2246467991473532E-16 in C, TAN(PI()/2) is
+# 1.6324552277619072E16 (C: 1.633123935319537E16), COT(2^20) differs from C's from the
+# 14th digit. Every such cell of tests/corpus (TAN, COS, TRIGONOMETRIC, trigonometric_
+# functions) gives this same π, bit for bit. f(x − e) is C's f(x) corrected to first order
+# (exactly, for TAN: tan(x − e) = (tan x − e)/(1 + e·tan x)), which keeps C's correctly
+# rounded value wherever the correction is below half an ulp.
+_HALF_PI_80_EXCESS = 2.508278806334166e-20  # 0xC90FDAA22168C235·2⁻⁶³ − π/2
+
+
+def _excess(x: float) -> float:
+    return round(x / (math.pi / 2)) * _HALF_PI_80_EXCESS
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) - _excess(x) * math.cos(x)
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) + _excess(x) * math.sin(x)
+
+
+def _tan(x: float) -> float:
+    t, e = math.tan(x), _excess(x)
+    return (t - e) / (1.0 + e * t)
+
+
+_trig("SIN", _sin)
+_trig("COS", _cos)
+_trig("TAN", _tan)
 _trig("ASIN", math.asin, None)
 _trig("ACOS", math.acos, None)
 _trig("ATAN", math.atan, None)
@@ -386,9 +415,9 @@ _trig("TANH", math.tanh, None)
 _trig("ASINH", math.asinh, None)
 _trig("ACOSH", math.acosh, None)
 _trig("ATANH", math.atanh, None)
-_trig("COT", lambda x: 1.0 / math.tan(x), _TRIG_LIMIT, True)
-_trig("CSC", lambda x: 1.0 / math.sin(x), _TRIG_LIMIT, True)
-_trig("SEC", lambda x: 1.0 / math.cos(x), _TRIG_LIMIT)
+_trig("COT", lambda x: 1.0 / _tan(x), _TRIG_LIMIT, True)
+_trig("CSC", lambda x: 1.0 / _sin(x), _TRIG_LIMIT, True)
+_trig("SEC", lambda x: 1.0 / _cos(x), _TRIG_LIMIT)
 _trig("COTH", lambda x: 1.0 / math.tanh(x), None, True)
 _trig("CSCH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.sinh(x), None, True)
 _trig("SECH", lambda x: 0.0 if abs(x) > 700 else 1.0 / math.cosh(x), None)
@@ -400,7 +429,10 @@ _trig("ACOT", lambda x: math.atan(1.0 / x) if x > 0 else math.pi / 2 - math.atan
 def fn_acoth(x: float) -> Any:
     if abs(x) <= 1.0:
         return NUM
-    return math.atanh(1.0 / x)
+    # ½·ln((x+1)/(x−1)) as ½·ln(1 + 2/(|x|−1)): Excel's value both next to 1, where
+    # ATANH(1/x) loses 1/x's rounding (ACOTH(1.0000000001) is 11.859499013905017, not
+    # …855018), and for large x, where the quotient rounds to 1 (TRIGONOMETRIC.xlsx)
+    return math.copysign(0.5 * math.log1p(2.0 / (abs(x) - 1.0)), x)
 
 
 @register("ATAN2", 2, 2, lift=True)
