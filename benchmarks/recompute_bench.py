@@ -323,22 +323,29 @@ def head_to_head(perf: Path, twin: Path, work: Path, repeat: int) -> dict[str, A
     except ImportError:
         have_fz = False
 
-    def ours(src: Path) -> float:
+    cpu: dict[str, list[float]] = {"twin": [], "formualizer": []}
+
+    def ours(src: Path, cpu_of: str = "") -> float:
         target = work / f"h2h-{src.name}"
         shutil.copy(src, target)
         gc.collect()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         outcome = recompute_one(target, Options())
         dt = time.perf_counter() - t0
+        if cpu_of:
+            cpu[cpu_of].append(time.process_time() - c0)
         if not outcome.ok or outcome.issues:
             raise SystemExit(f"xlbridge failed on {src}: {outcome.error} {outcome.issues[:3]}")
         return dt
 
-    def timed(fn: Callable[[], Any]) -> float:
+    def timed(fn: Callable[[], Any], cpu_of: str = "") -> float:
         gc.collect()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        return time.perf_counter() - t0
+        dt = time.perf_counter() - t0
+        if cpu_of:  # CPU time of every thread of this process: formualizer uses several
+            cpu[cpu_of].append(time.process_time() - c0)
+        return dt
 
     fz_out = work / "h2h-formualizer.xlsx"
     times: dict[str, list[float]] = {"twin": [], "formualizer": [], "roundtrip_twin": [],
@@ -347,14 +354,16 @@ def head_to_head(perf: Path, twin: Path, work: Path, repeat: int) -> dict[str, A
     if have_fz:
         peer_formualizer(twin, fz_out)
     for _ in range(repeat):
-        times["twin"].append(ours(twin))
+        times["twin"].append(ours(twin, "twin"))
         if have_fz:
             fz_out.unlink(missing_ok=True)
-            times["formualizer"].append(timed(lambda: peer_formualizer(twin, fz_out)))
+            times["formualizer"].append(timed(lambda: peer_formualizer(twin, fz_out),
+                                              "formualizer"))
         times["roundtrip_twin"].append(bare_roundtrip(twin, work / "bare.xlsx"))
         times["perf"].append(ours(perf))
         times["roundtrip_perf"].append(bare_roundtrip(perf, work / "bare.xlsx"))
     out: dict[str, Any] = {k: best_median(v) for k, v in times.items() if v}
+    out["cpu"] = {k: best_median(v) for k, v in cpu.items() if v}
     ratios = {"twin_vs_roundtrip": [a / b for a, b in zip(times["twin"],
                                                             times["roundtrip_twin"],
                                                             strict=True)],
@@ -364,6 +373,8 @@ def head_to_head(perf: Path, twin: Path, work: Path, repeat: int) -> dict[str, A
     if have_fz:
         ratios["formualizer_vs_twin"] = [a / b for a, b in zip(times["formualizer"],
                                                                  times["twin"], strict=True)]
+        ratios["formualizer_vs_twin_cpu"] = [a / b for a, b in zip(
+            cpu["formualizer"], cpu["twin"], strict=True)]
     out["ratios"] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
                      for k, v in ratios.items()}
     return out
@@ -1025,7 +1036,13 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
                          ("roundtrip_perf", "round trip, PERF template")):
             if k in h:
                 print(f"  {label:45}{fmt_s(h[k]['median']):>9}  (best {fmt_s(h[k]['best'])})")
+        for k, label in (("twin", "CPU time: xlbridge, native twin"),
+                         ("formualizer", "CPU time: formualizer, twin (all its threads)")):
+            if k in h.get("cpu", {}):
+                c = h["cpu"][k]
+                print(f"  {label:45}{fmt_s(c['median']):>9}  (best {fmt_s(c['best'])})")
         for k, label in (("formualizer_vs_twin", "formualizer ÷ xlbridge twin"),
+                         ("formualizer_vs_twin_cpu", "the same in CPU time"),
                          ("twin_vs_roundtrip", "xlbridge twin ÷ its round trip"),
                          ("perf_vs_roundtrip", "xlbridge PERF ÷ its round trip")):
             if k in h["ratios"]:

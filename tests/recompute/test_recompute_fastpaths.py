@@ -13,12 +13,13 @@ import math
 import zipfile
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recompute_helpers import cells_of, handmade
 
-from xlbridge.recompute import recalc_workbook
+from xlbridge.recompute import FileRejected, recalc_workbook, sheetxml
 from xlbridge.recompute.formula import KeyTemplates, relative_key_raw
 from xlbridge.recompute.memory import compute
 from xlbridge.recompute.sheetxml import _BATCH
@@ -196,6 +197,22 @@ def test_repeated_results_of_every_type(tmp_path: Path) -> None:
     assert '<c r="D4"><f>IF(A4=2,"二",A4)</f><v>1</v></c>' in xml
 
 
+def test_more_distinct_texts_than_the_writer_keeps(tmp_path: Path) -> None:
+    """The writer keeps the XML of at most 4,096 distinct texts: past that, every cell is
+    still written with its own text (and a repeated one with the kept XML)."""
+    n = 4200
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>'
+                   f'<c r="B{r}"><f>"&lt;"&amp;A{r}</f><v></v></c>'
+                   f'<c r="C{r}"><f>"甲&amp;乙"</f><v></v></c></row>' for r in range(1, n + 1))
+    src = handmade(tmp_path / "h.xlsx", rows)
+    out = tmp_path / "o.xlsx"
+    recalc_workbook(src, out_path=out)
+    v = cells_of(out)
+    assert all(v[f"B{r}"] == f"<{r}" and v[f"C{r}"] == "甲&乙" for r in range(1, n + 1))
+    xml = _sheet_xml(out)
+    assert f'<c r="B{n}" t="str"><f>"&lt;"&amp;A{n}</f><v>&lt;{n}</v></c>' in xml
+
+
 def test_a_cell_longer_than_the_narrow_offsets(tmp_path: Path) -> None:
     """Cell offsets are kept in two bytes until one does not fit: a stored text of 40,000
     characters after the first scan batch widens them, and every cell before and after it
@@ -231,3 +248,100 @@ def test_countifs_counts_blanks_beyond_the_used_area_only_when_every_criterion_d
                    "C3": '=COUNTIFS(A:A,"",B:B,">0")',    # a blank is not > 0
                    "D1": '=COUNTIFS(A:A,"<>",B:B,"")'})   # A3
     assert got == {"C1": 1048574.0, "C2": 1.0, "C3": 0.0, "D1": 1.0}
+
+
+def test_criteria_indexes_read_each_text_once_and_still_see_numbers_stored_as_text() -> None:
+    """The COUNTIFS group index and COUNTIF's hash index look at each distinct text of a
+    criteria column once: texts
+    that differ only in case share a group (as Excel compares them), and a number stored as
+    text after many repeated texts still sends the call to the scan that counts it under
+    both keys — the counts are those of the definition, row by row."""
+    def table(texts: list[str]) -> dict[str, Any]:
+        cells: dict[str, Any] = {}
+        for r, text in enumerate(texts, start=1):
+            cells[f"A{r}"] = text
+            cells[f"B{r}"] = float((r * 7) % 11)
+            cells[f"C{r}"] = f'=COUNTIFS($A$1:$A$40,A{r},$B$1:$B$40,">"&B{r})'
+        return cells
+
+    def expected(texts: list[str]) -> dict[str, float]:
+        def same(a: str, b: str) -> bool:
+            return a.casefold() == b.casefold()
+        b = [float((r * 7) % 11) for r in range(1, 41)]
+        return {f"C{r}": float(sum(1 for j in range(40) if same(texts[j], texts[r - 1])
+                                   and b[j] > b[r - 1])) for r in range(1, 41)}
+
+    texts = ["东片", "西片", "Ab", "AB", "南片"] * 8
+    assert {k: v for k, v in compute(table(texts)).items() if k[0] == "C"} == expected(texts)
+    texts[29] = "5"  # a number stored as text, after 29 texts the index has already seen
+    got = compute({**table(texts), "D1": "=COUNTIFS($A$1:$A$40,5,$B$1:$B$40,\">=0\")",
+                   # COUNTIF's hash index: the same texts, one of them a number as well
+                   "D2": "=COUNTIF($A$1:$A$40,5)", "D3": '=COUNTIF($A$1:$A$40,"5")',
+                   "D4": '=COUNTIF($A$1:$A$40,"ab")', "D5": '=COUNTIF($A$1:$A$40,"东片")'})
+    assert {k: v for k, v in got.items() if k[0] == "C"} == expected(texts)
+    assert [got[f"D{i}"] for i in range(1, 6)] == [1.0, 1.0, 1.0, 16.0, 8.0]
+
+
+def test_equality_with_a_text_literal_is_the_general_comparison() -> None:
+    """x="text" and x<>"text" skip compare(): the same answer for texts in any case, the
+    empty text, blanks, numbers, booleans, errors and the odd int, against every literal."""
+    from xlbridge.recompute.operators import SCALAR_OPS, const, fast_binop
+    from xlbridge.xlvalues import ExcelError
+
+    values = ["是", "否", "ABC", "abc", "Straße", "STRASSE", "", " ", "0", "TRUE", None, 0.0,
+              1.0, -2.5, True, False, 3, ExcelError("#N/A"), ExcelError("#DIV/0!")]
+    for op in ("=", "<>"):
+        general = SCALAR_OPS[op]
+        for text in ("是", "abc", "strasse", "", " ", "0", "TRUE"):
+            for a in values:
+                fast = fast_binop(op, const(a), const(text), ("ref",), ("s", text), general)
+                want = general(a, text)
+                got = fast(0)
+                assert type(got) is type(want) and got == want, (op, a, text, got, want)
+
+
+# --------------------------------------------------------------------------- the scan
+
+
+def _scan_all(xml: bytes, fast: bool, monkeypatch: Any) -> tuple[Any, ...]:
+    """Everything the scan records of a sheet, with or without its formula-cell shortcut."""
+    monkeypatch.setattr(sheetxml, "_FAST_FORMULA", fast)
+    table = sheetxml.FormulaTable()
+    values: dict[int, Any] = {}
+    scan = sheetxml.scan_sheet(xml, 0, values, ["共享"], table, "h.xlsx", "sheet1.xml")
+    return (values, table.keys, list(table.start), list(table.size), list(table.si),
+            table.cached, bytes(table.meta), list(table.spans), table.refs, table.dynamic,
+            scan.max_row, scan.max_col, scan.cells)
+
+
+def test_the_scan_shortcut_for_formula_cells_is_the_general_branch(monkeypatch: Any) -> None:
+    """The usual formula cell (<c r s><f>…</f><v>…</v></c>) skips the general branch's
+    questions; every column of the table, every value and the counts must be the same as
+    when the general branch reads it — beside the layouts the shortcut does not take."""
+    cells = ['<c r="A{r}"><v>{r}</v></c>',
+             '<c r="B{r}"><f>A{r}*2</f><v></v></c>',              # no value yet (openpyxl)
+             '<c r="C{r}" s="3"><f>A{r}+0.5</f><v>2.5</v></c>',   # a stored number
+             '<c r="D{r}"><f>A{r}/1000</f><v>1E-3</v></c>',
+             '<c r="E{r}" t="str"><f>A{r}&amp;"x"</f><v>1x</v></c>',  # typed: general
+             '<c r="F{r}"><f>A{r}</f><v/></c>',                     # <v/>: general
+             '<c r="G{r}"><f>A{r}</f></c>',                         # no <v>: general
+             '<c r="H{r}" cm="1"><f>A{r}</f><v>1</v></c>',          # other attributes
+             '<c r="I{r}"><f t="shared" ref="I{r}:I{r}" si="{r}">A{r}</f><v>1</v></c>',
+             '<c r="J{r}"><f></f><v>4</v></c>',                     # empty formula
+             '<c r="K{r}" t="s"><v>0</v></c>']
+    rows = "".join(f'<row r="{r}">' + "".join(c.format(r=r) for c in cells) + "</row>"
+                   for r in range(1, 40))
+    xml = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           f"<sheetData>{rows}</sheetData></worksheet>").encode()
+    fast = _scan_all(xml, True, monkeypatch)
+    assert fast == _scan_all(xml, False, monkeypatch)
+    assert len(fast[1]) == 39 * 8  # B–I: eight formula cells a row (J's <f></f> is none)
+    assert fast[5].count(2.5) == 39 and fast[5].count(0.001) == 39  # stored values read
+    bad = xml.replace(b"<v>2.5</v>", b"<v>abc</v>", 1)
+    errors = []
+    for flag in (True, False):
+        try:
+            _scan_all(bad, flag, monkeypatch)
+        except FileRejected as exc:
+            errors.append(str(exc))
+    assert len(errors) == 2 and errors[0] == errors[1] and "C1" in errors[0]

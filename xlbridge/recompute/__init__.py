@@ -60,7 +60,7 @@ loses ``fullCalcOnLoad`` (the values are there now) and gets today's Excel engin
 what openpyxl and old Excel versions write) unless some formula could not be computed and has
 no value; ``calcChain.xml`` is kept (formulas did not move) except in the values-only export.
 The file is replaced atomically (:func:`xlbridge.atomic.write_atomic`); a rewritten sheet
-is streamed into the compressor (in a worker thread) rather than built in memory.
+is streamed into the compressor (ISA-L's fast deflate) rather than built in memory.
 
 *What is not computed.* A formula using a function outside the supported set, or a feature
 outside it (3-D references, structured table references, TEXT with date formats, data

@@ -27,7 +27,7 @@ from .book import load_book
 from .core import make_key, split_key
 from .evaluate import evaluate_book
 from .functions import FunctionSpec
-from .package import FileRejected, Limits
+from .package import DEFLATE_LEVEL, FileRejected, Limits
 from .report import WorkbookReport
 from .writer import plan_output, write_output
 
@@ -136,7 +136,7 @@ def release_after(path: str | os.PathLike[str], pid: int) -> None:
 def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike[str] | None = None,
                     dry_run: bool = False, functions: Functions | None = None,
                     values_only: Callable[[str], bool] | None = None,
-                    limits: Limits | None = None, compress_level: int = 6,
+                    limits: Limits | None = None, compress_level: int = DEFLATE_LEVEL,
                     inspect: Callable[[Any], None] | None = None,
                     clock: datetime | None = None,
                     before_replace: Callable[[], None] | None = None) -> WorkbookReport:
@@ -164,6 +164,8 @@ def recalc_workbook(path: str | os.PathLike[str], *, out_path: str | os.PathLike
     Holds no lock: use :func:`recompute_file` for that.
 
     ``clock`` fixes the instant TODAY() and NOW() see (tests; default: now).
+    ``compress_level`` is ISA-L's deflate level for the rewritten parts (0–3; 1, its fast
+    level, by default).
     """
     t0 = time.perf_counter()
     src = Path(path)

@@ -315,6 +315,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
     keys = table.keys
     meta = table.meta
     cached = table.cached
+    starts = table.start
     fn_of = run.fn_of
     order_append = run.order.append
     for st in states:
@@ -325,6 +326,7 @@ def evaluate_book(book: Book, report: WorkbookReport,
         deferred: list[int] = []
         # column → (template, closure) of the last formula compiled there
         col_memo: dict[int, tuple[Any, Fn]] = {}
+        spans = table.spans  # after the scan: its typecode is final
         for i in range(st.scan.lo, st.scan.hi):
             key = keys[i]
             kind = meta[3 * i]
@@ -332,7 +334,12 @@ def evaluate_book(book: Book, report: WorkbookReport,
             col = key & COL_MASK
             fn: Fn | None
             if kind == NORMAL:
-                text = table.text(i, data) or b""
+                off = spans[7 * i]  # table.text(i, data), inline: once per formula cell
+                if off >= 0:
+                    off += starts[i]
+                    text = data[off:off + spans[7 * i + 1]]
+                else:
+                    text = b""
                 memo = col_memo.get(col)
                 if memo is not None and memo[0].fits(text, row):
                     fn = memo[1]  # the formula above, filled down: same key, same closure

@@ -434,6 +434,27 @@ def fast_binop(op: str, fa: Fn, fb: Fn, na: tuple, nb: tuple,
             return slow(a, b)
 
         return div
+    if op in ("=", "<>") and nb[0] == "s":
+        # x="text", x="" (IF(G5="是",…), IF(F5="",…)): what compare() decides, without it —
+        # text against text case-insensitively, a blank as "", a number or a boolean never
+        # equal to text; anything else (errors) goes the general way
+        text = nb[1]
+        folded = text.casefold()
+        blank = folded == ""  # what "" (a blank) against the text gives
+        eq = op == "="
+
+        def cmp_text(base: int) -> Any:
+            a = fa(base)
+            t = type(a)
+            if t is str:
+                return (a.casefold() == folded) is eq
+            if a is None:
+                return blank is eq
+            if t is float or t is bool:
+                return not eq
+            return slow(a, fb(base))
+
+        return cmp_text
     if op in ("=", "<>", "<", ">", "<=", ">="):
         pyop = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
                 "=": operator.eq, "<>": operator.ne}[op]

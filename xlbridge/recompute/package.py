@@ -10,6 +10,11 @@ gains nothing), and XML with a DTD (no entity expansion, no network).
 Writing copies every member that did not change as its original *compressed* bytes (no
 inflate/deflate round trip), in the original order, so that a diff of the two files shows
 only the parts that were rewritten.
+
+Inflating, deflating and CRC-32 go through ISA-L (``isal``, Intel's Intelligent Storage
+Acceleration Library: the same deflate format, zlib's API, several times faster). A
+rewritten part is deflated at ISA-L's level 1 — Excel itself saves with fast deflate —:
+≈2 ms for a 2 MB sheet where zlib at level 6 takes ≈25 ms, for a part ≈25% larger.
 """
 
 from __future__ import annotations
@@ -17,12 +22,11 @@ from __future__ import annotations
 import os
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from isal import isal_zlib as zlib
 from lxml import etree
 
 from xlbridge.i18n import t as tr
@@ -36,6 +40,8 @@ __all__ = [
 ]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: ISA-L's deflate level (0–3) for rewritten parts: 1 is its fast level
+DEFLATE_LEVEL = 1
 
 
 def dtd_refused(part: str) -> str:
@@ -307,43 +313,27 @@ class ZipWriter:
         """Copy a member: same name, flags, method, CRC and compressed bytes."""
         self._add(info, raw, info.compress_type, info.CRC, info.file_size)
 
-    def add_data(self, info: zipfile.ZipInfo, data: bytes, level: int = 6) -> None:
+    def add_data(self, info: zipfile.ZipInfo, data: bytes, level: int = DEFLATE_LEVEL) -> None:
         """Store new contents for a member, keeping its name, time and attributes."""
-        if info.compress_type == zipfile.ZIP_STORED:
-            raw, method = data, zipfile.ZIP_STORED
-        else:
-            co = zlib.compressobj(level, zlib.DEFLATED, -15)
-            raw = co.compress(data) + co.flush()
-            method = zipfile.ZIP_DEFLATED
-        self._add(info, raw, method, zlib.crc32(data) & 0xFFFFFFFF, len(data))
+        self.add_chunks(info, (data,), level)
 
-    def add_chunks(self, info: zipfile.ZipInfo, chunks: Iterable[bytes], level: int = 6) -> None:
-        """Store new contents given piece by piece.
-
-        Pieces are deflated in a worker thread while the caller produces the next one (zlib
-        releases the GIL), pigz-style: each piece is compressed on its own with the previous
-        32 KiB as preset dictionary and ends on a sync flush, so the pieces concatenate into
-        one valid deflate stream.
-        """
+    def add_chunks(self, info: zipfile.ZipInfo, chunks: Iterable[bytes],
+                   level: int = DEFLATE_LEVEL) -> None:
+        """Store new contents given piece by piece (each piece is deflated as it comes, so
+        the whole part is never held uncompressed). ``level`` is ISA-L's, 0–3."""
         if info.compress_type == zipfile.ZIP_STORED:
             data = b"".join(chunks)
             self._add(info, data, zipfile.ZIP_STORED, zlib.crc32(data) & 0xFFFFFFFF, len(data))
             return
         crc = 0
         size = 0
-        futures = []
-        tail = b""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            for chunk in chunks:
-                if not chunk:
-                    continue
-                crc = zlib.crc32(chunk, crc)
-                size += len(chunk)
-                futures.append(pool.submit(_deflate_piece, chunk, tail, level))
-                tail = chunk[-32768:]
-            parts = [f.result() for f in futures]
         co = zlib.compressobj(level, zlib.DEFLATED, -15)
-        parts.append(co.flush(zlib.Z_FINISH))  # an empty final block ends the stream
+        parts = []
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            parts.append(co.compress(chunk))
+        parts.append(co.flush())
         self._add(info, b"".join(parts), zipfile.ZIP_DEFLATED, crc & 0xFFFFFFFF, size)
 
     def _add(self, info: zipfile.ZipInfo, raw: bytes, method: int, crc: int, size: int) -> None:
@@ -379,12 +369,6 @@ class ZipWriter:
             raise ValueError("too many zip members")
         self._write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, size, start,
                                 len(self.comment)) + self.comment)
-
-
-def _deflate_piece(data: bytes, zdict: bytes, level: int) -> bytes:
-    co = (zlib.compressobj(level, zlib.DEFLATED, -15, zdict=zdict) if zdict
-          else zlib.compressobj(level, zlib.DEFLATED, -15))
-    return co.compress(data) + co.flush(zlib.Z_SYNC_FLUSH)
 
 
 def part_path(base_part: str, target: str) -> str:

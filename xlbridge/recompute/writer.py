@@ -17,7 +17,7 @@ from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
 from .evaluate import Evaluation, SheetState
-from .package import ZipWriter, rels_path
+from .package import DEFLATE_LEVEL, ZipWriter, rels_path
 from .report import WorkbookReport
 from .sheetxml import MEMBER, SHARED, T_NAMES, T_OTHER, rewrite_cell, value_xml
 from .xmltext import decode_text
@@ -251,8 +251,9 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     keys, starts, sizes, spans = table.keys, table.start, table.size, table.spans
     cached, meta = table.cached, table.meta
     # a column of results repeats its values (grades, ranks, rounded scores): each distinct
-    # number is turned into XML once
+    # number or text is turned into XML once
     numbers: dict[float, tuple[bytes | None, bytes]] = {}
+    texts: dict[str, tuple[bytes | None, bytes]] = {}
     for i in patch.rows:
         key = keys[i]
         dropping = i in drop if drop else False
@@ -269,6 +270,13 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
             tv = numbers.get(new)
             if tv is None:
                 tv = numbers[new] = value_xml(new)
+            t, v = tv
+        elif type(new) is str:
+            tv = texts.get(new)
+            if tv is None:
+                tv = value_xml(new)
+                if len(texts) < 4096:  # a column of distinct texts is not kept twice
+                    texts[new] = tv
             t, v = tv
         else:
             t, v = value_xml(new)
@@ -316,7 +324,7 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     yield b"".join(out)
 
 
-def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = 6) -> None:
+def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = DEFLATE_LEVEL) -> None:
     """Write the whole package to ``fh``: changed parts recompressed, the rest copied raw."""
     pkg = ev.book.pkg
     zw = ZipWriter(fh, pkg.zf.comment or b"")

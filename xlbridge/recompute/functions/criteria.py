@@ -215,15 +215,21 @@ def _eq_index(ctx: Context, ref: Ref) -> dict[Any, list[int]]:
 
     def build() -> dict[Any, list[int]]:
         idx: dict[Any, list[int]] = {}
+        texts: dict[str, tuple[Any, Any]] = {}  # a text's keys, worked out once per text
         for i, v in enumerate(ctx.flat(ref)):
+            if type(v) is str:
+                keys = texts.get(v)
+                if keys is None:
+                    y = parse_number(v)
+                    keys = texts[v] = (_norm(v), None if y is None else _norm(y))
+                idx.setdefault(keys[0], []).append(i)
+                if keys[1] is not None:
+                    idx.setdefault(keys[1], []).append(i)
+                continue
             k = _norm(v)
             if k is None:
                 continue
             idx.setdefault(k, []).append(i)
-            if type(v) is str:
-                y = parse_number(v)
-                if y is not None:
-                    idx.setdefault(_norm(y), []).append(i)
         return idx
 
     return ctx.aux(("eqidx", ref.sheet, *ctx.clamp(ref)), build)
@@ -427,13 +433,20 @@ def _group_index(ctx: Context, eq_refs: list[Ref], cmp_ref: Ref | None
     nums = ctx.flat(cmp_ref) if cmp_ref is not None else None
     n = len(cols[0]) if cols else len(nums)  # type: ignore[arg-type]
     groups: dict[tuple, list[tuple[float, int]] | list[int]] = {}
+    texts: dict[str, Any] = {}  # a criteria column repeats few texts: each is looked at once
     for i in range(n):
         key = []
         for col in cols:
             v = col[i]
-            if type(v) is str and parse_number(v) is not None:
-                ctx.aux_cache[ck] = "multi"
-                return None
+            if type(v) is str:
+                k = texts.get(v)
+                if k is None:
+                    if parse_number(v) is not None:
+                        ctx.aux_cache[ck] = "multi"
+                        return None
+                    k = texts[v] = v.casefold()  # what _norm gives a text
+                key.append(k)
+                continue
             key.append(_norm(v))
         k = tuple(key)
         if nums is None:

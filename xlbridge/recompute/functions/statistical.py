@@ -153,7 +153,11 @@ def fn_countifs(ctx: Context, *args: Any) -> Any:
         return got
     n = len(got[0])  # type: ignore[index]
     refs = [r for r, _ in pairs]
-    if all(type(r) is Ref for r in refs):
+    r0 = refs[0]
+    # a first range inside the used area (the usual case) has no cells beyond it, nor have
+    # the others (same shape): _beyond_used would say 0
+    if (type(r0) is Ref and (r0.r2 > ctx.max_row or r0.c2 > ctx.max_col)
+            and all(type(r) is Ref for r in refs)):
         # blank cells beyond the used area count when every criterion matches a blank;
         # ranges inside the used area (the usual case) have none, so no criterion is asked
         beyond = _beyond_used(ctx, refs)
