@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 #: The error codes Excel can store in a cell, in the order of ``ERROR.TYPE``.
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                "#GETTING_DATA", "#SPILL!", "#CALC!")
+#: The number ``ERROR.TYPE`` gives for each code (10–13 are #CONNECT!, #BLOCKED!, #UNKNOWN!
+#: and #FIELD!, errors of linked data types that xlbridge does not produce). Excel's rich
+#: values store the error as ``errorType`` = this number − 1 (xlbridge.recompute.richvalues).
+ERROR_TYPE_NUMBERS = {"#NULL!": 1, "#DIV/0!": 2, "#VALUE!": 3, "#REF!": 4, "#NAME?": 5,
+                      "#NUM!": 6, "#N/A": 7, "#GETTING_DATA": 8, "#SPILL!": 9, "#CALC!": 14}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,8 @@ class ExcelError:
 
     @property
     def error_type(self) -> int:
-        """The number ``ERROR.TYPE`` returns for this error (1 for #NULL! … 7 for #N/A)."""
-        return ERROR_CODES.index(self.code) + 1
+        """The number ``ERROR.TYPE`` returns for this error (1 for #NULL! … 14 for #CALC!)."""
+        return ERROR_TYPE_NUMBERS[self.code]
 
 
 def value_error(reason: str = "") -> ExcelError:

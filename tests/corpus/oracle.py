@@ -86,7 +86,65 @@ def _unescape(s: str) -> str:
     return _XESC.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
 
 
-def _value(c: etree._Element, sst: list[str]) -> Any:
+#: Excel's rich-value ``errorType`` → the error (ERROR.TYPE − 1; Microsoft's ErrorCellValue)
+_RICH_ERRORS = {0: "#NULL!", 1: "#DIV/0!", 2: "#VALUE!", 3: "#REF!", 4: "#NAME?", 5: "#NUM!",
+                6: "#N/A", 7: "#GETTING_DATA", 8: "#SPILL!", 9: "#CONNECT!", 10: "#BLOCKED!",
+                11: "#UNKNOWN!", 12: "#FIELD!", 13: "#CALC!"}
+_RD = "http://schemas.microsoft.com/office/spreadsheetml/2017/richdata"
+
+
+def _rel_targets(z: zipfile.ZipFile) -> dict[str, str]:
+    """Relationship type (its last segment) → zip member, for the workbook's relationships."""
+    rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    out = {}
+    for rel in rels:
+        t = rel.get("Target") or ""
+        out[(rel.get("Type") or "").rsplit("/", 1)[-1]] = (
+            t.lstrip("/") if t.startswith("/") else str(PurePosixPath("xl") / t))
+    return out
+
+
+def rich_errors(z: zipfile.ZipFile) -> dict[int, str]:
+    """``vm`` → error code, for the errors Excel 365 stores as rich values (#CALC!, #SPILL!):
+    ``<c t="e" vm="N"><v>#VALUE!</v>`` with N a 1-based block of xl/metadata.xml's
+    valueMetadata → futureMetadata XLRICHVALUE → rdrichvalue.xml → structure ``_error``."""
+    parts = _rel_targets(z)
+    names = set(z.namelist())
+    need = ("sheetMetadata", "rdRichValue", "rdRichValueStructure")
+    if any(parts.get(k) not in names for k in need):
+        return {}
+    try:
+        return _rich_errors(z, parts)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, etree.XMLSyntaxError):
+        return {}  # parts a tool wrote wrong: the cells are what they say (#VALUE!)
+
+
+def _rich_errors(z: zipfile.ZipFile, parts: dict[str, str]) -> dict[int, str]:
+    meta = etree.fromstring(z.read(parts["sheetMetadata"]))
+    types = [m.get("name") for m in meta.iter(f"{{{NS}}}metadataType")]
+    future = [[int(r.get("i")) for r in bk.iter(f"{{{_RD}}}rvb")]
+              for fm in meta.iter(f"{{{NS}}}futureMetadata") if fm.get("name") == "XLRICHVALUE"
+              for bk in fm.iter(f"{{{NS}}}bk")]
+    values = list(etree.fromstring(z.read(parts["rdRichValue"])).iter(f"{{{_RD}}}rv"))
+    structures = list(etree.fromstring(z.read(parts["rdRichValueStructure"])).iter(
+        f"{{{_RD}}}s"))
+    out = {}
+    for vm_el in meta.iter(f"{{{NS}}}valueMetadata"):
+        for n, bk in enumerate(vm_el.iter(f"{{{NS}}}bk"), 1):
+            rc = bk.find(f"{{{NS}}}rc")
+            t, v = int(rc.get("t")), int(rc.get("v"))
+            if types[t - 1] != "XLRICHVALUE" or not future[v]:
+                continue
+            rv = values[future[v][0]]
+            st = structures[int(rv.get("s"))]
+            keys = [k.get("n") for k in st.iter(f"{{{_RD}}}k")]
+            if st.get("t") == "_error" and "errorType" in keys:
+                vals = [x.text for x in rv.iter(f"{{{_RD}}}v")]
+                out[n] = _RICH_ERRORS[int(vals[keys.index("errorType")])]
+    return out
+
+
+def _value(c: etree._Element, sst: list[str], rich: dict[int, str] | None = None) -> Any:
     """The cell's stored value; ``...`` (Ellipsis) when it has none."""
     t = c.get("t") or "n"
     v = c.find(f"{{{NS}}}v")
@@ -103,6 +161,9 @@ def _value(c: etree._Element, sst: list[str]) -> Any:
     if t == "b":
         return text.strip() in ("1", "true")
     if t == "e":
+        vm = c.get("vm")
+        if vm is not None and rich and int(vm) in rich:
+            return Err(rich[int(vm)])
         return Err(text.strip())
     if text == "":
         return ...
@@ -121,6 +182,7 @@ def read_cells(path: Path) -> dict[tuple[str, str], Cell]:
     out: dict[tuple[str, str], Cell] = {}
     with zipfile.ZipFile(path) as z:
         sst = _shared_strings(z)
+        rich = rich_errors(z)
         for name, part in _sheets(z):
             root = etree.fromstring(z.read(part))
             arrays: list[tuple[int, int, int, int]] = []
@@ -142,7 +204,7 @@ def read_cells(path: Path) -> dict[tuple[str, str], Cell]:
                 r, col = int(m.group(2)), _col(m.group(1))
                 member = any(r1 <= r <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in arrays)
                 text = (f.text or "") if f is not None else None
-                out[(name, ref)] = Cell(_value(c, sst), text, f is not None or member)
+                out[(name, ref)] = Cell(_value(c, sst, rich), text, f is not None or member)
     return out
 
 
@@ -182,6 +244,8 @@ def _blank_sheet(data: bytes) -> bytes:
             c.remove(v)
         if c.get("t") in ("str", "b", "e", "n", "s"):
             del c.attrib["t"]
+        if c.get("vm") is not None:  # the value's rich value (#CALC!…) goes with the value
+            del c.attrib["vm"]
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -246,7 +310,7 @@ def show(x: Any) -> str:
 
 
 __all__ = ["CORPUS", "Cell", "Err", "Verdict", "blank_copy", "compare", "corpus_files",
-           "equal", "read_cells", "saved_at", "show"]
+           "equal", "read_cells", "rich_errors", "saved_at", "show"]
 
 
 def saved_at(path: Path) -> datetime | None:

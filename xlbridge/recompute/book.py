@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree
 
 from xlbridge.i18n import t as tr
 
 from .package import FileRejected, Limits, Package, part_path, rels_path
+from .richvalues import ValueMetadata
 from .tables import parse_table, table_parts
 
 __all__ = ["Book", "SheetInfo", "load_book"]
@@ -41,6 +43,11 @@ class Book:
     @property
     def path(self) -> str:
         return self.pkg.path
+
+    @cached_property
+    def value_metadata(self) -> ValueMetadata:
+        """Rich values of error cells (#CALC!, #SPILL!), read when the first one is met."""
+        return ValueMetadata(self.pkg, self.workbook_part, self.rels)
 
 
 def _local(tag: object) -> str:

@@ -256,12 +256,15 @@ def evaluate_book(book: Book, report: WorkbookReport,
             continue
         data = book.pkg.read(info.part)
         scan = scan_sheet(data, info.index, values, book.shared_strings, table, path, info.part,
-                          info.name)
+                          info.name, book.value_metadata.error)
         states.append(SheetState(info, data, scan))
         max_row = max(max_row, scan.max_row)
         max_col = max(max_col, scan.max_col)
     t1 = time.perf_counter()
     report.timings["read"] = t1 - t0
+    if book.value_metadata.problem:
+        report.notes.append(tr("无法读取工作簿的值元数据（{reason}）：#CALC!、#SPILL! 等错误"
+                               "按单元格里写的 #VALUE! 读取", reason=book.value_metadata.problem))
 
     ctx = Context(values, [s.name for s in book.sheets], max_row, max_col, now=clock,
                   date1904=book.date1904)
@@ -436,12 +439,14 @@ def _array_root(run: _Run, st: SheetState, i: int, fn: Fn) -> tuple[Fn | None, l
             head = m.group(0)[:m.group(0).find(b">")]
             tm = _ATTR_T.search(head)
             t = tm.group(1) if tm else None
-            found_rows.append((key, s, e, T_CODES.get(t, T_OTHER)))
+            found_rows.append((key, s, e, T_CODES.get(t, T_OTHER), b"vm" in head))
             cells.append((r - r1, c - c1, key))
     values = ctx.values
-    for key, s, e, tcode in found_rows:
+    for key, s, e, tcode, vm in found_rows:
         j = table.add(key, s, e - s, MEMBER, -1, values.get(key), tcode,
                       (-1, 0, -1, 0, -1, 0, 0))
+        if vm:  # a rich value (richvalues): the writer drops or sets it
+            table.vm_rows.add(j)
         st.scan.members.append(j)
         run.member_of[key] = anchor
         values[key] = PENDING

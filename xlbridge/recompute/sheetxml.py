@@ -6,13 +6,15 @@ formula cell's byte span is remembered. Writing back splices new ``<c>`` element
 original bytes at those spans: everything else — other cells, styles, merged cells, data
 validation, conditional formatting, extension lists, even the XML declaration and attribute
 quoting — stays byte-for-byte as it was. Inside a rewritten cell only the ``t`` attribute and
-the ``<v>`` element change (and, for the values-only export, the ``<f>`` element goes).
+the ``<v>`` element change (and, for the values-only export, the ``<f>`` element goes; for a
+#CALC!/#SPILL!, the ``vm`` of its rich value: richvalues.py).
 """
 
 from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
@@ -69,6 +71,7 @@ class FormulaTable:
         self.spans = array("h")
         self.refs: dict[int, str] = {}  # ref attribute of shared masters / array formulas
         self.dynamic: set[int] = set()  # dynamic-array (spilled) formulas (cm attribute)
+        self.vm_rows: set[int] = set()  # cells with a vm attribute (a rich value: richvalues)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -148,6 +151,7 @@ _AUTOFILTER = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?autoFilter\b[^>]*?\bref\s*=
                          rb"""\$?[A-Za-z]{1,3}\$?([0-9]+)(?::\$?[A-Za-z]{1,3}\$?([0-9]+))?["'][^>]*>"""
                          rb"""\s*<(?:[A-Za-z_][\w.-]*:)?filterColumn\b""")
 _ATTR_CM = re.compile(rb"""\bcm\s*=\s*["']""")
+_ATTR_VM = re.compile(rb"""\bvm\s*=\s*["']([0-9]{1,9})["']""")
 _REF_RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?")
 
 
@@ -272,16 +276,26 @@ def _show(v: bytes) -> str:
     return repr(v[:40].decode("utf-8", "replace"))
 
 
+def rich_error(attrs: bytes, val: Any, rich: Callable[[int], ExcelError | None] | None) -> Any:
+    """An error cell with ``vm``: the error its rich value holds (#CALC!, #SPILL!: the cell
+    says #VALUE!), or ``val`` when it holds none (see richvalues)."""
+    m = _ATTR_VM.search(attrs) if val is not None and rich is not None else None
+    got = rich(int(m.group(1))) if m is not None else None
+    return val if got is None else got
+
+
 def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
-               table: FormulaTable, path: str, part: str, name: str | None = None) -> SheetScan:
+               table: FormulaTable, path: str, part: str, name: str | None = None,
+               rich: Callable[[int], ExcelError | None] | None = None) -> SheetScan:
     """Read every cell of a worksheet into ``values``; its formula cells go to ``table``.
+    ``rich`` gives the error of a ``vm`` index (the workbook's value metadata).
 
     A cell that cannot be read — a row or column beyond Excel's grid (it would take another
     cell's place), a number cell holding text — refuses the file with :class:`FileRejected`
     naming the sheet and the cell."""
     where = {"row": 0, "col": 0}
     try:
-        return _scan(data, sheet, values, sst, table, path, part, where)
+        return _scan(data, sheet, values, sst, table, path, part, where, rich)
     except _BadCell as exc:
         from .formula import col_letters
 
@@ -292,7 +306,8 @@ def scan_sheet(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
 
 
 def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
-          table: FormulaTable, path: str, part: str, where: dict[str, int]) -> SheetScan:
+          table: FormulaTable, path: str, part: str, where: dict[str, int],
+          rich: Callable[[int], ExcelError | None] | None) -> SheetScan:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise FileRejected(path, dtd_refused(part))
     m = _SHEETDATA_RE.search(data)
@@ -391,6 +406,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                                          value=_show(vonly))) from None
                 else:
                     val = _value(ctype, vonly, b"", sst, prefix, path)
+                    if ctype == b"e" and b"vm" in attrs:
+                        val = rich_error(attrs, val, rich)
                     if val is not None:
                         values[key] = val
                 continue
@@ -431,6 +448,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                         "" if ctype == b"str" and v is not None else None)
                 except FileRejected:  # a broken stored result: the formula gives a new one
                     val = None
+                if ctype == b"e" and b"vm" in attrs:
+                    val = rich_error(attrs, val, rich)
                 if ftext is not None:
                     f_off, f_len = m.start(7) - cstart, len(ftext)
                 else:
@@ -464,6 +483,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 if vm is not None and v is None:
                     v = b""
                 val = _value(ctype, v, inner, sst, prefix, path)
+                if ctype == b"e" and b"vm" in attrs:
+                    val = rich_error(attrs, val, rich)
                 if fm is None:
                     if val is not None:
                         values[key] = val
@@ -500,6 +521,8 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
                 continue
             push((key, cstart, m.end() - cstart, si, val, kind, t_codes.get(ctype, T_OTHER),
                   f_off, f_len, t_off, t_len, v_off, v_len, v_mode))
+            if b"vm" in attrs and _ATTR_VM.search(attrs):  # the writer sets or drops it
+                table.vm_rows.add(base + len(pending) - 1)
             if kind != NORMAL:
                 i = base + len(pending) - 1
                 if b"ref" in fattrs:

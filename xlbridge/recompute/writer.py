@@ -8,6 +8,7 @@ sheet is held in memory.
 from __future__ import annotations
 
 import re
+import zipfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from xlbridge.xlvalues import ExcelError
 from .evaluate import Evaluation, SheetState
 from .package import DEFLATE_LEVEL, ZipWriter, rels_path
 from .report import WorkbookReport
+from .richvalues import RICH_CODES, plan_rich_errors, set_vm
 from .sheetxml import MEMBER, SHARED, T_NAMES, T_OTHER, rewrite_cell, value_xml
 from .xmltext import decode_text
 
@@ -27,6 +29,7 @@ __all__ = ["Output", "SheetPatch", "plan_output", "sheet_chunks", "write_output"
 _CALCPR_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr\b[^>]*>")
 _FULLCALC_RE = re.compile(rb"""\s+fullCalcOnLoad\s*=\s*("[^"]*"|'[^']*')""")
 _CHUNK = 256 << 10
+_RICH_V = frozenset(c.encode("ascii") for c in RICH_CODES)
 _BLANKS = b" \t\r\n"
 
 
@@ -35,6 +38,8 @@ class SheetPatch:
     state: SheetState
     rows: Sequence[int]   # FormulaTable rows to rewrite, in file order (an array: 4 bytes a row)
     drop: set[int] = field(default_factory=set)  # rows whose formula is removed
+    #: vm of the rich value each of #CALC!/#SPILL! is written with (richvalues)
+    vm: dict[bytes, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,13 +47,14 @@ class Output:
     """What changes in the output zip."""
 
     replace: dict[str, bytes] = field(default_factory=dict)     # small parts, new bytes
+    add: dict[str, bytes] = field(default_factory=dict)         # new parts (rich values)
     sheets: dict[str, SheetPatch] = field(default_factory=dict)  # worksheet part → patch
     remove: set[str] = field(default_factory=set)
     changed_cells: int = 0
 
     @property
     def changes(self) -> bool:
-        return bool(self.replace or self.sheets or self.remove)
+        return bool(self.replace or self.sheets or self.remove or self.add)
 
 
 def _same(new: Any, cached: Any, ctype: int) -> bool:
@@ -125,7 +131,33 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             report.notes.extend(notes)
     if any(p.drop for p in out.sheets.values()):
         _drop_calc_chain(ev, out, report)
+    _rich_errors(ev, out, report)
     return out
+
+
+def _rich_errors(ev: Evaluation, out: Output, report: WorkbookReport) -> None:
+    """#CALC!/#SPILL! among the values written: the cell value cannot hold them, so they are
+    written as Excel writes them, #VALUE! with ``vm`` → a rich value (richvalues)."""
+    table = ev.table
+    get = ev.ctx.values.get
+    kept = ev.kept
+    keys, cached = table.keys, table.cached
+    codes: set[str] = set()
+    for patch in out.sheets.values():
+        for i in patch.rows:
+            key = keys[i]
+            v = cached[i] if kept and key in kept else get(key)
+            if type(v) is ExcelError and v.code in RICH_CODES:
+                codes.add(v.code)
+    if not codes:
+        return
+    vms = plan_rich_errors(ev.book.value_metadata, codes, out.replace, out.add)
+    by_code = {code.encode("ascii"): vm for code, vm in vms.items()}
+    for patch in out.sheets.values():
+        patch.vm = by_code
+    for code in sorted(codes - vms.keys()):
+        report.notes.append(tr("{code} 写成了 #VALUE!：工作簿的值元数据无法读取（{reason}）",
+                               code=code, reason=ev.book.value_metadata.problem))
 
 
 #: The calculation engine id Excel 2016, 2019, 2021 and Microsoft 365 write (``calcId``).
@@ -254,6 +286,7 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     # number or text is turned into XML once
     numbers: dict[float, tuple[bytes | None, bytes]] = {}
     texts: dict[str, tuple[bytes | None, bytes]] = {}
+    vm_rows, rich = table.vm_rows, patch.vm
     for i in patch.rows:
         key = keys[i]
         dropping = i in drop if drop else False
@@ -280,10 +313,15 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
             t, v = tv
         else:
             t, v = value_xml(new)
+        fix_vm = False
+        if t == b"e" and v in _RICH_V:  # #CALC!, #SPILL!: #VALUE! with vm, as Excel writes
+            fix_vm, vm, v = True, rich.get(v), b"#VALUE!"
+        elif vm_rows and i in vm_rows:  # a rich value no more: the vm goes
+            fix_vm, vm = True, None
         j = 7 * i
         to = spans[j + 2]
         old_code = meta[3 * i + 1]
-        if not dropping and to >= 0 and old_code != T_OTHER:
+        if not fix_vm and not dropping and to >= 0 and old_code != T_OTHER:
             # the usual layout: splice the t attribute's value and the <v> text in place
             old_t = T_NAMES[old_code] if old_code != 1 else None
             if t != old_t:
@@ -313,8 +351,9 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
         else:
             end = start + sizes[i]
             add(data[pos:start])
-            add(rewrite_cell(data[start:end], t, v, drop_formula=dropping,
-                             inline_string=dropping))
+            cell = rewrite_cell(data[start:end], t, v, drop_formula=dropping,
+                                inline_string=dropping)
+            add(set_vm(cell, vm) if fix_vm else cell)
             pos = end
         if pos - chunk_from >= _CHUNK:  # about 256 KiB of the sheet
             yield b"".join(out)
@@ -341,4 +380,9 @@ def write_output(ev: Evaluation, out: Output, fh: BinaryIO, level: int = DEFLATE
             zw.add_data(info, new, level)
         else:
             zw.add_raw(info, pkg.raw(info))
+    for name, data in out.add.items():  # new parts go last (Excel's order does not matter)
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.create_system = 0
+        zw.add_data(info, data, level)
     zw.close()

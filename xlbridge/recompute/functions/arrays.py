@@ -17,20 +17,23 @@ from .registry import registrar
 
 register = registrar("Lookup & Reference")
 
+
 def calc_empty() -> ExcelError:
+    """An array function with nothing to return: #CALC! in Excel 365 (FILTER with no match and
+    no if_empty, UNIQUE, TOCOL/TOROW leaving nothing out). Excel stores it as a rich value
+    (``errorType`` 13, ``subType`` 3 "empty array"; see ``recompute/richvalues.py``), which an
+    older reader sees as #VALUE!."""
     return ExcelError("#CALC!", tr("结果为空"))
-#: TAKE/DROP leaving nothing: the Excel that saved the corpus files gives #VALUE! there
+
+
 def nothing_left() -> ExcelError:
-    return ExcelError("#VALUE!", tr("没有可返回的内容"))
+    """TAKE/DROP leaving no row or column: #CALC! in Excel 365 (corpus DROP_TAKE.xlsx C2:L2)."""
+    return ExcelError("#CALC!", tr("没有可返回的内容"))
 
 
 def _grid(ctx: Context, a: Any) -> list[list[Any]]:
     g = ctx.array(a)
     return [[0.0 if v is None else v for v in row] for row in g]
-
-
-_ERROR_ORDER = {"#NULL!": 1, "#DIV/0!": 2, "#VALUE!": 3, "#REF!": 4, "#NAME?": 5, "#NUM!": 6,
-                "#N/A": 7, "#GETTING_DATA": 8, "#SPILL!": 9, "#CALC!": 14}
 
 
 def _sort_key(v: Any) -> tuple:
@@ -43,7 +46,7 @@ def _sort_key(v: Any) -> tuple:
     if t is bool:
         return (2, v)
     if t is ExcelError:
-        return (3, _ERROR_ORDER.get(v.code, 99))
+        return (3, v.error_type)
     return (4, 0)
 
 
@@ -85,8 +88,8 @@ def fn_filter(ctx: Context, a: Any, include: Any, if_empty: Any = None) -> Any:
             out = []
     else:
         return ExcelError("#VALUE!", tr("FILTER：include 与数组大小不符"))
-    if not out:  # the Excel that saved the corpus gives #VALUE! here (newer ones #CALC!)
-        return nothing_left() if if_empty is None else if_empty
+    if not out:  # Excel 365: #CALC! (corpus FILTER_ERRORS.xlsx E1)
+        return calc_empty() if if_empty is None else if_empty
     return out
 
 

@@ -137,15 +137,10 @@ def fn_type(ctx: Context, x: Any) -> Any:
     return _TYPE_CODES.get(type(x), 1.0)
 
 
-_ERROR_TYPES = {"#NULL!": 1.0, "#DIV/0!": 2.0, "#VALUE!": 3.0, "#REF!": 4.0, "#NAME?": 5.0,
-                "#NUM!": 6.0, "#N/A": 7.0, "#GETTING_DATA": 8.0, "#SPILL!": 9.0,
-                "#CALC!": 14.0}
-
-
 @register("ERROR.TYPE", 1, 1, lift=True)
 def fn_error_type(x: Any) -> Any:
     if type(x) is ExcelError:
-        return _ERROR_TYPES.get(x.code, NA)
+        return float(x.error_type)
     return NA
 
 

@@ -2,8 +2,10 @@
 
 Each takes a ``LAMBDA`` written in place as its last argument; the LAMBDA's body is compiled
 once, its parameters bound to slots that the helper fills for every element, row, column or
-position (as LET binds its names). A body whose result is an array gives its top-left value
-where one value is expected (Excel: #CALC! for a nested array; the corpus has none).
+position (as LET binds its names). Where one value is expected (MAP, SCAN, BYROW, BYCOL,
+MAKEARRAY), a body whose result is an array of more than one cell gives #CALC!, as in Excel 365
+("anything but a single value returned from the LAMBDA returns a #CALC! error": arrays of
+arrays are not supported); REDUCE's accumulator keeps its top-left value.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
-from ..core import scalar
+from ..core import Ref, scalar
 from ..operators import const
 from ..values import VALUE, to_number
 from .registry import registrar
@@ -35,7 +37,7 @@ def _lambda(comp: Any, node: tuple, n: int) -> tuple[list[list[Any]], Fn] | Exce
     comp.scopes.append({p[2].upper(): comp.slot_reader(s) for p, s in zip(params, slots,
                                                                             strict=True)})
     try:
-        fbody = comp.compile(body, "S")
+        fbody = comp.compile(body, "A")
     finally:
         comp.scopes.pop()
     return slots, fbody
@@ -48,10 +50,15 @@ def _grid(ctx: Any, v: Any) -> list[list[Any]]:
     return g if g else [[None]]
 
 
-def _call(ctx: Any, slots: list[list[Any]], fbody: Fn, base: int, *values: Any) -> Any:
+def _call(ctx: Any, slots: list[list[Any]], fbody: Fn, base: int, *values: Any,
+          single: bool = True) -> Any:
     for slot, v in zip(slots, values, strict=True):
         slot[0] = v
-    return scalar(ctx, fbody(base), base)
+    got = fbody(base)
+    if single and ((type(got) is list and (len(got) > 1 or len(got[0]) > 1))
+                   or (type(got) is Ref and not got.is_cell)):
+        return ExcelError("#CALC!", tr("LAMBDA 的结果是数组，此处只能是一个值"))
+    return scalar(ctx, got, base)
 
 
 @register("MAP", 2, 254, form=True)
@@ -104,7 +111,7 @@ def _fold(comp: Any, args: list[tuple], keep_all: bool) -> Fn:
         for row in grid:
             line = []
             for v in row:
-                acc = _call(ctx, slots, fbody, base, acc, v)
+                acc = _call(ctx, slots, fbody, base, acc, v, single=keep_all)
                 line.append(acc)
             out.append(line)
         return out if keep_all else acc

@@ -714,8 +714,10 @@ def fn_sequence(rows: Any, cols: Any = None, start: Any = None, step: Any = None
             return x
         vals.append(x)
     r, c = int(vals[0]), int(vals[1])
-    if r < 1 or c < 1:
-        return ExcelError("#VALUE!", tr("SEQUENCE 的结果没有单元格"))
+    if r < 0 or c < 0:  # Excel: SEQUENCE(-1) is #VALUE!, SEQUENCE(0) and SEQUENCE(0.3) #CALC!
+        return ExcelError("#VALUE!", tr("SEQUENCE 的行数和列数不能为负数"))
+    if r == 0 or c == 0:
+        return ExcelError("#CALC!", tr("SEQUENCE 的结果没有单元格"))
     if r * c > 1048576:
         return NUM
     s, st = vals[2], vals[3]
