@@ -83,6 +83,7 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
     cached = table.cached
     meta = table.meta
     missing_values = False
+    rich: set[str] = set()  # #CALC!/#SPILL! among the values written (see _rich_errors)
     for st in ev.sheets:
         scan = st.scan
         drop: set[int] = set()
@@ -95,20 +96,21 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             key = keys[i]
             if drop and i in drop:
                 add(i)
+                new = cached[i] if key in kept else get(key)
+                if type(new) is ExcelError and new.code in RICH_CODES:
+                    rich.add(new.code)
                 continue
             old = cached[i]
             if key in kept:
                 if old is None and meta[3 * i] != MEMBER:
                     missing_values = True
                 continue
-            if old is None:  # no value stored: the new one is written
-                add(i)
-                continue
             new = get(key)
-            if new is None:
-                new = 0.0
-            if not _same(new, old, meta[3 * i + 1]):
+            # no value stored: the new one is written; else only if it differs
+            if old is None or not _same(0.0 if new is None else new, old, meta[3 * i + 1]):
                 add(i)
+                if type(new) is ExcelError and new.code in RICH_CODES:
+                    rich.add(new.code)
         if scan.members:
             rows = array("i", sorted(rows, key=lambda i: table.start[i]))
         if rows:
@@ -131,26 +133,16 @@ def plan_output(ev: Evaluation, report: WorkbookReport,
             report.notes.extend(notes)
     if any(p.drop for p in out.sheets.values()):
         _drop_calc_chain(ev, out, report)
-    _rich_errors(ev, out, report)
+    if rich:
+        _rich_errors(ev, out, report, rich)
     return out
 
 
-def _rich_errors(ev: Evaluation, out: Output, report: WorkbookReport) -> None:
-    """#CALC!/#SPILL! among the values written: the cell value cannot hold them, so they are
-    written as Excel writes them, #VALUE! with ``vm`` → a rich value (richvalues)."""
-    table = ev.table
-    get = ev.ctx.values.get
-    kept = ev.kept
-    keys, cached = table.keys, table.cached
-    codes: set[str] = set()
-    for patch in out.sheets.values():
-        for i in patch.rows:
-            key = keys[i]
-            v = cached[i] if kept and key in kept else get(key)
-            if type(v) is ExcelError and v.code in RICH_CODES:
-                codes.add(v.code)
-    if not codes:
-        return
+def _rich_errors(ev: Evaluation, out: Output, report: WorkbookReport, codes: set[str]
+                 ) -> None:
+    """#CALC!/#SPILL! among the values written (``codes``, gathered by :func:`plan_output`):
+    the cell value cannot hold them, so they are written as Excel writes them, #VALUE! with
+    ``vm`` → a rich value (richvalues)."""
     vms = plan_rich_errors(ev.book.value_metadata, codes, out.replace, out.add)
     by_code = {code.encode("ascii"): vm for code, vm in vms.items()}
     for patch in out.sheets.values():
