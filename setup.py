@@ -1,0 +1,14 @@
+"""The compiled part of xlbridge: the worksheet scan's fast path (xlbridge/recompute/_cscan.c).
+
+It is optional: where no C compiler is at hand (a Windows PC without Visual C++), the
+package installs without it and the scan runs in Python, with the same results
+(sheetxml.py). Everything else about the package is in pyproject.toml.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension("xlbridge.recompute._cscan", ["xlbridge/recompute/_cscan.c"], optional=True),
+    ],
+)
