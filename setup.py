@@ -1,4 +1,5 @@
-"""The compiled part of xlbridge: the worksheet scan's fast path (xlbridge/recompute/_cscan.c).
+"""The compiled part of xlbridge: the worksheet scan's and the writer's splice's
+fast paths (xlbridge/recompute/_speedups.c).
 
 It is optional: where no C compiler is at hand (a Windows PC without Visual C++), the
 package installs without it and the scan runs in Python, with the same results
@@ -9,6 +10,7 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("xlbridge.recompute._cscan", ["xlbridge/recompute/_cscan.c"], optional=True),
+        Extension("xlbridge.recompute._speedups", ["xlbridge/recompute/_speedups.c"],
+                  optional=True),
     ],
 )

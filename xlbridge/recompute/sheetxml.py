@@ -29,9 +29,9 @@ from .values import ERRORS
 from .xmltext import decode_text, encode_text
 
 try:  # the scan's compiled fast path (setup.py builds it where a C compiler is at hand)
-    from . import _cscan
+    from . import _speedups
 except ImportError:  # pragma: no cover - a build without it: the same scan, in Python
-    _cscan = None
+    _speedups = None
 
 __all__ = ["FormulaTable", "SheetScan", "decode_text", "encode_text", "scan_sheet"]
 
@@ -48,9 +48,9 @@ _BATCH = 4096
 #: the scan's shortcut for the usual formula cell (off only in the tests that compare it
 #: with the general branch)
 _FAST_FORMULA = True
-#: the compiled scan of the usual layouts (_cscan.c), when it is built (off only in the tests
+#: the compiled scan of the usual layouts (_speedups.c), when it is built (off only in the tests
 #: that compare it with the scan in Python)
-_COMPILED = _cscan is not None
+_COMPILED = _speedups is not None
 
 
 class FormulaTable:
@@ -352,7 +352,7 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         raise FileRejected(path, t("{part}：<sheetData> 没有结束标记", part=part))
     sb = sheet << SHEET_SHIFT
     if _COMPILED and not prefix:  # (it takes no comment, CDATA or processing instruction)
-        got = _cscan.scan(data, start, end, sb, values, sst, decode_text, ERRORS,
+        got = _speedups.scan(data, start, end, sb, values, sst, decode_text, ERRORS,
                           ExcelError("#VALUE!"))
         if got is not None:  # every element had a usual layout (otherwise: below, in Python)
             keys, cached, starts, sizes, sis, meta, spans, code, refs, hidden, *counts = got

@@ -711,11 +711,170 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- the writer's splice
+ *
+ * splice(data, rows, k, pos, limit, keys, starts, spans, meta, values, kept, numbers, texts,
+ *        value_xml) -> (piece, k, pos)
+ *
+ * writer.sheet_chunks' loop over the formula cells to rewrite (``rows``, from index k; the
+ * sheet copied from byte ``pos``), for the usual cell: its new value's t attribute and <v>
+ * text spliced in place. It stops when the piece reaches byte ``limit`` of the sheet, at the
+ * end of the rows, or before a row it leaves to sheet_chunks (a kept value, an error value —
+ * #CALC! and #SPILL! get a vm —, a cell rewritten in full): sheet_chunks does that row and
+ * calls again. The caller leaves sheets with dropped formulas or vm cells to itself.
+ * ``numbers``/``texts`` are sheet_chunks' caches of value_xml's answers (texts: 4,096 at most).
+ */
+
+static const char *T_NAME[] = {NULL, NULL, "str", "b", "e", "s", "inlineStr", "d"};
+
+typedef struct { char *b; Py_ssize_t n, cap; } obuf_t;
+
+static int put(obuf_t *o, const char *s, Py_ssize_t n) {
+    if (n <= 0) return 0;
+    if (o->n + n > o->cap) {
+        Py_ssize_t ncap = o->cap ? o->cap : 1 << 16;
+        while (ncap < o->n + n) ncap *= 2;
+        char *nb = PyMem_Realloc(o->b, (size_t)ncap);
+        if (nb == NULL) { PyErr_NoMemory(); return -1; }
+        o->b = nb; o->cap = ncap;
+    }
+    memcpy(o->b + o->n, s, (size_t)n);
+    o->n += n;
+    return 0;
+}
+
+static inline Py_ssize_t item(const Py_buffer *b, Py_ssize_t i) {
+    switch (b->itemsize) {
+    case 1: return ((const uint8_t *)b->buf)[i];
+    case 2: return ((const int16_t *)b->buf)[i];
+    case 4: return ((const int32_t *)b->buf)[i];
+    default: return (Py_ssize_t)((const int64_t *)b->buf)[i];
+    }
+}
+
+/* (t, v) of value_xml(new), from ``cache`` (or stored there while it holds fewer than
+ * ``cap``); a new reference, NULL on an error */
+static PyObject *xml_of(PyObject *new, PyObject *cache, Py_ssize_t cap, PyObject *value_xml) {
+    PyObject *tv = cache != NULL ? PyDict_GetItemWithError(cache, new) : NULL;
+    if (tv != NULL) return Py_NewRef(tv);
+    if (PyErr_Occurred()) return NULL;
+    tv = PyObject_CallOneArg(value_xml, new);
+    if (tv == NULL) return NULL;
+    if (!PyTuple_Check(tv) || PyTuple_GET_SIZE(tv) != 2 ||
+        !PyBytes_Check(PyTuple_GET_ITEM(tv, 1)) ||
+        (PyTuple_GET_ITEM(tv, 0) != Py_None && !PyBytes_Check(PyTuple_GET_ITEM(tv, 0)))) {
+        Py_DECREF(tv);
+        PyErr_SetString(PyExc_TypeError, "value_xml must give (bytes | None, bytes)");
+        return NULL;
+    }
+    if (cache != NULL && PyDict_GET_SIZE(cache) < cap && PyDict_SetItem(cache, new, tv) < 0) {
+        Py_DECREF(tv);
+        return NULL;
+    }
+    return tv;
+}
+
+static PyObject *splice(PyObject *self, PyObject *args) {
+    Py_buffer data, rows, starts, spans, meta;
+    Py_ssize_t k, pos, limit;
+    PyObject *keys, *values, *kept, *numbers, *texts, *value_xml;
+    if (!PyArg_ParseTuple(args, "y*y*nnnO!y*y*y*O!OO!O!O", &data, &rows, &k, &pos, &limit,
+                          &PyList_Type, &keys, &starts, &spans, &meta, &PyDict_Type, &values,
+                          &kept, &PyDict_Type, &numbers, &PyDict_Type, &texts, &value_xml))
+        return NULL;
+    PyObject *result = NULL, *zero = PyFloat_FromDouble(0.0);
+    obuf_t o = {0};
+    const char *d = (const char *)data.buf;
+    Py_ssize_t nrows = rows.len / rows.itemsize;
+    int check_kept = PyAnySet_Check(kept) ? PySet_GET_SIZE(kept) > 0 : 1;
+    if (zero == NULL) goto done;
+    if (pos < 0 || pos > data.len || k < 0) {
+        PyErr_SetString(PyExc_ValueError, "splice: position outside the data");
+        goto done;
+    }
+    for (; k < nrows; k++) {
+        Py_ssize_t i = item(&rows, k);
+        if (i < 0 || i >= PyList_GET_SIZE(keys)) {
+            PyErr_SetString(PyExc_IndexError, "splice: row outside the table");
+            goto done;
+        }
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (check_kept) {
+            int in = PySequence_Contains(kept, key);
+            if (in < 0) goto done;
+            if (in) break;  /* the stored value is kept: sheet_chunks' */
+        }
+        PyObject *new = PyDict_GetItemWithError(values, key);
+        if (new == NULL && PyErr_Occurred()) goto done;
+        if (new == NULL || new == Py_None) new = zero;
+        PyObject *tv;
+        if (PyFloat_CheckExact(new)) tv = xml_of(new, numbers, PY_SSIZE_T_MAX, value_xml);
+        else if (PyUnicode_CheckExact(new)) tv = xml_of(new, texts, 4096, value_xml);
+        else if (PyBool_Check(new)) tv = xml_of(new, NULL, 0, value_xml);
+        else break;  /* an error value (maybe #CALC!) or anything else: sheet_chunks' */
+        if (tv == NULL) goto done;
+        PyObject *t = PyTuple_GET_ITEM(tv, 0), *v = PyTuple_GET_ITEM(tv, 1);
+        Py_ssize_t j = 7 * i, start = item(&starts, i);
+        Py_ssize_t to = item(&spans, j + 2);
+        int old_code = (int)item(&meta, 3 * i + 1);
+        if (to < 0 || old_code > 7) { Py_DECREF(tv); break; }  /* rewritten in full */
+        const char *old_t = T_NAME[old_code];
+        int same;
+        if (t == Py_None) same = old_t == NULL;
+        else same = old_t != NULL && (Py_ssize_t)strlen(old_t) == PyBytes_GET_SIZE(t) &&
+                    memcmp(old_t, PyBytes_AS_STRING(t), strlen(old_t)) == 0;
+        int rc = 0;
+        if (!same) {
+            Py_ssize_t tl = item(&spans, j + 3);
+            if (tl) {  /* an existing t="…" */
+                if (t == Py_None) {  /* dropped, with the blanks before it */
+                    Py_ssize_t a = start + to - 3;
+                    while (a > 0 && (d[a - 1] == ' ' || d[a - 1] == '\t' || d[a - 1] == '\r' ||
+                                     d[a - 1] == '\n'))
+                        a--;
+                    rc = put(&o, d + pos, a - pos);
+                    pos = start + to + tl + 1;
+                } else {
+                    rc = put(&o, d + pos, start + to - pos);
+                    if (!rc) rc = put(&o, PyBytes_AS_STRING(t), PyBytes_GET_SIZE(t));
+                    pos = start + to + tl;
+                }
+            } else {
+                rc = put(&o, d + pos, start + to - pos);
+                if (!rc) rc = put(&o, " t=\"", 4);
+                if (!rc) rc = put(&o, PyBytes_AS_STRING(t), PyBytes_GET_SIZE(t));
+                if (!rc) rc = put(&o, "\"", 1);
+                pos = start + to;
+            }
+        }
+        Py_ssize_t vo = start + item(&spans, j + 4);
+        if (!rc) rc = put(&o, d + pos, vo - pos);
+        if (!rc && item(&spans, j + 6) != 0) rc = put(&o, "<v>", 3);
+        if (!rc) rc = put(&o, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
+        if (!rc && item(&spans, j + 6) != 0) rc = put(&o, "</v>", 4);
+        pos = vo + item(&spans, j + 5);
+        Py_DECREF(tv);
+        if (rc < 0) goto done;
+        if (pos >= limit) { k++; break; }
+    }
+    {
+        PyObject *piece = PyBytes_FromStringAndSize(o.b ? o.b : "", o.n);
+        if (piece != NULL) result = Py_BuildValue("(Nnn)", piece, k, pos);
+    }
+done:
+    Py_XDECREF(zero);
+    PyMem_Free(o.b);
+    PyBuffer_Release(&data); PyBuffer_Release(&rows); PyBuffer_Release(&starts);
+    PyBuffer_Release(&spans); PyBuffer_Release(&meta);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Scan a <sheetData> region of the usual layouts (or None)."},
+    {"splice", splice, METH_VARARGS, "Splice the new values of the usual formula cells."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cscan", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__cscan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }

@@ -1,4 +1,6 @@
-"""The compiled scan (xlbridge/recompute/_cscan.c) reads a sheet exactly as the scan in Python.
+"""The compiled parts (xlbridge/recompute/_speedups.c) do exactly what the Python code does.
+
+The scan: it reads a sheet exactly as the scan in Python.
 
 The compiled path takes the usual layouts of ``<sheetData>`` and gives up — before changing
 anything — on everything else, which the Python scan then reads (or refuses, with its
@@ -27,17 +29,17 @@ SST = ["共享", "二", "&amp; stays"]
 
 @pytest.fixture(autouse=True)
 def _built() -> None:
-    if sheetxml._cscan is None:
-        missing("the compiled scan (xlbridge/recompute/_cscan.c)",
+    if sheetxml._speedups is None:
+        missing("the compiled scan (xlbridge/recompute/_speedups.c)",
                 ": pip install needs a C compiler and Python's headers to build it")
 
 
 class Spy:
-    """Wraps _cscan.scan: how many times it read a region (not None) and gave up (None)."""
+    """Wraps _speedups.scan: how many times it read a region (not None) and gave up (None)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.taken = self.declined = 0
-        real = sheetxml._cscan.scan
+        real = sheetxml._speedups.scan
 
         def scan(*args: Any) -> Any:
             got = real(*args)
@@ -47,7 +49,7 @@ class Spy:
                 self.taken += 1
             return got
 
-        monkeypatch.setattr(sheetxml._cscan, "scan", scan)
+        monkeypatch.setattr(sheetxml._speedups, "scan", scan)
 
 
 def records(xml: bytes, compiled: bool, monkeypatch: pytest.MonkeyPatch,
@@ -301,3 +303,71 @@ def test_every_shipped_and_corpus_workbook_is_read_the_same_both_ways(
     # most of them in the compiled path (the rest: dynamic arrays, rich values, <v> with
     # xml:space — Excel 365's less usual layouts)
     assert spy.taken > 0.7 * sheets_read and spy.declined > 0
+
+
+# --------------------------------------------------------------------------- the writer's splice
+
+
+def _written(src: Path, dst: Path, compiled: bool, monkeypatch: pytest.MonkeyPatch,
+             spy: SpliceSpy) -> dict[str, bytes] | tuple[str, str]:
+    """Every part of ``src`` recomputed into ``dst``, with or without the compiled parts."""
+    import shutil
+    import zipfile
+    from datetime import datetime
+
+    from xlbridge.batch import perf_functions
+    from xlbridge.recompute import recalc_workbook
+
+    monkeypatch.setattr(sheetxml, "_COMPILED", compiled)
+    shutil.copy(src, dst)
+    try:
+        recalc_workbook(dst, functions=perf_functions(), clock=datetime(2026, 1, 1))
+    except Exception as exc:
+        return (type(exc).__name__, str(exc))
+    with zipfile.ZipFile(dst) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+class SpliceSpy:
+    """Wraps _speedups.splice: the bytes it spliced."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.spliced = 0
+        real = sheetxml._speedups.splice
+
+        def splice(*args: Any) -> Any:
+            got = real(*args)
+            self.spliced += len(got[0])
+            return got
+
+        monkeypatch.setattr(sheetxml._speedups, "splice", splice)
+
+
+def test_workbooks_are_written_byte_for_byte_as_without_the_compiled_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corpus with its cached values blanked (so every formula cell is rewritten: numbers,
+    texts, booleans, errors, #CALC!, cells whose t goes or comes), the shipped workbooks and
+    the benchmark's templates: the same output files with the compiled scan and splice as
+    with the Python ones."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "tests" / "corpus"))
+    import oracle
+    import recompute_bench
+
+    sources = []
+    for i, path in enumerate(oracle.corpus_files()):
+        blank = tmp_path / f"blank{i}.xlsx"
+        oracle.blank_copy(path, blank)
+        sources.append(blank)
+    sources += sorted(ROOT.glob("workbooks/**/*.xlsx"))
+    for name, kw in (("perf", {"perf": True}), ("twin", {"perf": False}),
+                     ("shared", {"perf": True, "shared": True})):
+        recompute_bench.make_template(tmp_path / f"{name}.xlsx", 300, **kw)
+        sources.append(tmp_path / f"{name}.xlsx")
+    spy = SpliceSpy(monkeypatch)
+    for src in sources:
+        assert _written(src, tmp_path / "c.xlsx", True, monkeypatch, spy) == \
+            _written(src, tmp_path / "p.xlsx", False, monkeypatch, spy), src
+    assert spy.spliced > 1_000_000  # the compiled splice wrote most of it
