@@ -304,7 +304,9 @@ def test_equality_with_a_text_literal_is_the_general_comparison() -> None:
 
 
 def _scan_all(xml: bytes, fast: bool, monkeypatch: Any) -> tuple[Any, ...]:
-    """Everything the scan records of a sheet, with or without its formula-cell shortcut."""
+    """Everything the scan in Python records of a sheet, with or without its formula-cell
+    shortcut (the compiled scan is compared with it in test_recompute_compiled_scan.py)."""
+    monkeypatch.setattr(sheetxml, "_COMPILED", False)
     monkeypatch.setattr(sheetxml, "_FAST_FORMULA", fast)
     table = sheetxml.FormulaTable()
     values: dict[int, Any] = {}

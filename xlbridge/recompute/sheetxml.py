@@ -28,6 +28,11 @@ from .package import FileRejected, dtd_refused
 from .values import ERRORS
 from .xmltext import decode_text, encode_text
 
+try:  # the scan's compiled fast path (setup.py builds it where a C compiler is at hand)
+    from . import _speedups
+except ImportError:  # pragma: no cover - a build without it: the same scan, in Python
+    _speedups = None
+
 __all__ = ["FormulaTable", "SheetScan", "decode_text", "encode_text", "scan_sheet"]
 
 
@@ -43,6 +48,9 @@ _BATCH = 4096
 #: the scan's shortcut for the usual formula cell (off only in the tests that compare it
 #: with the general branch)
 _FAST_FORMULA = True
+#: the compiled scan of the usual layouts (_speedups.c), when it is built (off only in the tests
+#: that compare it with the scan in Python)
+_COMPILED = _speedups is not None
 
 
 class FormulaTable:
@@ -110,6 +118,27 @@ class FormulaTable:
         self.meta.extend(chain.from_iterable(zip(cols[5], cols[6], repeat(0, len(rows)),
                                                  strict=True)))
         self._add_spans(list(chain.from_iterable(zip(*cols[7:], strict=True))))
+
+    def extend_columns(self, keys: list[int], cached: list[Any], start: bytes, size: bytes,
+                       si: bytes, meta: bytes, spans: bytes, code: str) -> None:
+        """Append rows given column by column, as the compiled scan returns them: keys and
+        cached values as lists, the other columns as the raw bytes of their arrays (spans as
+        ``code``, "h" or "i")."""
+        self.keys.extend(keys)
+        self.start.frombytes(start)
+        self.size.frombytes(size)
+        self.si.frombytes(si)
+        self.cached.extend(cached)
+        self.meta.extend(meta)
+        if code == self.spans.typecode:
+            self.spans.frombytes(spans)
+        elif code == "i":  # a long cell among the new rows: widen once, for good
+            self.spans = array("i", self.spans)
+            self.spans.frombytes(spans)
+        else:
+            more = array("h")
+            more.frombytes(spans)
+            self.spans.extend(array("i", more))
 
     def _add_spans(self, spans: list[int]) -> None:
         if self.spans.typecode == "h" and spans and max(spans) > 32767:
@@ -321,13 +350,24 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
     end = data.find(b"</" + prefix + b"sheetData>", start)
     if end < 0:
         raise FileRejected(path, t("{part}：<sheetData> 没有结束标记", part=part))
+    sb = sheet << SHEET_SHIFT
+    if _COMPILED and not prefix:  # (it takes no comment, CDATA or processing instruction)
+        got = _speedups.scan(data, start, end, sb, values, sst, decode_text, ERRORS,
+                          ExcelError("#VALUE!"))
+        if got is not None:  # every element had a usual layout (otherwise: below, in Python)
+            keys, cached, starts, sizes, sis, meta, spans, code, refs, hidden, *counts = got
+            base = len(table)
+            table.extend_columns(keys, cached, starts, sizes, sis, meta, spans, code)
+            for i, ref in refs:
+                table.refs[base + i] = ref
+            scan.hidden_rows.update(hidden)
+            return _finish(scan, table, data, end, *counts)
     region_has_odd = data.find(b"<!", start, end) >= 0 or data.find(b"<?", start, end) >= 0
     if region_has_odd:
         raise FileRejected(path, t("{part}：不支持 <sheetData> 中的注释、CDATA 或处理指令",
                                    part=part))
     cell_re, f_re, v_re, _is_re, _t_re, _rph_re = _res(prefix)
     lclose = len(b"</" + prefix + b"c>")
-    sb = sheet << SHEET_SHIFT
     cols: dict[bytes, int] = {}
     row = 0
     col = 0
@@ -540,6 +580,11 @@ def _scan(data: bytes, sheet: int, values: dict[int, Any], sst: list[str],
         where["row"], where["col"] = row, col
         raise
     table.extend_rows(pending)
+    return _finish(scan, table, data, end, max_row, max_col, ncells)
+
+
+def _finish(scan: SheetScan, table: FormulaTable, data: bytes, end: int, max_row: int,
+            max_col: int, ncells: int) -> SheetScan:
     scan.hi = len(table)
     af = _AUTOFILTER.search(data, end) if scan.hidden_rows else None
     if af is not None:  # the header row is not filtered

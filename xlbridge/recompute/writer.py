@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from xlbridge.i18n import t as tr
 from xlbridge.xlvalues import ExcelError
 
+from . import sheetxml
 from .evaluate import Evaluation, SheetState
 from .package import DEFLATE_LEVEL, ZipWriter, rels_path
 from .report import WorkbookReport
@@ -279,7 +280,28 @@ def sheet_chunks(ev: Evaluation, patch: SheetPatch) -> Iterator[bytes]:
     numbers: dict[float, tuple[bytes | None, bytes]] = {}
     texts: dict[str, tuple[bytes | None, bytes]] = {}
     vm_rows, rich = table.vm_rows, patch.vm
-    for i in patch.rows:
+    rows = patch.rows
+    n = len(rows)
+    k = 0
+    # the usual cells spliced by the compiled loop (sheetxml._speedups), which stops at the
+    # first row it leaves to the loop below; that row done, it goes on
+    splice = sheetxml._speedups.splice if (sheetxml._COMPILED and not prefix and not drop
+                                           and not vm_rows) else None
+    values = ev.ctx.values
+    while k < n:
+        if splice is not None:
+            piece, k, pos = splice(data, rows, k, pos, chunk_from + _CHUNK, keys, starts,
+                                   spans, meta, values, kept, numbers, texts, value_xml)
+            add(piece)
+            if pos - chunk_from >= _CHUNK:
+                yield b"".join(out)
+                out.clear()
+                chunk_from = pos
+                continue
+            if k >= n:
+                break
+        i = rows[k]
+        k += 1
         key = keys[i]
         dropping = i in drop if drop else False
         start = starts[i]
