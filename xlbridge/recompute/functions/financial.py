@@ -4,11 +4,12 @@ ISPMT), depreciation (SLN, SYD, DB, DDB, VDB), accrued interest (ACCRINT, ACCRIN
 securities (DISC, INTRATE, RECEIVED, PRICEDISC, YIELDDISC, PRICEMAT, YIELDMAT), Treasury bills
 (TBILLEQ, TBILLPRICE, TBILLYIELD) and fractional dollars (DOLLARDE, DOLLARFR).
 
-The formulas and their edge cases (which argument errors are #NUM! and which #DIV/0!, XIRR's
-iteration) follow Excel's documentation and IronCalc's implementation (MIT/Apache-2.0,
+The formulas and their edge cases (which argument errors are #NUM! and which #DIV/0!)
+follow Excel's documentation and IronCalc's implementation (MIT/Apache-2.0,
 ``base/src/functions/financial``), which was written against the same Excel-saved files that
-the corpus (tests/corpus/excel/ironcalc/calc_tests/FINANCIAL) checks. IRR's and RATE's
-iterations are Excel's own, as measured on those files (``tests/corpus/solver_fit.py``).
+the corpus (tests/corpus/excel/ironcalc/calc_tests/FINANCIAL) checks. IRR's, RATE's and XIRR's
+iterations are Excel's own, as measured on those files (``tests/corpus/solver_fit.py``,
+``tests/corpus/xirr_fit.py``).
 The coupon bonds (COUP*, PRICE, YIELD…) are in :mod:`.bonds`.
 """
 
