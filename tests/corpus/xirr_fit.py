@@ -25,10 +25,11 @@ What was found (2026-12):
   365 goes on bisecting near −1, where XNPV is steep, until XNPV itself is small (XIRR.xlsx
   R13, R17), so the width alone gives 15 of 17. T = 6.5e-9 and B = 2.3e-8 give all 17 corpus
   values and 11 of the 22 distinct Excel 2010 cases.
-* Excel 2010 stopped on the width alone: w/(1+|rate|) < 6.5e-9 (or w < 7e-9) gives 21 of its
-  22 values, the XNPV test only 11 — ten stop one halving earlier than Excel 365's rule, with
-  |XNPV| up to 4.5e-8·Σ|values|. The 22nd (16 flows, rate −0.955) Excel 2010 bisected five
-  halvings past the width test, which none of these rules explains; no rule of this form
+* Excel 2010 stopped on the width alone: w/(1+|rate|) < T for 5.25e-9 < T ≤ 6.8e-9 gives 21
+  of its 22 values (so T = 6.5e-9 fits both versions), the XNPV test only 11 — ten stop one
+  halving earlier than Excel 365's rule, with |XNPV| up to 4.5e-8·Σ|values|. The 22nd (16
+  flows, rate −0.955) Excel 2010 bisected five halvings past the width test, which none of
+  these rules explains; no rule of this form
   (width relative to 1, |x| or 1 + |x|; XNPV relative to 1, Σ|values|, max|values|, |first
   value|, Σ|discounted values| or the slope) fits both sets.
 """
