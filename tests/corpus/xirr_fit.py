@@ -15,7 +15,7 @@ What was found (2026-12):
   −63654505/2^28; with guess 0.15 the values are multiples of 0.15·2^-25, with 0 of
   1e-5·2^-11; where the root is exactly 0 Excel answers 0.15·2^-25, 2^-28, 1e-5·2^-11 for the
   three guesses): the points of a bisection whose bracket is grown from the guess. Newton's
-  method (xlbridge before, LibreOffice, IronCalc) gives none of them.
+  method to 1e-7 (xlbridge before) gives none of them.
 * The bracket: ``(0, G·2^k)`` for the first k at which XNPV's sign differs from XNPV(0)'s
   (G = |guess|, 1e-5 for 0), else ``(−1, −G)``; the midpoint ``near − (near − far)/2`` with
   ``near`` the end grown from the guess. Every value of both sets lies on that path (``(lo+hi)/2``
