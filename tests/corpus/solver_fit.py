@@ -14,9 +14,9 @@ on the NPV as a polynomial in v, started at ``1/(1+guess)`` and 0.001 below, sto
 below 1e-7, fits 70 of the 75 values. RATE fits one Newton step followed by secant steps,
 stopped at a relative step below 1e-7 (23 of 26). Newton's method (LibreOffice's ScIRR,
 IronCalc, and xlbridge before) gives 43 and 13 (xlbridge's IRR, with its bisection fallback
-and final polish, 54). XIRR and YIELD/ODDFYIELD were
-tried the same way (Newton with analytic and numeric derivatives, secant from several second
-points, in r and in v, bisection, Brent's zeroin) without a fit; see docs/fidelity.md.
+and final polish, 54). XIRR was tried the same way (Newton with analytic and numeric
+derivatives, secant from several second points, in r and in v, bisection, Brent's zeroin)
+without a fit; see docs/fidelity.md. YIELD and ODDFYIELD: tests/corpus/yield_fit.py.
 """
 
 from __future__ import annotations
