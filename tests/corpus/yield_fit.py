@@ -143,6 +143,22 @@ def years_candidates(b: dict) -> dict[str, float]:
             "actual days / 365.25": (m - s).days / 365.25}
 
 
+def tally(res: dict[str, list[bool]], label: str, path: list[tuple[float, float, float]],
+          excel: float, tol: float) -> None:
+    """Whether each stop rule on ``path`` gives Excel's value."""
+    for rname, rule in STOPS.items():
+        got = rule(path)
+        res.setdefault(f"{label}; stop {rname}", []).append(
+            got is not None and math.isclose(got, excel, rel_tol=tol))
+
+
+def tally_root(res: dict[str, list[bool]], target: float, rate: float, price_of: Slope,
+               excel: float, tol: float) -> None:
+    root = bonds.solve_yield(target, rate, price_of)
+    res.setdefault("the exact root (xlbridge before)", []).append(
+        isinstance(root, float) and math.isclose(root, excel, rel_tol=tol))
+
+
 def score(title: str, results: dict[str, list[bool]]) -> None:
     print(title)
     for label, oks in sorted(results.items(), key=lambda kv: -sum(kv[1])):
@@ -167,13 +183,8 @@ def fit_yield(eff: Path | None) -> None:
         for sname, start in starts.items():
             path = newton_path(b["pr"], start, price_of,
                                lambda y, flows=flows, b=b: bonds._slope(flows, y, b["f"]))
-            for rname, rule in STOPS.items():
-                got = rule(path)
-                res.setdefault(f"Newton, exact slope, from {sname}; stop {rname}", []).append(
-                    got is not None and math.isclose(got, excel, rel_tol=tol))
-        root = bonds.solve_yield(b["pr"], b["rate"], price_of)
-        res.setdefault("the exact root (xlbridge before)", []).append(
-            isinstance(root, float) and math.isclose(root, excel, rel_tol=tol))
+            tally(res, f"Newton, exact slope, from {sname}", path, excel, tol)
+        tally_root(res, b["pr"], b["rate"], price_of, excel, tol)
     for src, res in by_source.items():
         score(f"YIELD, {src}", res)
 
@@ -205,14 +216,9 @@ def fit_oddfyield(eff: Path | None) -> None:
         }
         start = bonds.yield_guess(b["rate"], b["pr"], bonds._term_years(b["s"], b["m"], b["b"]))
         for name, slope in slopes.items():
-            path = newton_path(b["pr"], start, price_of, slope)
-            for rname, rule in STOPS.items():
-                got = rule(path)
-                res.setdefault(f"Newton with {name}; stop {rname}", []).append(
-                    got is not None and math.isclose(got, excel, rel_tol=tol))
-        root = bonds.solve_yield(b["pr"], b["rate"], price_of)
-        res.setdefault("the exact root (xlbridge before)", []).append(
-            isinstance(root, float) and math.isclose(root, excel, rel_tol=tol))
+            tally(res, f"Newton with {name}", newton_path(b["pr"], start, price_of, slope),
+                  excel, tol)
+        tally_root(res, b["pr"], b["rate"], price_of, excel, tol)
     for group, res in by_group.items():
         score(f"ODDFYIELD, {group}", res)
 
