@@ -135,6 +135,12 @@ def test_excel_newton_returns_the_iterate_before_a_tiny_step() -> None:
     assert bonds.excel_newton(50.0, 0.0, lambda _y: 100.0, lambda _y: 0.0) is None
 
 
+def test_the_guess_without_a_value_is_the_coupon_rate() -> None:
+    # (pr − 100)/4 + Y·(pr − 100)/2 + Y·100 is 0 at pr = 25, Y = 0.3 (in doubles too)
+    assert bonds.yield_guess(0.05, 25.0, 0.3) == 0.05
+    assert bonds.yield_guess(0.05, 100.0, 10.0) == pytest.approx(0.05)
+
+
 def test_yield_without_a_root_is_num() -> None:
     # a price above all the coupons and redemption even at yield −99.99%: no yield
     got = compute({"Z1": f"=YIELD({_date(2020, 3, 1)},{_date(2030, 3, 1)},0.05,1E+300,100,1,0)"})

@@ -331,9 +331,11 @@ def _term_years(s: dt.date, m: dt.date, basis: int) -> float:
 
 def yield_guess(rate: float, pr: float, years: float) -> float:
     """Excel's start for YIELD and ODDFYIELD: the approximate yield of a bond at price
-    ``pr`` for 100 paying ``rate`` over ``years`` (the form ExcelFinancialFunctions uses)."""
+    ``pr`` for 100 paying ``rate`` over ``years`` (the form ExcelFinancialFunctions uses);
+    the coupon rate where that has no value (a tiny price on a short term)."""
     px = pr - 100.0
-    return (rate * years * 100.0 - px) / (px / 4.0 + years * px / 2.0 + years * 100.0)
+    den = px / 4.0 + years * px / 2.0 + years * 100.0
+    return (rate * years * 100.0 - px) / den if den != 0.0 else rate
 
 
 def excel_newton(target: float, start: float, price_of: Any, slope_of: Any) -> float | None:
