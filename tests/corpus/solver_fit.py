@@ -15,9 +15,8 @@ below 1e-7, fits 70 of the 75 values. RATE fits one Newton step followed by seca
 stopped at a relative step below 1e-7 (23 of 26). Newton's method (LibreOffice's ScIRR,
 IronCalc, and xlbridge before) gives 43 and 13 (xlbridge's IRR, with its bisection fallback
 and final polish, 54). XIRR's iteration, a bisection, was found by ``xirr_fit.py`` beside this
-file. YIELD/ODDFYIELD were tried the same way (Newton with analytic and numeric derivatives,
-secant from several second points, in r and in v, bisection, Brent's zeroin) without a fit;
-see docs/fidelity.md.
+file; YIELD's and ODDFYIELD's, Newton's method from Excel's approximate yield, by
+``yield_fit.py``; see docs/fidelity.md.
 """
 
 from __future__ import annotations
