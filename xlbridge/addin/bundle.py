@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.parser
 import io
+import os
 import subprocess
 import sys
 import tempfile
@@ -110,8 +111,9 @@ def windows_only_requirements(wheels: Iterable[Path], python_version: str) -> li
     return sorted(wanted.values())
 
 
-def _run(args: list[str], what: str) -> None:
-    done = subprocess.run(args, capture_output=True, text=True)
+def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(args, capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
     if done.returncode:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise AddinError(t("{what}失败（{command} …）：", what=what, command=" ".join(args[:4]))
@@ -131,8 +133,11 @@ def download_wheels(dest: Path, python_version: str = PYTHON_VERSION,
     """xlbridge's wheel and every wheel it needs on Windows, into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    # a pure-Python wheel: this machine cannot compile the recompute's C part for Windows
+    # (setup.py leaves it out with XLBRIDGE_PURE_WHEEL); there the scan runs in Python, with
+    # the same results
     _run([*pip, "wheel", "--no-deps", "-q", "-w", str(dest), str(project_root())],
-         t("构建 xlbridge 的 wheel "))
+         t("构建 xlbridge 的 wheel "), env={"XLBRIDGE_PURE_WHEEL": "1"})
     target = ["--only-binary=:all:", "--platform", platform, "--python-version",
               python_version, "--implementation", "cp", "-d", str(dest)]
     ours = sorted(dest.glob(f"xlbridge-{__version__}-*.whl"))
