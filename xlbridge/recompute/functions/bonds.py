@@ -24,6 +24,7 @@ from xlbridge.xlvalues import ExcelError
 
 from ..values import NUM, to_bool
 from .args import numeric, strict_numeric
+from .dates import year_within
 from .registry import registrar
 
 register = registrar("Financial")
@@ -321,12 +322,8 @@ def _term_years(s: dt.date, m: dt.date, basis: int) -> float:
         return years + rest / 360.0
     if basis == 3:
         return years + rest / 365.0
-    if start.year == m.year:
-        leap = calendar.isleap(m.year)
-    else:
-        leap = (calendar.isleap(start.year) and (start.month, start.day) <= (2, 29)) or \
-            (calendar.isleap(m.year) and (m.month, m.day) >= (2, 29))
-    return years + rest / (366.0 if leap else 365.0)
+    return years + rest / year_within(start.year, start.month, start.day, m.year, m.month,
+                                      m.day)
 
 
 def yield_guess(rate: float, pr: float, years: float) -> float:
@@ -430,7 +427,12 @@ def fn_yield(settlement: float, maturity: float, rate: float, pr: float, redempt
 
     try:
         if _count(s, m, f) > 1:
-            flows, _accrued = _flows(s, m, rate, redemption, f, b)
+            # the schedule once, not in every step: price() of these flows, and their slope
+            flows, accrued = _flows(s, m, rate, redemption, f, b)
+
+            def price_of(y: float) -> float:
+                return _present(flows, 1.0 + y / f) - accrued
+
             got = excel_newton(pr, yield_guess(rate, pr, _term_years(s, m, b)), price_of,
                                lambda y: _slope(flows, y, f))
             if got is not None:
@@ -570,13 +572,14 @@ def fn_oddfyield(settlement: float, maturity: float, issue: float, first: float,
     if i >= fc or fc > m or s >= m or rate < 0.0 or pr <= 0.0 or redemption <= 0.0:
         return NUM
 
-    def price_of(y: float) -> float:
-        return odd_first_price(s, m, i, fc, rate, y, redemption, f, b)
-
     try:
-        flows, _accrued, quasi = _odd_first_flows(s, m, i, fc, rate, redemption, f, b)
+        flows, accrued, quasi = _odd_first_flows(s, m, i, fc, rate, redemption, f, b)
     except ValueError:  # a coupon date past year 9999
         return NUM
+
+    def price_of(y: float) -> float:  # odd_first_price of the flows read once
+        return _present(flows, y / f + 1.0) - accrued
+
     if quasi > 0.0:
         # quasi-coupon dates between settlement and a long first coupon: Excel's iteration
         # there was not found (docs/fidelity.md); the exact root

@@ -488,6 +488,14 @@ def fn_yearfrac(ctx: Context, start: Any, end: Any, basis: Any = None) -> Any:
     return yearfrac(s, e, b)  # type: ignore[arg-type]
 
 
+def year_within(y1: int, m1: int, d1: int, y2: int, m2: int, d2: int) -> float:
+    """The length of the year YEARFRAC's actual/actual divides by when the second date is at
+    most a year after the first: 366 if a 29 February lies in the span's years, else 365."""
+    leap = (calendar.isleap(y1) and (m1, d1) <= (2, 29)) or (calendar.isleap(y2) and (
+        m2, d2) >= (2, 29) and y1 != y2) or (y1 == y2 and calendar.isleap(y1))
+    return 366.0 if leap else 365.0
+
+
 def yearfrac(s: int, e: int, basis: float) -> float | ExcelError:
     """The fraction of a year between two day serials on a day-count basis (0: US 30/360,
     1: actual/actual, 2: actual/360, 3: actual/365, 4: European 30/360); the financial
@@ -522,9 +530,7 @@ def yearfrac(s: int, e: int, basis: float) -> float | ExcelError:
     y1, m1, d1 = ymd_of(s)  # type: ignore[arg-type]
     y2, m2, d2 = ymd_of(e)  # type: ignore[arg-type]
     if y1 == y2 or (y2 == y1 + 1 and (m2, d2) <= (m1, d1)):
-        leap = (calendar.isleap(y1) and (m1, d1) <= (2, 29)) or (calendar.isleap(y2) and (
-            m2, d2) >= (2, 29) and y1 != y2) or (y1 == y2 and calendar.isleap(y1))
-        return days / (366.0 if leap else 365.0)
+        return days / year_within(y1, m1, d1, y2, m2, d2)
     years = range(y1, y2 + 1)
     avg = sum(366 if calendar.isleap(y) else 365 for y in years) / len(years)
     return days / avg
